@@ -1,0 +1,160 @@
+"""Structured configs (typed schemas for conf/) and the checks Hydra cannot express.
+
+Hydra merges conf/*.yaml and the command line into ``TrainConfig``; types are
+enforced at merge time (``N=abc`` fails there). ``validate`` then checks the
+ranges and combinations, so a bad value fails before any work with one line
+naming the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Optional
+
+from hydra.core.config_store import ConfigStore
+
+from memcap.losses import LOSSES
+
+MODELS = ("simple", "recurrent")
+SEARCHES = ("capacity", "fixed")
+LOGGERS = ("wandb", "csv", "none")
+SCHEDULES = ("constant", "cosine")
+
+
+class ConfigError(ValueError):
+    """A config value is out of range; ``key`` names it."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(f"{key}: {message}")
+        self.key = key
+
+
+@dataclass
+class ModelConfig:
+    name: str = "simple"
+
+
+@dataclass
+class DataConfig:
+    name: str = "patterns"
+
+
+@dataclass
+class LossConfig:
+    name: str = "bce"
+    margin: float = 1.0  # hinge only: how far past the threshold a bit must be
+
+
+@dataclass
+class SearchConfig:
+    name: str = "capacity"
+    step: int = 100  # capacity grid: perfect_ds + j * step, as the report
+    resolution: int = 10  # grid of the perfect-recall DS search
+    threshold: float = 0.9  # capacity: largest DS at which some run memorizes more than this
+    batch: int = 4  # DS candidates trained together per search round
+    max_ds: Optional[int] = None  # upper end of the search (default: 40 * N)
+
+
+@dataclass
+class TrainerConfig:
+    max_steps: int = 4000  # step cap per run
+    check_every: int = 50  # steps between memorization checks (the only host syncs)
+    patience: int = 20  # checks without a new best loss or memorized count before a run stops
+    schedule: str = "constant"  # constant | cosine (decays lr to 0 at max_steps)
+    batch_size: Optional[int] = None  # None: full batch; else patterns per step per run
+    accelerator: str = "auto"  # Lightning's: auto picks the GPU when one is present
+    tf32: bool = True  # allow TF32 matmuls on Ampere+ GPUs
+    max_members: int = 64  # runs x DS candidates trained as one ensemble
+    max_elements: int = 50_000_000  # and at most this many members * DS * N (memory)
+
+
+@dataclass
+class LoggerConfig:
+    name: str = "wandb"
+    project: str = "memcap"
+    entity: Optional[str] = None
+
+
+@dataclass
+class TrainConfig:
+    N: int = 100
+    s: float = 0.1
+    steps: Optional[int] = None  # None: the model's own (simple 1, recurrent 2)
+    seed: int = 0
+    runs: int = 5
+    DS: Optional[int] = None  # None: search the capacity; int: train exactly this DS
+    lr: float = 0.01
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    logger: LoggerConfig = field(default_factory=LoggerConfig)
+
+
+def register_configs() -> None:
+    """Make ``TrainConfig`` the schema that conf/train.yaml extends."""
+    ConfigStore.instance().store(name="train_schema", node=TrainConfig)
+
+
+def model_steps(cfg) -> int:
+    """The effective number of time steps: ``steps`` or the model's default."""
+    if cfg.steps is not None:
+        return cfg.steps
+    return 1 if cfg.model.name == "simple" else 2
+
+
+def _choice(key: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ConfigError(key, f"unknown value {value!r}; allowed: {', '.join(allowed)}")
+
+
+def validate(cfg) -> None:
+    """Raise ConfigError for the first out-of-range value in ``cfg``."""
+    _choice("model", cfg.model.name, MODELS)
+    _choice("loss", cfg.loss.name, LOSSES)
+    _choice("search", cfg.search.name, SEARCHES)
+    _choice("logger", cfg.logger.name, LOGGERS)
+    _choice("trainer.schedule", cfg.trainer.schedule, SCHEDULES)
+    if cfg.N <= 0:
+        raise ConfigError("N", f"must be a positive integer, got {cfg.N}")
+    if not 0 < cfg.s < 1:
+        raise ConfigError("s", f"must lie in (0, 1), got {cfg.s}")
+    k = round(cfg.N * cfg.s)
+    if k == 0:
+        raise ConfigError("s", f"round(N*s) = round({cfg.N}*{cfg.s}) = 0 active bits; raise N or s")
+    if cfg.steps is not None and cfg.steps < 1:
+        raise ConfigError("steps", f"must be at least 1, got {cfg.steps}")
+    steps = model_steps(cfg)
+    if cfg.model.name == "simple" and steps != 1:
+        raise ConfigError("steps", f"model=simple has exactly 1 step, got {steps}; use model=recurrent for more")
+    if cfg.model.name == "recurrent" and steps < 2:
+        raise ConfigError("steps", f"model=recurrent needs steps >= 2 (one step is model=simple), got {steps}")
+    if cfg.runs < 1:
+        raise ConfigError("runs", f"must be at least 1, got {cfg.runs}")
+    if cfg.lr <= 0:
+        raise ConfigError("lr", f"must be positive, got {cfg.lr}")
+    total = math.comb(cfg.N, k)
+    if cfg.DS is not None and cfg.DS < 1:
+        raise ConfigError("DS", f"must be at least 1 (or null to search the capacity), got {cfg.DS}")
+    if cfg.DS is not None and cfg.DS > total:
+        raise ConfigError("DS", f"{cfg.DS} exceeds the C({cfg.N}, {k}) = {total} distinct patterns with {k} ones")
+    if cfg.search.name == "fixed" and cfg.DS is None:
+        raise ConfigError("DS", "search=fixed needs an integer DS")
+    search = cfg.search
+    for key in ("step", "resolution", "batch"):
+        if getattr(search, key) < 1:
+            raise ConfigError(f"search.{key}", f"must be at least 1, got {getattr(search, key)}")
+    if not 0 < search.threshold <= 1:
+        raise ConfigError("search.threshold", f"must lie in (0, 1], got {search.threshold}")
+    if search.max_ds is not None and search.max_ds < 1:
+        raise ConfigError("search.max_ds", f"must be at least 1, got {search.max_ds}")
+    trainer = cfg.trainer
+    for key in ("max_steps", "check_every", "patience", "max_members", "max_elements"):
+        if getattr(trainer, key) < 1:
+            raise ConfigError(f"trainer.{key}", f"must be at least 1, got {getattr(trainer, key)}")
+    if trainer.batch_size is not None and trainer.batch_size < 1:
+        raise ConfigError("trainer.batch_size", f"must be at least 1 (or null for full batch), got {trainer.batch_size}")
+    if cfg.loss.margin <= 0:
+        raise ConfigError("loss.margin", f"must be positive, got {cfg.loss.margin}")

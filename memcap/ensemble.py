@@ -1,0 +1,108 @@
+"""Train a list of (DS, run) members of one configuration, as few ensembles as fit.
+
+This is where a search point becomes tensors: each member gets its own seeded
+data and initialization (so its result does not depend on its companions),
+members are grouped into ensembles of at most ``trainer.max_members`` and
+``trainer.max_elements`` (members x DS x N), padded to the largest DS in the
+group, and each group is fitted by one Lightning Trainer.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+
+from memcap.config import model_steps
+from memcap.data import make_patterns
+from memcap.losses import bits_to_ignore
+from memcap.models import PatternEnsemble
+from memcap.module import STOP_REASONS, EnsembleModule
+
+
+@dataclass
+class Point:
+    """One trained member: the schema of result.json's ``points``."""
+
+    DS: int
+    run: int
+    memorized: int
+    loss: float
+    steps: int
+    seconds: float  # wall time of the ensemble that trained this member
+    members: int  # size of that ensemble
+    stop: str  # memorized | plateau | cap
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def member_seeds(seed: int, run: int, DS: int) -> tuple[int, int, int]:
+    """Independent (data, init, batch) seeds for one member, from numpy's SeedSequence."""
+    data, init, batch = np.random.SeedSequence([seed, run, DS]).generate_state(3)
+    return int(data), int(init), int(batch)
+
+
+def _groups(members: list[tuple[int, int]], N: int, max_members: int, max_elements: int) -> list[list[tuple[int, int]]]:
+    """Split members (sorted by DS, to pad little) into ensembles that fit the limits."""
+    groups, current = [], []
+    for DS, run in sorted(members):
+        if current and (len(current) >= max_members or (len(current) + 1) * DS * N > max_elements):
+            groups.append(current)
+            current = []
+        current.append((DS, run))
+    return groups + [current] if current else groups
+
+
+def make_trainer(cfg, logger, max_steps: int) -> pl.Trainer:
+    return pl.Trainer(
+        accelerator=cfg.trainer.accelerator,
+        devices=1,
+        max_steps=max_steps,
+        logger=logger,
+        enable_checkpointing=False,
+        enable_model_summary=False,
+        enable_progress_bar=sys.stderr.isatty(),
+        num_sanity_val_steps=0,
+        limit_val_batches=0,
+    )
+
+
+def train_members(cfg, members: list[tuple[int, int]], logger=False, step_offset: int = 0) -> list[Point]:
+    """Train every (DS, run) in ``members`` under ``cfg``; return one Point each."""
+    if torch.cuda.is_available():
+        torch.backends.cuda.matmul.allow_tf32 = cfg.trainer.tf32
+    N, steps, bti = cfg.N, model_steps(cfg), (bits_to_ignore(cfg.N, cfg.s) if cfg.loss.name == "bce_ignore" else 0)
+    points = []
+    for group in _groups(members, N, cfg.trainer.max_members, cfg.trainer.max_elements):
+        seeds = [member_seeds(cfg.seed, run, DS) for DS, run in group]
+        longest = max(DS for DS, _ in group)
+        X = torch.zeros(len(group), longest, N)
+        Y = torch.zeros(len(group), longest, N)
+        weight = torch.zeros(len(group), longest)
+        for i, ((DS, _), (data_seed, _, _)) in enumerate(zip(group, seeds)):
+            X[i, :DS], Y[i, :DS] = make_patterns(N, DS, cfg.s, data_seed)
+            weight[i, :DS] = 1.0
+        model = PatternEnsemble(N, steps, [init for _, init, _ in seeds])
+        module = EnsembleModule(
+            model, X, Y, weight,
+            loss=cfg.loss.name, bti=bti, lr=cfg.lr, margin=cfg.loss.margin,
+            max_steps=cfg.trainer.max_steps, check_every=cfg.trainer.check_every, patience=cfg.trainer.patience,
+            schedule=cfg.trainer.schedule, batch_size=cfg.trainer.batch_size, batch_seeds=[b for _, _, b in seeds],
+            step_offset=step_offset,
+        )
+        start = time.perf_counter()
+        make_trainer(cfg, logger, cfg.trainer.max_steps).fit(module)
+        seconds = time.perf_counter() - start
+        step_offset += cfg.trainer.max_steps
+        for i, (DS, run) in enumerate(group):
+            points.append(Point(
+                DS=DS, run=run, memorized=int(module.best_count[i]), loss=float(module.last_loss[i]),
+                steps=int(module.steps_trained[i]), seconds=round(seconds, 3), members=len(group),
+                stop=STOP_REASONS[int(module.stop[i])],
+            ))
+    return points

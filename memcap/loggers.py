@@ -1,0 +1,48 @@
+"""Lightning loggers for a job: W&B (offline unless WANDB_MODE says otherwise), CSV, or none.
+
+One W&B run per job, grouped by the sweep directory, with the flat config keys
+at the top level of its config so dashboards can filter on N, s, steps, ...
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def build_logger(cfg, out_dir: Path, group: str, flat_config: dict):
+    name = cfg.logger.name
+    if name == "none":
+        return False
+    if name == "csv":
+        from pytorch_lightning.loggers import CSVLogger
+
+        return CSVLogger(save_dir=str(out_dir), name="csv", version="")
+    from pytorch_lightning.loggers import WandbLogger
+
+    # No account or network needed: runs are written locally and `wandb sync` uploads them later.
+    os.environ.setdefault("WANDB_MODE", "offline")
+    os.environ.setdefault("WANDB_SILENT", "true")
+    return WandbLogger(
+        project=cfg.logger.project,
+        entity=cfg.logger.entity,
+        group=group,
+        job_type=flat_config["model"],
+        name=f"{flat_config['model']}-{flat_config['loss']}-N{cfg.N}-steps{flat_config['steps']}-seed{cfg.seed}",
+        save_dir=str(out_dir),
+        config=flat_config,
+    )
+
+
+def finish_logger(logger, result: dict) -> None:
+    """Put result.json's metrics (and points) in the W&B summary and close the run."""
+    from pytorch_lightning.loggers import WandbLogger
+
+    if isinstance(logger, WandbLogger):
+        summary = {k: v for k, v in result["metrics"].items() if v is not None}
+        logger.experiment.summary.update({**summary, "status": result["status"], "points": result["points"]})
+        import wandb
+
+        wandb.finish()
+    elif logger:
+        logger.finalize(result["status"])

@@ -1,0 +1,22 @@
+"""Networks, each stored as an ensemble: a leading dimension of independent members.
+
+A single run is an ensemble of one. ``build`` maps a config's ``model`` name to
+its class.
+"""
+
+from __future__ import annotations
+
+from memcap.models.patterns import PatternEnsemble
+
+__all__ = ["PatternEnsemble", "build"]
+
+
+def build(cfg, seeds: list[int] | None = None) -> PatternEnsemble:
+    """The pattern network named by ``cfg.model.name``, one member per seed.
+
+    Without ``seeds``, one member initialized from ``cfg.seed``.
+    """
+    from memcap.config import model_steps, validate
+
+    validate(cfg)
+    return PatternEnsemble(N=cfg.N, steps=model_steps(cfg), seeds=seeds if seeds is not None else [cfg.seed])

@@ -1,0 +1,172 @@
+"""The LightningModule that trains an ensemble of pattern networks.
+
+One ``training_step`` advances every member by one optimizer step. Members
+differ in data, dataset size (padded rows carry weight 0) and initialization,
+and share nothing but the batched matmuls: Adam is elementwise, so one Adam over
+the stacked parameters is exactly one Adam per member.
+
+Every ``check_every`` steps the module counts memorized patterns per member on
+the device; that check is the only host synchronisation. A member stops when it
+has memorized every pattern, or when neither its loss nor its memorized count
+improved for ``patience`` checks; from then on its gradient and Adam momentum
+are zero, so it no longer changes while the others go on. Each member keeps the
+weights of its best check (most patterns memorized), the analogue of the
+report's "best epoch".
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import DataLoader
+
+from memcap.losses import ensemble_loss
+from memcap.metrics import memorized
+
+STOP_REASONS = ("running", "memorized", "plateau", "cap")
+
+
+class EnsembleModule(pl.LightningModule):
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        X: torch.Tensor,
+        Y: torch.Tensor,
+        weight: torch.Tensor,
+        *,
+        loss: str,
+        bti: int,
+        lr: float,
+        max_steps: int,
+        check_every: int,
+        patience: int,
+        schedule: str = "constant",
+        margin: float = 1.0,
+        batch_size: int | None = None,
+        batch_seeds: list[int] | None = None,
+        step_offset: int = 0,
+    ):
+        super().__init__()
+        self.automatic_optimization = False
+        self.model = model
+        self.loss_name, self.bti, self.margin, self.lr = loss, bti, margin, lr
+        self.max_steps, self.check_every, self.patience, self.schedule = max_steps, check_every, patience, schedule
+        self.batch_size, self.step_offset = batch_size, step_offset
+        # Mini-batches come from one generator per member, so a member draws the
+        # same batches whichever ensemble it is trained in.
+        self.batch_generators = [torch.Generator().manual_seed(int(s)) for s in (batch_seeds or [])]
+        members = X.shape[0]
+        self.register_buffer("X", X)
+        self.register_buffer("Y", Y)
+        self.register_buffer("weight", weight)
+        self.register_buffer("ds", weight.sum(-1).long())
+        self.register_buffer("active", torch.ones(members, dtype=torch.bool))
+        self.register_buffer("best_count", torch.full((members,), -1, dtype=torch.long))
+        self.register_buffer("best_loss", torch.full((members,), math.inf))
+        self.register_buffer("last_loss", torch.full((members,), math.inf))
+        self.register_buffer("stale", torch.zeros(members, dtype=torch.long))
+        self.register_buffer("steps_trained", torch.zeros(members, dtype=torch.long))
+        self.register_buffer("stop", torch.zeros(members, dtype=torch.long))
+        self.best_state = {name: p.detach().clone() for name, p in model.named_parameters()}
+
+    # -- Lightning plumbing -------------------------------------------------
+    def train_dataloader(self):
+        # The data lives on the module (full batch); the loader only counts steps.
+        return DataLoader(range(self.max_steps), batch_size=None)
+
+    def configure_optimizers(self):
+        optimizer = torch.optim.Adam(self.model.parameters(), lr=self.lr)
+        if self.schedule == "cosine":
+            return [optimizer], [torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=self.max_steps)]
+        return optimizer
+
+    def on_fit_start(self):
+        for name, tensor in self.best_state.items():
+            self.best_state[name] = tensor.to(self.device)
+        self._ds_list = self.ds.tolist()
+        self._all_active = True
+
+    # -- one step -------------------------------------------------------------
+    def _minibatch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        idx = torch.stack(
+            [torch.randint(0, n, (self.batch_size,), generator=g) for n, g in zip(self._ds_list, self.batch_generators)]
+        )
+        idx = idx.to(self.device)
+        rows = torch.arange(idx.shape[0], device=self.device).unsqueeze(1)
+        return self.X[rows, idx], self.Y[rows, idx], torch.ones_like(idx, dtype=self.X.dtype)
+
+    def _losses(self, logits, Y, weight) -> torch.Tensor:
+        return ensemble_loss(self.loss_name, logits, Y, weight, self.bti, self.margin)
+
+    def training_step(self, batch, batch_idx):
+        optimizer = self.optimizers()
+        full_batch = self.batch_size is None
+        X, Y, weight = (self.X, self.Y, self.weight) if full_batch else self._minibatch()
+        logits = self.model(X)
+        losses = self._losses(logits, Y, weight)
+        if self.global_step % self.check_every == 0:
+            with torch.no_grad():
+                if not full_batch:
+                    logits = self.model(self.X)
+                    losses_full = self._losses(logits, self.Y, self.weight)
+                else:
+                    losses_full = losses.detach()
+                self._check(logits.detach(), losses_full)
+        optimizer.zero_grad(set_to_none=False)
+        self.manual_backward(losses.sum())
+        self._freeze_finished(optimizer)
+        optimizer.step()
+        self.steps_trained += self.active
+        scheduler = self.lr_schedulers()
+        if scheduler is not None:
+            scheduler.step()
+
+    def _check(self, logits: torch.Tensor, losses: torch.Tensor) -> None:
+        count = (memorized(torch.sigmoid(logits), self.Y, self.bti) & (self.weight > 0)).sum(-1)
+        improved = self.active & (count > self.best_count)
+        for name, p in self.model.named_parameters():
+            shape = (-1,) + (1,) * (p.dim() - 1)
+            self.best_state[name] = torch.where(improved.view(shape), p.detach(), self.best_state[name])
+        self.best_count = torch.where(improved, count, self.best_count)
+        better_loss = losses < self.best_loss * (1 - 1e-4)
+        self.best_loss = torch.where(self.active & better_loss, losses, self.best_loss)
+        self.last_loss = torch.where(self.active, losses, self.last_loss)
+        self.stale = torch.where(improved | better_loss, 0, self.stale + 1)
+        done_memorized = self.active & (count >= self.ds)
+        done_plateau = self.active & ~done_memorized & (self.stale >= self.patience)
+        self.stop = torch.where(done_memorized, 1, torch.where(done_plateau, 2, self.stop))
+        self.active = self.active & ~done_memorized & ~done_plateau
+        if self.logger is not None:
+            fraction = (self.best_count.clamp_min(0) / self.ds).mean()
+            self.logger.log_metrics(
+                {"train/loss": losses.mean().item(), "train/memorized_fraction": fraction.item(),
+                 "train/active_members": int(self.active.sum())},
+                step=self.step_offset + self.global_step,
+            )
+        active = self.active.sum().item()  # the one host sync per check
+        self._all_active = active == len(self.active)
+        if active == 0:
+            self.trainer.should_stop = True
+
+    def _freeze_finished(self, optimizer) -> None:
+        """Zero the gradient (and so, with zero Adam momentum, the update) of finished members."""
+        if self._all_active:
+            return
+        for p in self.model.parameters():
+            keep = self.active.view((-1,) + (1,) * (p.dim() - 1)).to(p.dtype)
+            p.grad.mul_(keep)
+            state = optimizer.optimizer.state.get(p)
+            if state and "exp_avg" in state:
+                state["exp_avg"].mul_(keep)
+
+    def on_train_end(self):
+        """Final check on the last weights of members that ran to the step cap."""
+        with torch.no_grad():
+            logits = self.model(self.X)
+            was_active = self.active.clone()
+            self._check(logits, self._losses(logits, self.Y, self.weight))
+            self.stop = torch.where(was_active & (self.stop != 1), 3, self.stop)
+            for name, p in self.model.named_parameters():
+                p.copy_(self.best_state[name])

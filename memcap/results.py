@@ -1,0 +1,83 @@
+"""result.json: the one result schema (docs/result-schema.md), written atomically.
+
+A job rewrites its result.json after every search round, so a reader (the
+aggregation, a resumed job) only ever sees a whole file: the previous one or
+the new one, never half of either.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from memcap.data import active_bits
+from memcap.theory import log2_binom
+
+RESULT_FILE = "result.json"
+
+
+def write_json_atomic(path: Path, obj: dict) -> None:
+    """Write ``obj`` as JSON to ``path`` via a temporary file in the same directory and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f, indent=2)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def versions() -> dict:
+    import hydra
+    import pytorch_lightning
+    import torch
+
+    import memcap
+
+    return {
+        "memcap": memcap.__version__,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "pytorch_lightning": pytorch_lightning.__version__,
+        "hydra": hydra.__version__,
+    }
+
+
+def flat_config(cfg, steps: int) -> dict:
+    """The keys a table or a dashboard filters on, flat."""
+    return {
+        "model": cfg.model.name, "loss": cfg.loss.name, "search": "fixed" if cfg.DS is not None else cfg.search.name,
+        "N": cfg.N, "s": cfg.s, "steps": steps, "seed": cfg.seed, "runs": cfg.runs, "DS": cfg.DS, "lr": cfg.lr,
+        "max_steps": cfg.trainer.max_steps, "schedule": cfg.trainer.schedule, "batch_size": cfg.trainer.batch_size,
+    }
+
+
+def capacity_metrics(
+    N: int, s: float, params: int, capacity_ds: int | None, perfect_ds: int | None, memorized_runs: list[int]
+) -> dict:
+    """The report's numbers at ``capacity_ds``, plus what it lacked."""
+    if capacity_ds is None:
+        best = None
+    else:
+        best = max(memorized_runs)
+    return {
+        "capacity_ds": capacity_ds,
+        "perfect_ds": perfect_ds,
+        "memorized_max": best,
+        "memorized_mean": float(np.mean(memorized_runs)) if memorized_runs else None,
+        "memorized_std": float(np.std(memorized_runs)) if memorized_runs else None,  # population std, as the report
+        "memorized_runs": memorized_runs,
+        "accuracy": best / capacity_ds if best is not None else None,
+        "params": params,
+        "bits_per_param": best * log2_binom(N, active_bits(N, s)) / params if best is not None else None,
+    }

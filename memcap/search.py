@@ -1,0 +1,93 @@
+"""Capacity search: which dataset sizes to train, and what the answer is.
+
+The report's protocol: find the largest DS that some run memorizes perfectly
+(``perfect_ds``), then raise DS in steps of ``step`` from there up to the
+largest DS at which some run still memorizes more than ``threshold`` of it
+(``capacity_ds``). Instead of a linear scan each phase brackets its answer by
+galloping (doubling) and then narrows it by bisection. Each round proposes up to
+``batch`` candidates, which the caller trains together as one ensemble; with
+``batch=1`` this is the textbook one-at-a-time gallop and bisection, and for any
+batch it lands on the same grid point whenever the predicate falls monotonically
+with DS.
+
+The search is pure logic: it sees the world only through ``evaluate``, a
+function from a list of DS values to each DS's memorized counts (one per run).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+Evaluate = Callable[[list[int]], dict[int, list[int]]]
+
+
+@dataclass
+class Bracket:
+    """The largest grid index j in [1, limit] whose predicate holds.
+
+    ``lo`` is the largest index known to pass (0: none yet), ``hi`` the smallest
+    known to fail (None: not found yet, so keep galloping).
+    """
+
+    limit: int
+    lo: int = 0
+    hi: int | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.lo >= self.limit or (self.hi is not None and self.hi <= self.lo + 1)
+
+    def candidates(self, batch: int) -> list[int]:
+        if self.hi is None:
+            start = max(self.lo, 1)
+            ladder = [start * 2**i for i in range(1 if self.lo else 0, batch + (1 if self.lo else 0))]
+            return sorted({min(j, self.limit) for j in ladder})
+        width = self.hi - self.lo
+        return sorted({self.lo + max(1, min(width - 1, round(i * width / (batch + 1)))) for i in range(1, batch + 1)})
+
+    def update(self, passed: dict[int, bool]) -> None:
+        fails = [j for j, ok in passed.items() if not ok and j > self.lo]
+        if fails:
+            self.hi = min(fails + ([self.hi] if self.hi is not None else []))
+        passes = [j for j, ok in passed.items() if ok and (self.hi is None or j < self.hi)]
+        self.lo = max(passes + [self.lo])
+
+
+@dataclass
+class SearchOutcome:
+    perfect_ds: int | None
+    capacity_ds: int | None
+    capped: bool  # the search hit max_ds while still passing: the capacity may be larger
+    results: dict[int, list[int]]
+
+
+def _bisect(bracket: Bracket, evaluate: Evaluate, to_ds: Callable[[int], int], holds, batch: int) -> None:
+    while not bracket.done:
+        candidates = bracket.candidates(batch)
+        results = evaluate([to_ds(j) for j in candidates])
+        bracket.update({j: holds(to_ds(j), results[to_ds(j)]) for j in candidates})
+
+
+def capacity_search(
+    evaluate: Evaluate, *, step: int, resolution: int, threshold: float, batch: int, max_ds: int
+) -> SearchOutcome:
+    """Run the report's two-phase protocol through ``evaluate``; see the module docstring."""
+    seen: dict[int, list[int]] = {}
+
+    def cached(ds_values: Iterable[int]) -> dict[int, list[int]]:
+        todo = sorted({ds for ds in ds_values if ds not in seen})
+        if todo:
+            seen.update(evaluate(todo))
+        return {ds: seen[ds] for ds in ds_values}
+
+    perfect = Bracket(limit=max(1, max_ds // resolution))
+    _bisect(perfect, cached, lambda j: j * resolution, lambda ds, mem: max(mem) >= ds, batch)
+    perfect_ds = perfect.lo * resolution or None
+
+    base = perfect_ds or 0
+    capacity = Bracket(limit=max(0, (max_ds - base) // step))
+    _bisect(capacity, cached, lambda j: base + j * step, lambda ds, mem: max(mem) / ds > threshold, batch)
+    capacity_ds = base + capacity.lo * step or None
+    capped = capacity.lo >= capacity.limit
+    return SearchOutcome(perfect_ds=perfect_ds, capacity_ds=capacity_ds, capped=capped, results=seen)

@@ -1,0 +1,118 @@
+"""One job, top to bottom: validate, search (or train one DS), record, summarize.
+
+    validate(cfg)
+    for each search round:  train_members(...)  -> points -> result.json (atomic), W&B
+    metrics at the capacity DS -> result.json, W&B summary, one line on stdout
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from memcap.config import ConfigError, model_steps, validate
+from memcap.ensemble import train_members
+from memcap.loggers import build_logger, finish_logger
+from memcap.models import PatternEnsemble
+from memcap.results import RESULT_FILE, capacity_metrics, flat_config, versions, write_json_atomic
+from memcap.search import capacity_search
+
+
+def _quiet_libraries() -> None:
+    # Lightning's start-up banners would bury the one summary line per job.
+    for name in ("pytorch_lightning", "lightning", "lightning.pytorch", "lightning_fabric"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", module="pytorch_lightning")
+    warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+
+
+def _output_dir_and_group() -> tuple[Path, str]:
+    hydra_cfg = HydraConfig.get()
+    out_dir = Path(hydra_cfg.runtime.output_dir)
+    group = hydra_cfg.sweep.dir if hydra_cfg.mode == RunMode.MULTIRUN else hydra_cfg.run.dir
+    return out_dir, str(group)
+
+
+def run(cfg, out_dir: Path, group: str) -> dict:
+    """Run the job described by ``cfg``; write and return its result.json contents."""
+    validate(cfg)
+    _quiet_libraries()
+    start = time.perf_counter()
+    steps = model_steps(cfg)
+    config = flat_config(cfg, steps)
+    result = {"status": "running", "error": None, "config": config, "metrics": {}, "points": [],
+              "versions": versions(), "wall_time": 0.0}
+    path = out_dir / RESULT_FILE
+    logger = build_logger(cfg, out_dir, group, config)
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                        disable=not sys.stderr.isatty(), transient=True)
+
+    def evaluate(ds_values: list[int]) -> dict[int, list[int]]:
+        task = progress.add_task(f"{config['model']} N={cfg.N}: training DS={ds_values} x {cfg.runs} runs")
+        points = train_members(cfg, [(ds, run) for ds in ds_values for run in range(cfg.runs)], logger,
+                               step_offset=len(result["points"]) * cfg.trainer.max_steps)
+        progress.remove_task(task)
+        result["points"] += [p.as_dict() for p in points]
+        result["wall_time"] = round(time.perf_counter() - start, 3)
+        write_json_atomic(path, result)
+        return {ds: [p.memorized for p in points if p.DS == ds] for ds in ds_values}
+
+    try:
+        with progress:
+            if cfg.DS is not None:
+                capacity_ds, perfect_ds = cfg.DS, None
+                runs = evaluate([cfg.DS])[cfg.DS]
+                if max(runs) == cfg.DS:
+                    perfect_ds = cfg.DS
+            else:
+                outcome = capacity_search(
+                    evaluate, step=cfg.search.step, resolution=cfg.search.resolution, threshold=cfg.search.threshold,
+                    batch=cfg.search.batch, max_ds=cfg.search.max_ds or 40 * cfg.N,
+                )
+                capacity_ds, perfect_ds = outcome.capacity_ds, outcome.perfect_ds
+                runs = outcome.results.get(capacity_ds, [])
+                result["capped"] = outcome.capped
+        params = PatternEnsemble(cfg.N, steps, [cfg.seed]).num_parameters()
+        result["metrics"] = capacity_metrics(cfg.N, cfg.s, params, capacity_ds, perfect_ds, runs)
+        result["status"] = "ok"
+    except Exception as error:
+        result["status"], result["error"] = "failed", f"{type(error).__name__}: {error}"
+        raise
+    finally:
+        result["wall_time"] = round(time.perf_counter() - start, 3)
+        write_json_atomic(path, result)
+        finish_logger(logger, result)
+    print(summary_line(result, path), flush=True)
+    return result
+
+
+def summary_line(result: dict, path: Path) -> str:
+    c, m = result["config"], result["metrics"]
+    network = f"{c['model']}/{c['loss']}" + (f"/{c['steps']} steps" if c["steps"] > 1 else "")
+    if m["capacity_ds"] is None:
+        found = "no DS memorized above the threshold"
+    else:
+        found = (f"capacity DS={m['capacity_ds']}: memorized max {m['memorized_max']}, "
+                 f"mean {m['memorized_mean']:.1f} ± {m['memorized_std']:.1f} ({100 * m['accuracy']:.1f}%), "
+                 f"perfect DS={m['perfect_ds']}")
+    return (f"memcap {network} N={c['N']} s={c['s']} runs={c['runs']} seed={c['seed']}: {found}; "
+            f"params={m['params']}, {result['wall_time']:.1f}s -> {path}")
+
+
+def main(cfg) -> None:
+    """The Hydra task: one job. Bad config values end it with one line, no traceback."""
+    out_dir, group = _output_dir_and_group()
+    try:
+        run(cfg, out_dir, group)
+    except ConfigError as error:
+        if os.environ.get("HYDRA_FULL_ERROR") == "1":
+            raise
+        sys.exit(f"memcap: error: {error}")

@@ -1,0 +1,20 @@
+"""Entry point: `python train.py [overrides]`, or `python train.py -m N=50,100 ...` to sweep.
+
+Hydra composes conf/train.yaml with the command line; memcap.train.main runs the job.
+"""
+
+import hydra
+
+from memcap.config import register_configs
+from memcap.train import main
+
+register_configs()
+
+
+@hydra.main(config_path="conf", config_name="train", version_base="1.3")
+def train(cfg) -> None:
+    main(cfg)
+
+
+if __name__ == "__main__":
+    train()
