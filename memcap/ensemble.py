@@ -72,29 +72,31 @@ def make_trainer(cfg, logger, max_steps: int) -> pl.Trainer:
     )
 
 
+def build_module(cfg, members: list[tuple[int, int]], max_steps: int | None = None, step_offset: int = 0) -> EnsembleModule:
+    """One ensemble of (DS, run) members: seeded data padded to the largest DS, seeded initializations."""
+    N, steps = cfg.N, model_steps(cfg)
+    seeds = [member_seeds(cfg.seed, run, DS) for DS, run in members]
+    longest = max(DS for DS, _ in members)
+    X, Y, weight = torch.zeros(len(members), longest, N), torch.zeros(len(members), longest, N), torch.zeros(len(members), longest)
+    for i, ((DS, _), (data_seed, _, _)) in enumerate(zip(members, seeds)):
+        X[i, :DS], Y[i, :DS] = make_patterns(N, DS, cfg.s, data_seed)
+        weight[i, :DS] = 1.0
+    return EnsembleModule(
+        PatternEnsemble(N, steps, [init for _, init, _ in seeds]), X, Y, weight,
+        loss=cfg.loss.name, bti=bits_to_ignore(N, cfg.s) if cfg.loss.name == "bce_ignore" else 0,
+        lr=cfg.lr, margin=cfg.loss.margin, max_steps=max_steps or cfg.trainer.max_steps,
+        check_every=cfg.trainer.check_every, patience=cfg.trainer.patience, schedule=cfg.trainer.schedule,
+        batch_size=cfg.trainer.batch_size, batch_seeds=[batch for _, _, batch in seeds], step_offset=step_offset,
+    )
+
+
 def train_members(cfg, members: list[tuple[int, int]], logger=False, step_offset: int = 0) -> list[Point]:
     """Train every (DS, run) in ``members`` under ``cfg``; return one Point each."""
     if torch.cuda.is_available():
         torch.backends.cuda.matmul.allow_tf32 = cfg.trainer.tf32
-    N, steps, bti = cfg.N, model_steps(cfg), (bits_to_ignore(cfg.N, cfg.s) if cfg.loss.name == "bce_ignore" else 0)
     points = []
-    for group in _groups(members, N, cfg.trainer.max_members, cfg.trainer.max_elements):
-        seeds = [member_seeds(cfg.seed, run, DS) for DS, run in group]
-        longest = max(DS for DS, _ in group)
-        X = torch.zeros(len(group), longest, N)
-        Y = torch.zeros(len(group), longest, N)
-        weight = torch.zeros(len(group), longest)
-        for i, ((DS, _), (data_seed, _, _)) in enumerate(zip(group, seeds)):
-            X[i, :DS], Y[i, :DS] = make_patterns(N, DS, cfg.s, data_seed)
-            weight[i, :DS] = 1.0
-        model = PatternEnsemble(N, steps, [init for _, init, _ in seeds])
-        module = EnsembleModule(
-            model, X, Y, weight,
-            loss=cfg.loss.name, bti=bti, lr=cfg.lr, margin=cfg.loss.margin,
-            max_steps=cfg.trainer.max_steps, check_every=cfg.trainer.check_every, patience=cfg.trainer.patience,
-            schedule=cfg.trainer.schedule, batch_size=cfg.trainer.batch_size, batch_seeds=[b for _, _, b in seeds],
-            step_offset=step_offset,
-        )
+    for group in _groups(members, cfg.N, cfg.trainer.max_members, cfg.trainer.max_elements):
+        module = build_module(cfg, group, step_offset=step_offset)
         start = time.perf_counter()
         make_trainer(cfg, logger, cfg.trainer.max_steps).fit(module)
         seconds = time.perf_counter() - start

@@ -40,7 +40,8 @@ def finish_logger(logger, result: dict) -> None:
 
     if isinstance(logger, WandbLogger):
         summary = {k: v for k, v in result["metrics"].items() if v is not None}
-        logger.experiment.summary.update({**summary, "status": result["status"], "points": result["points"]})
+        logger.experiment.summary.update({**summary, "points": result["points"], "status": result["status"],
+                                          "wall_time": result["wall_time"], "error": result["error"]})
         import wandb
 
         wandb.finish()

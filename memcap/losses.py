@@ -48,15 +48,18 @@ def ensemble_loss(
 
     bce: binary cross-entropy on the sigmoid output (computed from logits for stability).
     bce_ignore: bce with the report's #bti worst bits per group dropped (``drop_worst``).
-    hinge: squared hinge on the signed pre-activation, max(0, margin - (2y-1) a)^2: a
-        perceptron-style loss that stops pushing a bit once it is right by ``margin``.
+    hinge: max(0, margin - (2y-1) a) on the pre-activation a: the hinge-loss LP's
+        objective (memcap.oracle), a perceptron-style loss that stops pushing a bit once
+        it is right by ``margin``. Being linear (an L1 penalty on the slack), it tends to
+        leave a few patterns badly wrong rather than many slightly wrong, which is what
+        counting whole memorized patterns rewards.
     """
     if name in ("bce", "bce_ignore"):
         per_bit = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
         if name == "bce_ignore":
             per_bit = drop_worst(per_bit, targets, bti)
     elif name == "hinge":
-        per_bit = F.relu(margin - (2 * targets - 1) * logits).square()
+        per_bit = F.relu(margin - (2 * targets - 1) * logits)
     else:
         raise ValueError(f"unknown loss {name!r}; allowed: {', '.join(LOSSES)}")
     return _mean_per_member(per_bit, weight)

@@ -87,6 +87,8 @@ class EnsembleModule(pl.LightningModule):
             self.best_state[name] = tensor.to(self.device)
         self._ds_list = self.ds.tolist()
         self._all_active = True
+        # Looked up once: Lightning's accessors cost more than a tiny model's step.
+        self.optimizer, self.scheduler = self.optimizers(), self.lr_schedulers()
 
     # -- one step -------------------------------------------------------------
     def _minibatch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -101,7 +103,7 @@ class EnsembleModule(pl.LightningModule):
         return ensemble_loss(self.loss_name, logits, Y, weight, self.bti, self.margin)
 
     def training_step(self, batch, batch_idx):
-        optimizer = self.optimizers()
+        optimizer = self.optimizer
         full_batch = self.batch_size is None
         X, Y, weight = (self.X, self.Y, self.weight) if full_batch else self._minibatch()
         logits = self.model(X)
@@ -118,10 +120,9 @@ class EnsembleModule(pl.LightningModule):
         self.manual_backward(losses.sum())
         self._freeze_finished(optimizer)
         optimizer.step()
-        self.steps_trained += self.active
-        scheduler = self.lr_schedulers()
-        if scheduler is not None:
-            scheduler.step()
+        self.steps_trained.add_(self.active)
+        if self.scheduler is not None:
+            self.scheduler.step()
 
     def _check(self, logits: torch.Tensor, losses: torch.Tensor) -> None:
         count = (memorized(torch.sigmoid(logits), self.Y, self.bti) & (self.weight > 0)).sum(-1)

@@ -19,6 +19,7 @@ from hydra.types import RunMode
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from memcap.config import ConfigError, model_steps, validate
+from memcap.data import active_bits, num_distinct_patterns
 from memcap.ensemble import train_members
 from memcap.loggers import build_logger, finish_logger
 from memcap.models import PatternEnsemble
@@ -68,20 +69,17 @@ def run(cfg, out_dir: Path, group: str) -> dict:
     try:
         with progress:
             if cfg.DS is not None:
-                capacity_ds, perfect_ds = cfg.DS, None
                 runs = evaluate([cfg.DS])[cfg.DS]
-                if max(runs) == cfg.DS:
-                    perfect_ds = cfg.DS
+                capacity_ds, perfect_ds, capped = cfg.DS, (cfg.DS if max(runs) == cfg.DS else None), False
             else:
                 outcome = capacity_search(
                     evaluate, step=cfg.search.step, resolution=cfg.search.resolution, threshold=cfg.search.threshold,
-                    batch=cfg.search.batch, max_ds=cfg.search.max_ds or 40 * cfg.N,
+                    batch=cfg.search.batch, max_ds=search_ceiling(cfg),
                 )
-                capacity_ds, perfect_ds = outcome.capacity_ds, outcome.perfect_ds
+                capacity_ds, perfect_ds, capped = outcome.capacity_ds, outcome.perfect_ds, outcome.capped
                 runs = outcome.results.get(capacity_ds, [])
-                result["capped"] = outcome.capped
         params = PatternEnsemble(cfg.N, steps, [cfg.seed]).num_parameters()
-        result["metrics"] = capacity_metrics(cfg.N, cfg.s, params, capacity_ds, perfect_ds, runs)
+        result["metrics"] = {**capacity_metrics(cfg.N, cfg.s, params, capacity_ds, perfect_ds, runs), "capped": capped}
         result["status"] = "ok"
     except Exception as error:
         result["status"], result["error"] = "failed", f"{type(error).__name__}: {error}"
@@ -92,6 +90,11 @@ def run(cfg, out_dir: Path, group: str) -> dict:
         finish_logger(logger, result)
     print(summary_line(result, path), flush=True)
     return result
+
+
+def search_ceiling(cfg) -> int:
+    """The largest DS the search may try: search.max_ds (default 40 N), at most C(N, k)."""
+    return min(cfg.search.max_ds or 40 * cfg.N, num_distinct_patterns(cfg.N, active_bits(cfg.N, cfg.s)))
 
 
 def summary_line(result: dict, path: Path) -> str:

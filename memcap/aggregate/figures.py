@@ -1,0 +1,112 @@
+"""The report's Figures 1-3, and capacity curves from the search points.
+
+Figures are built on matplotlib.figure.Figure, not pyplot: no global state, no
+GUI backend (savefig renders with Agg, or the PDF backend), nothing left open.
+One-layer networks get Gardner's bound beside them, as a dashed black line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from memcap.aggregate.sources import points_frame
+from memcap.aggregate.tables import network_labels, summarize
+
+FORMATS = ("png", "pdf")
+
+
+def _report_figure(df: pd.DataFrame, per: str | None, ylabel: str, gardner_label: str) -> Figure:
+    """Memorized patterns against N, divided by ``per`` (a summary column) or not.
+
+    The maximum over runs is a line with markers; the mean is an 'x' with the
+    standard deviation as a vertical bar, as in the report's Figure 1.
+    """
+    cells = summarize(df)
+
+    def scale(block: pd.DataFrame):
+        return block[per] if per else 1
+
+    fig = Figure(figsize=(6.4, 4.4), layout="constrained")
+    ax = fig.add_subplot()
+    for network, block in cells.groupby("network", sort=False):
+        line, = ax.plot(block.N, block.memorized_max / scale(block), marker="o", label=network)
+        ax.errorbar(block.N, block.memorized_mean / scale(block), yerr=block.memorized_std / scale(block),
+                    fmt="x", color=line.get_color(), capsize=3)
+    simple = cells[cells.model == "simple"]
+    for s, bound in simple.drop_duplicates(["s", "N"]).groupby("s"):
+        ax.plot(bound.N, bound.gardner_bound / scale(bound), "k--", label=gardner_label.format(s=s))
+    ax.set(xlabel="N", ylabel=ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    return fig
+
+
+def figure_memorized(df: pd.DataFrame) -> Figure:
+    """Figure 1: memorized patterns against N."""
+    return _report_figure(df, None, "memorized patterns", r"Gardner $\alpha_c({s:g})\cdot N$")
+
+
+def figure_per_n(df: pd.DataFrame) -> Figure:
+    """Figure 2: memorized patterns per N, the slope of Figure 1."""
+    return _report_figure(df, "N", "memorized patterns / N", r"Gardner $\alpha_c({s:g})$")
+
+
+def figure_per_param(df: pd.DataFrame) -> Figure:
+    """Figure 3: memorized patterns per trainable parameter."""
+    return _report_figure(df, "params", "memorized patterns / parameter",
+                          r"Gardner $\alpha_c({s:g})\cdot N$ / parameters")
+
+
+def figure_capacity_curve(df: pd.DataFrame) -> Figure:
+    """Memorized fraction against DS: one panel per network, one colour per N.
+
+    Solid is the best run at each DS, dashed the mean over runs (of all jobs in
+    the cell): where the solid line leaves 1 is perfect recall, its fall is the
+    capacity.
+    """
+    points = points_frame(df.assign(network=network_labels(df)))
+    if points.empty:
+        fig = Figure(figsize=(5.2, 3.8))
+        fig.text(0.5, 0.5, "no search points recorded", ha="center")
+        return fig
+    points["fraction"] = points.memorized / points.DS
+    curves = points.groupby(["network", "N", "DS"], sort=False).fraction.agg(["mean", "max"]).reset_index()
+    networks = list(dict.fromkeys(summarize(df).network))  # the tables' order
+    cols = min(len(networks), 2)
+    rows = -(-len(networks) // cols)
+    fig = Figure(figsize=(5.2 * cols, 3.8 * rows), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False, sharey=True).ravel()
+    for ax, network in zip(axes, networks):
+        for i, (N, curve) in enumerate(curves[curves.network == network].sort_values("DS").groupby("N")):
+            color = f"C{i}"
+            ax.plot(curve.DS, curve["max"], marker=".", color=color, label=f"N={N}")
+            ax.plot(curve.DS, curve["mean"], ls="--", color=color)
+        ax.set(title=network, xlabel="DS", ylabel="memorized fraction")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small", title="max (solid), mean (dashed)", title_fontsize="small")
+    axes[0].set_ylim(top=1.02)  # shared by all panels
+    for ax in axes[len(networks):]:
+        ax.set_visible(False)
+    return fig
+
+
+FIGURES = {
+    "figure1_memorized": figure_memorized,
+    "figure2_per_n": figure_per_n,
+    "figure3_per_param": figure_per_param,
+    "capacity_curve": figure_capacity_curve,
+}
+
+
+def write_figures(df: pd.DataFrame, out: Path, formats: tuple[str, ...] = FORMATS) -> list[Path]:
+    """Every figure above into ``out``, once per format."""
+    written = []
+    for name, draw in FIGURES.items():
+        fig = draw(df)
+        for fmt in formats:
+            fig.savefig(out / f"{name}.{fmt}", dpi=150)
+            written.append(out / f"{name}.{fmt}")
+    return written

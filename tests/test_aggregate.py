@@ -1,0 +1,299 @@
+"""Aggregation end to end, on result.json files written by hand (docs/result-schema.md).
+
+The sweep: simple · bce and recurrent · bce_ignore · 2 steps, each at N = 10 and 20,
+two runs per job, s = 0.1 (so k = round(N s) = 1 or 2 active bits).
+"""
+
+import json
+import math
+import shutil
+import subprocess
+import sys
+from functools import partial
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from memcap.aggregate import cli, load_dirs, load_wandb, points_frame, report_tables, sources
+from memcap.aggregate.tables import to_markdown
+
+REPO = Path(__file__).resolve().parents[1]
+
+# (model, loss, steps, N, capacity_ds, perfect_ds, memorized_runs at capacity_ds)
+SWEEP = [
+    ("simple", "bce", 1, 10, 40, 30, [38, 34]),
+    ("simple", "bce", 1, 20, 80, 60, [76, 72]),
+    ("recurrent", "bce_ignore", 2, 10, 60, 40, [57, 51]),
+    ("recurrent", "bce_ignore", 2, 20, 120, 100, [114, 110]),
+]
+
+
+def make_result(model, loss, steps, N, capacity_ds, perfect_ds, runs, seed=0, s=0.1, lr=0.01, **metrics):
+    """A complete result.json, its metrics consistent with its runs and points."""
+    params = N * N + N if model == "simple" else 2 * N * N
+    mean = sum(runs) / len(runs)
+    k = round(N * s)
+    points = [{"DS": perfect_ds, "run": r, "memorized": perfect_ds, "loss": 0.01, "steps": 100, "seconds": 0.1,
+               "stop": "memorized"} for r in range(len(runs))]
+    points += [{"DS": capacity_ds, "run": r, "memorized": m, "loss": 0.2, "steps": 200, "seconds": 0.2,
+                "stop": "max_steps"} for r, m in enumerate(runs)]
+    return {
+        "status": "ok", "error": None,
+        "config": {"model": model, "loss": loss, "search": "capacity", "N": N, "s": s, "steps": steps,
+                   "seed": seed, "runs": len(runs), "DS": None, "lr": lr, "max_steps": 200, "batch_size": None},
+        "metrics": {"capacity_ds": capacity_ds, "perfect_ds": perfect_ds, "memorized_max": max(runs),
+                    "memorized_mean": mean,
+                    "memorized_std": math.sqrt(sum((m - mean) ** 2 for m in runs) / len(runs)),
+                    "memorized_runs": runs, "accuracy": max(runs) / capacity_ds, "params": params,
+                    "bits_per_param": max(runs) * math.log2(math.comb(N, k)) / params, **metrics},
+        "points": points,
+        "versions": {"memcap": "0.1.0"},
+        "wall_time": 1.5,
+    }
+
+
+def write_job(job_dir: Path, result) -> Path:
+    """A Hydra job directory (.hydra/ and result.json); ``result`` a dict, or raw bytes/text."""
+    (job_dir / ".hydra").mkdir(parents=True)
+    path = job_dir / "result.json"
+    if isinstance(result, dict):
+        path.write_text(json.dumps(result))
+    elif isinstance(result, bytes):
+        path.write_bytes(result)
+    else:
+        path.write_text(result)
+    return path
+
+
+@pytest.fixture
+def sweep(tmp_path) -> Path:
+    for i, job in enumerate(SWEEP):
+        write_job(tmp_path / "sweep" / str(i), make_result(*job))
+    return tmp_path / "sweep"
+
+
+def md_row(markdown: str, network: str, quantity: str) -> list[str]:
+    """The cells of one table row; the network is named on its block's first row only."""
+    current = None
+    for line in markdown.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) > 2:
+            current = cells[0] or current
+            if current == network and cells[1] == quantity:
+                return cells[2:]
+    raise AssertionError(f"no row {network} / {quantity} in\n{markdown}")
+
+
+def test_cli_end_to_end(sweep, capsys, monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    assert cli.main([str(sweep), "--log-wandb"]) == 0
+    out = sweep / "aggregate"  # the default
+    for name in ("tables.md", "tables.csv", "tables.tex"):
+        assert (out / name).stat().st_size > 0
+    for name in ("figure1_memorized", "figure2_per_n", "figure3_per_param", "capacity_curve"):
+        assert (out / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+        assert (out / f"{name}.pdf").read_bytes()[:4] == b"%PDF"
+
+    md = (out / "tables.md").read_text()
+    assert "### Table 1: simple networks" in md and "### Table 2: recurrent networks" in md
+    assert md.index("Table 1") < md.index("Table 2")
+    simple, recurrent = "simple · bce", "recurrent · bce_ignore · 2 steps"
+    assert md_row(md, simple, "Maximum number of memorized patterns") == ["38", "76"]
+    assert md_row(md, simple, "Accuracy [%]") == ["95.00", "95.00"]
+    assert md_row(md, simple, "Mean of memorized patterns") == ["36.00", "74.00"]
+    assert md_row(md, simple, "Standard deviation of memorized patterns") == ["2.00", "2.00"]
+    assert md_row(md, simple, "DS searched (capacity DS)") == ["40", "80"]
+    assert md_row(md, simple, "Perfect-recall DS") == ["30", "60"]
+    assert md_row(md, simple, "Trainable parameters") == ["110", "420"]
+    # 38 * log2 C(10, 1) / 110 = 38 * 3.3219 / 110; 76 * log2 C(20, 2) / 420 = 76 * 7.5699 / 420
+    assert md_row(md, simple, "Bits per parameter") == ["1.148", "1.370"]
+    # α_c(0.1) = 3.9129: bounds 39.13 and 78.26; 38 / 39.13 = 76 / 78.26 = 0.971
+    assert md_row(md, simple, "Gardner bound α_c(s)·N") == ["39.1", "78.3"]
+    assert md_row(md, simple, "Memorized / bound") == ["0.971", "0.971"]
+    assert md_row(md, recurrent, "Maximum number of memorized patterns") == ["57", "114"]
+    assert md_row(md, recurrent, "Standard deviation of memorized patterns") == ["3.00", "2.00"]
+    assert md_row(md, recurrent, "Trainable parameters") == ["200", "800"]
+    assert "Gardner" not in md.split("Table 2")[1]  # the bound is for one-layer networks only
+    assert "Jobs combined" not in md  # one job per cell
+
+    csv = pd.read_csv(out / "tables.csv").set_index(["Network", "Quantity"])
+    assert list(csv.columns) == ["10", "20"]
+    assert csv.loc[(simple, "Accuracy [%]")].tolist() == [95.0, 95.0]
+    assert csv.loc[(recurrent, "Mean of memorized patterns")].tolist() == [54.0, 112.0]
+    assert csv.loc[(simple, "Bits per parameter")].tolist() == pytest.approx([38 * math.log2(10) / 110,
+                                                                             76 * math.log2(190) / 420])
+    tex = (out / "tables.tex").read_text()
+    assert r"simple $\cdot$ bce & Maximum number of memorized patterns & 38 & 76 \\" in tex
+    assert r"Accuracy [\%]" in tex
+
+    printed = capsys.readouterr()
+    assert "Maximum number of memorized patterns" in printed.out and "4 job(s) aggregated" in printed.out
+    assert "offline" in printed.err
+
+
+class FakeApi:
+    """Stands in for wandb.Api(): runs mirroring result files as the schema says."""
+
+    def __init__(self, files):
+        self.calls = []
+        self._runs = []
+        for i, file in enumerate(files):
+            result = json.loads(Path(file).read_text())
+            metrics = {k: v for k, v in result["metrics"].items() if v is not None}  # as finish_logger does
+            summary = {**metrics, "points": result["points"], "status": result["status"],
+                       "wall_time": result["wall_time"], "_runtime": 3, "train/loss": 0.5}
+            self._runs.append(SimpleNamespace(config={**result["config"], "_wandb": {}}, summary=summary,
+                                              name=f"run-{i}", id=f"id{i}", group="g", tags=["t"]))
+
+    def runs(self, path, filters=None):
+        self.calls.append((path, filters))
+        return iter(self._runs)
+
+
+def test_wandb_gives_the_same_frame(sweep):
+    from_dirs, _ = load_dirs([sweep])
+    api = FakeApi(sorted(sweep.rglob("result.json"), reverse=True))  # W&B's order differs
+    from_wandb, skipped = load_wandb("me/memcap", filters={"group": "g"}, api=api)
+    assert skipped == [] and api.calls == [("me/memcap", {"group": "g"})]
+    assert from_wandb.path.str.startswith("wandb:me/memcap/id").all()
+    pd.testing.assert_frame_equal(from_dirs.drop(columns="path"), from_wandb.drop(columns="path"))
+    assert from_dirs.attrs == from_wandb.attrs
+
+
+def test_cli_reads_wandb_with_filters(sweep, tmp_path, monkeypatch, capsys):
+    api = FakeApi(sorted(sweep.rglob("result.json")))
+    monkeypatch.setattr(cli, "load", partial(sources.load, api=api))
+    monkeypatch.setattr(cli, "wandb_online", lambda: True)
+    argv = ["--wandb", "me/memcap", "--group", "g", "--tag", "t", "--where", "N=10", "--where", "loss=bce",
+            "--out", str(tmp_path / "out"), "--formats", "md"]
+    assert cli.main(argv) == 0
+    assert api.calls == [("me/memcap", {"$and": [{"group": "g"}, {"tags": {"$in": ["t"]}},
+                                                 {"config.N": 10}, {"config.loss": "bce"}]})]
+    assert sorted(p.name for p in (tmp_path / "out").glob("tables.*")) == ["tables.md"]
+
+
+def test_wandb_needs_to_be_online(monkeypatch, capsys):
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    assert cli.main(["--wandb", "me/memcap"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_bad_inputs_are_skipped_with_reasons(sweep, tmp_path):
+    good = json.dumps(make_result("simple", "bce", 1, 30, 120, 90, [110, 100]))
+    failed = make_result("simple", "bce", 1, 40, 160, 120, [150]) | {"status": "failed", "error": "CUDA OOM"}
+    running = make_result("simple", "bce", 1, 50, 200, 150, [190]) | {"status": "running"}
+    no_metrics = make_result("simple", "bce", 1, 60, 200, 150, [190])
+    del no_metrics["metrics"]["memorized_std"]
+    bad = tmp_path / "bad"
+    write_job(bad / "invalid", "{not json")
+    write_job(bad / "truncated", good[: len(good) // 2])
+    write_job(bad / "binary", b'{"status": "ok", "error": "\xff\xfe"}')
+    write_job(bad / "failed", failed)
+    write_job(bad / "running", running)
+    write_job(bad / "partial", no_metrics)
+    write_job(bad / "ok", json.loads(good))
+    (bad / "crashed" / ".hydra").mkdir(parents=True)  # a job that never wrote result.json
+
+    df, skipped = load_dirs([sweep, bad, tmp_path / "nowhere"])
+    assert len(df) == len(SWEEP) + 1
+    reasons = {Path(where).relative_to(tmp_path).parts[:2]: reason for where, reason in skipped}
+    assert reasons[("bad", "invalid")].startswith("corrupt: invalid JSON")
+    assert reasons[("bad", "truncated")].startswith("corrupt: invalid JSON")
+    assert reasons[("bad", "binary")] == "corrupt: not UTF-8 text"
+    assert reasons[("bad", "failed")] == "failed: CUDA OOM"
+    assert reasons[("bad", "running")] == "partial: status 'running'"
+    assert reasons[("bad", "partial")] == "partial: missing memorized_std"
+    assert reasons[("bad", "crashed")] == "missing: job directory without result.json"
+    assert reasons[("nowhere",)] == "missing: no such file or directory"
+    assert len(skipped) == 8
+
+
+def test_a_job_found_twice_counts_once(sweep, tmp_path):
+    df, skipped = load_dirs([sweep, sweep / "0", sweep / "1" / "result.json"])  # overlapping
+    assert len(df) == len(SWEEP) and skipped == []
+    shutil.copytree(sweep / "0", tmp_path / "rerun" / "0")  # the same job in a second sweep
+    df, skipped = load_dirs([sweep, tmp_path / "rerun"])
+    assert len(df) == len(SWEEP)
+    assert skipped == [(str(tmp_path / "rerun" / "0" / "result.json"),
+                        f"duplicate of {(sweep / '0' / 'result.json').resolve()}")]
+
+
+def test_no_job_found_is_one_error_line(tmp_path, capsys):
+    write_job(tmp_path / "0", "{")
+    assert cli.main([str(tmp_path)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1].startswith("memcap-aggregate: error: no finished job found")
+    assert err[0].startswith(f"skipped {tmp_path / '0' / 'result.json'}: corrupt")
+
+
+def test_mixed_sweep_splits_blocks_and_combines_seeds(tmp_path):
+    jobs = [
+        make_result("simple", "bce", 1, 10, 40, 30, [38, 34], lr=0.01),
+        make_result("simple", "bce", 1, 10, 40, 30, [30, 26], lr=0.001),
+        make_result("simple", "bce", 1, 10, 40, 30, [36, 36], lr=0.001, seed=1),
+        make_result("simple", "bce_ignore", 1, 10, 50, 30, [45, 45]),
+        make_result("recurrent", "bce_ignore", 3, 10, 70, 50, [66, 60], lr=0.001),
+    ]
+    for i, result in enumerate(jobs):
+        write_job(tmp_path / str(i), result)
+    df, _ = load_dirs([tmp_path])
+    tables = report_tables(df)
+    assert list(tables) == ["simple", "recurrent"]
+    blocks = list(dict.fromkeys(tables["simple"].index.get_level_values("Network")))
+    assert blocks == ["simple · bce · lr=0.001", "simple · bce · lr=0.01", "simple · bce_ignore"]
+    assert list(dict.fromkeys(tables["recurrent"].index.get_level_values("Network"))) == [
+        "recurrent · bce_ignore · 3 steps"]  # lr is the same throughout that network
+    two_seeds = tables["simple"].loc["simple · bce · lr=0.001"][10]
+    assert two_seeds["Maximum number of memorized patterns"] == 36  # max of max
+    assert two_seeds["Mean of memorized patterns"] == 32  # pooled runs 30, 26, 36, 36
+    # deviations from 32: -2, -6, 4, 4; population variance (4 + 36 + 16 + 16) / 4 = 18
+    assert two_seeds["Standard deviation of memorized patterns"] == pytest.approx(math.sqrt(18))
+    assert two_seeds["Jobs combined"] == 2
+
+
+def test_a_job_that_memorized_nothing_leaves_empty_cells(tmp_path):
+    nothing = make_result("simple", "bce", 1, 30, 120, 90, [100, 90])
+    nothing["metrics"].update(capacity_ds=None, perfect_ds=None, memorized_max=None, memorized_mean=None,
+                              memorized_std=None, memorized_runs=[], accuracy=None, bits_per_param=None)
+    files = [write_job(tmp_path / "0", nothing), write_job(tmp_path / "1", make_result(*SWEEP[0]))]
+    df, _ = load_dirs([tmp_path])
+    from_wandb, _ = load_wandb("me/memcap", api=FakeApi(files))
+    pd.testing.assert_frame_equal(df.drop(columns="path"), from_wandb.drop(columns="path"))
+    md = to_markdown(report_tables(df))
+    assert md_row(md, "simple · bce", "Maximum number of memorized patterns") == ["38", ""]
+    assert md_row(md, "simple · bce", "Trainable parameters") == ["110", "930"]
+
+
+def test_oracle_rows_appear_when_reported(tmp_path):
+    write_job(tmp_path / "0", make_result("simple", "bce", 1, 10, 40, 30, [38, 34],
+                                          oracle_memorized=39, oracle_ratio=38 / 39))
+    df, _ = load_dirs([tmp_path])
+    md = to_markdown(report_tables(df))
+    assert md_row(md, "simple · bce", "Oracle memorized") == ["39"]
+    assert md_row(md, "simple · bce", "Oracle ratio") == ["0.974"]
+
+
+def test_points_frame_has_one_row_per_trained_point(sweep):
+    df, _ = load_dirs([sweep])
+    points = points_frame(df)
+    assert len(points) == 2 * 2 * len(SWEEP)  # two DS, two runs per job
+    first = points[(points.model == "simple") & (points.N == 10) & (points.DS == 40)]
+    assert first.memorized.tolist() == [38, 34] and first.run.tolist() == [0, 1]
+    assert set(first.loss) == {"bce"} and set(first.steps) == {1}  # the config, not the point's
+    assert first.train_loss.tolist() == [0.2, 0.2] and first.train_steps.tolist() == [200, 200]
+
+
+@pytest.mark.skipif(not (REPO / "train.py").exists(), reason="train.py is not written yet")
+def test_real_sweep_aggregates(tmp_path):
+    sweep = tmp_path / "sweep"
+    command = [sys.executable, "train.py", "-m", "N=10,20", "runs=2", "logger=none", "trainer.max_steps=200",
+               f"hydra.sweep.dir={sweep}"]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert cli.main([str(sweep), "--out", str(tmp_path / "out")]) == 0
+    table = pd.read_csv(tmp_path / "out" / "tables.csv")
+    assert list(table.columns[2:]) == ["10", "20"]
+    maximum = table[table.Quantity == "Maximum number of memorized patterns"]
+    assert (maximum[["10", "20"]] > 0).all(axis=None)

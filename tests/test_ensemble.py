@@ -1,0 +1,49 @@
+"""The ensemble engine: a member trains exactly as it would alone."""
+
+import pytest
+import torch
+
+from memcap.ensemble import build_module, make_trainer, train_members
+
+
+def _fit(cfg, members, steps):
+    """Train (DS, run) members together for exactly ``steps`` steps (no early stop); return their weights."""
+    module = build_module(cfg.copy(), members, max_steps=steps)
+    module.check_every = module.patience = 10_000
+    make_trainer(cfg, False, steps).fit(module)
+    return [p.detach().clone() for p in module.model.parameters()]
+
+
+@pytest.mark.parametrize("overrides", [
+    ["loss=bce"], ["loss=bce_ignore"], ["loss=hinge"], ["model=recurrent", "loss=bce_ignore", "N=50"],
+    ["loss=bce", "trainer.batch_size=16"],
+])
+def test_member_follows_its_solo_trajectory(make_cfg, overrides):
+    cfg = make_cfg("N=30", "lr=0.05", *overrides)
+    crowd = _fit(cfg, [(40, 0), (90, 1), (60, 2)], steps=200)
+    alone = _fit(cfg, [(90, 1)], steps=200)
+    for c, a in zip(crowd, alone):
+        assert torch.allclose(c[1], a[0], atol=1e-4), (c[1] - a[0]).abs().max()
+
+
+def test_results_do_not_depend_on_companions(make_cfg):
+    cfg = make_cfg("N=20", "trainer.max_steps=300", "trainer.check_every=25", "lr=0.1")
+    together = {(p.DS, p.run): (p.memorized, p.steps) for p in train_members(cfg, [(30, 0), (60, 0), (60, 1)])}
+    alone = {(p.DS, p.run): (p.memorized, p.steps) for p in train_members(cfg, [(60, 1)])}
+    assert together[(60, 1)] == alone[(60, 1)]
+
+
+def test_finished_members_stop_changing(make_cfg):
+    cfg = make_cfg("N=20", "trainer.max_steps=400", "trainer.check_every=10", "lr=0.1")
+    points = train_members(cfg, [(5, 0), (120, 0)])
+    easy, hard = sorted(points, key=lambda p: p.DS)
+    assert easy.stop == "memorized" and easy.memorized == 5 and easy.steps < 400
+    assert hard.steps > easy.steps
+
+
+def test_chunking_gives_the_same_points(make_cfg):
+    members = [(30, 0), (30, 1), (50, 0), (50, 1)]
+    cfg = make_cfg("N=20", "trainer.max_steps=200", "lr=0.1")
+    small = make_cfg("N=20", "trainer.max_steps=200", "lr=0.1", "trainer.max_members=1")
+    key = lambda p: (p.DS, p.run, p.memorized, p.steps, p.stop)
+    assert sorted(map(key, train_members(cfg, members))) == sorted(map(key, train_members(small, members)))

@@ -1,0 +1,63 @@
+"""The capacity search finds planted answers, batched or one at a time."""
+
+import pytest
+
+from memcap.search import Bracket, capacity_search
+
+
+def planted(perfect: int, capacity: int, calls: list | None = None):
+    """Every run memorizes all of DS up to ``perfect``, 95% up to ``capacity``, 80% beyond."""
+
+    def evaluate(ds_values):
+        if calls is not None:
+            calls.append(list(ds_values))
+        return {ds: [ds if ds <= perfect else int(ds * (0.95 if ds <= capacity else 0.8)), 0] for ds in ds_values}
+
+    return evaluate
+
+
+@pytest.mark.parametrize("perfect,capacity", [(237, 655), (10, 3000), (500, 500), (95, 190), (1000, 1020)])
+@pytest.mark.parametrize("batch", [1, 2, 4, 7])
+def test_finds_planted_answer(perfect, capacity, batch):
+    outcome = capacity_search(planted(perfect, capacity), step=100, resolution=10, threshold=0.9, batch=batch, max_ds=5000)
+    assert outcome.perfect_ds == perfect // 10 * 10
+    base = outcome.perfect_ds
+    assert outcome.capacity_ds == base + (capacity - base) // 100 * 100
+    assert not outcome.capped
+
+
+def test_batched_search_agrees_with_one_at_a_time_and_needs_fewer_rounds():
+    one, many = [], []
+    a = capacity_search(planted(237, 655, one), step=100, resolution=10, threshold=0.9, batch=1, max_ds=4000)
+    b = capacity_search(planted(237, 655, many), step=100, resolution=10, threshold=0.9, batch=4, max_ds=4000)
+    assert (a.perfect_ds, a.capacity_ds) == (b.perfect_ds, b.capacity_ds) == (230, 630)
+    assert len(many) < len(one)
+    assert all(len(c) == 1 for c in one)
+
+
+def test_no_dataset_size_is_trained_twice():
+    calls = []
+    capacity_search(planted(237, 655, calls), step=100, resolution=10, threshold=0.9, batch=3, max_ds=4000)
+    trained = [ds for call in calls for ds in call]
+    assert len(trained) == len(set(trained))
+
+
+def test_ceiling_is_reported_as_capped():
+    outcome = capacity_search(planted(10**6, 10**6), step=100, resolution=10, threshold=0.9, batch=4, max_ds=800)
+    assert outcome.capped and outcome.perfect_ds == 800 and outcome.capacity_ds == 800
+
+
+def test_nothing_memorized():
+    outcome = capacity_search(lambda ds: {d: [0] for d in ds}, step=100, resolution=10, threshold=0.9, batch=2, max_ds=500)
+    assert outcome.perfect_ds is None and outcome.capacity_ds is None
+
+
+def test_bracket_gallops_then_bisects():
+    bracket = Bracket(limit=1000)
+    assert bracket.candidates(1) == [1]
+    bracket.update({1: True})
+    assert bracket.candidates(3) == [2, 4, 8]
+    bracket.update({2: True, 4: True, 8: False})
+    assert (bracket.lo, bracket.hi) == (4, 8)
+    assert bracket.candidates(1) == [6]
+    assert bracket.candidates(3) == [5, 6, 7]
