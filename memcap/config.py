@@ -9,10 +9,12 @@ naming the key and what is allowed.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
 
 from memcap.losses import LOSSES
 
@@ -54,6 +56,7 @@ class SearchConfig:
     threshold: float = 0.9  # capacity: largest DS at which some run memorizes more than this
     batch: int = 4  # DS candidates trained together per search round
     max_ds: Optional[int] = None  # upper end of the search (default: 40 * N)
+    oracle: bool = False  # simple network: also compute the LP oracle's count at the capacity DS
 
 
 @dataclass
@@ -78,6 +81,8 @@ class LoggerConfig:
 
 @dataclass
 class TrainConfig:
+    """The top level. Groups are typed by the schema their option extends (see register_configs)."""
+
     N: int = 100
     s: float = 0.1
     steps: Optional[int] = None  # None: the model's own (simple 1, recurrent 2)
@@ -85,17 +90,29 @@ class TrainConfig:
     runs: int = 5
     DS: Optional[int] = None  # None: search the capacity; int: train exactly this DS
     lr: float = 0.01
-    model: ModelConfig = field(default_factory=ModelConfig)
-    data: DataConfig = field(default_factory=DataConfig)
+    model: Any = MISSING
+    data: Any = MISSING
     loss: LossConfig = field(default_factory=LossConfig)
-    search: SearchConfig = field(default_factory=SearchConfig)
+    search: Any = MISSING
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     logger: LoggerConfig = field(default_factory=LoggerConfig)
 
 
+# Options of the groups whose options differ in shape extend one of these schemas
+# in their defaults list (conf/model/simple.yaml: `defaults: [pattern_schema, _self_]`).
+GROUP_SCHEMAS = {
+    ("model", "pattern_schema"): ModelConfig,
+    ("data", "patterns_schema"): DataConfig,
+    ("search", "search_schema"): SearchConfig,
+}
+
+
 def register_configs() -> None:
-    """Make ``TrainConfig`` the schema that conf/train.yaml extends."""
-    ConfigStore.instance().store(name="train_schema", node=TrainConfig)
+    """Register ``TrainConfig`` (extended by conf/train.yaml) and the group schemas."""
+    store = ConfigStore.instance()
+    store.store(name="train_schema", node=TrainConfig)
+    for (group, name), node in GROUP_SCHEMAS.items():
+        store.store(group=group, name=name, node=node)
 
 
 def model_steps(cfg) -> int:
@@ -156,5 +173,22 @@ def validate(cfg) -> None:
             raise ConfigError(f"trainer.{key}", f"must be at least 1, got {getattr(trainer, key)}")
     if trainer.batch_size is not None and trainer.batch_size < 1:
         raise ConfigError("trainer.batch_size", f"must be at least 1 (or null for full batch), got {trainer.batch_size}")
+    if search.oracle and cfg.model.name != "simple":
+        raise ConfigError("search.oracle", f"the LP oracle exists for model=simple only, not {cfg.model.name}")
     if cfg.loss.margin <= 0:
         raise ConfigError("loss.margin", f"must be positive, got {cfg.loss.margin}")
+
+
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+
+
+def compose(*overrides: str):
+    """The config train.py would run with these overrides (for tests, notebooks and scripts)."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    register_configs()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return hydra_compose(config_name="train", overrides=list(overrides))

@@ -47,6 +47,11 @@ def member_seeds(seed: int, run: int, DS: int) -> tuple[int, int, int]:
     return int(data), int(init), int(batch)
 
 
+def member_data(cfg, DS: int, run: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The (X, Y) that member (DS, run) of this configuration trains on."""
+    return make_patterns(cfg.N, DS, cfg.s, member_seeds(cfg.seed, run, DS)[0])
+
+
 def _groups(members: list[tuple[int, int]], N: int, max_members: int, max_elements: int) -> list[list[tuple[int, int]]]:
     """Split members (sorted by DS, to pad little) into ensembles that fit the limits."""
     groups, current = [], []
@@ -78,8 +83,8 @@ def build_module(cfg, members: list[tuple[int, int]], max_steps: int | None = No
     seeds = [member_seeds(cfg.seed, run, DS) for DS, run in members]
     longest = max(DS for DS, _ in members)
     X, Y, weight = torch.zeros(len(members), longest, N), torch.zeros(len(members), longest, N), torch.zeros(len(members), longest)
-    for i, ((DS, _), (data_seed, _, _)) in enumerate(zip(members, seeds)):
-        X[i, :DS], Y[i, :DS] = make_patterns(N, DS, cfg.s, data_seed)
+    for i, (DS, run) in enumerate(members):
+        X[i, :DS], Y[i, :DS] = member_data(cfg, DS, run)
         weight[i, :DS] = 1.0
     return EnsembleModule(
         PatternEnsemble(N, steps, [init for _, init, _ in seeds]), X, Y, weight,

@@ -173,3 +173,20 @@ def lp_memorized(X, Y, bti: int = 0, progress: bool = True) -> LPResult:
     outputs = torch.sigmoid(torch.from_numpy(X).float() @ W_t.T + b_t)
     mask = memorized(outputs, torch.from_numpy(Y).float(), bti)
     return LPResult(memorized=int(mask.sum()), W=W_t, b=b_t, mask=mask)
+
+
+def oracle_metrics(cfg, DS: int, memorized_runs: list[int], progress: bool = True) -> dict:
+    """``search.oracle``: the LP count on each run's dataset at ``DS``, and trained / oracle."""
+    from memcap.ensemble import member_data
+    from memcap.losses import bits_to_ignore
+
+    bti = bits_to_ignore(cfg.N, cfg.s) if cfg.loss.name == "bce_ignore" else 0
+    oracle = [lp_memorized(*member_data(cfg, DS, run), bti=bti, progress=progress).memorized
+              for run in range(len(memorized_runs))]
+    ratios = [trained / best for trained, best in zip(memorized_runs, oracle)]
+    return {
+        "oracle_memorized": float(np.mean(oracle)),
+        "oracle_memorized_runs": oracle,
+        "oracle_ratio": float(np.mean(ratios)),
+        "oracle_ratio_runs": ratios,
+    }

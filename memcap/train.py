@@ -23,6 +23,7 @@ from memcap.data import active_bits, num_distinct_patterns
 from memcap.ensemble import train_members
 from memcap.loggers import build_logger, finish_logger
 from memcap.models import PatternEnsemble
+from memcap.oracle import oracle_metrics
 from memcap.results import RESULT_FILE, capacity_metrics, flat_config, versions, write_json_atomic
 from memcap.search import capacity_search
 
@@ -80,6 +81,8 @@ def run(cfg, out_dir: Path, group: str) -> dict:
                 runs = outcome.results.get(capacity_ds, [])
         params = PatternEnsemble(cfg.N, steps, [cfg.seed]).num_parameters()
         result["metrics"] = {**capacity_metrics(cfg.N, cfg.s, params, capacity_ds, perfect_ds, runs), "capped": capped}
+        if cfg.search.oracle and capacity_ds is not None:
+            result["metrics"].update(oracle_metrics(cfg, capacity_ds, runs, progress=sys.stderr.isatty()))
         result["status"] = "ok"
     except Exception as error:
         result["status"], result["error"] = "failed", f"{type(error).__name__}: {error}"
@@ -106,8 +109,9 @@ def summary_line(result: dict, path: Path) -> str:
         found = (f"capacity DS={m['capacity_ds']}: memorized max {m['memorized_max']}, "
                  f"mean {m['memorized_mean']:.1f} ± {m['memorized_std']:.1f} ({100 * m['accuracy']:.1f}%), "
                  f"perfect DS={m['perfect_ds']}")
-    return (f"memcap {network} N={c['N']} s={c['s']} runs={c['runs']} seed={c['seed']}: {found}; "
-            f"params={m['params']}, {result['wall_time']:.1f}s -> {path}")
+    return (f"memcap {network} N={c['N']} s={c['s']} runs={c['runs']} seed={c['seed']}: {found}"
+            + (f", oracle {m['oracle_memorized']:.1f} (ratio {m['oracle_ratio']:.3f})" if "oracle_ratio" in m else "")
+            + f"; params={m['params']}, {result['wall_time']:.1f}s -> {path}")
 
 
 def main(cfg) -> None:

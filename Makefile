@@ -1,0 +1,38 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+# Both create .venv when it is missing. torch is installed first, pinned, so that
+# pip never pulls a several-GB CUDA build; to use your own torch (e.g. CUDA),
+# install it into .venv first, or run `make TORCH=torch==2.13.0+cu128 setup`.
+PYTHON ?= python3
+TORCH ?= torch==2.13.0
+VENV := .venv
+BIN := $(VENV)/bin
+READY := $(VENV)/.memcap-installed
+
+.PHONY: setup run test test-all bench sweep aggregate clean
+
+$(READY): pyproject.toml requirements/constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH)"
+	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e ".[dev,cluster]"
+	touch $@
+
+setup: $(READY)
+
+run: setup  ## the default experiment: capacity of the simple network at N=100
+	WANDB_MODE=$${WANDB_MODE:-offline} $(BIN)/python train.py
+
+test: setup  ## the CI suite (CPU, under 5 minutes)
+	$(BIN)/python -m pytest -q
+
+test-all: setup  ## including the slow tests
+	$(BIN)/python -m pytest -q -m ""
+
+bench: setup  ## engine vs per-model loop vs matmul peak -> benchmarks/
+	$(BIN)/python scripts/bench.py
+
+sweep: setup  ## the design card's sweep
+	$(BIN)/python train.py -m model=recurrent steps=2,3 N=50,100,150,200
+
+clean:
+	rm -rf $(VENV) outputs multirun

@@ -1,0 +1,118 @@
+"""Which training recipe gets the simple network closest to the LP oracle, and at what cost?
+
+Usage: python scripts/recipe_study.py [--sizes 100:300,200:700] [--runs 5] [--out benchmarks/recipe]
+
+For each recipe (a list of config overrides) and each (N, DS), trains `runs`
+members on exactly the datasets a job would use (memcap.ensemble.member_data),
+computes the LP oracle's count on the same datasets (memcap.oracle), and
+records memorized mean, oracle ratio and wall time. Writes recipe.csv,
+recipe.md and recipe.png/pdf (oracle ratio vs wall time) into --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from memcap.config import compose  # noqa: E402
+from memcap.ensemble import member_data, train_members  # noqa: E402
+from memcap.losses import bits_to_ignore  # noqa: E402
+from memcap.oracle import lp_memorized  # noqa: E402
+
+# name -> overrides (constant lr unless "cosine"). "report" is the report's optimizer and lr, full batch.
+RECIPES = {
+    "report (bce lr0.01 4k)": ["loss=bce", "lr=0.01", "trainer.schedule=constant", "trainer.max_steps=4000"],
+    "bce lr0.01 batch32 4k": ["loss=bce", "lr=0.01", "trainer.schedule=constant", "trainer.max_steps=4000", "trainer.batch_size=32"],
+    "bce lr0.1 cosine 4k": ["loss=bce", "lr=0.1", "trainer.schedule=cosine", "trainer.max_steps=4000"],
+    "bce lr0.3 4k": ["loss=bce", "lr=0.3", "trainer.schedule=constant", "trainer.max_steps=4000"],
+    "bce lr1 4k": ["loss=bce", "lr=1.0", "trainer.schedule=constant", "trainer.max_steps=4000"],
+    "bce lr1 10k": ["loss=bce", "lr=1.0", "trainer.schedule=constant", "trainer.max_steps=10000"],
+    "hinge lr0.1 4k": ["loss=hinge", "lr=0.1", "trainer.schedule=constant", "trainer.max_steps=4000"],
+    "hinge lr0.3 4k": ["loss=hinge", "lr=0.3", "trainer.schedule=constant", "trainer.max_steps=4000"],
+    "hinge lr0.3 cosine 10k": ["loss=hinge", "lr=0.3", "trainer.schedule=cosine", "trainer.max_steps=10000"],
+    "hinge lr0.3 10k": ["loss=hinge", "lr=0.3", "trainer.schedule=constant", "trainer.max_steps=10000"],
+    "bce_ignore lr1 4k": ["loss=bce_ignore", "lr=1.0", "trainer.schedule=constant", "trainer.max_steps=4000"],
+}
+
+
+def study(sizes: list[tuple[int, int]], runs: int, names: list[str]) -> pd.DataFrame:
+    oracle_cache: dict[tuple[int, int, int, int], int] = {}
+    rows = []
+    for N, DS in sizes:
+        for name in names:
+            cfg = compose("logger=none", f"N={N}", f"runs={runs}", *RECIPES[name])
+            bti = bits_to_ignore(N, cfg.s) if cfg.loss.name == "bce_ignore" else 0
+            start = time.perf_counter()
+            points = train_members(cfg, [(DS, run) for run in range(runs)])
+            seconds = time.perf_counter() - start
+            trained = [p.memorized for p in sorted(points, key=lambda p: p.run)]
+            oracle = []
+            for run in range(runs):
+                key = (N, DS, run, bti)
+                if key not in oracle_cache:
+                    oracle_cache[key] = lp_memorized(*member_data(cfg, DS, run), bti=bti, progress=False).memorized
+                oracle.append(oracle_cache[key])
+            row = {
+                "recipe": name, "N": N, "DS": DS, "loss": cfg.loss.name, "runs": runs,
+                "memorized_mean": float(np.mean(trained)), "memorized_max": max(trained),
+                "oracle_mean": float(np.mean(oracle)),
+                "oracle_ratio": float(np.mean([t / o for t, o in zip(trained, oracle)])),
+                "seconds": round(seconds, 2), "steps_mean": float(np.mean([p.steps for p in points])),
+            }
+            rows.append(row)
+            print(f"N={N} DS={DS} {name:34s} memorized {row['memorized_mean']:7.1f} oracle {row['oracle_mean']:7.1f} "
+                  f"ratio {row['oracle_ratio']:.3f} {seconds:6.1f}s", flush=True)
+    return pd.DataFrame(rows)
+
+
+def plot(df: pd.DataFrame, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = sorted(set(zip(df.N, df.DS)))
+    fig, axes = plt.subplots(1, len(sizes), figsize=(6 * len(sizes), 4.5), squeeze=False)
+    for ax, (N, DS) in zip(axes[0], sizes):
+        part = df[(df.N == N) & (df.DS == DS)]
+        for _, r in part.iterrows():
+            ax.scatter(r.seconds, r.oracle_ratio, marker={"bce": "o", "hinge": "s", "bce_ignore": "^"}[r.loss])
+            ax.annotate(r.recipe, (r.seconds, r.oracle_ratio), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        ax.axhline(0.95, color="grey", linestyle="--", linewidth=0.8)
+        ax.set(xscale="log", xlabel=f"wall time for {part.runs.iloc[0]} runs [s] (this CPU)", ylabel="memorized / LP oracle",
+               title=f"N={N}, DS={DS}")
+    fig.tight_layout()
+    for ext in ("png", "pdf"):
+        fig.savefig(out / f"recipe.{ext}", dpi=130)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100:300,200:700", help="N:DS pairs")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--recipes", default=",".join(RECIPES), help="comma-separated recipe names")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "recipe"))
+    args = parser.parse_args(argv)
+    logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore")
+    sizes = [tuple(int(x) for x in pair.split(":")) for pair in args.sizes.split(",")]
+    df = study(sizes, args.runs, args.recipes.split(","))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    df.to_csv(out / "recipe.csv", index=False)
+    (out / "recipe.md").write_text(df.to_string(index=False) + "\n")
+    plot(df, out)
+
+
+if __name__ == "__main__":
+    main()

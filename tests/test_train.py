@@ -1,0 +1,116 @@
+"""Whole jobs: bad input, and the design card's multirun through Hydra's real launcher."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from memcap.config import ConfigError, validate
+from memcap.train import run
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ["logger=none", "trainer.max_steps=150", "trainer.check_every=25", "lr=0.1"]
+
+
+def train(*args: str, cwd=ROOT, env=None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "WANDB_MODE": "disabled", **(env or {})}
+    return subprocess.run([sys.executable, str(ROOT / "train.py"), *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.parametrize("overrides,key,message", [
+    (["N=0"], "N", "positive integer"),
+    (["N=-5"], "N", "positive integer"),
+    (["s=0"], "s", "(0, 1)"),
+    (["s=1.5"], "s", "(0, 1)"),
+    (["N=5", "s=0.05"], "s", "0 active bits"),
+    (["DS=0"], "DS", "at least 1"),
+    (["N=10", "DS=11"], "DS", "C(10, 1) = 10"),
+    (["model=recurrent", "steps=0"], "steps", "at least 1"),
+    (["steps=2"], "steps", "model=simple has exactly 1 step"),
+    (["model=recurrent", "steps=1"], "steps", "steps >= 2"),
+    (["runs=0"], "runs", "at least 1"),
+    (["lr=0"], "lr", "positive"),
+    (["lr=-0.1"], "lr", "positive"),
+    (["search=fixed"], "DS", "needs an integer DS"),
+    (["search.step=0"], "search.step", "at least 1"),
+    (["search.threshold=1.5"], "search.threshold", "(0, 1]"),
+    (["trainer.max_steps=0"], "trainer.max_steps", "at least 1"),
+    (["trainer.schedule=linear"], "trainer.schedule", "allowed: constant, cosine"),
+    (["loss.margin=0"], "loss.margin", "positive"),
+])
+def test_bad_values_name_the_key(make_cfg, overrides, key, message, tmp_path):
+    cfg = make_cfg(*overrides)
+    with pytest.raises(ConfigError) as error:
+        run(cfg, tmp_path, "test")
+    assert error.value.key == key and message in str(error.value)
+    assert not any(tmp_path.iterdir())  # nothing that looks like a result
+
+
+def test_unknown_names_are_refused(make_cfg):
+    cfg = make_cfg()
+    cfg.model.name = "resnet"
+    with pytest.raises(ConfigError, match="allowed: simple, recurrent"):
+        validate(cfg)
+    cfg = make_cfg()
+    cfg.loss.name = "mse"
+    with pytest.raises(ConfigError, match="allowed: bce, bce_ignore, hinge"):
+        validate(cfg)
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["N=0"], "memcap: error: N: must be a positive integer, got 0"),
+    (["model=recurrent", "steps=1"], "memcap: error: steps:"),
+    (["model=transformerz"], "Could not find 'model/transformerz'"),
+    (["N=abc"], "N=abc"),
+])
+def test_bad_input_exits_with_one_clear_line(args, expected, tmp_path):
+    done = train(*args, f"hydra.run.dir={tmp_path}/job")
+    assert done.returncode != 0
+    assert expected in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "job" / "result.json").exists()
+
+
+def test_design_card_multirun(tmp_path):
+    """`train.py -m model=recurrent steps=2,3 N=...` runs one job per combination, each with a result.json."""
+    sweep = tmp_path / "sweep"
+    done = train("-m", "model=recurrent", "steps=2,3", "N=10,20", "runs=2", *TINY, f"hydra.sweep.dir={sweep}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = sorted(sweep.glob("*/result.json"))
+    assert len(results) == 4
+    seen = set()
+    for path in results:
+        result = json.loads(path.read_text())
+        c, m = result["config"], result["metrics"]
+        seen.add((c["steps"], c["N"]))
+        assert result["status"] == "ok" and set(result) >= {"config", "metrics", "points", "versions", "wall_time"}
+        assert c["model"] == "recurrent" and m["params"] == 2 * c["N"] ** 2
+        # Every point of the search is recorded, the capacity point among them with each run.
+        at_capacity = [p["memorized"] for p in result["points"] if p["DS"] == m["capacity_ds"]]
+        assert sorted(at_capacity) == sorted(m["memorized_runs"]) and len(at_capacity) == 2
+        assert m["memorized_max"] == max(at_capacity) and m["memorized_max"] / m["capacity_ds"] > 0.9
+    assert seen == {(2, 10), (3, 10), (2, 20), (3, 20)}
+    assert done.stdout.count("memcap recurrent/bce") == 4  # one summary line per job
+
+
+def test_same_seed_same_result(make_cfg, tmp_path):
+    cfg = make_cfg("N=20", "DS=60", "runs=2", *TINY)
+    first = run(cfg, tmp_path / "a", "test")
+    second = run(cfg, tmp_path / "b", "test")
+    assert first["metrics"] == second["metrics"]
+    strip = lambda points: [{k: v for k, v in p.items() if k != "seconds"} for p in points]
+    assert strip(first["points"]) == strip(second["points"])
+
+
+def test_wandb_offline_run_is_written(make_cfg, tmp_path, monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    cfg = make_cfg("N=20", "DS=40", "runs=1", *TINY[1:], "logger=wandb")
+    result = run(cfg, tmp_path, "test-group")
+    runs = list((tmp_path / "wandb").glob("offline-run-*"))
+    assert result["status"] == "ok" and len(runs) == 1
