@@ -25,7 +25,7 @@ from torch.utils.data import DataLoader
 from memcap.losses import ensemble_loss
 from memcap.metrics import memorized
 
-STOP_REASONS = ("running", "memorized", "plateau", "cap")
+STOP_REASONS = ("running", "memorized", "plateau", "cap", "diverged")
 
 
 class EnsembleModule(pl.LightningModule):
@@ -137,8 +137,10 @@ class EnsembleModule(pl.LightningModule):
         self.stale = torch.where(improved | better_loss, 0, self.stale + 1)
         done_memorized = self.active & (count >= self.ds)
         done_plateau = self.active & ~done_memorized & (self.stale >= self.patience)
-        self.stop = torch.where(done_memorized, 1, torch.where(done_plateau, 2, self.stop))
-        self.active = self.active & ~done_memorized & ~done_plateau
+        # A NaN or infinite loss ends the member; it keeps its best check's count and weights.
+        diverged = self.active & ~torch.isfinite(losses)
+        self.stop = torch.where(diverged, 4, torch.where(done_memorized, 1, torch.where(done_plateau, 2, self.stop)))
+        self.active = self.active & ~done_memorized & ~done_plateau & ~diverged
         if self.logger is not None:
             fraction = (self.best_count.clamp_min(0) / self.ds).mean()
             self.logger.log_metrics(
@@ -156,11 +158,12 @@ class EnsembleModule(pl.LightningModule):
         if self._all_active:
             return
         for p in self.model.parameters():
-            keep = self.active.view((-1,) + (1,) * (p.dim() - 1)).to(p.dtype)
-            p.grad.mul_(keep)
+            keep = self.active.view((-1,) + (1,) * (p.dim() - 1))
+            # where, not a product: a diverged member's NaN times 0 would still be NaN.
+            p.grad.copy_(torch.where(keep, p.grad, 0.0))
             state = optimizer.optimizer.state.get(p)
             if state and "exp_avg" in state:
-                state["exp_avg"].mul_(keep)
+                state["exp_avg"].copy_(torch.where(keep, state["exp_avg"], 0.0))
 
     def on_train_end(self):
         """Final check on the last weights of members that ran to the step cap."""
@@ -168,6 +171,7 @@ class EnsembleModule(pl.LightningModule):
             logits = self.model(self.X)
             was_active = self.active.clone()
             self._check(logits, self._losses(logits, self.Y, self.weight))
-            self.stop = torch.where(was_active & (self.stop != 1), 3, self.stop)
+            ran_out = was_active & ((self.stop == 0) | (self.stop == 2))  # neither memorized nor diverged
+            self.stop = torch.where(ran_out, 3, self.stop)
             for name, p in self.model.named_parameters():
                 p.copy_(self.best_state[name])

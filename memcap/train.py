@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -50,22 +51,31 @@ def run(cfg, out_dir: Path, group: str) -> dict:
     start = time.perf_counter()
     steps = model_steps(cfg)
     config = flat_config(cfg, steps)
+    path = out_dir / RESULT_FILE
+    previous = read_previous(path, config)
+    if previous is not None and previous["status"] == "ok":
+        print(f"memcap: complete, skipped: {path}", flush=True)
+        return previous
+    recorded = recorded_rounds(previous["points"] if previous else [], cfg.runs)
     result = {"status": "running", "error": None, "config": config, "metrics": {}, "points": [],
               "versions": versions(), "wall_time": 0.0}
-    path = out_dir / RESULT_FILE
     logger = build_logger(cfg, out_dir, group, config)
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                         disable=not sys.stderr.isatty(), transient=True)
 
     def evaluate(ds_values: list[int]) -> dict[int, list[int]]:
-        task = progress.add_task(f"{config['model']} N={cfg.N}: training DS={ds_values} x {cfg.runs} runs")
-        points = train_members(cfg, [(ds, run) for ds in ds_values for run in range(cfg.runs)], logger,
-                               step_offset=len(result["points"]) * cfg.trainer.max_steps)
+        todo = [ds for ds in ds_values if ds not in recorded]
+        task = progress.add_task(f"{config['model']} N={cfg.N}: training DS={todo} x {cfg.runs} runs")
+        points = [p.as_dict() for p in train_members(
+            cfg, [(ds, run) for ds in todo for run in range(cfg.runs)], logger,
+            step_offset=len(result["points"]) * cfg.trainer.max_steps)] if todo else []
         progress.remove_task(task)
-        result["points"] += [p.as_dict() for p in points]
+        points += [p for ds in ds_values if ds in recorded for p in recorded[ds]]
+        result["points"] += points
         result["wall_time"] = round(time.perf_counter() - start, 3)
         write_json_atomic(path, result)
-        return {ds: [p.memorized for p in points if p.DS == ds] for ds in ds_values}
+        return {ds: [p["memorized"] for p in sorted(points, key=lambda p: p["run"]) if p["DS"] == ds]
+                for ds in ds_values}
 
     try:
         with progress:
@@ -95,6 +105,23 @@ def run(cfg, out_dir: Path, group: str) -> dict:
     return result
 
 
+def read_previous(path: Path, config: dict) -> dict | None:
+    """The result.json an earlier attempt at this same job left, if it is readable and for the same config."""
+    try:
+        previous = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return previous if isinstance(previous, dict) and previous.get("config") == config else None
+
+
+def recorded_rounds(points: list[dict], runs: int) -> dict[int, list[dict]]:
+    """Recorded points grouped by DS, keeping only the DS values whose every run finished."""
+    by_ds: dict[int, list[dict]] = {}
+    for point in points:
+        by_ds.setdefault(point["DS"], []).append(point)
+    return {ds: group for ds, group in by_ds.items() if sorted(p["run"] for p in group) == list(range(runs))}
+
+
 def search_ceiling(cfg) -> int:
     """The largest DS the search may try: search.max_ds (default 40 N), at most C(N, k)."""
     return min(cfg.search.max_ds or 40 * cfg.N, num_distinct_patterns(cfg.N, active_bits(cfg.N, cfg.s)))
@@ -115,11 +142,26 @@ def summary_line(result: dict, path: Path) -> str:
 
 
 def main(cfg) -> None:
-    """The Hydra task: one job. Bad config values end it with one line, no traceback."""
+    """The Hydra task: one job.
+
+    A bad config value ends a single run with one line and no traceback. In a
+    sweep, no job's failure stops the others: it is recorded (result.json
+    status "failed" with the reason; nothing for a bad config value), reported
+    in one line here, and counted by memcap.callbacks.SweepSummary at the end.
+    """
     out_dir, group = _output_dir_and_group()
+    sweeping = HydraConfig.get().mode == RunMode.MULTIRUN
+    full_error = os.environ.get("HYDRA_FULL_ERROR") == "1"
     try:
         run(cfg, out_dir, group)
     except ConfigError as error:
-        if os.environ.get("HYDRA_FULL_ERROR") == "1":
+        if full_error:
             raise
-        sys.exit(f"memcap: error: {error}")
+        if not sweeping:
+            sys.exit(f"memcap: error: {error}")
+        print(f"memcap: error: {error} ({out_dir})", file=sys.stderr, flush=True)
+    except Exception as error:
+        if full_error or not sweeping:
+            raise
+        print(f"memcap: job failed: {type(error).__name__}: {error} ({out_dir / RESULT_FILE})",
+              file=sys.stderr, flush=True)

@@ -1,0 +1,86 @@
+"""Sweeps hold up: launchers agree, failures stay contained, an interrupted sweep resumes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from memcap.aggregate.sources import load_dirs
+from memcap.aggregate.tables import summarize
+from memcap.callbacks import sweep_status
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ["logger=none", "runs=2", "trainer.max_steps=100", "trainer.check_every=20", "lr=0.1"]
+ENV = {**os.environ, "WANDB_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
+
+
+def sweep(sweep_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "train.py"), "-m", *TINY, *args, f"hydra.sweep.dir={sweep_dir}"],
+                          cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+
+
+def metrics(sweep_dir: Path) -> dict:
+    out = {}
+    for path in sweep_dir.glob("*/result.json"):
+        result = json.loads(path.read_text())
+        out[(result["config"]["N"], result["config"]["DS"])] = result["metrics"]
+    return out
+
+
+def test_launchers_give_identical_metrics(tmp_path):
+    args = ["N=20,30", "DS=40"]
+    basic, processes, parallel = tmp_path / "basic", tmp_path / "processes", tmp_path / "parallel"
+    for done in (sweep(basic, *args), sweep(processes, *args, "hydra/launcher=processes"),
+                 sweep(parallel, *args, "hydra/launcher=parallel")):
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert len(metrics(basic)) == 2
+    assert metrics(basic) == metrics(processes) == metrics(parallel)
+
+
+def test_failing_and_diverging_jobs_do_not_stop_the_sweep(tmp_path):
+    # One job raises inside Lightning (no such accelerator); one diverges (an lr so large that
+    # the recurrent pre-activations overflow); the others are fine. The sweep finishes all
+    # four and its exit code and summary line report the two failures.
+    done = sweep(tmp_path, "model=recurrent", "N=20", "DS=40", "lr=0.1,1e37", "trainer.accelerator=cpu,nonsense")
+    assert done.returncode != 0
+    assert "memcap sweep: 4 jobs, 2 ok, 2 failed" in done.stdout
+    results = [json.loads(p.read_text()) for p in sorted(tmp_path.glob("*/result.json"))]
+    by_key = {(r["config"]["lr"], r["status"]): r for r in results}
+    failed = [r for r in results if r["status"] == "failed"]
+    assert len(failed) == 2 and all("nonsense" in r["error"] for r in failed)
+    assert {p["stop"] for p in by_key[(1e37, "ok")]["points"]} == {"diverged"}
+    assert "diverged" not in {p["stop"] for p in by_key[(0.1, "ok")]["points"]}
+
+
+def test_killed_sweep_resumes_without_duplicates(tmp_path):
+    args = ["N=20,24,28", "DS=30,50"]  # 6 jobs
+    complete = tmp_path / "complete"
+    assert sweep(complete, *args).returncode == 0
+
+    killed = tmp_path / "killed"
+    command = [sys.executable, str(ROOT / "train.py"), "-m", *TINY, *args, f"hydra.sweep.dir={killed}"]
+    process = subprocess.Popen(command, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               text=True, start_new_session=True)
+    finished = 0
+    for line in process.stdout:  # kill once two jobs have reported, mid-sweep
+        finished += line.startswith("memcap simple")
+        if finished == 2:
+            time.sleep(0.5)
+            os.killpg(process.pid, signal.SIGKILL)
+            break
+    process.wait()
+    assert 2 <= len(sweep_status(killed)["ok"]) < 6
+
+    resumed = sweep(killed, *args)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert resumed.stdout.count("complete, skipped") >= 2
+    status = sweep_status(killed)
+    assert len(status["ok"]) == 6 and not status["failed"] and not status["missing"]
+    assert len(list(killed.glob("*/result.json"))) == 6
+    table = lambda d: summarize(load_dirs([d])[0]).drop(columns=["wall_time"], errors="ignore")
+    assert table(killed).equals(table(complete))
