@@ -77,6 +77,7 @@ class LoggerConfig:
     name: str = "wandb"
     project: str = "memcap"
     entity: Optional[str] = None
+    init_timeout: float = 60.0  # seconds to wait for the W&B service before logging offline
 
 
 @dataclass

@@ -7,6 +7,7 @@ at the top level of its config so dashboards can filter on N, s, steps, ...
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 
@@ -18,20 +19,38 @@ def build_logger(cfg, out_dir: Path, group: str, flat_config: dict):
         from pytorch_lightning.loggers import CSVLogger
 
         return CSVLogger(save_dir=str(out_dir), name="csv", version="")
+    import wandb
     from pytorch_lightning.loggers import WandbLogger
 
     # No account or network needed: runs are written locally and `wandb sync` uploads them later.
     os.environ.setdefault("WANDB_MODE", "offline")
     os.environ.setdefault("WANDB_SILENT", "true")
-    return WandbLogger(
-        project=cfg.logger.project,
-        entity=cfg.logger.entity,
-        group=group,
-        job_type=flat_config["model"],
-        name=f"{flat_config['model']}-{flat_config['loss']}-N{cfg.N}-steps{flat_config['steps']}-seed{cfg.seed}",
-        save_dir=str(out_dir),
-        config=flat_config,
-    )
+
+    def start(mode: str):
+        logger = WandbLogger(
+            mode=mode,
+            project=cfg.logger.project,
+            entity=cfg.logger.entity,
+            group=group,
+            job_type=flat_config["model"],
+            name=f"{flat_config['model']}-{flat_config['loss']}-N{cfg.N}-steps{flat_config['steps']}-seed{cfg.seed}",
+            save_dir=str(out_dir),
+            config=flat_config,
+            settings=wandb.Settings(init_timeout=cfg.logger.init_timeout),
+        )
+        logger.experiment  # start the run now, so a service error shows here and not mid-training
+        return logger
+
+    mode = os.environ["WANDB_MODE"]
+    try:
+        return start(mode)
+    except Exception as error:  # wandb raises several kinds for network and auth trouble
+        if mode != "online":
+            raise
+        print(f"memcap: W&B unreachable ({type(error).__name__}: {error}); logging offline, `wandb sync` later",
+              file=sys.stderr, flush=True)
+        os.environ["WANDB_MODE"] = "offline"  # and for the rest of this process's jobs
+        return start("offline")
 
 
 def finish_logger(logger, result: dict) -> None:

@@ -114,3 +114,15 @@ def test_wandb_offline_run_is_written(make_cfg, tmp_path, monkeypatch):
     result = run(cfg, tmp_path, "test-group")
     runs = list((tmp_path / "wandb").glob("offline-run-*"))
     assert result["status"] == "ok" and len(runs) == 1
+
+
+def test_wandb_service_error_falls_back_to_offline(make_cfg, tmp_path, monkeypatch, capsys):
+    # An unreachable server: W&B online mode pointed at a closed local port.
+    monkeypatch.setenv("WANDB_MODE", "online")
+    monkeypatch.setenv("WANDB_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("WANDB_API_KEY", "x" * 40)
+    cfg = make_cfg("N=20", "DS=40", "runs=1", *TINY[1:], "logger=wandb", "logger.init_timeout=5")
+    result = run(cfg, tmp_path, "test-group")
+    assert result["status"] == "ok"
+    assert capsys.readouterr().err.count("W&B unreachable") == 1
+    assert list((tmp_path / "wandb").glob("offline-run-*"))
