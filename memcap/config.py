@@ -35,6 +35,7 @@ class ConfigError(ValueError):
 @dataclass
 class ModelConfig:
     name: str = "simple"
+    lr: float = 1.0  # the Adam lr this network trains best with (docs/recipe.md); top-level lr overrides
 
 
 @dataclass
@@ -90,7 +91,7 @@ class TrainConfig:
     seed: int = 0
     runs: int = 5
     DS: Optional[int] = None  # None: search the capacity; int: train exactly this DS
-    lr: float = 0.01
+    lr: Optional[float] = None  # None: the model's own (model.lr)
     model: Any = MISSING
     data: Any = MISSING
     loss: LossConfig = field(default_factory=LossConfig)
@@ -114,6 +115,11 @@ def register_configs() -> None:
     store.store(name="train_schema", node=TrainConfig)
     for (group, name), node in GROUP_SCHEMAS.items():
         store.store(group=group, name=name, node=node)
+
+
+def learning_rate(cfg) -> float:
+    """The effective Adam lr: ``lr`` or the model's recipe default ``model.lr``."""
+    return cfg.lr if cfg.lr is not None else cfg.model.lr
 
 
 def model_steps(cfg) -> int:
@@ -151,8 +157,8 @@ def validate(cfg) -> None:
         raise ConfigError("steps", f"model=recurrent needs steps >= 2 (one step is model=simple), got {steps}")
     if cfg.runs < 1:
         raise ConfigError("runs", f"must be at least 1, got {cfg.runs}")
-    if cfg.lr <= 0:
-        raise ConfigError("lr", f"must be positive, got {cfg.lr}")
+    if learning_rate(cfg) <= 0:
+        raise ConfigError("lr" if cfg.lr is not None else "model.lr", f"must be positive, got {learning_rate(cfg)}")
     total = math.comb(cfg.N, k)
     if cfg.DS is not None and cfg.DS < 1:
         raise ConfigError("DS", f"must be at least 1 (or null to search the capacity), got {cfg.DS}")

@@ -17,7 +17,7 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 
-from memcap.config import model_steps
+from memcap.config import learning_rate, model_steps
 from memcap.data import make_patterns
 from memcap.losses import bits_to_ignore
 from memcap.models import PatternEnsemble
@@ -89,7 +89,7 @@ def build_module(cfg, members: list[tuple[int, int]], max_steps: int | None = No
     return EnsembleModule(
         PatternEnsemble(N, steps, [init for _, init, _ in seeds]), X, Y, weight,
         loss=cfg.loss.name, bti=bits_to_ignore(N, cfg.s) if cfg.loss.name == "bce_ignore" else 0,
-        lr=cfg.lr, margin=cfg.loss.margin, max_steps=max_steps or cfg.trainer.max_steps,
+        lr=learning_rate(cfg), margin=cfg.loss.margin, max_steps=max_steps or cfg.trainer.max_steps,
         check_every=cfg.trainer.check_every, patience=cfg.trainer.patience, schedule=cfg.trainer.schedule,
         batch_size=cfg.trainer.batch_size, batch_seeds=[batch for _, _, batch in seeds], step_offset=step_offset,
     )

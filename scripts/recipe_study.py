@@ -6,7 +6,8 @@ For each recipe (a list of config overrides) and each (N, DS), trains `runs`
 members on exactly the datasets a job would use (memcap.ensemble.member_data),
 computes the LP oracle's count on the same datasets (memcap.oracle), and
 records memorized mean, oracle ratio and wall time. Writes recipe.csv,
-recipe.md and recipe.png/pdf (oracle ratio vs wall time) into --out.
+recipe.md and recipe.png/pdf (oracle ratio vs wall time) into --out; rows of
+earlier runs in recipe.csv are kept unless this run measures them again.
 """
 
 from __future__ import annotations
@@ -109,6 +110,8 @@ def main(argv=None) -> None:
     df = study(sizes, args.runs, args.recipes.split(","))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if (out / "recipe.csv").exists():  # runs accumulate: a rerun of a (recipe, N, DS) replaces its row
+        df = pd.concat([pd.read_csv(out / "recipe.csv"), df]).drop_duplicates(["recipe", "N", "DS"], keep="last")
     df.to_csv(out / "recipe.csv", index=False)
     (out / "recipe.md").write_text(df.to_string(index=False) + "\n")
     plot(df, out)
