@@ -71,6 +71,7 @@ class TrainerConfig:
     tf32: bool = True  # allow TF32 matmuls on Ampere+ GPUs
     max_members: int = 64  # runs x DS candidates trained as one ensemble
     max_elements: int = 50_000_000  # and at most this many members * DS * N (memory)
+    max_padding: float = 2.0  # and largest DS / smallest DS at most this (padding is wasted compute)
 
 
 @dataclass
@@ -98,6 +99,7 @@ class TrainConfig:
     search: Any = MISSING
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     logger: LoggerConfig = field(default_factory=LoggerConfig)
+    text: Any = None  # data=text only: memcap.text.config.TextConfig (so the command line reads text.length=16)
 
 
 # Options of the groups whose options differ in shape extend one of these schemas
@@ -111,9 +113,11 @@ GROUP_SCHEMAS = {
 
 def register_configs() -> None:
     """Register ``TrainConfig`` (extended by conf/train.yaml) and the group schemas."""
+    from memcap.text.config import TEXT_SCHEMAS  # imported here: memcap.text.config imports this module
+
     store = ConfigStore.instance()
     store.store(name="train_schema", node=TrainConfig)
-    for (group, name), node in GROUP_SCHEMAS.items():
+    for (group, name), node in {**GROUP_SCHEMAS, **TEXT_SCHEMAS}.items():
         store.store(group=group, name=name, node=node)
 
 
@@ -178,6 +182,8 @@ def validate(cfg) -> None:
     for key in ("max_steps", "check_every", "patience", "max_members", "max_elements"):
         if getattr(trainer, key) < 1:
             raise ConfigError(f"trainer.{key}", f"must be at least 1, got {getattr(trainer, key)}")
+    if trainer.max_padding < 1:
+        raise ConfigError("trainer.max_padding", f"must be at least 1, got {trainer.max_padding}")
     if trainer.batch_size is not None and trainer.batch_size < 1:
         raise ConfigError("trainer.batch_size", f"must be at least 1 (or null for full batch), got {trainer.batch_size}")
     if search.oracle and cfg.model.name != "simple":

@@ -52,11 +52,18 @@ def member_data(cfg, DS: int, run: int) -> tuple[torch.Tensor, torch.Tensor]:
     return make_patterns(cfg.N, DS, cfg.s, member_seeds(cfg.seed, run, DS)[0])
 
 
-def _groups(members: list[tuple[int, int]], N: int, max_members: int, max_elements: int) -> list[list[tuple[int, int]]]:
-    """Split members (sorted by DS, to pad little) into ensembles that fit the limits."""
+def _groups(
+    members: list[tuple[int, int]], N: int, max_members: int, max_elements: int, max_padding: float
+) -> list[list[tuple[int, int]]]:
+    """Split members (sorted by DS) into ensembles that fit the limits.
+
+    A member joins the current ensemble only while its DS is at most ``max_padding``
+    times the smallest DS there: every member computes on the longest one's rows.
+    """
     groups, current = [], []
     for DS, run in sorted(members):
-        if current and (len(current) >= max_members or (len(current) + 1) * DS * N > max_elements):
+        full = len(current) >= max_members or (len(current) + 1) * DS * N > max_elements
+        if current and (full or DS > max_padding * current[0][0]):
             groups.append(current)
             current = []
         current.append((DS, run))
@@ -100,7 +107,8 @@ def train_members(cfg, members: list[tuple[int, int]], logger=False, step_offset
     if torch.cuda.is_available():
         torch.backends.cuda.matmul.allow_tf32 = cfg.trainer.tf32
     points = []
-    for group in _groups(members, cfg.N, cfg.trainer.max_members, cfg.trainer.max_elements):
+    limits = cfg.trainer
+    for group in _groups(members, cfg.N, limits.max_members, limits.max_elements, limits.max_padding):
         module = build_module(cfg, group, step_offset=step_offset)
         start = time.perf_counter()
         make_trainer(cfg, logger, cfg.trainer.max_steps).fit(module)

@@ -91,3 +91,32 @@ def capacity_search(
     capacity_ds = base + capacity.lo * step or None
     capped = capacity.lo >= capacity.limit
     return SearchOutcome(perfect_ds=perfect_ds, capacity_ds=capacity_ds, capped=capped, results=seen)
+
+
+@dataclass
+class NeuronOutcome:
+    min_hidden: int | None  # the smallest width at which some run reached the target (None: none in the grid did)
+    results: dict[int, list[float]]  # every trained width's scores, one per run
+
+
+def neuron_search(
+    evaluate: Callable[[list[int]], dict[int, list[float]]], *, grid: list[int], target: float, batch: int
+) -> NeuronOutcome:
+    """The smallest width H in ``grid`` (ascending) at which some run's score reaches ``target``.
+
+    The mirror image of the capacity search: a Bracket over grid indices finds
+    the largest width that still falls short (no run reaches the target),
+    galloping up from the smallest width and then bisecting, and the answer is
+    the next width. Like the capacity search it assumes the predicate is
+    monotone: a width that reaches the target is never followed by one that
+    does not. ``evaluate`` maps widths to their scores, one per run.
+    """
+    seen: dict[int, list[float]] = {}
+
+    def recorded(widths: list[int]) -> dict[int, list[float]]:
+        seen.update(evaluate(widths))
+        return seen
+
+    short = Bracket(limit=len(grid))
+    _bisect(short, recorded, lambda j: grid[j - 1], lambda width, scores: max(scores) < target, batch)
+    return NeuronOutcome(min_hidden=grid[short.lo] if short.lo < len(grid) else None, results=seen)

@@ -153,7 +153,12 @@ def main(cfg) -> None:
     sweeping = HydraConfig.get().mode == RunMode.MULTIRUN
     full_error = os.environ.get("HYDRA_FULL_ERROR") == "1"
     try:
-        run(cfg, out_dir, group)
+        if cfg.data.name == "text":
+            from memcap.text.job import run_text  # imported here: memcap.text.job imports this module
+
+            run_text(cfg, out_dir, group)
+        else:
+            run(cfg, out_dir, group)
     except ConfigError as error:
         if full_error:
             raise

@@ -46,9 +46,9 @@ RECIPES = {
 }
 
 
-def study(sizes: list[tuple[int, int]], runs: int, names: list[str]) -> pd.DataFrame:
+def study(sizes: list[tuple[int, int]], runs: int, names: list[str]):
+    """Yield one result row per (size, recipe)."""
     oracle_cache: dict[tuple[int, int, int, int], int] = {}
-    rows = []
     for N, DS in sizes:
         for name in names:
             cfg = compose("logger=none", f"N={N}", f"runs={runs}", *RECIPES[name])
@@ -70,10 +70,9 @@ def study(sizes: list[tuple[int, int]], runs: int, names: list[str]) -> pd.DataF
                 "oracle_ratio": float(np.mean([t / o for t, o in zip(trained, oracle)])),
                 "seconds": round(seconds, 2), "steps_mean": float(np.mean([p.steps for p in points])),
             }
-            rows.append(row)
             print(f"N={N} DS={DS} {name:34s} memorized {row['memorized_mean']:7.1f} oracle {row['oracle_mean']:7.1f} "
                   f"ratio {row['oracle_ratio']:.3f} {seconds:6.1f}s", flush=True)
-    return pd.DataFrame(rows)
+            yield row
 
 
 def plot(df: pd.DataFrame, out: Path) -> None:
@@ -107,12 +106,15 @@ def main(argv=None) -> None:
     logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
     sizes = [tuple(int(x) for x in pair.split(":")) for pair in args.sizes.split(",")]
-    df = study(sizes, args.runs, args.recipes.split(","))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    if (out / "recipe.csv").exists():  # runs accumulate: a rerun of a (recipe, N, DS) replaces its row
-        df = pd.concat([pd.read_csv(out / "recipe.csv"), df]).drop_duplicates(["recipe", "N", "DS"], keep="last")
-    df.to_csv(out / "recipe.csv", index=False)
+    for row in study(sizes, args.runs, args.recipes.split(",")):
+        # Rows accumulate across runs (a rerun of a (recipe, N, DS) replaces its row) and are
+        # saved as they come, so an interrupted study keeps what it measured.
+        df = pd.DataFrame([row])
+        if (out / "recipe.csv").exists():
+            df = pd.concat([pd.read_csv(out / "recipe.csv"), df]).drop_duplicates(["recipe", "N", "DS"], keep="last")
+        df.to_csv(out / "recipe.csv", index=False)
     (out / "recipe.md").write_text(df.to_string(index=False) + "\n")
     plot(df, out)
 
