@@ -43,6 +43,11 @@ def train(*args: str, cwd=ROOT, env=None) -> subprocess.CompletedProcess:
     (["trainer.max_steps=0"], "trainer.max_steps", "at least 1"),
     (["trainer.schedule=linear"], "trainer.schedule", "allowed: constant, cosine"),
     (["loss.margin=0"], "loss.margin", "positive"),
+    (["search.batch=0"], "search.batch", "at least 1"),
+    (["search.max_ds=0"], "search.max_ds", "at least 1"),
+    (["trainer.batch_size=0"], "trainer.batch_size", "at least 1"),
+    (["trainer.max_padding=0.5"], "trainer.max_padding", "at least 1"),
+    (["model=recurrent", "search.oracle=true"], "search.oracle", "model=simple only"),
 ])
 def test_bad_values_name_the_key(make_cfg, overrides, key, message, tmp_path):
     cfg = make_cfg(*overrides)
