@@ -77,6 +77,7 @@ def study(sizes: list[tuple[int, int]], runs: int, names: list[str]):
 
 def plot(df: pd.DataFrame, out: Path) -> None:
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -89,7 +90,8 @@ def plot(df: pd.DataFrame, out: Path) -> None:
             ax.scatter(r.seconds, r.oracle_ratio, marker={"bce": "o", "hinge": "s", "bce_ignore": "^"}[r.loss])
             ax.annotate(r.recipe, (r.seconds, r.oracle_ratio), fontsize=7, xytext=(3, 3), textcoords="offset points")
         ax.axhline(0.95, color="grey", linestyle="--", linewidth=0.8)
-        ax.set(xscale="log", xlabel=f"wall time for {part.runs.iloc[0]} runs [s] (this CPU)", ylabel="memorized / LP oracle",
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set(xscale="log", xlim=(0.5 * df.seconds.min(), 2 * df.seconds.max()), ylim=(0, 1.05), xlabel=f"wall time for {part.runs.iloc[0]} runs [s] (this CPU)", ylabel="memorized / LP oracle",
                title=f"N={N}, DS={DS}")
     fig.tight_layout()
     for ext in ("png", "pdf"):
@@ -102,7 +104,12 @@ def main(argv=None) -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--recipes", default=",".join(RECIPES), help="comma-separated recipe names")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "recipe"))
+    parser.add_argument("--replot", action="store_true", help="only redraw the figure from <out>/recipe.csv")
     args = parser.parse_args(argv)
+    if args.replot:
+        df = pd.read_csv(Path(args.out) / "recipe.csv")
+        (Path(args.out) / "recipe.md").write_text(df.to_string(index=False) + "\n")
+        return plot(df, Path(args.out))
     logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
     sizes = [tuple(int(x) for x in pair.split(":")) for pair in args.sizes.split(",")]
