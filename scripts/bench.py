@@ -136,8 +136,8 @@ def main(argv=None) -> None:
         DS = 3 * N
         flops_per_model_step = 4 * DS * N * N
         for members in ensembles:
-            # Enough steps for ~args.seconds of engine work at half the peak, at least 20.
-            steps = max(20, int(args.seconds * peak * 0.5 / (flops_per_model_step * members)))
+            # About args.seconds of engine work at a quarter of the peak: at least 20 steps, at most 1000.
+            steps = min(1000, max(20, int(args.seconds * peak * 0.25 / (flops_per_model_step * members))))
             loop = per_model_loop(N, DS, members, steps, device) if members <= 15 or N < 500 else None
             fitted, bare = engine(N, DS, members, steps, device)
             engine_rate = members * steps / fitted
