@@ -1,0 +1,221 @@
+"""The six encoders under study and the one decoder they share.
+
+An encoder reads a sequence one character per step, (batch, L, input size), and
+returns its *state* after the last character, (batch, state_size): everything
+the decoder may use to reconstruct the L characters. ``hidden`` (H) is the
+width the neuron search varies; ``state_size`` is what the decoder actually
+reads, which differs from H where the architecture keeps more:
+
+    rnn, gru      the final hidden state of every layer             layers * H
+    lstm          the final hidden *and* cell state of every layer  2 * layers * H
+    transformer   the last position's output vector (d_model = H)   H
+    dense         the H-neuron bottleneck (no recurrence)           H
+    hybrid        the final state of every layer                    layers * H
+
+``build_autoencoder`` assembles encoder + decoder from the config; ``ENCODERS``
+maps a ``model=`` name to its class.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from itertools import pairwise
+
+import torch
+from torch import nn
+from torch.nn.functional import scaled_dot_product_attention
+
+from memcap.text.data import CODES
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What every encoder is built from (each takes the parts it needs)."""
+
+    input_size: int
+    length: int
+    hidden: int
+    layers: int = 1
+    heads: int = 1
+
+
+class RecurrentEncoder(nn.Module):
+    """torch's own recurrent layers; the state is the final (h[, c]) of every layer, flattened."""
+
+    network: type[nn.RNNBase]
+    states: int = 1  # tensors in the final state: h, or h and c
+
+    def __init__(self, shape: Shape):
+        super().__init__()
+        self.net = self.network(shape.input_size, shape.hidden, num_layers=shape.layers, batch_first=True)
+        self.state_size = self.states * shape.layers * shape.hidden
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, final = self.net(x)
+        final = torch.cat(final) if isinstance(final, tuple) else final  # (states * layers, batch, H)
+        return final.transpose(0, 1).flatten(1)
+
+
+class ElmanEncoder(RecurrentEncoder):
+    network = nn.RNN
+
+
+class LSTMEncoder(RecurrentEncoder):
+    network = nn.LSTM
+    states = 2
+
+
+class GRUEncoder(RecurrentEncoder):
+    network = nn.GRU
+
+
+def sinusoid(length: int, width: int) -> torch.Tensor:
+    """Vaswani et al.'s fixed positional encoding (length, width); no parameters, any width."""
+    position = torch.arange(length, dtype=torch.float32).unsqueeze(1)
+    frequency = torch.exp(torch.arange(0, width, 2, dtype=torch.float32) * (-math.log(10000.0) / width))
+    table = torch.zeros(length, width)
+    table[:, 0::2] = torch.sin(position * frequency)
+    table[:, 1::2] = torch.cos(position * frequency)[:, : width // 2]
+    return table
+
+
+class TransformerStateEncoder(nn.Module):
+    """A causal pre-norm transformer of width d_model = H; the state is the last position's output.
+
+    Causal, so the last output is what a streaming reader would hold after the
+    last character. Pre-norm, so the residual stream (not a layer norm of it,
+    which at d_model = 1 would be a constant) carries the state.
+    """
+
+    def __init__(self, shape: Shape):
+        super().__init__()
+        self.embed = nn.Linear(shape.input_size, shape.hidden)
+        self.register_buffer("position", sinusoid(shape.length, shape.hidden), persistent=False)
+        self.register_buffer("causal", nn.Transformer.generate_square_subsequent_mask(shape.length), persistent=False)
+        layer = nn.TransformerEncoderLayer(shape.hidden, shape.heads, dim_feedforward=4 * shape.hidden, dropout=0.0,
+                                           batch_first=True, norm_first=True)
+        self.net = nn.TransformerEncoder(layer, shape.layers, enable_nested_tensor=False)
+        self.state_size = shape.hidden
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(self.embed(x) + self.position, mask=self.causal, is_causal=True)[:, -1]
+
+
+class DenseEncoder(nn.Module):
+    """The whole encoded window at once through ``layers`` tanh layers of H neurons; the state is the last."""
+
+    def __init__(self, shape: Shape):
+        super().__init__()
+        widths = [shape.length * shape.input_size] + [shape.hidden] * shape.layers
+        self.net = nn.Sequential(*(nn.Sequential(nn.Linear(a, b), nn.Tanh()) for a, b in pairwise(widths)))
+        self.state_size = shape.hidden
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.flatten(1))
+
+
+class HybridLayer(nn.Module):
+    """A GRU cell whose input at each step also holds what its previous state attends to among all its past states.
+
+    Multi-head dot-product attention, written out so that each past state is
+    projected to its key and value once, not again at every later step
+    (nn.MultiheadAttention would re-project the whole past at each step, and
+    this loop is the hybrid's whole cost). The initial zero state is the first
+    past state, so the first step has something to attend to.
+    """
+
+    def __init__(self, input_size: int, hidden: int, heads: int):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(hidden, 3 * hidden)  # the previous state's query, and its key and value for later steps
+        self.out = nn.Linear(hidden, hidden)
+        # How much of the attention the cell reads, from 0: the layer starts as a plain GRU and takes in
+        # attention as it helps. Without it, the context (alike for every sequence at first) drives the
+        # cell into saturation within a few steps and the state stops carrying the input (ReZero's cure).
+        self.attention_gain = nn.Parameter(torch.zeros(1))
+        self.cell = nn.GRUCell(input_size + hidden, hidden)
+
+    def _split(self, x: torch.Tensor) -> torch.Tensor:
+        """(batch, ..., H) -> (batch, heads, ..., H / heads)."""
+        return x.unflatten(-1, (self.heads, -1)).movedim(-2, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Inputs (batch, L, input size) -> the state after every step (batch, L, H)."""
+        h = x.new_zeros(x.shape[0], self.cell.hidden_size)
+        keys, values, states = [], [], []
+        for step in x.unbind(1):
+            query, key, value = self.qkv(h).chunk(3, -1)
+            keys.append(key)
+            values.append(value)
+            context = scaled_dot_product_attention(
+                self._split(query.unsqueeze(1)), self._split(torch.stack(keys, 1)), self._split(torch.stack(values, 1))
+            )  # (batch, heads, 1, H / heads)
+            context = self.attention_gain * self.out(context.movedim(1, -2).flatten(-2).squeeze(1))
+            h = self.cell(torch.cat([step, context], -1), h)
+            states.append(h)
+        return torch.stack(states, 1)
+
+
+class HybridEncoder(nn.Module):
+    """Stacked hybrid layers (each reads the state sequence of the one below); the state is every layer's last."""
+
+    def __init__(self, shape: Shape):
+        super().__init__()
+        sizes = [shape.input_size] + [shape.hidden] * (shape.layers - 1)
+        self.layers = nn.ModuleList(HybridLayer(size, shape.hidden, shape.heads) for size in sizes)
+        self.state_size = shape.layers * shape.hidden
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        finals = []
+        for layer in self.layers:
+            x = layer(x)
+            finals.append(x[:, -1])
+        return torch.cat(finals, -1)
+
+
+ENCODERS: dict[str, type[nn.Module]] = {
+    "rnn": ElmanEncoder,
+    "lstm": LSTMEncoder,
+    "gru": GRUEncoder,
+    "transformer": TransformerStateEncoder,
+    "dense": DenseEncoder,
+    "hybrid": HybridEncoder,
+}
+
+
+class Decoder(nn.Module):
+    """State (batch, S) -> logits (batch, L, 256): a linear readout per position, or an MLP with one hidden layer."""
+
+    def __init__(self, kind: str, state_size: int, length: int, hidden: int):
+        super().__init__()
+        self.length = length
+        if kind == "linear":
+            self.net = nn.Linear(state_size, length * CODES)
+        else:
+            self.net = nn.Sequential(nn.Linear(state_size, hidden), nn.ReLU(), nn.Linear(hidden, length * CODES))
+
+    def forward(self, state: torch.Tensor) -> torch.Tensor:
+        return self.net(state).view(state.shape[0], self.length, CODES)
+
+
+class TextAutoencoder(nn.Module):
+    """Encoder then decoder: inputs (batch, L, input size) -> logits (batch, L, 256)."""
+
+    def __init__(self, encoder: nn.Module, decoder: Decoder):
+        super().__init__()
+        self.encoder, self.decoder = encoder, decoder
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(x))
+
+
+def num_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def build_autoencoder(model_cfg, shape: Shape) -> TextAutoencoder:
+    """The ``model_cfg.name`` encoder of ``shape`` and the configured decoder (current torch RNG initializes them)."""
+    encoder = ENCODERS[model_cfg.name](shape)
+    decoder = Decoder(model_cfg.decoder, encoder.state_size, shape.length, model_cfg.decoder_hidden)
+    return TextAutoencoder(encoder, decoder)

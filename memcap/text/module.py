@@ -1,0 +1,158 @@
+"""The LightningModule that trains text autoencoders (members) side by side on the same sequences.
+
+Members differ in width H and initialization and share nothing: each step sums
+the members' losses, so each gets exactly its own gradient, and one Adam over
+all parameters is one Adam per member (it is elementwise). A member that has
+finished is left out of the loss; its gradients stay None, so Adam skips it and
+it no longer changes while the others go on. Training several members in one
+fit saves the Trainer's start-up and per-step overhead, which dominates for
+networks this small.
+
+Every ``check_every`` steps each member's reconstruction of all training
+sequences is scored (character or exact-sequence accuracy). A member stops when
+its score reaches ``target``, or when neither its score nor its loss improved
+for ``patience`` checks; it keeps the weights of its best check, as the
+pattern task keeps its best epoch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytorch_lightning as pl
+import torch
+from torch import nn
+from torch.nn.functional import cross_entropy
+from torch.utils.data import DataLoader
+
+STOP_REASONS = ("running", "target", "plateau", "cap")
+
+
+def accuracies(logits: torch.Tensor, codes: torch.Tensor) -> dict[str, float]:
+    """Character accuracy (fraction of positions right) and exact accuracy (fraction of sequences all right)."""
+    right = logits.argmax(-1) == codes
+    return {"char": right.float().mean().item(), "exact": right.all(-1).float().mean().item()}
+
+
+def reconstruction_loss(logits: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of the 256-way choice at every position."""
+    return cross_entropy(logits.flatten(0, 1), codes.flatten())
+
+
+class TextMemoryModule(pl.LightningModule):
+    def __init__(
+        self,
+        members: list[nn.Module],
+        inputs: torch.Tensor,
+        codes: torch.Tensor,
+        *,
+        metric: str,
+        target: float,
+        lr: float,
+        max_steps: int,
+        check_every: int,
+        patience: int,
+        schedule: str = "constant",
+        batch_size: int | None = None,
+        batch_seed: int = 0,
+        step_offset: int = 0,
+    ):
+        super().__init__()
+        self.automatic_optimization = False
+        self.members = nn.ModuleList(members)
+        self.register_buffer("inputs", inputs)
+        self.register_buffer("codes", codes)
+        self.metric, self.target, self.lr = metric, target, lr
+        self.max_steps, self.check_every, self.patience, self.schedule = max_steps, check_every, patience, schedule
+        self.step_offset = step_offset  # where this fit's steps start on the job's W&B step axis
+        # One generator for all members: the k-th minibatch is the same whoever else trains alongside.
+        self.batch_size, self.batch_generator = batch_size, torch.Generator().manual_seed(batch_seed)
+        n = len(members)
+        self.active = [True] * n
+        self.best_score, self.best_loss, self.last_loss = [-1.0] * n, [math.inf] * n, [math.inf] * n
+        self.stale, self.steps_trained, self.stop = [0] * n, [0] * n, [0] * n
+        self.best_state = [self._snapshot(m) for m in members]
+
+    @staticmethod
+    def _snapshot(member: nn.Module) -> dict[str, torch.Tensor]:
+        return {k: v.detach().clone() for k, v in member.state_dict().items()}
+
+    # -- Lightning plumbing -------------------------------------------------
+    def train_dataloader(self):
+        # The data lives on the module; the loader only counts steps.
+        return DataLoader(range(self.max_steps), batch_size=None)
+
+    def configure_optimizers(self):
+        optimizer = torch.optim.Adam(self.members.parameters(), lr=self.lr)
+        if self.schedule == "cosine":
+            return [optimizer], [torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=self.max_steps)]
+        return optimizer
+
+    def on_fit_start(self):
+        self.optimizer, self.scheduler = self.optimizers(), self.lr_schedulers()
+
+    # -- one step -------------------------------------------------------------
+    def _batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.batch_size is None:
+            return self.inputs, self.codes
+        rows = torch.randint(0, len(self.codes), (self.batch_size,), generator=self.batch_generator).to(self.device)
+        return self.inputs[rows], self.codes[rows]
+
+    def training_step(self, batch, batch_idx):
+        inputs, codes = self._batch()
+        check = self.global_step % self.check_every == 0
+        losses = []
+        for i, member in enumerate(self.members):
+            if not self.active[i]:
+                continue
+            logits = member(inputs)
+            losses.append(reconstruction_loss(logits, codes))
+            self.steps_trained[i] += 1
+            if check:
+                with torch.no_grad():
+                    if self.batch_size is None:
+                        self._check(i, logits, losses[-1])
+                    else:
+                        logits = member(self.inputs)
+                        self._check(i, logits, reconstruction_loss(logits, self.codes))
+        if losses:
+            self.optimizer.zero_grad(set_to_none=True)
+            self.manual_backward(torch.stack(losses).sum())
+            self.optimizer.step()
+        if self.scheduler is not None:
+            self.scheduler.step()
+        if check and self.logger is not None:
+            self.logger.log_metrics(
+                {"train/loss": sum(self.last_loss) / len(self.last_loss),
+                 "train/best_score": sum(self.best_score) / len(self.best_score),
+                 "train/active_members": sum(self.active)},
+                step=self.step_offset + self.global_step,
+            )
+        if not any(self.active):
+            self.trainer.should_stop = True
+
+    def _check(self, i: int, logits: torch.Tensor, loss: torch.Tensor) -> None:
+        score, loss = accuracies(logits, self.codes)[self.metric], loss.item()
+        improved = score > self.best_score[i]
+        if improved:
+            self.best_score[i] = score
+            self.best_state[i] = self._snapshot(self.members[i])
+        better_loss = loss < self.best_loss[i] * (1 - 1e-4)
+        self.best_loss[i] = min(loss, self.best_loss[i])
+        self.last_loss[i] = loss
+        self.stale[i] = 0 if improved or better_loss else self.stale[i] + 1
+        if score >= self.target:
+            self.active[i], self.stop[i] = False, STOP_REASONS.index("target")
+        elif self.stale[i] >= self.patience:
+            self.active[i], self.stop[i] = False, STOP_REASONS.index("plateau")
+
+    def on_train_end(self):
+        """Score the last weights of members that ran to the step cap, then restore every member's best."""
+        with torch.no_grad():
+            for i, member in enumerate(self.members):
+                if self.active[i]:
+                    logits = member(self.inputs)
+                    self._check(i, logits, reconstruction_loss(logits, self.codes))
+                    if self.active[i]:
+                        self.active[i], self.stop[i] = False, STOP_REASONS.index("cap")
+                member.load_state_dict(self.best_state[i])
