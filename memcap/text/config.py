@@ -51,7 +51,7 @@ class NeuronSearchConfig:
     min_hidden: int = 1
     max_hidden: int = 512
     batch: int = 1  # H candidates per search round (1: least training on a CPU; more: fewer rounds on a GPU)
-    max_steps: Optional[int] = 500  # step cap of every network the search trains; null: trainer.max_steps
+    max_steps: Optional[int] = 400  # step cap of every network the search trains; null: trainer.max_steps
 
 
 # Registered by memcap.config.register_configs; conf/model/lstm.yaml extends sequence_schema,

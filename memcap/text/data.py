@@ -59,10 +59,6 @@ class TextData:
     heldout: torch.Tensor
     bits_per_char: float  # random: log2|alphabet|; natural text and files: the source's order-0 entropy
 
-    @property
-    def length(self) -> int:
-        return self.train.shape[1]
-
 
 def _docstrings(source: str) -> list[str]:
     """The module's docstring, then those of its public classes and functions, in ast.walk order."""

@@ -83,7 +83,7 @@ class TextMemoryModule(pl.LightningModule):
         return DataLoader(range(self.max_steps), batch_size=None)
 
     def configure_optimizers(self):
-        optimizer = torch.optim.Adam(self.members.parameters(), lr=self.lr)
+        optimizer = torch.optim.Adam(self.members.parameters(), lr=self.lr, foreach=True)  # fewer ops per step on a CPU
         if self.schedule == "cosine":
             return [optimizer], [torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=self.max_steps)]
         return optimizer
