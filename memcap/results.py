@@ -11,6 +11,8 @@ import json
 import os
 import platform
 import tempfile
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +54,35 @@ def versions() -> dict:
         "pytorch_lightning": pytorch_lightning.__version__,
         "hydra": hydra.__version__,
     }
+
+
+def new_result(config: dict) -> dict:
+    """A job's result before any training: status "running", no metrics or points yet."""
+    return {"status": "running", "error": None, "config": config, "metrics": {}, "points": [],
+            "versions": versions(), "wall_time": 0.0}
+
+
+def save_result(result: dict, path: Path, start: float) -> None:
+    """Stamp the wall time since ``start`` (perf_counter) and write result.json atomically."""
+    result["wall_time"] = round(time.perf_counter() - start, 3)
+    write_json_atomic(path, result)
+
+
+@contextmanager
+def recorded(result: dict, path: Path, start: float, logger):
+    """Close a job's result around its work: "ok" when the block ends, "failed" with the
+    reason when it raises (and re-raise); either way save it and mirror it to the logger."""
+    from memcap.loggers import finish_logger
+
+    try:
+        yield
+        result["status"] = "ok"
+    except Exception as error:
+        result["status"], result["error"] = "failed", f"{type(error).__name__}: {error}"
+        raise
+    finally:
+        save_result(result, path, start)
+        finish_logger(logger, result)
 
 
 def flat_config(cfg, steps: int) -> dict:

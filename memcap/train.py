@@ -22,10 +22,10 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from memcap.config import ConfigError, model_steps, validate
 from memcap.data import active_bits, num_distinct_patterns
 from memcap.ensemble import train_members
-from memcap.loggers import build_logger, finish_logger
+from memcap.loggers import build_logger
 from memcap.models import PatternEnsemble
 from memcap.oracle import oracle_metrics
-from memcap.results import RESULT_FILE, capacity_metrics, flat_config, versions, write_json_atomic
+from memcap.results import RESULT_FILE, capacity_metrics, flat_config, new_result, recorded, save_result
 from memcap.search import capacity_search
 
 
@@ -56,28 +56,26 @@ def run(cfg, out_dir: Path, group: str) -> dict:
     if previous is not None and previous["status"] == "ok":
         print(f"memcap: complete, skipped: {path}", flush=True)
         return previous
-    recorded = recorded_rounds(previous["points"] if previous else [], cfg.runs)
-    result = {"status": "running", "error": None, "config": config, "metrics": {}, "points": [],
-              "versions": versions(), "wall_time": 0.0}
+    earlier = recorded_rounds(previous["points"] if previous else [], cfg.runs)
+    result = new_result(config)
     logger = build_logger(cfg, out_dir, group, config)
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                         disable=not sys.stderr.isatty(), transient=True)
 
     def evaluate(ds_values: list[int]) -> dict[int, list[int]]:
-        todo = [ds for ds in ds_values if ds not in recorded]
+        todo = [ds for ds in ds_values if ds not in earlier]
         task = progress.add_task(f"{config['model']} N={cfg.N}: training DS={todo} x {cfg.runs} runs")
         points = [p.as_dict() for p in train_members(
             cfg, [(ds, run) for ds in todo for run in range(cfg.runs)], logger,
             step_offset=len(result["points"]) * cfg.trainer.max_steps)] if todo else []
         progress.remove_task(task)
-        points += [p for ds in ds_values if ds in recorded for p in recorded[ds]]
+        points += [p for ds in ds_values if ds in earlier for p in earlier[ds]]
         result["points"] += points
-        result["wall_time"] = round(time.perf_counter() - start, 3)
-        write_json_atomic(path, result)
+        save_result(result, path, start)
         return {ds: [p["memorized"] for p in sorted(points, key=lambda p: p["run"]) if p["DS"] == ds]
                 for ds in ds_values}
 
-    try:
+    with recorded(result, path, start, logger):
         with progress:
             if cfg.DS is not None:
                 runs = evaluate([cfg.DS])[cfg.DS]
@@ -93,14 +91,6 @@ def run(cfg, out_dir: Path, group: str) -> dict:
         result["metrics"] = {**capacity_metrics(cfg.N, cfg.s, params, capacity_ds, perfect_ds, runs), "capped": capped}
         if cfg.search.oracle and capacity_ds is not None:
             result["metrics"].update(oracle_metrics(cfg, capacity_ds, runs, progress=sys.stderr.isatty()))
-        result["status"] = "ok"
-    except Exception as error:
-        result["status"], result["error"] = "failed", f"{type(error).__name__}: {error}"
-        raise
-    finally:
-        result["wall_time"] = round(time.perf_counter() - start, 3)
-        write_json_atomic(path, result)
-        finish_logger(logger, result)
     print(summary_line(result, path), flush=True)
     return result
 

@@ -23,8 +23,8 @@ import pytorch_lightning as pl
 import torch
 
 from memcap.config import learning_rate
-from memcap.loggers import build_logger, finish_logger
-from memcap.results import RESULT_FILE, versions, write_json_atomic
+from memcap.loggers import build_logger
+from memcap.results import RESULT_FILE, new_result, recorded, save_result
 from memcap.search import neuron_search
 from memcap.text.config import hidden_grid, step_cap, validate_text
 from memcap.text.data import INPUT_SIZE, TextData, encode, make_text
@@ -187,19 +187,17 @@ def run_text(cfg, out_dir: Path, group: str) -> dict:
     start = time.perf_counter()
     config = flat_text_config(cfg)
     metric, target = goal(cfg)
-    result = {"status": "running", "error": None, "config": config, "metrics": {}, "points": [],
-              "versions": versions(), "wall_time": 0.0}
+    result = new_result(config)
     path = out_dir / RESULT_FILE
     logger = build_logger(cfg, out_dir, group, config)
 
     def evaluate(widths: list[int]) -> dict[int, list[float]]:
         points = train_widths(cfg, text, widths, logger, step_offset=len(result["points"]) * step_cap(cfg))
         result["points"] += [p.as_dict() for p in points]
-        result["wall_time"] = round(time.perf_counter() - start, 3)
-        write_json_atomic(path, result)
+        save_result(result, path, start)
         return {h: [getattr(p, f"train_{metric}") for p in points if p.hidden == h] for h in widths}
 
-    try:
+    with recorded(result, path, start, logger):
         if cfg.search.name == "fixed":
             hidden = cfg.model.hidden
             min_hidden, capped = (hidden if max(evaluate([hidden])[hidden]) >= target else None), False
@@ -209,14 +207,6 @@ def run_text(cfg, out_dir: Path, group: str) -> dict:
             capped = min_hidden is None
             hidden = grid[-1] if capped else min_hidden
         result["metrics"] = text_metrics(result["points"], hidden, min_hidden, capped, metric, text)
-        result["status"] = "ok"
-    except Exception as error:
-        result["status"], result["error"] = "failed", f"{type(error).__name__}: {error}"
-        raise
-    finally:
-        result["wall_time"] = round(time.perf_counter() - start, 3)
-        write_json_atomic(path, result)
-        finish_logger(logger, result)
     print(summary_line(result, path), flush=True)
     return result
 
