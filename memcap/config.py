@@ -90,6 +90,8 @@ class TrainConfig:
     s: float = 0.1
     steps: Optional[int] = None  # None: the model's own (simple 1, recurrent 2)
     seed: int = 0
+    data_seed: Optional[int] = None  # set: every run trains on this dataset (runs vary the initialization)
+    init_seed: Optional[int] = None  # set: every run starts from this initialization (runs vary the data)
     runs: int = 5
     DS: Optional[int] = None  # None: search the capacity; int: train exactly this DS
     lr: Optional[float] = None  # None: the model's own (model.lr)
@@ -161,6 +163,11 @@ def validate(cfg) -> None:
         raise ConfigError("steps", f"model=recurrent needs steps >= 2 (one step is model=simple), got {steps}")
     if cfg.runs < 1:
         raise ConfigError("runs", f"must be at least 1, got {cfg.runs}")
+    for key in ("data_seed", "init_seed"):
+        if cfg[key] is not None and cfg[key] < 0:
+            raise ConfigError(key, f"must be a non-negative integer (or null), got {cfg[key]}")
+    if cfg.data_seed is not None and cfg.init_seed is not None and cfg.runs > 1:
+        raise ConfigError("init_seed", "with data_seed also set every run is the same; pin one of them, or set runs=1")
     if learning_rate(cfg) <= 0:
         raise ConfigError("lr" if cfg.lr is not None else "model.lr", f"must be positive, got {learning_rate(cfg)}")
     total = math.comb(cfg.N, k)

@@ -41,15 +41,24 @@ class Point:
         return asdict(self)
 
 
-def member_seeds(seed: int, run: int, DS: int) -> tuple[int, int, int]:
-    """Independent (data, init, batch) seeds for one member, from numpy's SeedSequence."""
-    data, init, batch = np.random.SeedSequence([seed, run, DS]).generate_state(3)
-    return int(data), int(init), int(batch)
+def member_seeds(cfg, run: int, DS: int) -> tuple[int, int, int]:
+    """Independent (data, init, batch) seeds for one member, from numpy's SeedSequence([seed, run, DS]).
+
+    ``cfg.data_seed`` / ``cfg.init_seed``, when set, pin the data / the training
+    (initialization and mini-batch order) of every member, so that ``runs`` varies
+    only the other factor: the data-versus-initialization variance study.
+    """
+    data, init, batch = (int(s) for s in np.random.SeedSequence([cfg.seed, run, DS]).generate_state(3))
+    if cfg.data_seed is not None:
+        data = cfg.data_seed
+    if cfg.init_seed is not None:
+        init = batch = cfg.init_seed
+    return data, init, batch
 
 
 def member_data(cfg, DS: int, run: int) -> tuple[torch.Tensor, torch.Tensor]:
     """The (X, Y) that member (DS, run) of this configuration trains on."""
-    return make_patterns(cfg.N, DS, cfg.s, member_seeds(cfg.seed, run, DS)[0])
+    return make_patterns(cfg.N, DS, cfg.s, member_seeds(cfg, run, DS)[0])
 
 
 def _groups(
@@ -87,7 +96,7 @@ def make_trainer(cfg, logger, max_steps: int) -> pl.Trainer:
 def build_module(cfg, members: list[tuple[int, int]], max_steps: int | None = None, step_offset: int = 0) -> EnsembleModule:
     """One ensemble of (DS, run) members: seeded data padded to the largest DS, seeded initializations."""
     N, steps = cfg.N, model_steps(cfg)
-    seeds = [member_seeds(cfg.seed, run, DS) for DS, run in members]
+    seeds = [member_seeds(cfg, run, DS) for DS, run in members]
     longest = max(DS for DS, _ in members)
     X, Y, weight = torch.zeros(len(members), longest, N), torch.zeros(len(members), longest, N), torch.zeros(len(members), longest)
     for i, (DS, run) in enumerate(members):

@@ -91,6 +91,8 @@ def flat_config(cfg, steps: int) -> dict:
         "model": cfg.model.name, "loss": cfg.loss.name, "search": "fixed" if cfg.DS is not None else cfg.search.name,
         "N": cfg.N, "s": cfg.s, "steps": steps, "seed": cfg.seed, "runs": cfg.runs, "DS": cfg.DS, "lr": learning_rate(cfg),
         "max_steps": cfg.trainer.max_steps, "schedule": cfg.trainer.schedule, "batch_size": cfg.trainer.batch_size,
+        # Only when pinned, so that results from before these keys keep their identity.
+        **{key: cfg[key] for key in ("data_seed", "init_seed") if cfg[key] is not None},
     }
 
 
