@@ -17,11 +17,13 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
 from memcap.losses import LOSSES
+from memcap.models.activations import ACTIVATIONS
 
 MODELS = ("simple", "recurrent")
 SEARCHES = ("capacity", "fixed")
 LOGGERS = ("wandb", "csv", "none")
 SCHEDULES = ("constant", "cosine")
+PRUNINGS = ("none", "lottery", "random")
 
 
 class ConfigError(ValueError):
@@ -36,6 +38,9 @@ class ConfigError(ValueError):
 class ModelConfig:
     name: str = "simple"
     lr: float = 1.0  # the Adam lr this network trains best with (docs/recipe.md); top-level lr overrides
+    activation: str = "sigmoid"  # what the recurrent path feeds back: sigmoid | tanh | relu | sine (docs/topology.md)
+    w0: float = 30.0  # activation=sine: SIREN's frequency
+    density: float = 1.0  # < 1: fixed random sparse connectivity, this fraction of every weight matrix kept
 
 
 @dataclass
@@ -75,6 +80,17 @@ class TrainerConfig:
 
 
 @dataclass
+class PruneConfig:
+    """Iterative pruning rounds at a fixed DS (memcap.prune, docs/topology.md)."""
+
+    name: str = "none"  # none | lottery (magnitude, rewound: the lottery ticket) | random (the control)
+    rate: float = 0.2  # fraction of each member's remaining weights removed per round
+    rounds: int = 5  # pruning rounds after the first (dense) training
+    rewind_step: int = 0  # survivors restart from the weights after this many steps of the first training
+    target: Optional[float] = 0.9  # stop after the first round where no run memorizes this fraction of DS (null: never)
+
+
+@dataclass
 class LoggerConfig:
     name: str = "wandb"
     project: str = "memcap"
@@ -101,6 +117,7 @@ class TrainConfig:
     search: Any = MISSING
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     logger: LoggerConfig = field(default_factory=LoggerConfig)
+    prune: PruneConfig = field(default_factory=PruneConfig)
     text: Any = None  # data=text only: memcap.text.config.TextConfig (so the command line reads text.length=16)
 
 
@@ -197,6 +214,31 @@ def validate(cfg) -> None:
         raise ConfigError("search.oracle", f"the LP oracle exists for model=simple only, not {cfg.model.name}")
     if cfg.loss.margin <= 0:
         raise ConfigError("loss.margin", f"must be positive, got {cfg.loss.margin}")
+    validate_topology(cfg)
+
+
+def validate_topology(cfg) -> None:
+    """The activation, connectivity and pruning keys (docs/topology.md)."""
+    model, pruning = cfg.model, cfg.prune
+    _choice("model.activation", model.activation, ACTIVATIONS)
+    if model.name == "simple" and model.activation != "sigmoid":
+        raise ConfigError("model.activation", f"model=simple has no hidden path, only sigmoid outputs; "
+                                              f"{model.activation!r} needs model=recurrent (it sets what R feeds back)")
+    if model.w0 <= 0:
+        raise ConfigError("model.w0", f"must be positive, got {model.w0}")
+    if not 0 < model.density <= 1:
+        raise ConfigError("model.density", f"must lie in (0, 1], got {model.density}")
+    _choice("prune", pruning.name, PRUNINGS)
+    if not 0 < pruning.rate < 1:
+        raise ConfigError("prune.rate", f"must lie in (0, 1), got {pruning.rate}")
+    if pruning.rounds < 1:
+        raise ConfigError("prune.rounds", f"must be at least 1, got {pruning.rounds}")
+    if pruning.rewind_step < 0:
+        raise ConfigError("prune.rewind_step", f"must be at least 0, got {pruning.rewind_step}")
+    if pruning.target is not None and not 0 < pruning.target <= 1:
+        raise ConfigError("prune.target", f"must lie in (0, 1] (or null: every round), got {pruning.target}")
+    if pruning.name != "none" and cfg.DS is None:
+        raise ConfigError("DS", f"prune={pruning.name} trains one dataset size through its rounds: give an integer DS")
 
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"

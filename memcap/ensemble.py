@@ -12,15 +12,16 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import asdict, dataclass
+from typing import Callable
 
 import numpy as np
 import pytorch_lightning as pl
 import torch
 
-from memcap.config import learning_rate, model_steps
+from memcap.config import learning_rate
 from memcap.data import make_patterns
 from memcap.losses import bits_to_ignore
-from memcap.models import PatternEnsemble
+from memcap.models import PatternEnsemble, build
 from memcap.module import STOP_REASONS, EnsembleModule
 
 
@@ -93,17 +94,28 @@ def make_trainer(cfg, logger, max_steps: int) -> pl.Trainer:
     )
 
 
-def build_module(cfg, members: list[tuple[int, int]], max_steps: int | None = None, step_offset: int = 0) -> EnsembleModule:
-    """One ensemble of (DS, run) members: seeded data padded to the largest DS, seeded initializations."""
-    N, steps = cfg.N, model_steps(cfg)
+Prepare = Callable[[PatternEnsemble, list[tuple[int, int]]], None]
+
+
+def build_module(cfg, members: list[tuple[int, int]], max_steps: int | None = None, step_offset: int = 0,
+                 prepare: Prepare | None = None) -> EnsembleModule:
+    """One ensemble of (DS, run) members: seeded data padded to the largest DS, seeded initializations.
+
+    ``prepare(network, members)``, when given, changes the network before it is
+    trained (memcap.prune masks and rewinds it) and may keep it to read after.
+    """
+    N = cfg.N
     seeds = [member_seeds(cfg, run, DS) for DS, run in members]
     longest = max(DS for DS, _ in members)
     X, Y, weight = torch.zeros(len(members), longest, N), torch.zeros(len(members), longest, N), torch.zeros(len(members), longest)
     for i, (DS, run) in enumerate(members):
         X[i, :DS], Y[i, :DS] = member_data(cfg, DS, run)
         weight[i, :DS] = 1.0
+    network = build(cfg, [init for _, init, _ in seeds])
+    if prepare is not None:
+        prepare(network, members)
     return EnsembleModule(
-        PatternEnsemble(N, steps, [init for _, init, _ in seeds]), X, Y, weight,
+        network, X, Y, weight,
         loss=cfg.loss.name, bti=bits_to_ignore(N, cfg.s) if cfg.loss.name == "bce_ignore" else 0,
         lr=learning_rate(cfg), margin=cfg.loss.margin, max_steps=max_steps or cfg.trainer.max_steps,
         check_every=cfg.trainer.check_every, patience=cfg.trainer.patience, schedule=cfg.trainer.schedule,
@@ -111,14 +123,15 @@ def build_module(cfg, members: list[tuple[int, int]], max_steps: int | None = No
     )
 
 
-def train_members(cfg, members: list[tuple[int, int]], logger=False, step_offset: int = 0) -> list[Point]:
-    """Train every (DS, run) in ``members`` under ``cfg``; return one Point each."""
+def train_members(cfg, members: list[tuple[int, int]], logger=False, step_offset: int = 0,
+                  prepare: Prepare | None = None) -> list[Point]:
+    """Train every (DS, run) in ``members`` under ``cfg``; return one Point each (``prepare``: see build_module)."""
     if torch.cuda.is_available():
         torch.backends.cuda.matmul.allow_tf32 = cfg.trainer.tf32
     points = []
     limits = cfg.trainer
     for group in _groups(members, cfg.N, limits.max_members, limits.max_elements, limits.max_padding):
-        module = build_module(cfg, group, step_offset=step_offset)
+        module = build_module(cfg, group, step_offset=step_offset, prepare=prepare)
         start = time.perf_counter()
         make_trainer(cfg, logger, cfg.trainer.max_steps).fit(module)
         seconds = time.perf_counter() - start

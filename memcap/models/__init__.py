@@ -19,4 +19,6 @@ def build(cfg, seeds: list[int] | None = None) -> PatternEnsemble:
     from memcap.config import model_steps, validate
 
     validate(cfg)
-    return PatternEnsemble(N=cfg.N, steps=model_steps(cfg), seeds=seeds if seeds is not None else [cfg.seed])
+    model = cfg.model
+    return PatternEnsemble(N=cfg.N, steps=model_steps(cfg), seeds=seeds if seeds is not None else [cfg.seed],
+                           activation=model.activation, w0=model.w0, density=model.density)

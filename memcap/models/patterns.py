@@ -2,8 +2,11 @@
 
 simple (steps = 1): z = sigmoid(W x + b), W: N x N, b: N.
 recurrent (steps = T >= 2): the same input is given at every step, and step t
-adds R z(t-1) to the pre-activation; R's diagonal is held at zero (the report's
-"connections between the same output neurons were always kept at zero").
+adds R f(a(t-1)) to the pre-activation a, with f = sigmoid (the report) or
+``model.activation`` (memcap.models.activations); R's diagonal is held at zero
+(the report's "connections between the same output neurons were always kept at
+zero"). ``model.density`` < 1 masks every weight matrix with fixed random
+connectivity (memcap.models.masks).
 
 All members live in stacked tensors (members, N, N) so one batched matmul
 advances all of them: tiny networks like these waste a GPU, and drown a CPU in
@@ -17,6 +20,10 @@ import math
 import torch
 from torch import nn
 
+from memcap.models.activations import activation as activation_function
+from memcap.models.activations import siren_bound
+from memcap.models.masks import apply_masks, kept, random_mask
+
 
 def _uniform(shape: tuple[int, ...], bound: float, gen: torch.Generator) -> torch.Tensor:
     return (torch.rand(shape, generator=gen) * 2 - 1) * bound
@@ -26,28 +33,38 @@ class PatternEnsemble(nn.Module):
     """``len(seeds)`` networks with N inputs and N sigmoid outputs, taking ``steps`` steps.
 
     Member i is initialized from ``seeds[i]`` alone (as torch.nn.Linear does:
-    U(-1/sqrt(N), 1/sqrt(N))), so it does not matter which other members share
-    the ensemble.
+    U(-1/sqrt(N), 1/sqrt(N)); SIREN's ranges for ``activation="sine"``), and so
+    is its connectivity mask when ``density`` < 1, so it does not matter which
+    other members share the ensemble.
     """
 
-    def __init__(self, N: int, steps: int, seeds: list[int]):
+    def __init__(self, N: int, steps: int, seeds: list[int], activation: str = "sigmoid", w0: float = 30.0,
+                 density: float = 1.0):
         super().__init__()
         self.N, self.steps = N, steps
+        self.feedback = activation_function(activation, w0)
+        self.weight_names = ("W", "R") if steps > 1 else ("W",)
+        # Multiplying R by this in forward gives the diagonal zero gradient,
+        # so Adam never moves it from its initial zero.
+        self.register_buffer("off_diagonal", 1 - torch.eye(N), persistent=False)
         bound = 1 / math.sqrt(N)
-        W, b, R = [], [], []
+        sine = activation == "sine"
+        W, b, R, masks = [], [], [], {name: [] for name in self.weight_names}
         for seed in seeds:
             gen = torch.Generator().manual_seed(int(seed))
-            W.append(_uniform((N, N), bound, gen))
+            W.append(_uniform((N, N), siren_bound(N, w0, first=True) if sine else bound, gen))
             b.append(_uniform((N,), bound, gen))
             if steps > 1:
-                R.append(_uniform((N, N), bound, gen).fill_diagonal_(0.0))
+                R.append(_uniform((N, N), siren_bound(N, w0, first=False) if sine else bound, gen).fill_diagonal_(0.0))
+            if density < 1:
+                for name in self.weight_names:
+                    masks[name].append(random_mask(self.allowed(name), density, gen))
         self.W = nn.Parameter(torch.stack(W))
         self.b = nn.Parameter(torch.stack(b))
         if steps > 1:
             self.R = nn.Parameter(torch.stack(R))
-            # Multiplying by the mask in forward gives the diagonal zero gradient,
-            # so Adam never moves it from its initial zero.
-            self.register_buffer("off_diagonal", 1 - torch.eye(N), persistent=False)
+        if density < 1:
+            apply_masks(self, {name: torch.stack(member_masks) for name, member_masks in masks.items()})
 
     @property
     def members(self) -> int:
@@ -60,15 +77,17 @@ class PatternEnsemble(nn.Module):
         if self.steps > 1:
             R = (self.R * self.off_diagonal).transpose(1, 2)
             for _ in range(self.steps - 1):
-                logits = drive + torch.bmm(torch.sigmoid(logits), R)
+                logits = drive + torch.bmm(self.feedback(logits), R)
         return logits
 
-    def num_parameters(self) -> int:
-        """Trainable parameters of one member: N^2 + N (simple), 2 N^2 (recurrent).
+    def allowed(self, name: str) -> torch.Tensor:
+        """Where weight ``name`` may be nonzero: everywhere in W, off the diagonal in R."""
+        return self.off_diagonal if name == "R" else torch.ones_like(self.off_diagonal)
 
-        The recurrent diagonal is held at zero and not counted (the report's eq. 5).
+    def num_parameters(self) -> int:
+        """Trainable parameters of one member: N^2 + N (simple), 2 N^2 (recurrent), unmasked.
+
+        The recurrent diagonal is held at zero and not counted (the report's eq. 5);
+        neither is a weight masked by ``density`` or by pruning (memcap.models.masks).
         """
-        count = self.N * self.N + self.N
-        if self.steps > 1:
-            count += self.N * self.N - self.N
-        return count
+        return self.N + sum(kept(self, name, self.allowed(name)) for name in self.weight_names)
