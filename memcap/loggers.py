@@ -6,9 +6,32 @@ at the top level of its config so dashboards can filter on N, s, steps, ...
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+import warnings
 from pathlib import Path
+
+
+def quiet_libraries() -> None:
+    """Silence Lightning's start-up banners and known-harmless warnings: they would bury a job's one summary line."""
+    for name in ("pytorch_lightning", "lightning", "lightning.pytorch", "lightning_fabric"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", module="pytorch_lightning")
+    warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+
+
+def run_name(flat_config: dict) -> str:
+    """A job's W&B run name: what tells it from the other jobs of its sweep.
+
+    Pattern jobs by network, N and seed; text jobs (data=text) by architecture,
+    L and the width (the searched H, or the one fixed H), since N means nothing there.
+    """
+    c = flat_config
+    if c.get("data") == "text":
+        width = "Hsearch" if c["hidden"] is None else f"H{c['hidden']}"
+        return f"{c['model']}-L{c['length']}-{width}-seed{c['seed']}"
+    return f"{c['model']}-{c['loss']}-N{c['N']}-steps{c['steps']}-seed{c['seed']}"
 
 
 def build_logger(cfg, out_dir: Path, group: str, flat_config: dict):
@@ -33,7 +56,7 @@ def build_logger(cfg, out_dir: Path, group: str, flat_config: dict):
             entity=cfg.logger.entity,
             group=group,
             job_type=flat_config["model"],
-            name=f"{flat_config['model']}-{flat_config['loss']}-N{cfg.N}-steps{flat_config['steps']}-seed{cfg.seed}",
+            name=run_name(flat_config),
             save_dir=str(out_dir),
             config=flat_config,
             settings=wandb.Settings(init_timeout=cfg.logger.init_timeout),

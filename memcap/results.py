@@ -1,8 +1,10 @@
-"""result.json: the one result schema (docs/result-schema.md), written atomically.
+"""result.json: the one result schema (docs/result-schema.md), written atomically, and resumed.
 
 A job rewrites its result.json after every search round, so a reader (the
 aggregation, a resumed job) only ever sees a whole file: the previous one or
-the new one, never half of either.
+the new one, never half of either. Both tasks (patterns and text) resume the
+same way: a job whose result.json is complete for the same config is skipped,
+and a search reuses the rounds an interrupted attempt recorded.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ import os
 import platform
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from memcap.config import learning_rate
+from memcap.config import learning_rate, topology_config
 from memcap.data import active_bits
 from memcap.theory import log2_binom
 
@@ -68,6 +71,50 @@ def save_result(result: dict, path: Path, start: float) -> None:
     write_json_atomic(path, result)
 
 
+def read_previous(path: Path, config: dict) -> dict | None:
+    """The result.json an earlier attempt at this same job left, if it is readable and for the same config."""
+    try:
+        previous = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    return previous if isinstance(previous, dict) and previous.get("config") == config else None
+
+
+def recorded_rounds(points: list[dict], runs: int, key: str) -> dict[int, list[dict]]:
+    """Recorded points grouped by their search value ``key`` (DS, or H): only values whose every run finished."""
+    by_value: dict[int, list[dict]] = {}
+    for point in points:
+        by_value.setdefault(point[key], []).append(point)
+    return {value: group for value, group in by_value.items() if sorted(p["run"] for p in group) == list(range(runs))}
+
+
+def previous_attempt(path: Path, config: dict, runs: int, key: str) -> tuple[dict | None, dict[int, list[dict]]]:
+    """What an earlier attempt at this job left: (its result if it completed, else None; its recorded rounds by ``key``).
+
+    A completed job is announced on stdout as skipped: a rerun of a sweep says
+    which jobs it did not redo.
+    """
+    previous = read_previous(path, config)
+    if previous is not None and previous["status"] == "ok":
+        print(f"memcap: complete, skipped: {path}", flush=True)
+        return previous, {}
+    return None, recorded_rounds(previous["points"] if previous else [], runs, key)
+
+
+def search_round(
+    result: dict, path: Path, start: float, values: list[int], earlier: dict[int, list[dict]], key: str, score: str,
+    train: Callable[[list[int]], list[dict]],
+) -> dict[int, list]:
+    """One search round: ``train`` the values (DS, or H) not recorded ``earlier``, reuse the recorded ones,
+    append the round's points to ``result`` and save it; returns each value's ``score`` per run, in run order."""
+    todo = [value for value in values if value not in earlier]
+    points = train(todo) if todo else []
+    points += [p for value in values if value in earlier for p in earlier[value]]
+    result["points"] += points
+    save_result(result, path, start)
+    return {value: [p[score] for p in sorted(points, key=lambda p: p["run"]) if p[key] == value] for value in values}
+
+
 @contextmanager
 def recorded(result: dict, path: Path, start: float, logger):
     """Close a job's result around its work: "ok" when the block ends, "failed" with the
@@ -93,6 +140,7 @@ def flat_config(cfg, steps: int) -> dict:
         "max_steps": cfg.trainer.max_steps, "schedule": cfg.trainer.schedule, "batch_size": cfg.trainer.batch_size,
         # Only when pinned, so that results from before these keys keep their identity.
         **{key: cfg[key] for key in ("data_seed", "init_seed") if cfg[key] is not None},
+        **topology_config(cfg),  # activation, density, prune: likewise only when not the default
     }
 
 

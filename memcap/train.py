@@ -7,12 +7,9 @@
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 import sys
 import time
-import warnings
 from pathlib import Path
 
 from hydra.core.hydra_config import HydraConfig
@@ -22,19 +19,14 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from memcap.config import ConfigError, model_steps, validate
 from memcap.data import active_bits, num_distinct_patterns
 from memcap.ensemble import train_members
-from memcap.loggers import build_logger
-from memcap.models import PatternEnsemble
+from memcap.loggers import build_logger, quiet_libraries
+from memcap.models import build
 from memcap.oracle import oracle_metrics
-from memcap.results import RESULT_FILE, capacity_metrics, flat_config, new_result, recorded, save_result
+from memcap.prune import run_pruning
+from memcap.results import (RESULT_FILE, capacity_metrics, flat_config, new_result, previous_attempt, recorded,
+                            search_round)
 from memcap.search import capacity_search
-
-
-def _quiet_libraries() -> None:
-    # Lightning's start-up banners would bury the one summary line per job.
-    for name in ("pytorch_lightning", "lightning", "lightning.pytorch", "lightning_fabric"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", module="pytorch_lightning")
-    warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+from memcap.text.job import run_text
 
 
 def _output_dir_and_group() -> tuple[Path, str]:
@@ -47,33 +39,28 @@ def _output_dir_and_group() -> tuple[Path, str]:
 def run(cfg, out_dir: Path, group: str) -> dict:
     """Run the job described by ``cfg``; write and return its result.json contents."""
     validate(cfg)
-    _quiet_libraries()
+    quiet_libraries()
     start = time.perf_counter()
     steps = model_steps(cfg)
     config = flat_config(cfg, steps)
     path = out_dir / RESULT_FILE
-    previous = read_previous(path, config)
-    if previous is not None and previous["status"] == "ok":
-        print(f"memcap: complete, skipped: {path}", flush=True)
-        return previous
-    earlier = recorded_rounds(previous["points"] if previous else [], cfg.runs)
+    complete, earlier = previous_attempt(path, config, cfg.runs, key="DS")
+    if complete is not None:
+        return complete
     result = new_result(config)
     logger = build_logger(cfg, out_dir, group, config)
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                         disable=not sys.stderr.isatty(), transient=True)
 
-    def evaluate(ds_values: list[int]) -> dict[int, list[int]]:
-        todo = [ds for ds in ds_values if ds not in earlier]
+    def train(todo: list[int]) -> list[dict]:
         task = progress.add_task(f"{config['model']} N={cfg.N}: training DS={todo} x {cfg.runs} runs")
-        points = [p.as_dict() for p in train_members(
-            cfg, [(ds, run) for ds in todo for run in range(cfg.runs)], logger,
-            step_offset=len(result["points"]) * cfg.trainer.max_steps)] if todo else []
+        points = train_members(cfg, [(ds, run) for ds in todo for run in range(cfg.runs)], logger,
+                               step_offset=len(result["points"]) * cfg.trainer.max_steps)
         progress.remove_task(task)
-        points += [p for ds in ds_values if ds in earlier for p in earlier[ds]]
-        result["points"] += points
-        save_result(result, path, start)
-        return {ds: [p["memorized"] for p in sorted(points, key=lambda p: p["run"]) if p["DS"] == ds]
-                for ds in ds_values}
+        return [p.as_dict() for p in points]
+
+    def evaluate(ds_values: list[int]) -> dict[int, list[int]]:
+        return search_round(result, path, start, ds_values, earlier, "DS", "memorized", train)
 
     with recorded(result, path, start, logger):
         with progress:
@@ -87,29 +74,12 @@ def run(cfg, out_dir: Path, group: str) -> dict:
                 )
                 capacity_ds, perfect_ds, capped = outcome.capacity_ds, outcome.perfect_ds, outcome.capped
                 runs = outcome.results.get(capacity_ds, [])
-        params = PatternEnsemble(cfg.N, steps, [cfg.seed]).num_parameters()
+        params = build(cfg).num_parameters()  # unmasked weights only (model.density)
         result["metrics"] = {**capacity_metrics(cfg.N, cfg.s, params, capacity_ds, perfect_ds, runs), "capped": capped}
         if cfg.search.oracle and capacity_ds is not None:
             result["metrics"].update(oracle_metrics(cfg, capacity_ds, runs, progress=sys.stderr.isatty()))
     print(summary_line(result, path), flush=True)
     return result
-
-
-def read_previous(path: Path, config: dict) -> dict | None:
-    """The result.json an earlier attempt at this same job left, if it is readable and for the same config."""
-    try:
-        previous = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return previous if isinstance(previous, dict) and previous.get("config") == config else None
-
-
-def recorded_rounds(points: list[dict], runs: int) -> dict[int, list[dict]]:
-    """Recorded points grouped by DS, keeping only the DS values whose every run finished."""
-    by_ds: dict[int, list[dict]] = {}
-    for point in points:
-        by_ds.setdefault(point["DS"], []).append(point)
-    return {ds: group for ds, group in by_ds.items() if sorted(p["run"] for p in group) == list(range(runs))}
 
 
 def search_ceiling(cfg) -> int:
@@ -144,9 +114,9 @@ def main(cfg) -> None:
     full_error = os.environ.get("HYDRA_FULL_ERROR") == "1"
     try:
         if cfg.data.name == "text":
-            from memcap.text.job import run_text  # imported here: memcap.text.job imports this module
-
             run_text(cfg, out_dir, group)
+        elif cfg.prune.name != "none":
+            run_pruning(cfg, out_dir, group)
         else:
             run(cfg, out_dir, group)
     except ConfigError as error:

@@ -1,6 +1,7 @@
 """One text-memory job (issue 5), top to bottom: validate, draw the text, search H, record, summarize.
 
     validate_text(cfg); text = make_text(cfg.text, cfg.seed)
+    previous_attempt(result.json)  # a complete job is skipped; recorded (H, run) points are reused
     for each search round:  train_widths(...) -> points -> result.json (atomic), W&B
     metrics at the smallest H that reaches the target -> result.json, W&B summary, one line on stdout
 
@@ -23,14 +24,13 @@ import pytorch_lightning as pl
 import torch
 
 from memcap.config import learning_rate
-from memcap.loggers import build_logger
-from memcap.results import RESULT_FILE, new_result, recorded, save_result
+from memcap.loggers import build_logger, quiet_libraries
+from memcap.results import RESULT_FILE, new_result, previous_attempt, recorded, search_round
 from memcap.search import neuron_search
 from memcap.text.config import hidden_grid, step_cap, validate_text
 from memcap.text.data import INPUT_SIZE, TextData, encode, make_text
 from memcap.text.models import Shape, TextAutoencoder, build_autoencoder, num_parameters
 from memcap.text.module import STOP_REASONS, TextMemoryModule, accuracies
-from memcap.train import _quiet_libraries
 
 
 @dataclass
@@ -71,7 +71,7 @@ def flat_text_config(cfg) -> dict:
     fixed = cfg.search.name == "fixed"
     return {
         "model": model.name, "data": "text", "search": cfg.search.name,
-        # memcap.loggers names W&B runs by loss and steps: the loss, and the encoder's time steps (one per character).
+        # The keys every job has (docs/result-schema.md): the loss, and the encoder's time steps (one per character).
         "loss": "cross_entropy", "steps": text.length,
         "hidden": model.hidden if fixed else None, "layers": model.layers, "heads": model.heads,
         "decoder": model.decoder,
@@ -183,19 +183,23 @@ def run_text(cfg, out_dir: Path, group: str) -> dict:
     """Run the data=text job described by ``cfg``; write and return its result.json contents."""
     validate_text(cfg)
     text = make_text(cfg.text, cfg.seed)  # a bad source fails here, before anything is written
-    _quiet_libraries()
+    quiet_libraries()
     start = time.perf_counter()
     config = flat_text_config(cfg)
     metric, target = goal(cfg)
-    result = new_result(config)
     path = out_dir / RESULT_FILE
+    complete, earlier = previous_attempt(path, config, cfg.runs, key="hidden")
+    if complete is not None:
+        return complete
+    result = new_result(config)
     logger = build_logger(cfg, out_dir, group, config)
 
-    def evaluate(widths: list[int]) -> dict[int, list[float]]:
+    def train(widths: list[int]) -> list[dict]:
         points = train_widths(cfg, text, widths, logger, step_offset=len(result["points"]) * step_cap(cfg))
-        result["points"] += [p.as_dict() for p in points]
-        save_result(result, path, start)
-        return {h: [getattr(p, f"train_{metric}") for p in points if p.hidden == h] for h in widths}
+        return [p.as_dict() for p in points]
+
+    def evaluate(widths: list[int]) -> dict[int, list[float]]:
+        return search_round(result, path, start, widths, earlier, "hidden", f"train_{metric}", train)
 
     with recorded(result, path, start, logger):
         if cfg.search.name == "fixed":
