@@ -1,0 +1,129 @@
+"""The two studies' training runs, through the framework's engine, and their written results.
+
+Both train exactly what a job with ``DS`` fixed would train (memcap.ensemble),
+seeded, so a rerun reproduces every count; overlap statistics are computed on
+the very datasets trained on (memcap.ensemble.member_data).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+from omegaconf import OmegaConf
+from rich.progress import track
+
+from memcap.analysis.figures import figure_overlap, figure_variance
+from memcap.analysis.overlap import STATISTICS, correlations, dataset_overlap
+from memcap.analysis.variance import variance_components, variance_summary
+from memcap.config import compose, learning_rate, validate
+from memcap.ensemble import member_data, member_seeds, train_members
+
+
+def _fixed_ds(cfg) -> int:
+    validate(cfg)
+    if cfg.DS is None:
+        raise ValueError("the studies train one dataset size: set DS")
+    return cfg.DS
+
+
+def overlap_runs(cfg, runs: int) -> pd.DataFrame:
+    """One row per run at ``cfg.DS`` (each its own data and initialization): memorized and its dataset's overlap."""
+    DS = _fixed_ds(cfg)
+    points = sorted(train_members(cfg, [(DS, run) for run in range(runs)]), key=lambda p: p.run)
+    return pd.DataFrame([{"run": p.run, "memorized": p.memorized, "stop": p.stop, "steps": p.steps,
+                          **dataset_overlap(*member_data(cfg, DS, p.run))} for p in points])
+
+
+def crossed_runs(cfg, datasets: int, inits: int) -> pd.DataFrame:
+    """One row per (dataset, init) cell at ``cfg.DS``: every dataset trained from every initialization.
+
+    Dataset d is the one of ``data_seed=d``; initialization i is run i's own of
+    ``cfg.seed`` (``member_seeds``), which does not depend on the data seed, so
+    init i is the same weights on every dataset.
+    """
+    DS = _fixed_ds(cfg)
+    rows = []
+    for dataset in track(range(datasets), description=f"{datasets} datasets x {inits} inits",
+                         disable=not sys.stderr.isatty()):
+        pinned = OmegaConf.merge(cfg, {"data_seed": dataset})
+        overlap = dataset_overlap(*member_data(pinned, DS, 0))
+        for p in sorted(train_members(pinned, [(DS, run) for run in range(inits)]), key=lambda p: p.run):
+            rows.append({"dataset": dataset, "init": p.run, "init_seed": member_seeds(pinned, p.run, DS)[1],
+                         "memorized": p.memorized, "stop": p.stop, "steps": p.steps, **overlap})
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class Study:
+    """A finished study: every run, its tables (Markdown and CSV) and its figure."""
+
+    name: str
+    runs: pd.DataFrame
+    tables: dict[str, pd.DataFrame]
+    figure: Figure
+
+
+def _describe(cfg) -> str:
+    return (f"{cfg.model.name}/{cfg.loss.name} N={cfg.N} DS={cfg.DS} s={cfg.s} lr={learning_rate(cfg)} "
+            f"max_steps={cfg.trainer.max_steps} seed={cfg.seed}")
+
+
+def overlap_study(cfg, runs: int) -> Study:
+    """(1) Does a dataset whose patterns overlap more get fewer of them memorized? Correlations across runs."""
+    frame = overlap_runs(cfg, runs)
+    table = correlations(frame, "memorized", list(STATISTICS))
+    spread = frame.memorized.agg(["mean", "std", "min", "max"]).to_frame().T.assign(runs=runs)
+    figure = figure_overlap(frame, table, f"Overlap of active bits vs memorized, {runs} runs: {_describe(cfg)}")
+    return Study("overlap", frame, {"correlations": table, "memorized": spread}, figure)
+
+
+def variance_study(cfg, datasets: int, inits: int) -> Study:
+    """(2) How much of the spread is the data's and how much the initialization's? A crossed design's ANOVA.
+
+    The dataset means (over initializations) against their overlap statistics
+    repeat study (1) with the initialization's share of the noise averaged out.
+    """
+    frame = crossed_runs(cfg, datasets, inits)
+    anova = variance_components(frame, "memorized", "dataset", "init")
+    summary = pd.DataFrame([variance_summary(anova)])
+    means = frame.groupby("dataset").agg({"memorized": "mean", **{s: "first" for s in STATISTICS}}).reset_index()
+    title = f"Memorized per dataset and initialization, {datasets} x {inits}: {_describe(cfg)}"
+    return Study("variance", frame, {"anova": anova, "sd_of_one_run": summary,
+                                     "dataset_mean_correlations": correlations(means, "memorized", list(STATISTICS))},
+                 figure_variance(frame, anova, title))
+
+
+def markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
+    """GitHub-flavoured Markdown (pandas' to_markdown needs tabulate); floats to ``digits`` significant digits."""
+    def cell(value) -> str:
+        if isinstance(value, float):
+            return "" if pd.isna(value) else f"{value:.{digits}g}"
+        return str(value)
+
+    lines = [list(map(str, frame.columns)), ["---"] * len(frame.columns)]
+    lines += [[cell(v) for v in row] for row in frame.itertuples(index=False)]
+    return "\n".join("| " + " | ".join(cells) + " |" for cells in lines) + "\n"
+
+
+def study_config(overrides: list[str]):
+    """The config of a study: N=100, DS=300 (the report's point near capacity), no logger, then ``overrides``."""
+    chosen = {"N": "100", "DS": "300", "logger": "none"}
+    chosen.update(override.split("=", 1) for override in overrides)
+    return compose(*(f"{key}={value}" for key, value in chosen.items()))
+
+
+def write_study(study: Study, out: Path, header: str) -> list[Path]:
+    """<name>_runs.csv (every run), <name>_<table>.csv, <name>.md (the header, then the tables), <name>.png/.pdf."""
+    out.mkdir(parents=True, exist_ok=True)
+    csvs = {"runs": study.runs, **study.tables}
+    for key, table in csvs.items():
+        table.to_csv(out / f"{study.name}_{key}.csv", index=False)
+    text = header + "".join(f"\n### {key}\n\n{markdown_table(table)}" for key, table in study.tables.items())
+    (out / f"{study.name}.md").write_text(text, encoding="utf-8")
+    for fmt in ("png", "pdf"):
+        study.figure.savefig(out / f"{study.name}.{fmt}", dpi=150)
+    return [out / f"{study.name}_{key}.csv" for key in csvs] + [out / f"{study.name}.{ext}" for ext in ("md", "png", "pdf")]
