@@ -239,6 +239,25 @@ def validate_topology(cfg) -> None:
         raise ConfigError("prune.target", f"must lie in (0, 1] (or null: every round), got {pruning.target}")
     if pruning.name != "none" and cfg.DS is None:
         raise ConfigError("DS", f"prune={pruning.name} trains one dataset size through its rounds: give an integer DS")
+    if cfg.search.oracle and (model.density < 1 or pruning.name != "none"):
+        raise ConfigError("search.oracle", "the LP oracle solves the dense network; not with model.density < 1 or prune")
+
+
+def topology_config(cfg) -> dict:
+    """The topology keys of result.json's flat config, each only when it is not the default
+    (as data_seed and init_seed), so results from before these keys keep their identity."""
+    model, pruning = cfg.model, cfg.prune
+    keys = {}
+    if model.activation != "sigmoid":
+        keys["activation"] = model.activation
+    if model.activation == "sine":
+        keys["w0"] = model.w0
+    if model.density < 1:
+        keys["density"] = model.density
+    if pruning.name != "none":
+        keys.update(prune=pruning.name, prune_rate=pruning.rate, prune_rounds=pruning.rounds,
+                    rewind_step=pruning.rewind_step, prune_target=pruning.target)
+    return keys
 
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"

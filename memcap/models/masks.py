@@ -33,6 +33,18 @@ def apply_masks(model: nn.Module, masks: dict[str, torch.Tensor]) -> None:
         prune.custom_from_mask(model, name, mask.to(getattr(model, name).device))
 
 
+def parameter(model: nn.Module, name: str) -> torch.Tensor:
+    """The trainable tensor behind weight ``name``: ``name_orig`` once a mask reparametrizes it."""
+    masked = getattr(model, f"{name}_orig", None)
+    return masked if masked is not None else getattr(model, name)
+
+
+def effective(model: nn.Module, name: str) -> torch.Tensor:
+    """The weight as the network uses it, computed now (prune's ``model.W`` is only refreshed by a forward)."""
+    mask = getattr(model, f"{name}_mask", None)
+    return parameter(model, name) if mask is None else parameter(model, name) * mask
+
+
 def mask_of(model: nn.Module, name: str, allowed: torch.Tensor) -> torch.Tensor:
     """The weight's current mask (members, ...): its prune buffer, or ``allowed`` where it has none yet."""
     mask = getattr(model, f"{name}_mask", None)

@@ -1,0 +1,196 @@
+"""Pruning rounds (``prune=lottery`` | ``random``): how much a network memorizes per nonzero weight.
+
+One job trains the ``runs`` members at the fixed DS, then repeats: remove
+``prune.rate`` of each member's remaining weights, rewind the survivors, retrain.
+
+- ``lottery`` (Frankle & Carbin 2019): the smallest trained weights go, ranked
+  globally across the member's W and R, and the survivors restart from their
+  initial values (or from the weights after ``prune.rewind_step`` steps of the
+  first training): the winning ticket.
+- ``random``: the same rounds and so the same densities, weights chosen at
+  random (seeded per member): the control the lottery claim is relative to.
+
+Each member is its own network, so masks are computed per member (one
+``MemberwiseUnstructured`` over the member's concatenated weights, as
+torch.nn.utils.prune.global_unstructured does for a whole model) and applied
+with ``prune.custom_from_mask``: W = W_orig * W_mask, so pruned weights get
+zero gradient and stay zero (memcap.models.masks). The job stops after
+``prune.rounds`` rounds or after the first round in which no run memorizes
+``prune.target`` of DS; its answer is the sparsest round that still met the
+target, with its bits per nonzero parameter.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn.utils import prune
+
+from memcap.config import model_steps, validate
+from memcap.ensemble import member_seeds, train_members
+from memcap.loggers import build_logger, quiet_libraries
+from memcap.models import PatternEnsemble
+from memcap.models.masks import apply_masks, effective, mask_of, parameter
+from memcap.results import RESULT_FILE, capacity_metrics, flat_config, new_result, previous_attempt, recorded, save_result
+
+Member = tuple[int, int]  # (DS, run)
+
+
+class MemberwiseUnstructured(prune.BasePruningMethod):
+    """Remove ``amount`` of each member's unpruned entries: those of lowest importance.
+
+    ``t`` holds importance scores with the members along dim 0 (|w| for the
+    lottery, uniform noise for the control); every member loses
+    round(amount * its remaining entries), whatever the others hold.
+    """
+
+    PRUNING_TYPE = "unstructured"
+
+    def __init__(self, amount: float):
+        self.amount = amount
+
+    def compute_mask(self, t: torch.Tensor, default_mask: torch.Tensor) -> torch.Tensor:
+        mask = default_mask.clone()
+        order = t.masked_fill(default_mask == 0, torch.inf).flatten(1).argsort(dim=1, stable=True)
+        for member, remaining in enumerate(default_mask.flatten(1).sum(1).tolist()):
+            mask.view(len(mask), -1)[member, order[member, : round(self.amount * remaining)]] = 0
+        return mask
+
+
+class Tickets:
+    """Each run's mask and rewind weights across rounds; ``prepare`` is ensemble.build_module's hook.
+
+    Round 0 trains the network as built (``model.density`` may already mask it)
+    and snapshots its weights after ``rewind_step`` optimizer steps; every later
+    round builds the same members again, applies their masks and restores the
+    snapshot. The networks of the current round are kept to be pruned after it.
+    """
+
+    def __init__(self, method: str, rate: float, rewind_step: int):
+        self.method, self.pruning, self.rewind_step = method, MemberwiseUnstructured(rate), rewind_step
+        self.masks: dict[int, dict[str, torch.Tensor]] = {}  # run -> weight name -> mask (N, N)
+        self.rewind: dict[int, dict[str, torch.Tensor]] = {}  # run -> parameter name (W, b, R) -> values
+        self.trained: list[tuple[PatternEnsemble, list[Member]]] = []
+
+    def prepare(self, network: PatternEnsemble, members: list[Member]) -> None:
+        runs = [run for _, run in members]
+        if self.masks:
+            apply_masks(network, {name: torch.stack([self.masks[run][name] for run in runs])
+                                  for name in network.weight_names})
+            with torch.no_grad():
+                for name in self.rewind[runs[0]]:
+                    parameter(network, name).copy_(torch.stack([self.rewind[run][name] for run in runs]))
+        else:
+            self._snapshot_at_rewind_step(network, runs)
+        self.trained.append((network, members))
+
+    def _snapshot_at_rewind_step(self, network: PatternEnsemble, runs: list[int]) -> None:
+        """Record the weights as they are before optimizer step ``rewind_step`` + 1 (after ``rewind_step`` steps).
+
+        The bias gets one gradient per optimizer step; when its (rewind_step + 1)-th
+        arrives, the weights have been updated exactly rewind_step times.
+        """
+        names = ("b", *network.weight_names)
+        backward_passes = 0
+
+        def snapshot(_):
+            nonlocal backward_passes
+            backward_passes += 1
+            if backward_passes == self.rewind_step + 1:
+                for i, run in enumerate(runs):
+                    self.rewind[run] = {name: parameter(network, name)[i].detach().clone() for name in names}
+
+        network.b.register_post_accumulate_grad_hook(snapshot)
+
+    def prune_trained(self, seeds: dict[int, int], round_index: int) -> None:
+        """Compute every trained member's next mask; a run that stopped before the rewind step rewinds to its end."""
+        for network, members in self.trained:
+            names = network.weight_names
+            current = torch.cat([mask_of(network, name, network.allowed(name)).flatten(1) for name in names], 1)
+            if self.method == "lottery":
+                importance = torch.cat([effective(network, name).detach().abs().flatten(1) for name in names], 1)
+            else:
+                importance = torch.stack([
+                    torch.rand(current.shape[1], generator=torch.Generator().manual_seed(
+                        int(np.random.SeedSequence([seeds[run], round_index]).generate_state(1)[0])))
+                    for _, run in members])
+            masks = self.pruning.compute_mask(importance.to(current.device), current).split(
+                [network.allowed(name).numel() for name in names], dim=1)
+            for i, (_, run) in enumerate(members):
+                self.masks[run] = {name: mask[i].view(network.N, network.N).cpu() for name, mask in zip(names, masks)}
+                self.rewind.setdefault(run, {name: parameter(network, name)[i].detach().clone()
+                                             for name in ("b", *names)})
+        self.trained = []
+
+
+def weight_density(network: PatternEnsemble) -> float:
+    """Fraction of one member's possible weights (W, and R off its diagonal) that its masks keep."""
+    kept = network.num_parameters() - network.N
+    possible = sum(int(network.allowed(name).sum()) for name in network.weight_names)
+    return kept / possible
+
+
+def run_pruning(cfg, out_dir: Path, group: str) -> dict:
+    """The pruning job: rounds at the fixed DS until ``prune.rounds`` or the target fails; write result.json."""
+    validate(cfg)
+    quiet_libraries()
+    start = time.perf_counter()
+    config = flat_config(cfg, model_steps(cfg))
+    path = out_dir / RESULT_FILE
+    complete, _ = previous_attempt(path, config, cfg.runs, key="DS")  # masks come from trained weights: no resuming mid-job
+    if complete is not None:
+        return complete
+    result = new_result(config)
+    logger = build_logger(cfg, out_dir, group, config)
+    tickets = Tickets(cfg.prune.name, cfg.prune.rate, cfg.prune.rewind_step)
+    members = [(cfg.DS, run) for run in range(cfg.runs)]
+    seeds = {run: member_seeds(cfg, run, DS)[1] for DS, run in members}
+    rounds = []
+    with recorded(result, path, start, logger):
+        for round_index in range(cfg.prune.rounds + 1):
+            if round_index:
+                tickets.prune_trained(seeds, round_index)
+            step_offset = round_index * cfg.trainer.max_steps
+            points = [p.as_dict() for p in train_members(cfg, members, logger, step_offset, prepare=tickets.prepare)]
+            network = tickets.trained[0][0]
+            runs = [p["memorized"] for p in sorted(points, key=lambda p: p["run"])]
+            record = {"round": round_index, "density": round(weight_density(network), 6),
+                      **capacity_metrics(cfg.N, cfg.s, network.num_parameters(), cfg.DS,
+                                         cfg.DS if max(runs) == cfg.DS else None, runs)}
+            record["met_target"] = cfg.prune.target is None or max(runs) / cfg.DS >= cfg.prune.target
+            rounds.append(record)
+            result["points"] += [{**p, "round": round_index, "density": record["density"], "params": record["params"]}
+                                 for p in points]
+            if logger:
+                logger.log_metrics({f"prune/{key}": record[key] for key in
+                                    ("round", "density", "params", "memorized_max", "memorized_mean", "accuracy")},
+                                   step=step_offset + cfg.trainer.max_steps)
+            save_result(result, path, start)
+            if not record["met_target"]:
+                break
+        result["metrics"] = ticket_metrics(rounds)
+    print(summary_line(result, path), flush=True)
+    return result
+
+
+def ticket_metrics(rounds: list[dict]) -> dict:
+    """result.json metrics: the sparsest round that met the target (the first round if none did), and every round."""
+    passing = [r for r in rounds if r["met_target"]]
+    ticket = passing[-1] if passing else rounds[0]
+    metrics = {k: v for k, v in ticket.items() if k not in ("round", "density", "met_target")}
+    return {**metrics, "capped": False, "ticket_round": ticket["round"] if passing else None,
+            "ticket_density": ticket["density"], "rounds": rounds}
+
+
+def summary_line(result: dict, path: Path) -> str:
+    c, m = result["config"], result["metrics"]
+    found = (f"sparsest round meeting the target: {m['ticket_round']} (density {m['ticket_density']:.3f}, "
+             f"{m['params']} nonzero params, memorized max {m['memorized_max']} of {c['DS']}, "
+             f"{m['bits_per_param']:.3f} bits/param)" if m["ticket_round"] is not None
+             else f"no round met the target (dense: memorized max {m['memorized_max']} of {c['DS']})")
+    return (f"memcap {c['model']}/{c['loss']} prune={c['prune']} N={c['N']} DS={c['DS']} runs={c['runs']} "
+            f"seed={c['seed']}: {len(m['rounds'])} rounds, {found}; {result['wall_time']:.1f}s -> {path}")
