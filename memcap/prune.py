@@ -188,7 +188,7 @@ def ticket_metrics(rounds: list[dict]) -> dict:
 
 def summary_line(result: dict, path: Path) -> str:
     c, m = result["config"], result["metrics"]
-    found = (f"sparsest round meeting the target: {m['ticket_round']} (density {m['ticket_density']:.3f}, "
+    found = (f"ticket (sparsest round meeting prune.target): round {m['ticket_round']} (density {m['ticket_density']:.3f}, "
              f"{m['params']} nonzero params, memorized max {m['memorized_max']} of {c['DS']}, "
              f"{m['bits_per_param']:.3f} bits/param)" if m["ticket_round"] is not None
              else f"no round met the target (dense: memorized max {m['memorized_max']} of {c['DS']})")

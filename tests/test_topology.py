@@ -216,3 +216,38 @@ def test_unknown_pruning_method_is_refused(make_cfg):
     cfg.prune.name = "magnitude"
     with pytest.raises(ConfigError, match="allowed: none, lottery, random"):
         validate(cfg)
+
+
+def _result(config: dict, metrics: dict) -> dict:
+    base = {"model": "simple", "loss": "bce", "search": "fixed", "N": 20, "s": 0.1, "steps": 1, "seed": 0, "runs": 1,
+            "DS": 30}
+    return {"status": "ok", "config": {**base, **config}, "points": [],
+            "metrics": {"capacity_ds": 30, "perfect_ds": None, "memorized_runs": [0], "accuracy": 0.5,
+                        "memorized_mean": 0.0, "memorized_std": 0.0, **metrics}}
+
+
+def test_topology_table_compares_methods_at_equal_density(tmp_path):
+    from memcap.aggregate.sources import load_dirs
+    from memcap.aggregate.topology import figure_topology, topology_tables
+
+    rounds = [{"round": r, "density": d, "params": p, "memorized_max": m, "memorized_mean": m, "bits_per_param": b}
+              for r, d, p, m, b in [(0, 1.0, 420, 30, 1.0), (1, 0.5, 220, 25, 1.5)]]
+    jobs = {
+        "lottery": _result({"prune": "lottery"}, {"memorized_max": 25, "params": 220, "bits_per_param": 1.5,
+                                                  "rounds": rounds}),
+        "sparse": _result({"density": 0.5}, {"memorized_max": 20, "params": 220, "bits_per_param": 1.2}),
+        "smaller": _result({"N": 14}, {"memorized_max": 15, "params": 210, "bits_per_param": 0.9}),
+    }
+    for name, result in jobs.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "result.json").write_text(json.dumps(result))
+    df, skipped = load_dirs([tmp_path])
+    assert not skipped
+    table = topology_tables(df)["simple topology"]
+    assert list(table.columns) == [1.0, 0.5]
+    memorized = table.xs("Maximum number of memorized patterns", level="Quantity")
+    assert memorized.loc["simple · bce · lottery"].tolist() == [30, 25]
+    assert memorized.loc["simple · bce · sparse", 0.5] == 20
+    assert memorized.loc["simple · bce · smaller", 0.5] == 15  # 14^2 / 20^2 = 0.49 weights: the 0.5 column
+    assert figure_topology(df).axes
+    assert topology_tables(df.drop(columns=["prune", "density", "rounds"])) == {}  # not a topology sweep

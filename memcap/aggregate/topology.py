@@ -1,0 +1,114 @@
+"""Memory per nonzero parameter (docs/topology.md): the topology experiment's table and figure.
+
+Every job becomes one or more measurements of (network, method, density):
+
+- ``lottery`` / ``random``: one per pruning round, from result.json's ``metrics.rounds``;
+- ``sparse``: a network with ``model.density`` < 1, at that density;
+- ``dense``: a network at the largest N of its kind (the reference), density 1;
+- ``smaller``: a dense network at a smaller N, placed at the density whose
+  nonzero weights it matches: its weights over the reference's, snapped to
+  the nearest density the other methods measured.
+
+A network is its model, loss, steps and activation; the reference N and the
+comparison are within it. The table has one block per (network, method), one
+column per density, the memorized patterns (max over runs), bits per nonzero
+parameter and nonzero parameters in each cell.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+METHODS = ("dense", "smaller", "lottery", "random", "sparse")  # table and legend order
+# (row label, measurement column): labels the report tables' formats know (memcap.aggregate.tables.ROWS).
+QUANTITIES = [
+    ("Maximum number of memorized patterns", "memorized_max"),
+    ("Bits per parameter", "bits_per_param"),
+    ("Trainable parameters", "params"),
+]
+_MEASURED = ("N", "density", "params", "memorized_max", "memorized_mean", "bits_per_param")
+
+
+def _column(df: pd.DataFrame, key: str, default) -> pd.Series:
+    """A config column that a result holds only when it is not the default (memcap.config.topology_config)."""
+    return df[key].fillna(default) if key in df else pd.Series(default, index=df.index)
+
+
+def is_topology(df: pd.DataFrame) -> bool:
+    """Does the frame hold any job that varies topology (pruning, density or activation)?"""
+    return any(key in df for key in ("prune", "density", "activation"))
+
+
+def weights(model: str, N: int) -> int:
+    """Weights of a dense network (biases aside): N^2, plus N^2 - N for the recurrent R."""
+    return N * N + (N * N - N if model == "recurrent" else 0)
+
+
+def measurements(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per (job, density) measured: network, method, N, density, params, memorized, bits per parameter."""
+    activation = _column(df, "activation", "sigmoid")
+    steps = df["steps"].map(lambda n: f" · {n} steps" if n > 1 else "")
+    network = df["model"] + " · " + df["loss"] + steps + activation.map(lambda a: "" if a == "sigmoid" else f" · {a}")
+    jobs = df.assign(network=network, prune=_column(df, "prune", "none"), density=_column(df, "density", 1.0))
+    rows = []
+    for _, job in jobs.iterrows():
+        if job.prune != "none":
+            rows += [{"network": job.network, "model": job.model, "method": job.prune, "N": job.N,
+                      **{k: r[k] for k in _MEASURED if k != "N"}} for r in job["rounds"]]
+        else:
+            rows.append({"network": job.network, "model": job.model, "method": "sparse" if job.density < 1 else "dense",
+                         **{k: job[k] for k in _MEASURED}})
+    frame = pd.DataFrame(rows).astype({"memorized_max": float, "bits_per_param": float})
+    reference = frame.groupby("network").N.transform("max")
+    smaller = (frame.method == "dense") & (frame.N < reference)
+    frame.loc[smaller, "method"] = "smaller"
+    measured = np.sort(frame.loc[frame.method != "smaller", "density"].unique())
+    frame.loc[smaller, "density"] = [
+        _nearest(weights(m, n) / weights(m, ref), measured)
+        for m, n, ref in zip(frame.model[smaller], frame.N[smaller], reference[smaller])]
+    return frame
+
+
+def _nearest(density: float, grid: np.ndarray) -> float:
+    """The grid density closest to ``density`` on a log scale (the density itself when the grid is empty)."""
+    return float(grid[np.abs(np.log(grid) - np.log(density)).argmin()]) if len(grid) else density
+
+
+def topology_tables(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """{"<model> topology": table}: rows (Network · method, Quantity), columns density (largest first)."""
+    if not is_topology(df):
+        return {}
+    frame = measurements(df)
+    frame["density"] = frame.density.round(3)
+    frame["_order"] = frame.method.map(METHODS.index)
+    tables = {}
+    for model, cells in frame.groupby("model", sort=False):
+        rows = {}
+        for (network, _, method), block in cells.sort_values(["network", "_order"]).groupby(
+                ["network", "_order", "method"], sort=False):
+            best = block.sort_values("memorized_max", ascending=False).drop_duplicates("density").set_index("density")
+            for label, column in QUANTITIES:
+                rows[f"{network} · {method}", label] = best[column].astype(float)
+        table = pd.DataFrame(rows).T
+        table.index.names = ["Network", "Quantity"]
+        tables[f"{model} topology"] = table[sorted(table.columns, reverse=True)]
+    return tables
+
+
+def figure_topology(df: pd.DataFrame) -> Figure:
+    """Memorized patterns (max over runs) against nonzero parameters: one panel per network, one line per method."""
+    frame = measurements(df)
+    networks = list(dict.fromkeys(frame.network))
+    fig = Figure(figsize=(5.2 * len(networks), 4.0), layout="constrained")
+    axes = fig.subplots(1, len(networks), squeeze=False).ravel()
+    for ax, network in zip(axes, networks):
+        for method in METHODS:
+            line = frame[(frame.network == network) & (frame.method == method)].sort_values("params")
+            if not line.empty:
+                ax.plot(line.params, line.memorized_max, marker="o", label=method)
+        ax.set(title=network, xlabel="nonzero parameters", ylabel="memorized patterns (max over runs)", xscale="log")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small")
+    return fig
