@@ -89,7 +89,7 @@ def recorded_rounds(points: list[dict], runs: int, key: str) -> dict[int, list[d
 
 
 def previous_attempt(path: Path, config: dict, runs: int, key: str) -> tuple[dict | None, dict[int, list[dict]]]:
-    """What an earlier attempt at this job left: (its result if it completed, else None; its recorded rounds by ``key``).
+    """What an earlier attempt at this job left: (its result if complete, else None; its recorded rounds by ``key``).
 
     A completed job is announced on stdout as skipped: a rerun of a sweep says
     which jobs it did not redo.

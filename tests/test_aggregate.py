@@ -297,3 +297,132 @@ def test_real_sweep_aggregates(tmp_path):
     assert list(table.columns[2:]) == ["10", "20"]
     maximum = table[table.Quantity == "Maximum number of memorized patterns"]
     assert (maximum[["10", "20"]] > 0).all(axis=None)
+
+
+# Text memory (docs/text.md): (model, L, {H: best-run char accuracy}, min H or None when capped).
+TEXT_SWEEP = [
+    ("rnn", 8, {1: 0.2, 2: 0.5, 4: 0.9, 8: 0.995, 6: 0.97, 7: 0.992}, 7),
+    ("rnn", 16, {1: 0.2, 2: 0.4, 4: 0.8, 8: 0.95, 16: 1.0, 12: 0.991, 10: 0.98, 11: 0.985}, 12),
+    ("lstm", 8, {1: 0.4, 2: 0.9, 4: 1.0, 3: 0.993}, 3),
+    ("lstm", 16, {1: 0.3, 2: 0.6, 4: 0.991, 3: 0.9}, 4),
+    ("transformer", 16, {1: 0.2, 2: 0.3, 4: 0.5}, None),  # search.max_hidden=4: capped
+]
+
+
+def text_params(model, L, H):
+    state = 2 * H if model == "lstm" else H
+    encoder = {"rnn": H * (256 + H + 2), "lstm": 4 * H * (256 + H + 2)}.get(model, 10 * H * H)
+    return state, encoder, encoder + state * L * 256 + L * 256
+
+
+def make_text_result(model, L, curve, min_hidden, seed=0, search="neurons", max_hidden=512, runs=2):
+    """A complete data=text result.json: two runs per H, run 0 the best; metrics at min H (or the largest H)."""
+    bits_per_char = 4.73
+    points = []
+    for H, best in curve.items():
+        state, encoder, params = text_params(model, L, H)
+        for run, char in enumerate([best, best - 0.05]):
+            points.append({"hidden": H, "run": run, "state_size": state, "params": params, "encoder_params": encoder,
+                           "train_char": char, "train_exact": char ** L, "heldout_char": 0.1, "heldout_exact": 0.0,
+                           "bits": char * 64 * L * bits_per_char, "loss": 0.1, "steps": 400, "seconds": 1.0,
+                           "members": runs, "stop": "cap"})
+    hidden = min_hidden if min_hidden is not None else max(curve)
+    best = next(p for p in points if p["hidden"] == hidden and p["run"] == 0)
+    return {
+        "status": "ok", "error": None,
+        "config": {"model": model, "data": "text", "search": search, "loss": "cross_entropy", "steps": L,
+                   "hidden": hidden if search == "fixed" else None, "layers": 1, "heads": 1, "decoder": "linear",
+                   "source": "stdlib", "alphabet": None, "path": None, "length": L, "count": 64,
+                   "encoding": "onehot", "metric": "char", "target": 0.99, "min_hidden": 1, "max_hidden": max_hidden,
+                   "seed": seed, "runs": runs, "lr": 0.1, "max_steps": 400, "schedule": "constant", "batch_size": None},
+        "metrics": {"min_hidden": min_hidden, "capped": min_hidden is None and search == "neurons", "hidden": hidden,
+                    "state_size": best["state_size"], "params": best["params"],
+                    "encoder_params": best["encoder_params"], "decoder_params": best["params"] - best["encoder_params"],
+                    **{k: best[k] for k in ("train_char", "train_exact", "heldout_char", "heldout_exact")},
+                    "score_runs": [p["train_char"] for p in points if p["hidden"] == hidden],
+                    "bits_per_char": bits_per_char, "bits_total": 64 * L * bits_per_char, "bits": best["bits"],
+                    "bits_per_neuron": best["bits"] / hidden, "bits_per_param": best["bits"] / best["params"]},
+        "points": points,
+        "versions": {"memcap": "0.1.0"},
+        "wall_time": 2.5,
+    }
+
+
+@pytest.fixture
+def text_sweep(tmp_path) -> Path:
+    for i, (model, L, curve, min_hidden) in enumerate(TEXT_SWEEP):
+        write_job(tmp_path / "text" / str(i), make_text_result(model, L, curve, min_hidden,
+                                                                 max_hidden=4 if min_hidden is None else 512))
+    # A fixed-H job answers no smallest H: in the figure, not the table.
+    write_job(tmp_path / "text" / "fixed", make_text_result("gru", 8, {24: 1.0}, 24, search="fixed"))
+    return tmp_path / "text"
+
+
+def test_text_sweep_gets_its_table_and_figure(text_sweep, capsys):
+    assert cli.main([str(text_sweep)]) == 0
+    out = text_sweep / "aggregate"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "text_accuracy.pdf", "text_accuracy.png", "text_tables.csv", "text_tables.md", "text_tables.tex"]
+    assert (out / "text_accuracy.png").read_bytes()[:4] == b"\x89PNG"
+    assert (out / "text_accuracy.pdf").read_bytes()[:4] == b"%PDF"
+
+    md = (out / "text_tables.md").read_text()
+    assert md.startswith("### Text memory: smallest H")
+    assert md.index("| rnn |") < md.index("| lstm |") < md.index("| transformer |")  # docs/text.md's order
+    assert "gru" not in md and "search" not in md  # the fixed job is left out; no label needs the search
+    assert md_row(md, "rnn", "Smallest H") == ["7", "12"]
+    assert md_row(md, "lstm", "Smallest H") == ["3", "4"]
+    assert md_row(md, "lstm", "State size at min H") == ["6", "8"]  # h and c
+    lstm_8, lstm_16 = text_params("lstm", 8, 3)[2], text_params("lstm", 16, 4)[2]
+    assert md_row(md, "lstm", "Parameters at min H") == [str(lstm_8), str(lstm_16)]
+    # bits = 0.993 * 64 * 8 * 4.73 = 2404.8 at H = 3: 801.6 per neuron; 0.991 * 64 * 16 * 4.73 = 4800.0 at H = 4
+    assert md_row(md, "lstm", "Bits per neuron") == ["801.6", "1200.0"]
+    assert md_row(md, "lstm", "Bits per parameter") == [f"{2404.8 / lstm_8:.3f}", f"{4800.0 / lstm_16:.3f}"]
+    # Capped at H = 4: no minimum, so none of the numbers at one; and no L = 8 job.
+    assert md_row(md, "transformer", "No H reached the target, up to") == ["", "4"]
+    assert md.split("| transformer |")[1].count("\n|") == 0
+
+    csv = pd.read_csv(out / "text_tables.csv").set_index(["Network", "Quantity"])
+    assert list(csv.columns) == ["8", "16"]
+    assert csv.loc[("rnn", "Smallest H")].tolist() == [7, 12]
+    assert r"lstm & Smallest H & 3 & 4 \\" in (out / "text_tables.tex").read_text()
+    printed = capsys.readouterr().out
+    assert "L=8" in printed and "L=16" in printed and "6 job(s) aggregated" in printed
+
+
+def test_mixed_sweep_gets_both_outputs_and_pattern_tables_unchanged(sweep, text_sweep, tmp_path):
+    assert cli.main([str(sweep), "--out", str(tmp_path / "patterns")]) == 0
+    assert cli.main([str(sweep), str(text_sweep), "--out", str(tmp_path / "both")]) == 0
+    for name in ("tables.md", "tables.csv", "tables.tex"):
+        assert (tmp_path / "both" / name).read_text() == (tmp_path / "patterns" / name).read_text()
+    assert "text" not in (tmp_path / "both" / "tables.md").read_text()
+    written = {p.name for p in (tmp_path / "both").iterdir()}
+    assert {"text_tables.md", "text_accuracy.png", "figure1_memorized.png", "capacity_curve.pdf"} <= written
+
+
+def test_text_frame_from_wandb_equals_the_one_from_dirs(sweep, text_sweep):
+    files = sorted(sweep.rglob("result.json")) + sorted(text_sweep.rglob("result.json"))
+    from_dirs, _ = load_dirs([sweep, text_sweep])
+    from_wandb, skipped = load_wandb("me/memcap", api=FakeApi(files[::-1]))
+    assert skipped == []
+    pd.testing.assert_frame_equal(from_dirs.drop(columns="path"), from_wandb.drop(columns="path"))
+    frames = sources.by_task(from_dirs)
+    assert list(frames) == ["patterns", "text"] and len(frames["text"]) == len(TEXT_SWEEP) + 1
+    text = frames["text"]
+    # The config's H and lower search end beside the answer's, which keep their plain names.
+    assert text["config.min_hidden"].tolist() == [1] * len(text) and "N" not in text
+    assert sorted(text.min_hidden.dropna()) == [3, 4, 7, 12, 24]
+    assert frames["patterns"].attrs["config_keys"] == load_dirs([sweep])[0].attrs["config_keys"]
+    pd.testing.assert_frame_equal(frames["patterns"].drop(columns="path"),
+                                  load_dirs([sweep])[0].drop(columns="path"))
+    points = points_frame(text)
+    assert len(points) == 2 * sum(len(curve) for _, _, curve, _ in TEXT_SWEEP) + 2
+    assert {"hidden", "train_char", "train_loss", "train_steps"} <= set(points.columns)
+
+
+def test_incomplete_text_result_is_skipped_with_its_missing_keys(tmp_path):
+    result = make_text_result("rnn", 8, {1: 0.2, 2: 0.995}, 2)
+    del result["metrics"]["bits_per_neuron"], result["config"]["length"]
+    write_job(tmp_path / "0", result)
+    df, skipped = load_dirs([tmp_path])
+    assert df.empty and skipped == [(str(tmp_path / "0" / "result.json"), "partial: missing length, bits_per_neuron")]

@@ -5,7 +5,9 @@
 
 Prints the tables, writes tables.{md,csv,tex} and the figures (PNG and PDF)
 into --out (default: FIRST_SWEEP_DIR/aggregate), and lists every skipped input
-with its reason. Exit status 0 when at least one job was aggregated, 2 when none.
+with its reason. Text-memory jobs (data=text) get their own table of minimal H,
+text_tables.{md,csv,tex}, and figure, text_accuracy.{png,pdf}; a sweep of both
+tasks gets both. Exit status 0 when at least one job was aggregated, 2 when none.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from memcap.aggregate.figures import write_figures
-from memcap.aggregate.sources import load
-from memcap.aggregate.tables import WRITERS, print_tables, report_tables, write_tables
+from memcap.aggregate.figures import FIGURES, TEXT_FIGURES, write_figures
+from memcap.aggregate.sources import by_task, load
+from memcap.aggregate.tables import WRITERS, print_tables, report_tables, text_tables, write_tables
 
 PROG = "memcap-aggregate"
+# Per task: its tables, the name its table files start with, its figures.
+OUTPUTS = {"patterns": (report_tables, "tables", FIGURES), "text": (text_tables, "text_tables", TEXT_FIGURES)}
 
 
 def wandb_filters(group: str | None = None, tags: list[str] = (), where: list[str] = ()) -> dict[str, Any] | None:
@@ -122,14 +126,19 @@ def main(argv: list[str] | None = None) -> int:
         sources = ", ".join(args.sweep_dirs + ([f"W&B {args.wandb}"] if args.wandb else []))
         return _error(f"no finished job found in {sources} ({len(skipped)} input(s) skipped)")
 
-    tables = report_tables(df)
-    print_tables(tables)
     if args.out is None:
         first = Path(args.sweep_dirs[0]) if args.sweep_dirs else Path.cwd()
         args.out = (first if first.is_dir() or not first.exists() else first.parent) / "aggregate"
     args.out.mkdir(parents=True, exist_ok=True)
-    figures = write_figures(df, args.out)
-    written = write_tables(tables, args.out, args.formats) + figures
+    tables, figures, written = {}, [], []
+    for task, frame in by_task(df).items():
+        build, stem, drawings = OUTPUTS[task]
+        task_tables = build(frame)
+        print_tables(task_tables)
+        figures += write_figures(frame, args.out, figures=drawings)
+        written += write_tables(task_tables, args.out, args.formats, stem) if task_tables else []
+        tables.update(task_tables)
+    written += figures
     print(f"{len(df)} job(s) aggregated, {len(skipped)} input(s) skipped; wrote {len(written)} files to {args.out}")
 
     if args.log_wandb:

@@ -1,4 +1,4 @@
-"""The report's Figures 1-3, and capacity curves from the search points.
+"""The report's Figures 1-3, capacity curves from the search points, and the text task's accuracy against H.
 
 Figures are built on matplotlib.figure.Figure, not pyplot: no global state, no
 GUI backend (savefig renders with Agg, or the PDF backend), nothing left open.
@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import StrMethodFormatter
 
 from memcap.aggregate.sources import points_frame
-from memcap.aggregate.tables import network_labels, summarize
+from memcap.aggregate.tables import network_labels, summarize, summarize_text, text_labels
 
 FORMATS = ("png", "pdf")
 
@@ -93,18 +94,59 @@ def figure_capacity_curve(df: pd.DataFrame) -> Figure:
     return fig
 
 
+def figure_text_accuracy(df: pd.DataFrame) -> Figure:
+    """Text task: the best run's training accuracy against H, one line per architecture, one panel per L.
+
+    The accuracy is the search's metric (char or exact) over the runs of every
+    job in the cell; a star marks the smallest H (docs/text.md), the dashed line
+    the target. H is on a log scale: the search gallops 1, 2, 4, ... and then
+    bisects, so the points crowd near the threshold.
+    """
+    points = points_frame(df.assign(network=text_labels(df)))
+    points["score"] = points.train_exact.where(points.metric == "exact", points.train_char)
+    curves = points.groupby(["network", "length", "hidden"], sort=False).score.max().reset_index()
+    minima = summarize_text(df).reindex(columns=["network", "L", "min_hidden"])
+    stars = {(network, length): h for network, length, h in minima.dropna().itertuples(index=False)}
+    networks = list(dict.fromkeys([*minima.network, *curves.network]))  # the table's order first
+    lengths = sorted(curves.length.unique())
+    cols = min(len(lengths), 3)
+    rows = -(-len(lengths) // cols)
+    fig = Figure(figsize=(4.8 * cols, 3.8 * rows), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False, sharey=True).ravel()
+    for ax, length in zip(axes, lengths):
+        for i, network in enumerate(networks):
+            curve = curves[(curves.network == network) & (curves.length == length)].sort_values("hidden")
+            if curve.empty:
+                continue
+            ax.plot(curve.hidden, curve.score, marker=".", color=f"C{i}", label=network)
+            if (network, length) in stars:
+                at = curve[curve.hidden == stars[network, length]]
+                ax.plot(at.hidden, at.score, marker="*", markersize=11, color=f"C{i}", ls="none")
+        for target in df[df.length == length].target.unique():
+            ax.axhline(target, color="k", ls="--", lw=0.8)
+        ax.set_xscale("log", base=2)
+        ax.xaxis.set_major_formatter(StrMethodFormatter("{x:g}"))  # 8, not 2^3
+        ax.set(title=f"L = {length}", xlabel="H (hidden neurons)", ylabel="training accuracy, best run")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize="small", title="smallest H: star", title_fontsize="small")
+    for ax in axes[len(lengths):]:
+        ax.set_visible(False)
+    return fig
+
+
 FIGURES = {
     "figure1_memorized": figure_memorized,
     "figure2_per_n": figure_per_n,
     "figure3_per_param": figure_per_param,
     "capacity_curve": figure_capacity_curve,
 }
+TEXT_FIGURES = {"text_accuracy": figure_text_accuracy}
 
 
-def write_figures(df: pd.DataFrame, out: Path, formats: tuple[str, ...] = FORMATS) -> list[Path]:
-    """Every figure above into ``out``, once per format."""
+def write_figures(df: pd.DataFrame, out: Path, formats: tuple[str, ...] = FORMATS, figures=FIGURES) -> list[Path]:
+    """Each of ``figures`` (default: the pattern task's) drawn from ``df`` into ``out``, once per format."""
     written = []
-    for name, draw in FIGURES.items():
+    for name, draw in figures.items():
         fig = draw(df)
         for fmt in formats:
             fig.savefig(out / f"{name}.{fmt}", dpi=150)

@@ -11,6 +11,15 @@ A frame has one row per job: a ``job`` id, the flat config keys, the metrics,
 (the file, or ``wandb:ENTITY/PROJECT/RUN_ID``). ``df.attrs["config_keys"]``
 names the config columns, which tell one experiment from another.
 
+Two tasks write results, each with its own schema (``TASKS``): the pattern
+task, and the text task (``config.data == "text"``, docs/text.md). A frame
+may hold both; ``by_task`` splits it into one frame per task with only that
+task's columns. Where a text config key has the name of a metric or of one
+of the frame's own columns (``hidden`` and ``min_hidden``: the fixed H and the
+search's lower end, beside the answer; ``path``: the text file, beside the
+result's), the frame calls the config's ``config.hidden``, ``config.min_hidden``,
+``config.path``.
+
 Nothing unusable is fatal: a crashed or half-written job must not stop the
 report on the rest of a sweep. Each is returned in ``skipped`` as (path, reason).
 """
@@ -20,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +43,32 @@ CONFIG_KEYS = ("model", "loss", "search", "N", "s", "steps", "seed", "runs", "DS
 METRIC_KEYS = ("capacity_ds", "perfect_ds", "memorized_max", "memorized_mean", "memorized_std",
                "memorized_runs", "accuracy", "params", "bits_per_param")
 REQUIRED_CONFIG = ("model", "loss", "N", "s", "steps", "seed")
+# The text task's keys (memcap.text.job.flat_text_config and text_metrics), in their order.
+TEXT_CONFIG_KEYS = ("model", "data", "search", "loss", "steps", "hidden", "layers", "heads", "decoder", "source",
+                    "alphabet", "path", "length", "count", "encoding", "metric", "target", "min_hidden", "max_hidden",
+                    "seed", "runs", "lr", "max_steps", "schedule", "batch_size")
+TEXT_METRIC_KEYS = ("min_hidden", "capped", "hidden", "state_size", "params", "encoder_params", "decoder_params",
+                    "train_char", "train_exact", "heldout_char", "heldout_exact", "score_runs", "bits_per_char",
+                    "bits_total", "bits", "bits_per_neuron", "bits_per_param")
+REQUIRED_TEXT_CONFIG = ("model", "data", "search", "length", "seed", "metric", "target")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task's result schema: its keys in order, those a usable result must have, and the frame's row order."""
+
+    config_keys: tuple[str, ...]
+    metric_keys: tuple[str, ...]  # all required
+    required_config: tuple[str, ...]
+    order: tuple[str, ...]
+
+
+TASKS = {
+    "patterns": Task(CONFIG_KEYS, METRIC_KEYS, REQUIRED_CONFIG, ("model", "loss", "steps", "N", "seed", "job")),
+    "text": Task(TEXT_CONFIG_KEYS, TEXT_METRIC_KEYS, REQUIRED_TEXT_CONFIG, ("model", "length", "seed", "job")),
+}
+# A frame's columns besides the config and the metrics.
+_FRAME_FIELDS = ("job", "status", "wall_time", "points", "path")
 # Summary entries that are not metrics: the result's other top-level fields.
 _SUMMARY_FIELDS = ("status", "error", "points", "wall_time")
 # A point's loss and steps are its training loss and optimizer steps: renamed so
@@ -69,16 +105,34 @@ def load(paths: Iterable[str | Path] = (), wandb_path: str | None = None,
     return _frame(found)
 
 
-def points_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per trained (job, DS, run): the job's columns beside the point's fields.
+def task_of(config: dict[str, Any]) -> str:
+    """The task a result belongs to: "text" for data=text jobs, "patterns" otherwise (their config has no data key)."""
+    return "text" if config.get("data") == "text" else "patterns"
 
-    The point's DS replaces the job's (null in a capacity search, the same number
-    in a fixed one); its loss and steps become ``train_loss`` and ``train_steps``.
+
+def by_task(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """{task: its jobs}, each frame with only the columns and config keys its task's results have."""
+    tasks = df["data"].map(lambda data: task_of({"data": data})) if "data" in df else pd.Series("patterns", df.index)
+    frames = {}
+    for task, dtypes in df.attrs["task_dtypes"].items():
+        # Back to the dtypes of its own frame: in the union, a column the other task lacks got NaN (ints: float).
+        frame = df.loc[tasks == task, list(dtypes)].astype(dtypes).reset_index(drop=True)
+        frame.attrs = {"config_keys": [k for k in df.attrs["config_keys"] if k in dtypes]}
+        frames[task] = frame
+    return frames
+
+
+def points_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per trained point (job, DS or H, run): the job's columns beside the point's fields.
+
+    A point's field replaces the job's column of the same name (its DS: null in a
+    capacity search; its H and accuracies: the job's describe its answer); its
+    loss and steps become ``train_loss`` and ``train_steps``.
     """
     exploded = df.explode("points", ignore_index=True)
     exploded = exploded[exploded["points"].notna()].reset_index(drop=True)
     fields = pd.DataFrame(exploded["points"].tolist()).rename(columns=_POINT_RENAMES)
-    return pd.concat([exploded.drop(columns=["points", "DS"], errors="ignore"), fields], axis=1)
+    return pd.concat([exploded.drop(columns=["points", "DS", *fields.columns], errors="ignore"), fields], axis=1)
 
 
 def _dir_results(paths: Iterable[str | Path]) -> Iterator[Found]:
@@ -131,9 +185,11 @@ def _wandb_results(path: str, filters: dict[str, Any] | None, api: Any) -> list[
         summary = dict(run.summary.items())
         # Step-wise curves live under namespaced keys ("train/loss"), W&B's own under "_".
         # The summary leaves null metrics out (memcap.loggers.finish_logger): absent means null.
-        metrics = {k: None for k in METRIC_KEYS} | {
+        # A schema metric is taken even where a config key has its name (text: hidden, min_hidden).
+        schema = TASKS[task_of(config)].metric_keys
+        metrics = {k: None for k in schema} | {
             k: v for k, v in summary.items()
-            if not k.startswith("_") and "/" not in k and k not in config and k not in _SUMMARY_FIELDS}
+            if k in schema or not k.startswith("_") and "/" not in k and k not in config and k not in _SUMMARY_FIELDS}
         result = {"config": config, "metrics": metrics, **{k: summary.get(k) for k in _SUMMARY_FIELDS}}
         found.append((f"wandb:{path}/{run.id}", result))
     return found
@@ -146,8 +202,10 @@ def _problem(result: dict[str, Any]) -> str | None:
         return f"failed: {result.get('error') or 'no reason given'}"
     if status != "ok":
         return f"partial: status {status!r}"
-    missing = [k for k in REQUIRED_CONFIG if k not in result.get("config", {})]
-    missing += [k for k in METRIC_KEYS if k not in result.get("metrics", {})]
+    config = result.get("config", {})
+    task = TASKS[task_of(config)]
+    missing = [k for k in task.required_config if k not in config]
+    missing += [k for k in task.metric_keys if k not in result.get("metrics", {})]
     if missing:
         return "partial: missing " + ", ".join(missing)
     if not isinstance(result.get("points"), list):
@@ -156,10 +214,11 @@ def _problem(result: dict[str, Any]) -> str | None:
 
 
 def _frame(found: Iterable[Found]) -> tuple[pd.DataFrame, Skipped]:
-    """The usable results as rows, each job once (the first found), in a stable order."""
-    rows, skipped, first_seen = [], [], {}
-    config_keys: dict[str, None] = {}  # ordered sets
-    metric_keys: dict[str, None] = {}
+    """The usable results as rows, each job once (the first found), in a stable order: each task's jobs together."""
+    rows: dict[str, list[dict[str, Any]]] = {}
+    skipped, first_seen = [], {}
+    config_keys: dict[str, dict[str, None]] = {}  # per task, ordered sets
+    metric_keys: dict[str, dict[str, None]] = {}
     for where, result in found:
         reason = result if isinstance(result, str) else _problem(result)
         if reason:
@@ -170,17 +229,27 @@ def _frame(found: Iterable[Found]) -> tuple[pd.DataFrame, Skipped]:
             skipped.append((where, f"duplicate of {first_seen[job]}"))
             continue
         first_seen[job] = where
-        config_keys.update(dict.fromkeys(result["config"]))
-        metric_keys.update(dict.fromkeys(result["metrics"]))
-        rows.append({"job": job, **result["config"], **result["metrics"], "status": result["status"],
-                     "wall_time": result.get("wall_time"), "points": result["points"], "path": where})
-    config_columns = _schema_order(config_keys, CONFIG_KEYS)
-    metric_columns = _schema_order(metric_keys, METRIC_KEYS)
-    columns = ["job", *config_columns, *metric_columns, "status", "wall_time", "points", "path"]
-    df = pd.DataFrame(rows, columns=columns if rows else None)
-    if rows:
-        df = df.sort_values(["model", "loss", "steps", "N", "seed", "job"], ignore_index=True, kind="stable")
-    df.attrs["config_keys"] = config_columns
+        task = task_of(result["config"])
+        shadowed = {*result["metrics"], *_FRAME_FIELDS}
+        config = {(f"config.{k}" if k in shadowed else k): v for k, v in result["config"].items()}
+        config_keys.setdefault(task, {}).update(dict.fromkeys(config))
+        metric_keys.setdefault(task, {}).update(dict.fromkeys(result["metrics"]))
+        rows.setdefault(task, []).append({"job": job, **config, **result["metrics"], "status": result["status"],
+                                          "wall_time": result.get("wall_time"), "points": result["points"],
+                                          "path": where})
+    frames, dtypes, all_config_keys = [], {}, {}
+    for name, task in TASKS.items():
+        if name not in rows:
+            continue
+        config_columns = _schema_order(config_keys[name], task.config_keys)
+        columns = ["job", *config_columns, *_schema_order(metric_keys[name], task.metric_keys), *_FRAME_FIELDS[1:]]
+        all_config_keys.update(dict.fromkeys(config_columns))
+        frame = pd.DataFrame(rows[name], columns=columns)
+        frame = frame.sort_values(list(task.order), ignore_index=True, kind="stable")
+        frames.append(frame)
+        dtypes[name] = {column: str(dtype) for column, dtype in frame.dtypes.items()}
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    df.attrs = {"config_keys": list(all_config_keys), "task_dtypes": dtypes}
     return df, skipped
 
 

@@ -1,4 +1,4 @@
-"""The report's tables (Tables 1 and 2), and what the report lacked.
+"""The report's tables (Tables 1 and 2), what the report lacked, and the text task's table of minimal H.
 
 One table per model; in it one block per network ("simple · bce",
 "recurrent · bce_ignore · 2 steps"), one column per N. A network is its model,
@@ -10,6 +10,14 @@ Several jobs in one (network, N) cell -- different seeds -- are combined as more
 runs of one experiment: the maximum, accuracy, DS, parameters and bits come from
 the job with the largest maximum (max of max); mean and standard deviation are
 taken over the pooled runs of all the jobs, and a "Jobs combined" row appears.
+
+The text task (docs/text.md) gets one table in the same layout: one block per
+architecture, one column per L, the smallest H and what it costs and stores;
+several seeds in a cell are combined by the job with the smallest H.
+
+A table is a DataFrame indexed by (Network, Quantity) with one column per N or
+L (``columns.name``); ``attrs["title"]`` names it. Every renderer takes
+{name: table}.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from memcap.text.config import ARCHITECTURES
 from memcap.theory import gardner_bound
 
 _IDENTITY = ("model", "loss", "steps")  # what a network is named by
@@ -44,22 +53,50 @@ ROWS = [
     ("Oracle ratio", "oracle_ratio", "{:.3f}"),
     ("Jobs combined", "jobs", "{:.0f}"),
 ]
-_FORMATS = {label: fmt for label, _, fmt in ROWS}
+# The text table: one cell per (architecture, L), from the neuron searches' answers.
+TEXT_ROWS = [
+    ("Smallest H", "min_hidden", "{:.0f}"),
+    ("No H reached the target, up to", "capped_at", "{:.0f}"),
+    ("State size at min H", "state_size", "{:.0f}"),
+    ("Parameters at min H", "params", "{:.0f}"),
+    ("Encoder parameters", "encoder_params", "{:.0f}"),
+    ("Training char accuracy", "train_char", "{:.3f}"),
+    ("Training exact accuracy", "train_exact", "{:.3f}"),
+    ("Held-out char accuracy", "heldout_char", "{:.3f}"),
+    ("Bits reconstructed", "bits", "{:.0f}"),
+    ("Bits per neuron", "bits_per_neuron", "{:.1f}"),
+    ("Bits per parameter", "bits_per_param", "{:.3f}"),
+    ("Jobs combined", "jobs", "{:.0f}"),
+]
+_FORMATS = {label: fmt for label, _, fmt in ROWS + TEXT_ROWS}  # a label shared by both has one format
+_TEXT_IDENTITY = ("model", "steps", "length", "seed")  # steps is L again
+_TEXT_ORDER = {name: i for i, name in enumerate(ARCHITECTURES)}  # the order docs/text.md lists them in
+_TEXT_BEST_JOB = ("min_hidden", "state_size", "params", "encoder_params", "train_char", "train_exact",
+                  "heldout_char", "bits", "bits_per_neuron", "bits_per_param")
 # Taken from a cell's best job; the oracle columns only when a result reports them.
 _BEST_JOB = ("memorized_max", "capacity_ds", "perfect_ds", "params", "bits_per_param",
              "oracle_memorized", "oracle_ratio")
 
 
-def network_labels(df: pd.DataFrame) -> pd.Series:
-    """Each job's network label: model · loss [· k steps] [· key=value for keys varying within it]."""
-    steps = df["steps"].map(lambda n: f" · {n} steps" if n > 1 else "")
-    labels = df["model"] + " · " + df["loss"] + steps
-    others = [k for k in df.attrs["config_keys"] if k not in _IDENTITY + _PER_CELL]
+def _with_varying_keys(df: pd.DataFrame, labels: pd.Series, named: tuple[str, ...]) -> pd.Series:
+    """``labels`` plus " · key=value" for every config key not in ``named`` that varies within a label."""
+    others = [k for k in df.attrs["config_keys"] if k not in named]
     for _, jobs in df.groupby(labels.copy(), sort=False):
         for key in others:
             if jobs[key].astype(str).nunique() > 1:
                 labels[jobs.index] += f" · {key}=" + jobs[key].astype(str)
     return labels
+
+
+def network_labels(df: pd.DataFrame) -> pd.Series:
+    """Each job's network label: model · loss [· k steps] [· key=value for keys varying within it]."""
+    steps = df["steps"].map(lambda n: f" · {n} steps" if n > 1 else "")
+    return _with_varying_keys(df, df["model"] + " · " + df["loss"] + steps, _IDENTITY + _PER_CELL)
+
+
+def text_labels(df: pd.DataFrame) -> pd.Series:
+    """Each text job's network label: the architecture [· key=value for keys varying within it]."""
+    return _with_varying_keys(df, df["model"].copy(), _TEXT_IDENTITY)
 
 
 def summarize(df: pd.DataFrame) -> pd.DataFrame:
@@ -84,23 +121,60 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(cells)
 
 
+def _table(cells: pd.DataFrame, rows: list[tuple[str, str, str]], per: str, title: str) -> pd.DataFrame:
+    """Summary cells as a table: rows (Network, Quantity) for the ``rows`` that have values, one column per ``per``."""
+    values_by_row = {}
+    for network, block in cells.groupby("network", sort=False):
+        values = block.set_index(per)
+        for label, column, _ in rows:
+            if column not in values or values[column].isna().all():
+                continue
+            if column == "jobs" and (values[column] == 1).all():
+                continue  # one job per cell, the normal case: nothing was combined
+            values_by_row[network, label] = values[column].astype(float)
+    table = pd.DataFrame(values_by_row).T
+    table.index.names = ["Network", "Quantity"]
+    table = table[sorted(table.columns)]
+    table.columns.name = per
+    table.attrs["title"] = title
+    return table
+
+
 def report_tables(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """{model: table}; a table's rows are (Network, Quantity), its columns N, its values numbers."""
-    tables = {}
-    for model, cells in summarize(df).groupby("model", sort=False):
-        rows = {}
-        for network, block in cells.groupby("network", sort=False):
-            values = block.set_index("N")
-            for label, column, _ in ROWS:
-                if column not in values or values[column].isna().all():
-                    continue
-                if column == "jobs" and (values[column] == 1).all():
-                    continue  # one job per cell, the normal case: nothing was combined
-                rows[network, label] = values[column].astype(float)
-        table = pd.DataFrame(rows).T
-        table.index.names = ["Network", "Quantity"]
-        tables[model] = table[sorted(table.columns)]
-    return tables
+    return {model: _table(cells, ROWS, "N", f"Table {i}: {model} networks")
+            for i, (model, cells) in enumerate(summarize(df).groupby("model", sort=False), 1)}
+
+
+def summarize_text(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per (network, L) of the neuron searches: the job with the smallest H that reached the target.
+
+    A cell where no job's search reached it (capped) has only ``capped_at``, the
+    largest H tried: its other numbers describe no minimum. Fixed-H jobs answer
+    no "smallest H" and are left out (the accuracy figure shows them).
+    """
+    df = df[df["search"] == "neurons"]
+    df = df.assign(network=text_labels(df), _order=df["model"].map(_TEXT_ORDER).fillna(len(_TEXT_ORDER)))
+    df = df.astype({"min_hidden": float}).sort_values(["_order", "model", "network", "length"], kind="stable")
+    cells = []
+    for (network, length), jobs in df.groupby(["network", "length"], sort=False):
+        reached = jobs.dropna(subset="min_hidden").sort_values(["min_hidden", "params"], kind="stable")
+        cell = {"network": network, "model": jobs.iloc[0].model, "L": length, "jobs": len(jobs)}
+        if reached.empty:
+            cell["capped_at"] = jobs.hidden.max()
+        else:
+            cell.update({k: reached.iloc[0][k] for k in _TEXT_BEST_JOB})
+        cells.append(cell)
+    return pd.DataFrame(cells)
+
+
+def text_tables(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """{"text": table} of the text jobs' neuron searches, rows (Network, Quantity), columns L; {} if none."""
+    cells = summarize_text(df)
+    if cells.empty:
+        return {}
+    title = "Text memory: smallest H reaching the target, per architecture (rows) and L characters (columns)"
+    return {"text": _table(cells, TEXT_ROWS, "L", title)}
 
 
 def _text_rows(table: pd.DataFrame) -> list[tuple[bool, list[str]]]:
@@ -116,17 +190,13 @@ def _text_rows(table: pd.DataFrame) -> list[tuple[bool, list[str]]]:
     return rows
 
 
-def _titles(tables: dict[str, pd.DataFrame]) -> list[str]:
-    return [f"Table {i}: {model} networks" for i, model in enumerate(tables, 1)]
-
-
 def to_markdown(tables: dict[str, pd.DataFrame]) -> str:
     """GitHub-flavoured Markdown, written by hand: pandas' to_markdown needs tabulate."""
     parts = []
-    for title, table in zip(_titles(tables), tables.values()):
+    for table in tables.values():
         lines = [["Network", "Quantity", *map(str, table.columns)], ["---", "---", *["---:"] * len(table.columns)]]
         lines += [cells for _, cells in _text_rows(table)]
-        parts.append(f"### {title}\n\n" + "\n".join("| " + " | ".join(cells) + " |" for cells in lines))
+        parts.append(f"### {table.attrs['title']}\n\n" + "\n".join("| " + " | ".join(cells) + " |" for cells in lines))
     return "\n\n".join(parts) + "\n"
 
 
@@ -147,39 +217,39 @@ def _latex(text: str) -> str:
 def to_latex(tables: dict[str, pd.DataFrame]) -> str:
     """One booktabs tabular per table (needs \\usepackage{booktabs})."""
     parts = []
-    for title, table in zip(_titles(tables), tables.values()):
+    for table in tables.values():
         lines = [r"\begin{table}", r"\centering", r"\begin{tabular}{ll" + "r" * len(table.columns) + "}", r"\toprule",
                  " & ".join(["Network", "Quantity", *map(str, table.columns)]) + r" \\"]
         for first, cells in _text_rows(table):
             lines += [r"\midrule"] if first else []
             lines.append(" & ".join(map(_latex, cells)) + r" \\")
-        lines += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{_latex(title)}}}", r"\end{table}"]
+        lines += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{_latex(table.attrs['title'])}}}", r"\end{table}"]
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"
 
 
-WRITERS = {"md": ("tables.md", to_markdown), "csv": ("tables.csv", to_csv), "tex": ("tables.tex", to_latex)}
+WRITERS = {"md": to_markdown, "csv": to_csv, "tex": to_latex}
 
 
-def write_tables(tables: dict[str, pd.DataFrame], out: Path, formats=tuple(WRITERS)) -> list[Path]:
-    """tables.md / tables.csv / tables.tex in ``out``, for the formats asked for."""
+def write_tables(tables: dict[str, pd.DataFrame], out: Path, formats=tuple(WRITERS), stem="tables") -> list[Path]:
+    """STEM.md / STEM.csv / STEM.tex in ``out``, for the formats asked for."""
     written = []
     for fmt in formats:
-        name, render = WRITERS[fmt]
-        (out / name).write_text(render(tables), encoding="utf-8")
-        written.append(out / name)
+        path = out / f"{stem}.{fmt}"
+        path.write_text(WRITERS[fmt](tables), encoding="utf-8")
+        written.append(path)
     return written
 
 
 def print_tables(tables: dict[str, pd.DataFrame], console: Console | None = None) -> None:
     """The tables on the terminal, a rule between networks."""
     console = console or Console()
-    for title, table in zip(_titles(tables), tables.values()):
-        view = Table(title=title, title_justify="left")
+    for table in tables.values():
+        view = Table(title=table.attrs["title"], title_justify="left")
         view.add_column("Network", style="bold")
         view.add_column("Quantity")
-        for N in table.columns:
-            view.add_column(f"N={N}", justify="right")
+        for value in table.columns:
+            view.add_column(f"{table.columns.name}={value}", justify="right")
         for i, (first, cells) in enumerate(_text_rows(table)):
             if first and i:
                 view.add_section()
