@@ -16,8 +16,8 @@ architecture, one column per L, the smallest H and what it costs and stores;
 several seeds in a cell are combined by the job with the smallest H.
 
 A table is a DataFrame indexed by (Network, Quantity) with one column per N or
-L (``columns.name``); ``attrs["title"]`` names it. Every renderer takes
-{name: table}.
+L (``columns.name``). Every renderer takes {name: table}; a table is titled
+"Table i: NAME networks" unless its ``attrs["title"]`` says otherwise.
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(cells)
 
 
-def _table(cells: pd.DataFrame, rows: list[tuple[str, str, str]], per: str, title: str) -> pd.DataFrame:
+def _table(cells: pd.DataFrame, rows: list[tuple[str, str, str]], per: str) -> pd.DataFrame:
     """Summary cells as a table: rows (Network, Quantity) for the ``rows`` that have values, one column per ``per``."""
     values_by_row = {}
     for network, block in cells.groupby("network", sort=False):
@@ -136,14 +136,12 @@ def _table(cells: pd.DataFrame, rows: list[tuple[str, str, str]], per: str, titl
     table.index.names = ["Network", "Quantity"]
     table = table[sorted(table.columns)]
     table.columns.name = per
-    table.attrs["title"] = title
     return table
 
 
 def report_tables(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """{model: table}; a table's rows are (Network, Quantity), its columns N, its values numbers."""
-    return {model: _table(cells, ROWS, "N", f"Table {i}: {model} networks")
-            for i, (model, cells) in enumerate(summarize(df).groupby("model", sort=False), 1)}
+    return {model: _table(cells, ROWS, "N") for model, cells in summarize(df).groupby("model", sort=False)}
 
 
 def summarize_text(df: pd.DataFrame) -> pd.DataFrame:
@@ -173,8 +171,10 @@ def text_tables(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
     cells = summarize_text(df)
     if cells.empty:
         return {}
-    title = "Text memory: smallest H reaching the target, per architecture (rows) and L characters (columns)"
-    return {"text": _table(cells, TEXT_ROWS, "L", title)}
+    table = _table(cells, TEXT_ROWS, "L")
+    table.attrs["title"] = ("Text memory: smallest H reaching the target, "
+                            "per architecture (rows) and L characters (columns)")
+    return {"text": table}
 
 
 def _text_rows(table: pd.DataFrame) -> list[tuple[bool, list[str]]]:
@@ -190,13 +190,18 @@ def _text_rows(table: pd.DataFrame) -> list[tuple[bool, list[str]]]:
     return rows
 
 
+def _titles(tables: dict[str, pd.DataFrame]) -> list[str]:
+    return [table.attrs.get("title", f"Table {i}: {name} networks")
+            for i, (name, table) in enumerate(tables.items(), 1)]
+
+
 def to_markdown(tables: dict[str, pd.DataFrame]) -> str:
     """GitHub-flavoured Markdown, written by hand: pandas' to_markdown needs tabulate."""
     parts = []
-    for table in tables.values():
+    for title, table in zip(_titles(tables), tables.values()):
         lines = [["Network", "Quantity", *map(str, table.columns)], ["---", "---", *["---:"] * len(table.columns)]]
         lines += [cells for _, cells in _text_rows(table)]
-        parts.append(f"### {table.attrs['title']}\n\n" + "\n".join("| " + " | ".join(cells) + " |" for cells in lines))
+        parts.append(f"### {title}\n\n" + "\n".join("| " + " | ".join(cells) + " |" for cells in lines))
     return "\n\n".join(parts) + "\n"
 
 
@@ -217,13 +222,13 @@ def _latex(text: str) -> str:
 def to_latex(tables: dict[str, pd.DataFrame]) -> str:
     """One booktabs tabular per table (needs \\usepackage{booktabs})."""
     parts = []
-    for table in tables.values():
+    for title, table in zip(_titles(tables), tables.values()):
         lines = [r"\begin{table}", r"\centering", r"\begin{tabular}{ll" + "r" * len(table.columns) + "}", r"\toprule",
                  " & ".join(["Network", "Quantity", *map(str, table.columns)]) + r" \\"]
         for first, cells in _text_rows(table):
             lines += [r"\midrule"] if first else []
             lines.append(" & ".join(map(_latex, cells)) + r" \\")
-        lines += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{_latex(table.attrs['title'])}}}", r"\end{table}"]
+        lines += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{_latex(title)}}}", r"\end{table}"]
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"
 
@@ -244,12 +249,12 @@ def write_tables(tables: dict[str, pd.DataFrame], out: Path, formats=tuple(WRITE
 def print_tables(tables: dict[str, pd.DataFrame], console: Console | None = None) -> None:
     """The tables on the terminal, a rule between networks."""
     console = console or Console()
-    for table in tables.values():
-        view = Table(title=table.attrs["title"], title_justify="left")
+    for title, table in zip(_titles(tables), tables.values()):
+        view = Table(title=title, title_justify="left")
         view.add_column("Network", style="bold")
         view.add_column("Quantity")
         for value in table.columns:
-            view.add_column(f"{table.columns.name}={value}", justify="right")
+            view.add_column(f"{table.columns.name or 'N'}={value}", justify="right")
         for i, (first, cells) in enumerate(_text_rows(table)):
             if first and i:
                 view.add_section()
