@@ -19,12 +19,10 @@ same number of torch threads).
 from __future__ import annotations
 
 import argparse
-import logging
 import platform
 import shlex
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import torch
@@ -33,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from memcap.analysis.studies import markdown_table, overlap_study, study_config, variance_study, write_study  # noqa: E402
+from memcap.loggers import quiet_libraries  # noqa: E402
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,8 +47,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore")
+    quiet_libraries()
     cfg = study_config(args.overrides)
     start = time.perf_counter()
     if args.study == "overlap":

@@ -7,10 +7,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 
-def figure_overlap(runs: pd.DataFrame, table: pd.DataFrame, title: str) -> Figure:
-    """Memorized against each overlap statistic, one panel each, one dot per run, with a least-squares line and r."""
+def figure_overlap(runs: pd.DataFrame, table: pd.DataFrame, by_level: pd.DataFrame, title: str) -> Figure:
+    """Memorized against each overlap statistic, one panel each, one dot per run, with a least-squares line and r;
+    last, the fraction of patterns memorized against their nearest-neighbour overlap (pooled over runs)."""
     cols = 4
-    rows = -(-len(table) // cols)
+    rows = -(-(len(table) + 1) // cols)
     fig = Figure(figsize=(3.2 * cols, 2.8 * rows), layout="constrained")
     fig.suptitle(title)
     for i, row in enumerate(table.itertuples()):
@@ -25,6 +26,17 @@ def figure_overlap(runs: pd.DataFrame, table: pd.DataFrame, title: str) -> Figur
         ax.set_ylabel("memorized" if i % cols == 0 else "")
         ax.tick_params(labelsize="x-small")
         ax.grid(alpha=0.3)
+    ax = fig.add_subplot(rows, cols, len(table) + 1)
+    for statistic, level in by_level.groupby("statistic"):
+        p = level.memorized_fraction.to_numpy(float)
+        error = 1.96 * np.sqrt(p * (1 - p) / level.patterns.to_numpy(float))
+        ax.errorbar(level.shared_bits, p, yerr=error, marker="o", capsize=3, label=statistic)
+    ax.set_title("per pattern, all runs pooled", fontsize="small")
+    ax.set_xlabel("most bits shared with another pattern", fontsize="small")
+    ax.set_ylabel("fraction memorized", fontsize="small")
+    ax.tick_params(labelsize="x-small")
+    ax.legend(fontsize="x-small")
+    ax.grid(alpha=0.3)
     return fig
 
 

@@ -59,6 +59,22 @@ def dataset_overlap(X: torch.Tensor, Y: torch.Tensor) -> dict[str, float]:
             "joint_mean": float(joint)}
 
 
+# per-pattern statistic -> what it measures: the same questions asked of one pattern against the rest
+PATTERN_STATISTICS = {
+    "input_nearest": "most active bits this input shares with another input",
+    "output_nearest": "most active bits this target shares with another target",
+    "joint_mean": "mean over the other pairs of shared input bits × shared target bits",
+}
+
+
+def pattern_overlaps(X: torch.Tensor, Y: torch.Tensor) -> pd.DataFrame:
+    """One row per pattern of a dataset: each statistic of ``PATTERN_STATISTICS``."""
+    shared_x, shared_y = _shared_bits(X), _shared_bits(Y)
+    joint = (shared_x * shared_y).fill_diagonal_(0).sum(dim=1) / (len(X) - 1)
+    return pd.DataFrame({"input_nearest": shared_x.max(dim=1).values.numpy(),
+                         "output_nearest": shared_y.max(dim=1).values.numpy(), "joint_mean": joint.numpy()})
+
+
 def correlations(frame: pd.DataFrame, target: str, columns: list[str]) -> pd.DataFrame:
     """Pearson r (with its 95% Fisher-z interval and p) and Spearman ρ (and p) of each column with ``target``.
 

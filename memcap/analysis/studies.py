@@ -12,15 +12,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import torch
 from matplotlib.figure import Figure
 from omegaconf import OmegaConf
 from rich.progress import track
 
 from memcap.analysis.figures import figure_overlap, figure_variance
-from memcap.analysis.overlap import STATISTICS, correlations, dataset_overlap
+from memcap.analysis.overlap import PATTERN_STATISTICS, STATISTICS, correlations, dataset_overlap, pattern_overlaps
 from memcap.analysis.variance import variance_components, variance_summary
 from memcap.config import compose, learning_rate, validate
-from memcap.ensemble import member_data, member_seeds, train_members
+from memcap.ensemble import Point, member_data, member_seeds, train_members
+from memcap.losses import bits_to_ignore
+from memcap.metrics import memorized
 
 
 def _fixed_ds(cfg) -> int:
@@ -30,12 +33,39 @@ def _fixed_ds(cfg) -> int:
     return cfg.DS
 
 
-def overlap_runs(cfg, runs: int) -> pd.DataFrame:
-    """One row per run at ``cfg.DS`` (each its own data and initialization): memorized and its dataset's overlap."""
+def _train_and_recall(cfg, members: list[tuple[int, int]]) -> tuple[list[Point], dict[tuple[int, int], torch.Tensor]]:
+    """Train ``members``; also say which patterns each memorized (with the best weights its Point counts)."""
+    networks = []
+    points = train_members(cfg, members, prepare=lambda network, group: networks.append((network, list(group))))
+    bti = bits_to_ignore(cfg.N, cfg.s) if cfg.loss.name == "bce_ignore" else 0
+    recalled = {}
+    for network, group in networks:
+        data = [member_data(cfg, DS, run) for DS, run in group]
+        X = torch.zeros(len(group), max(DS for DS, _ in group), cfg.N)
+        for i, (x, _) in enumerate(data):
+            X[i, :len(x)] = x
+        with torch.no_grad():
+            outputs = torch.sigmoid(network(X.to(next(network.parameters()).device))).cpu()
+        for i, ((DS, run), (_, Y)) in enumerate(zip(group, data)):
+            recalled[DS, run] = memorized(outputs[i, :DS], Y, bti)
+    return points, recalled
+
+
+def overlap_runs(cfg, runs: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train ``runs`` members at ``cfg.DS``, each its own data and initialization.
+
+    Returns one row per run (memorized and its dataset's overlap statistics) and
+    one row per pattern of every run (memorized or not, and its own overlap with
+    the rest of its dataset).
+    """
     DS = _fixed_ds(cfg)
-    points = sorted(train_members(cfg, [(DS, run) for run in range(runs)]), key=lambda p: p.run)
-    return pd.DataFrame([{"run": p.run, "memorized": p.memorized, "stop": p.stop, "steps": p.steps,
-                          **dataset_overlap(*member_data(cfg, DS, p.run))} for p in points])
+    points, recalled = _train_and_recall(cfg, [(DS, run) for run in range(runs)])
+    rows, patterns = [], []
+    for p in sorted(points, key=lambda p: p.run):
+        X, Y = member_data(cfg, DS, p.run)
+        rows.append({"run": p.run, "memorized": p.memorized, "stop": p.stop, "steps": p.steps, **dataset_overlap(X, Y)})
+        patterns.append(pattern_overlaps(X, Y).assign(run=p.run, memorized=recalled[DS, p.run].numpy()))
+    return pd.DataFrame(rows), pd.concat(patterns, ignore_index=True)
 
 
 def crossed_runs(cfg, datasets: int, inits: int) -> pd.DataFrame:
@@ -72,13 +102,25 @@ def _describe(cfg) -> str:
             f"max_steps={cfg.trainer.max_steps} seed={cfg.seed}")
 
 
+def recall_by_overlap(patterns: pd.DataFrame) -> pd.DataFrame:
+    """The fraction of patterns memorized at each nearest-neighbour overlap (input and target), pooled over runs."""
+    levels = [patterns.groupby(column).memorized.agg(patterns="size", memorized_fraction="mean").reset_index()
+              .rename(columns={column: "shared_bits"}).assign(statistic=column)
+              for column in ("input_nearest", "output_nearest")]
+    return pd.concat(levels, ignore_index=True)[["statistic", "shared_bits", "patterns", "memorized_fraction"]]
+
+
 def overlap_study(cfg, runs: int) -> Study:
-    """(1) Does a dataset whose patterns overlap more get fewer of them memorized? Correlations across runs."""
-    frame = overlap_runs(cfg, runs)
+    """(1) Does a dataset whose patterns overlap more get fewer of them memorized? Correlations across runs,
+    and within datasets: is a pattern that overlaps more with the others less often memorized?"""
+    frame, patterns = overlap_runs(cfg, runs)
     table = correlations(frame, "memorized", list(STATISTICS))
     spread = frame.memorized.agg(["mean", "std", "min", "max"]).to_frame().T.assign(runs=runs)
-    figure = figure_overlap(frame, table, f"Overlap of active bits vs memorized, {runs} runs: {_describe(cfg)}")
-    return Study("overlap", frame, {"correlations": table, "memorized": spread}, figure)
+    by_level = recall_by_overlap(patterns)
+    figure = figure_overlap(frame, table, by_level, f"Overlap of active bits vs memorized, {runs} runs: {_describe(cfg)}")
+    return Study("overlap", frame, {"correlations": table, "memorized": spread,
+                                    "pattern_correlations": correlations(patterns, "memorized", list(PATTERN_STATISTICS)),
+                                    "recall_by_nearest_overlap": by_level}, figure)
 
 
 def variance_study(cfg, datasets: int, inits: int) -> Study:
