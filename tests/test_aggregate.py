@@ -426,3 +426,11 @@ def test_incomplete_text_result_is_skipped_with_its_missing_keys(tmp_path):
     write_job(tmp_path / "0", result)
     df, skipped = load_dirs([tmp_path])
     assert df.empty and skipped == [(str(tmp_path / "0" / "result.json"), "partial: missing length, bits_per_neuron")]
+
+
+def test_text_jobs_without_points_still_get_a_figure(tmp_path):
+    result = make_text_result("rnn", 8, {1: 0.2, 2: 0.995}, 2)
+    write_job(tmp_path / "0", result | {"points": []})
+    assert cli.main([str(tmp_path), "--formats", "md"]) == 0
+    assert (tmp_path / "aggregate" / "text_accuracy.png").read_bytes()[:4] == b"\x89PNG"
+    assert md_row((tmp_path / "aggregate" / "text_tables.md").read_text(), "rnn", "Smallest H") == ["2"]

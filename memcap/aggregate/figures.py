@@ -61,6 +61,24 @@ def figure_per_param(df: pd.DataFrame) -> Figure:
                           r"Gardner $\alpha_c({s:g})\cdot N$ / parameters")
 
 
+def _no_points() -> Figure:
+    """The figure of a curve with nothing to draw: it says so, rather than failing the report."""
+    fig = Figure(figsize=(5.2, 3.8))
+    fig.text(0.5, 0.5, "no search points recorded", ha="center")
+    return fig
+
+
+def _panels(count: int, cols: int, size: tuple[float, float]) -> tuple[Figure, list]:
+    """A figure of ``count`` panels sharing their y axis, at most ``cols`` a row, each ``size`` inches; spares hidden."""
+    cols = min(count, cols)
+    rows = -(-count // cols)
+    fig = Figure(figsize=(size[0] * cols, size[1] * rows), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False, sharey=True).ravel()
+    for ax in axes[count:]:
+        ax.set_visible(False)
+    return fig, list(axes[:count])
+
+
 def figure_capacity_curve(df: pd.DataFrame) -> Figure:
     """Memorized fraction against DS: one panel per network, one colour per N.
 
@@ -70,16 +88,11 @@ def figure_capacity_curve(df: pd.DataFrame) -> Figure:
     """
     points = points_frame(df.assign(network=network_labels(df)))
     if points.empty:
-        fig = Figure(figsize=(5.2, 3.8))
-        fig.text(0.5, 0.5, "no search points recorded", ha="center")
-        return fig
+        return _no_points()
     points["fraction"] = points.memorized / points.DS
     curves = points.groupby(["network", "N", "DS"], sort=False).fraction.agg(["mean", "max"]).reset_index()
     networks = list(dict.fromkeys(summarize(df).network))  # the tables' order
-    cols = min(len(networks), 2)
-    rows = -(-len(networks) // cols)
-    fig = Figure(figsize=(5.2 * cols, 3.8 * rows), layout="constrained")
-    axes = fig.subplots(rows, cols, squeeze=False, sharey=True).ravel()
+    fig, axes = _panels(len(networks), cols=2, size=(5.2, 3.8))
     for ax, network in zip(axes, networks):
         for i, (N, curve) in enumerate(curves[curves.network == network].sort_values("DS").groupby("N")):
             color = f"C{i}"
@@ -89,8 +102,6 @@ def figure_capacity_curve(df: pd.DataFrame) -> Figure:
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small", title="max (solid), mean (dashed)", title_fontsize="small")
     axes[0].set_ylim(top=1.02)  # shared by all panels
-    for ax in axes[len(networks):]:
-        ax.set_visible(False)
     return fig
 
 
@@ -103,16 +114,15 @@ def figure_text_accuracy(df: pd.DataFrame) -> Figure:
     bisects, so the points crowd near the threshold.
     """
     points = points_frame(df.assign(network=text_labels(df)))
+    if points.empty:
+        return _no_points()
     points["score"] = points.train_exact.where(points.metric == "exact", points.train_char)
     curves = points.groupby(["network", "length", "hidden"], sort=False).score.max().reset_index()
     minima = summarize_text(df).reindex(columns=["network", "L", "min_hidden"])
     stars = {(network, length): h for network, length, h in minima.dropna().itertuples(index=False)}
     networks = list(dict.fromkeys([*minima.network, *curves.network]))  # the table's order first
     lengths = sorted(curves.length.unique())
-    cols = min(len(lengths), 3)
-    rows = -(-len(lengths) // cols)
-    fig = Figure(figsize=(4.8 * cols, 3.8 * rows), layout="constrained")
-    axes = fig.subplots(rows, cols, squeeze=False, sharey=True).ravel()
+    fig, axes = _panels(len(lengths), cols=3, size=(4.8, 3.8))
     for ax, length in zip(axes, lengths):
         for i, network in enumerate(networks):
             curve = curves[(curves.network == network) & (curves.length == length)].sort_values("hidden")
@@ -129,8 +139,6 @@ def figure_text_accuracy(df: pd.DataFrame) -> Figure:
         ax.set(title=f"L = {length}", xlabel="H (hidden neurons)", ylabel="training accuracy, best run")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize="small", title="smallest H: star", title_fontsize="small")
-    for ax in axes[len(lengths):]:
-        ax.set_visible(False)
     return fig
 
 
