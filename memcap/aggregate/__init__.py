@@ -1,11 +1,12 @@
 """Aggregation: finished jobs (sweep directories or W&B) -> the report's tables and figures.
 
-sources (one DataFrame, one row per job) -> tables (report layout: Markdown, CSV,
-LaTeX, terminal) and figures (Figures 1-3, capacity curves); cli ties them together
-as the ``memcap-aggregate`` command.
+sources (one DataFrame, one row per job; by_task splits the pattern and the
+text task's jobs) -> tables (report layout: Markdown, CSV, LaTeX, terminal; the
+text task's table of minimal H) and figures (Figures 1-3, capacity curves, text
+accuracy against H); cli ties them together as the ``memcap-aggregate`` command.
 """
 
-from memcap.aggregate.sources import load, load_dirs, load_wandb, points_frame
-from memcap.aggregate.tables import report_tables, summarize
+from memcap.aggregate.sources import by_task, load, load_dirs, load_wandb, points_frame
+from memcap.aggregate.tables import report_tables, summarize, text_tables
 
-__all__ = ["load", "load_dirs", "load_wandb", "points_frame", "report_tables", "summarize"]
+__all__ = ["by_task", "load", "load_dirs", "load_wandb", "points_frame", "report_tables", "summarize", "text_tables"]
