@@ -51,7 +51,8 @@ class DataConfig:
 @dataclass
 class LossConfig:
     name: str = "bce"
-    margin: float = 1.0  # hinge only: how far past the threshold a bit must be
+    margin: float = 1.0  # hinge, log_hinge: how far past the threshold a bit must be
+    tau: float = 3.0  # log_hinge: a pattern's summed hinge at which it starts to count as hopeless
 
 
 @dataclass
@@ -212,8 +213,9 @@ def validate(cfg) -> None:
         raise ConfigError("trainer.batch_size", f"must be at least 1 (or null for full batch), got {trainer.batch_size}")
     if search.oracle and cfg.model.name != "simple":
         raise ConfigError("search.oracle", f"the LP oracle exists for model=simple only, not {cfg.model.name}")
-    if cfg.loss.margin <= 0:
-        raise ConfigError("loss.margin", f"must be positive, got {cfg.loss.margin}")
+    for key in ("margin", "tau"):
+        if cfg.loss[key] <= 0:
+            raise ConfigError(f"loss.{key}", f"must be positive, got {cfg.loss[key]}")
     validate_topology(cfg)
 
 

@@ -117,7 +117,7 @@ def build_module(cfg, members: list[tuple[int, int]], max_steps: int | None = No
     return EnsembleModule(
         network, X, Y, weight,
         loss=cfg.loss.name, bti=bits_to_ignore(N, cfg.s) if cfg.loss.name == "bce_ignore" else 0,
-        lr=learning_rate(cfg), margin=cfg.loss.margin, max_steps=max_steps or cfg.trainer.max_steps,
+        lr=learning_rate(cfg), margin=cfg.loss.margin, tau=cfg.loss.tau, max_steps=max_steps or cfg.trainer.max_steps,
         check_every=cfg.trainer.check_every, patience=cfg.trainer.patience, schedule=cfg.trainer.schedule,
         batch_size=cfg.trainer.batch_size, batch_seeds=[batch for _, _, batch in seeds], step_offset=step_offset,
     )

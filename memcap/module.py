@@ -44,6 +44,7 @@ class EnsembleModule(pl.LightningModule):
         patience: int,
         schedule: str = "constant",
         margin: float = 1.0,
+        tau: float = 3.0,
         batch_size: int | None = None,
         batch_seeds: list[int] | None = None,
         step_offset: int = 0,
@@ -51,7 +52,7 @@ class EnsembleModule(pl.LightningModule):
         super().__init__()
         self.automatic_optimization = False
         self.model = model
-        self.loss_name, self.bti, self.margin, self.lr = loss, bti, margin, lr
+        self.loss_name, self.bti, self.margin, self.tau, self.lr = loss, bti, margin, tau, lr
         self.max_steps, self.check_every, self.patience, self.schedule = max_steps, check_every, patience, schedule
         self.batch_size, self.step_offset = batch_size, step_offset
         # Mini-batches come from one generator per member, so a member draws the
@@ -100,7 +101,7 @@ class EnsembleModule(pl.LightningModule):
         return self.X[rows, idx], self.Y[rows, idx], torch.ones_like(idx, dtype=self.X.dtype)
 
     def _losses(self, logits, Y, weight) -> torch.Tensor:
-        return ensemble_loss(self.loss_name, logits, Y, weight, self.bti, self.margin)
+        return ensemble_loss(self.loss_name, logits, Y, weight, self.bti, self.margin, self.tau)
 
     def training_step(self, batch, batch_idx):
         optimizer = self.optimizer

@@ -15,7 +15,7 @@ def _fit(cfg, members, steps):
 
 
 @pytest.mark.parametrize("overrides", [
-    ["loss=bce"], ["loss=bce_ignore"], ["loss=hinge"], ["model=recurrent", "loss=bce_ignore", "N=50"],
+    ["loss=bce"], ["loss=bce_ignore"], ["loss=hinge"], ["loss=log_hinge"], ["model=recurrent", "loss=bce_ignore", "N=50"],
     ["loss=bce", "trainer.batch_size=16"],
 ])
 def test_member_follows_its_solo_trajectory(make_cfg, overrides):

@@ -1,6 +1,7 @@
 """The report's bce_ignore loss and criterion against slow, obviously correct references."""
 
 import itertools
+import math
 
 import pytest
 import torch
@@ -74,3 +75,33 @@ def test_threshold_is_inclusive_at_one_half():
     targets = torch.tensor([[1.0, 0.0]])
     assert memorized(torch.tensor([[0.5, 0.49]]), targets).item()
     assert not memorized(torch.tensor([[0.5, 0.5]]), targets).item()
+
+
+def test_log_hinge_against_a_per_pattern_loop():
+    torch.manual_seed(1)
+    logits, targets = torch.randn(2, 7, 12) * 2, (torch.rand(2, 7, 12) < 0.2).float()
+    weight = torch.ones(2, 7)
+    weight[1, 5:] = 0  # member 1 has 5 real patterns, 2 padded
+    margin, tau = 1.0, 3.0
+    expected = []
+    for m in range(2):
+        per_pattern = []
+        for p in range(int(weight[m].sum())):
+            slack = sum(max(0.0, margin - (1 if t else -1) * a) for a, t in zip(logits[m, p].tolist(), targets[m, p].tolist()))
+            per_pattern.append(tau * math.log(1 + slack / tau))
+        expected.append(sum(per_pattern) / (len(per_pattern) * 12))
+    got = ensemble_loss("log_hinge", logits, targets, weight, bti=0, margin=margin, tau=tau)
+    assert torch.allclose(got, torch.tensor(expected), atol=1e-6)
+
+
+def test_log_hinge_gives_up_on_hopeless_patterns():
+    """A pattern's gradient weight falls as its summed hinge grows; plain hinge weighs all alike."""
+    logits = torch.tensor([[[-0.5, 0.0], [-10.0, 0.0]]], requires_grad=True)  # pattern 1 far more wrong
+    targets = torch.tensor([[[1.0, 0.0], [1.0, 0.0]]])
+    ratios = {}
+    for name in ("hinge", "log_hinge"):
+        logits.grad = None
+        ensemble_loss(name, logits, targets, torch.ones(1, 2), bti=0).sum().backward()
+        ratios[name] = (logits.grad[0, 1, 0].abs() / logits.grad[0, 0, 0].abs()).item()  # hopeless / easy
+    assert ratios["hinge"] == pytest.approx(1.0)
+    assert ratios["log_hinge"] == pytest.approx((1 + 2.5 / 3) / (1 + 12 / 3))  # 1/(1+H/tau), H = 2.5 vs 12

@@ -64,7 +64,7 @@ def test_unknown_names_are_refused(make_cfg):
         validate(cfg)
     cfg = make_cfg()
     cfg.loss.name = "mse"
-    with pytest.raises(ConfigError, match="allowed: bce, bce_ignore, hinge"):
+    with pytest.raises(ConfigError, match="allowed: bce, bce_ignore, hinge, log_hinge"):
         validate(cfg)
 
 
