@@ -192,5 +192,6 @@ def summary_line(result: dict, path: Path) -> str:
              f"{m['params']} nonzero params, memorized max {m['memorized_max']} of {c['DS']}, "
              f"{m['bits_per_param']:.3f} bits/param)" if m["ticket_round"] is not None
              else f"no round met the target (dense: memorized max {m['memorized_max']} of {c['DS']})")
-    return (f"memcap {c['model']}/{c['loss']} prune={c['prune']} N={c['N']} DS={c['DS']} runs={c['runs']} "
+    activation = f"/{c['activation']}" if "activation" in c else ""
+    return (f"memcap {c['model']}/{c['loss']}{activation} prune={c['prune']} N={c['N']} DS={c['DS']} runs={c['runs']} "
             f"seed={c['seed']}: {len(m['rounds'])} rounds, {found}; {result['wall_time']:.1f}s -> {path}")

@@ -251,3 +251,8 @@ def test_topology_table_compares_methods_at_equal_density(tmp_path):
     assert memorized.loc["simple · bce · smaller", 0.5] == 15  # 14^2 / 20^2 = 0.49 weights: the 0.5 column
     assert figure_topology(df).axes
     assert topology_tables(df.drop(columns=["prune", "density", "rounds"])) == {}  # not a topology sweep
+    from memcap.aggregate.cli import main
+
+    assert main([str(tmp_path), "--out", str(tmp_path / "aggregate"), "--formats", "md"]) == 0
+    written = (tmp_path / "aggregate" / "topology_tables.md").read_text()
+    assert "simple · bce · lottery" in written and (tmp_path / "aggregate" / "topology_memorized_vs_params.png").exists()

@@ -24,10 +24,12 @@ from urllib.parse import urlparse
 from memcap.aggregate.figures import FIGURES, TEXT_FIGURES, write_figures
 from memcap.aggregate.sources import by_task, load
 from memcap.aggregate.tables import WRITERS, print_tables, report_tables, text_tables, write_tables
+from memcap.aggregate.topology import TOPOLOGY_FIGURES, topology_tables, with_topology
 
 PROG = "memcap-aggregate"
 # Per task: its tables, the name its table files start with, its figures.
-OUTPUTS = {"patterns": (report_tables, "tables", FIGURES), "text": (text_tables, "text_tables", TEXT_FIGURES)}
+OUTPUTS = {"patterns": (report_tables, "tables", FIGURES), "text": (text_tables, "text_tables", TEXT_FIGURES),
+           "topology": (topology_tables, "topology_tables", TOPOLOGY_FIGURES)}  # docs/topology.md
 
 
 def wandb_filters(group: str | None = None, tags: list[str] = (), where: list[str] = ()) -> dict[str, Any] | None:
@@ -131,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out = (first if first.is_dir() or not first.exists() else first.parent) / "aggregate"
     args.out.mkdir(parents=True, exist_ok=True)
     tables, figures, written = {}, [], []
-    for task, frame in by_task(df).items():
+    for task, frame in with_topology(by_task(df)).items():
         build, stem, drawings = OUTPUTS[task]
         task_tables = build(frame)
         print_tables(task_tables)

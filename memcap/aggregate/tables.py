@@ -83,8 +83,8 @@ def _with_varying_keys(df: pd.DataFrame, labels: pd.Series, named: tuple[str, ..
     others = [k for k in df.attrs["config_keys"] if k not in named]
     for _, jobs in df.groupby(labels.copy(), sort=False):
         for key in others:
-            if jobs[key].astype(str).nunique() > 1:
-                labels[jobs.index] += f" · {key}=" + jobs[key].astype(str)
+            if jobs[key].map(str).nunique() > 1:
+                labels[jobs.index] += f" · {key}=" + jobs[key].map(str)
     return labels
 
 

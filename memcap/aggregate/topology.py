@@ -112,3 +112,12 @@ def figure_topology(df: pd.DataFrame) -> Figure:
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
     return fig
+
+
+TOPOLOGY_FIGURES = {"topology_memorized_vs_params": figure_topology}
+
+
+def with_topology(tasks: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The aggregation's frames by task, plus "topology" (the pattern jobs again) when they vary topology."""
+    patterns = tasks.get("patterns")
+    return tasks | ({"topology": patterns} if patterns is not None and is_topology(patterns) else {})
