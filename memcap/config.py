@@ -70,7 +70,7 @@ class SearchConfig:
 class TrainerConfig:
     max_steps: int = 4000  # step cap per run
     check_every: int = 50  # steps between memorization checks (the only host syncs)
-    patience: int = 20  # checks without a new best loss or memorized count before a run stops
+    patience: int = 20  # checks without a new best memorized count before a run stops
     schedule: str = "constant"  # constant | cosine (decays lr to 0 at max_steps)
     batch_size: Optional[int] = None  # None: full batch; else patterns per step per run
     accelerator: str = "auto"  # Lightning's: auto picks the GPU when one is present

@@ -7,9 +7,11 @@ the stacked parameters is exactly one Adam per member.
 
 Every ``check_every`` steps the module counts memorized patterns per member on
 the device; that check is the only host synchronisation. A member stops when it
-has memorized every pattern, or when neither its loss nor its memorized count
-improved for ``patience`` checks; from then on its gradient and Adam momentum
-are zero, so it no longer changes while the others go on. Each member keeps the
+has memorized every pattern, or when its memorized count has not improved for
+``patience`` checks. (The count, not the loss: bce's loss falls for ever as the
+weights grow, so a loss criterion kept members far above capacity training to
+the step cap, and they dominated a capacity search's cost.) From then on its
+gradient and Adam momentum are zero, so it no longer changes while the others go on. Each member keeps the
 weights of its best check (most patterns memorized), the analogue of the
 report's "best epoch".
 """
@@ -65,7 +67,6 @@ class EnsembleModule(pl.LightningModule):
         self.register_buffer("ds", weight.sum(-1).long())
         self.register_buffer("active", torch.ones(members, dtype=torch.bool))
         self.register_buffer("best_count", torch.full((members,), -1, dtype=torch.long))
-        self.register_buffer("best_loss", torch.full((members,), math.inf))
         self.register_buffer("last_loss", torch.full((members,), math.inf))
         self.register_buffer("stale", torch.zeros(members, dtype=torch.long))
         self.register_buffer("steps_trained", torch.zeros(members, dtype=torch.long))
@@ -132,10 +133,8 @@ class EnsembleModule(pl.LightningModule):
             shape = (-1,) + (1,) * (p.dim() - 1)
             self.best_state[name] = torch.where(improved.view(shape), p.detach(), self.best_state[name])
         self.best_count = torch.where(improved, count, self.best_count)
-        better_loss = losses < self.best_loss * (1 - 1e-4)
-        self.best_loss = torch.where(self.active & better_loss, losses, self.best_loss)
         self.last_loss = torch.where(self.active, losses, self.last_loss)
-        self.stale = torch.where(improved | better_loss, 0, self.stale + 1)
+        self.stale = torch.where(improved, 0, self.stale + 1)
         done_memorized = self.active & (count >= self.ds)
         done_plateau = self.active & ~done_memorized & (self.stale >= self.patience)
         # A NaN or infinite loss ends the member; it keeps its best check's count and weights.

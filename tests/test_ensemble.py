@@ -47,3 +47,16 @@ def test_chunking_gives_the_same_points(make_cfg):
     small = make_cfg("N=20", "trainer.max_steps=200", "lr=0.1", "trainer.max_members=1")
     key = lambda p: (p.DS, p.run, p.memorized, p.steps, p.stop)
     assert sorted(map(key, train_members(cfg, members))) == sorted(map(key, train_members(small, members)))
+
+
+def test_patience_counts_memorized_patterns_not_loss(make_cfg):
+    """A member far above capacity whose loss still falls stops once its count stalls."""
+    cfg = make_cfg("N=40", "loss=bce", "trainer.max_steps=3000", "trainer.check_every=10", "trainer.patience=5")
+    module = build_module(cfg, [(600, 0)])  # 15 N: about 4x the one-layer capacity
+    first_loss = []
+    check = module._check
+    module._check = lambda logits, losses: (first_loss or first_loss.append(float(losses[0])), check(logits, losses))
+    make_trainer(cfg, False, 3000).fit(module)
+    assert module.stop[0].item() == 2  # plateau
+    assert module.steps_trained[0].item() < 3000
+    assert float(module.last_loss[0]) < first_loss[0]  # its loss was still falling
