@@ -16,7 +16,7 @@ from typing import Any, Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
-from memcap.losses import LOSSES
+from memcap.losses import LOSSES, bits_to_ignore
 from memcap.models.activations import ACTIVATIONS
 
 MODELS = ("simple", "recurrent")
@@ -37,7 +37,8 @@ class ConfigError(ValueError):
 @dataclass
 class ModelConfig:
     name: str = "simple"
-    lr: float = 1.0  # the Adam lr this network trains best with (docs/recipe.md); top-level lr overrides
+    lr: float = 0.1  # the Adam lr this network trains best with (docs/recipe.md); top-level lr overrides
+    loss: str = "log_hinge"  # the loss this network trains best with (docs/recipe.md); loss=NAME overrides
     activation: str = "sigmoid"  # what the recurrent path feeds back: sigmoid | tanh | relu | sine (docs/topology.md)
     w0: float = 30.0  # activation=sine: SIREN's frequency
     density: float = 1.0  # < 1: fixed random sparse connectivity, this fraction of every weight matrix kept
@@ -50,9 +51,9 @@ class DataConfig:
 
 @dataclass
 class LossConfig:
-    name: str = "bce"
+    name: Optional[str] = None  # None (loss=recipe): the model's own, model.loss
     margin: float = 1.0  # hinge, log_hinge: how far past the threshold a bit must be
-    tau: float = 3.0  # log_hinge: a pattern's summed hinge at which it starts to count as hopeless
+    tau: float = 10.0  # log_hinge: a pattern's summed hinge at which it starts to count as hopeless
 
 
 @dataclass
@@ -68,7 +69,7 @@ class SearchConfig:
 
 @dataclass
 class TrainerConfig:
-    max_steps: int = 4000  # step cap per run
+    max_steps: int = 10000  # step cap per run (patience usually stops a run first)
     check_every: int = 50  # steps between memorization checks (the only host syncs)
     patience: int = 20  # checks without a new best memorized count before a run stops
     schedule: str = "constant"  # constant | cosine (decays lr to 0 at max_steps)
@@ -146,6 +147,16 @@ def learning_rate(cfg) -> float:
     return cfg.lr if cfg.lr is not None else cfg.model.lr
 
 
+def loss_name(cfg) -> str:
+    """The effective loss: ``loss.name`` or the model's recipe default ``model.loss``."""
+    return cfg.loss.name if cfg.loss.name is not None else cfg.model.loss
+
+
+def criterion_bti(cfg) -> int:
+    """Wrong bits tolerated per group by the memorization criterion: #bti for bce_ignore, else 0."""
+    return bits_to_ignore(cfg.N, cfg.s) if loss_name(cfg) == "bce_ignore" else 0
+
+
 def model_steps(cfg) -> int:
     """The effective number of time steps: ``steps`` or the model's default."""
     if cfg.steps is not None:
@@ -161,7 +172,7 @@ def _choice(key: str, value: str, allowed: tuple[str, ...]) -> None:
 def validate(cfg) -> None:
     """Raise ConfigError for the first out-of-range value in ``cfg``."""
     _choice("model", cfg.model.name, MODELS)
-    _choice("loss", cfg.loss.name, LOSSES)
+    _choice("loss" if cfg.loss.name is not None else "model.loss", loss_name(cfg), LOSSES)
     _choice("search", cfg.search.name, SEARCHES)
     _choice("logger", cfg.logger.name, LOGGERS)
     _choice("trainer.schedule", cfg.trainer.schedule, SCHEDULES)

@@ -18,9 +18,8 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 
-from memcap.config import learning_rate
+from memcap.config import criterion_bti, learning_rate, loss_name
 from memcap.data import make_patterns
-from memcap.losses import bits_to_ignore
 from memcap.models import PatternEnsemble, build
 from memcap.module import STOP_REASONS, EnsembleModule
 
@@ -116,7 +115,7 @@ def build_module(cfg, members: list[tuple[int, int]], max_steps: int | None = No
         prepare(network, members)
     return EnsembleModule(
         network, X, Y, weight,
-        loss=cfg.loss.name, bti=bits_to_ignore(N, cfg.s) if cfg.loss.name == "bce_ignore" else 0,
+        loss=loss_name(cfg), bti=criterion_bti(cfg),
         lr=learning_rate(cfg), margin=cfg.loss.margin, tau=cfg.loss.tau, max_steps=max_steps or cfg.trainer.max_steps,
         check_every=cfg.trainer.check_every, patience=cfg.trainer.patience, schedule=cfg.trainer.schedule,
         batch_size=cfg.trainer.batch_size, batch_seeds=[batch for _, _, batch in seeds], step_offset=step_offset,

@@ -177,10 +177,9 @@ def lp_memorized(X, Y, bti: int = 0, progress: bool = True) -> LPResult:
 
 def oracle_metrics(cfg, DS: int, memorized_runs: list[int], progress: bool = True) -> dict:
     """``search.oracle``: the LP count on each run's dataset at ``DS``, and trained / oracle."""
+    from memcap.config import criterion_bti
     from memcap.ensemble import member_data
-    from memcap.losses import bits_to_ignore
-
-    bti = bits_to_ignore(cfg.N, cfg.s) if cfg.loss.name == "bce_ignore" else 0
+    bti = criterion_bti(cfg)
     oracle = [lp_memorized(*member_data(cfg, DS, run), bti=bti, progress=progress).memorized
               for run in range(len(memorized_runs))]
     ratios = [trained / best for trained, best in zip(memorized_runs, oracle)]

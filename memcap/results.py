@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from memcap.config import learning_rate, topology_config
+from memcap.config import learning_rate, loss_name, topology_config
 from memcap.data import active_bits
 from memcap.theory import log2_binom
 
@@ -135,7 +135,7 @@ def recorded(result: dict, path: Path, start: float, logger):
 def flat_config(cfg, steps: int) -> dict:
     """The keys a table or a dashboard filters on, flat."""
     return {
-        "model": cfg.model.name, "loss": cfg.loss.name, "search": "fixed" if cfg.DS is not None else cfg.search.name,
+        "model": cfg.model.name, "loss": loss_name(cfg), "search": "fixed" if cfg.DS is not None else cfg.search.name,
         "N": cfg.N, "s": cfg.s, "steps": steps, "seed": cfg.seed, "runs": cfg.runs, "DS": cfg.DS, "lr": learning_rate(cfg),
         "max_steps": cfg.trainer.max_steps, "schedule": cfg.trainer.schedule, "batch_size": cfg.trainer.batch_size,
         # Only when pinned, so that results from before these keys keep their identity.
