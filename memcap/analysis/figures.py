@@ -6,6 +6,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+# Overlap levels shared by fewer patterns are left out of the per-pattern panel: their fraction is noise.
+MIN_PATTERNS = 30
+
 
 def figure_overlap(runs: pd.DataFrame, table: pd.DataFrame, by_level: pd.DataFrame, title: str) -> Figure:
     """Memorized against each overlap statistic, one panel each, one dot per run, with a least-squares line and r;
@@ -27,11 +30,11 @@ def figure_overlap(runs: pd.DataFrame, table: pd.DataFrame, by_level: pd.DataFra
         ax.tick_params(labelsize="x-small")
         ax.grid(alpha=0.3)
     ax = fig.add_subplot(rows, cols, len(table) + 1)
-    for statistic, level in by_level.groupby("statistic"):
+    for statistic, level in by_level[by_level.patterns >= MIN_PATTERNS].groupby("statistic"):
         p = level.memorized_fraction.to_numpy(float)
         error = 1.96 * np.sqrt(p * (1 - p) / level.patterns.to_numpy(float))
         ax.errorbar(level.shared_bits, p, yerr=error, marker="o", capsize=3, label=statistic)
-    ax.set_title("per pattern, all runs pooled", fontsize="small")
+    ax.set_title(f"per pattern, runs pooled (levels of ≥ {MIN_PATTERNS} patterns)", fontsize="small")
     ax.set_xlabel("most bits shared with another pattern", fontsize="small")
     ax.set_ylabel("fraction memorized", fontsize="small")
     ax.tick_params(labelsize="x-small")
@@ -44,7 +47,7 @@ def figure_variance(cells: pd.DataFrame, anova: pd.DataFrame, title: str) -> Fig
     """Left: memorized per dataset (ordered by its mean), one colour and line per initialization.
     Right: the share of the variance of one run each source explains."""
     fig = Figure(figsize=(10, 4), layout="constrained")
-    fig.suptitle(title)
+    fig.suptitle(title, fontsize="medium")
     grid = fig.add_gridspec(1, 3)
     ax = fig.add_subplot(grid[0, :2])
     table = cells.pivot(index="dataset", columns="init", values="memorized")

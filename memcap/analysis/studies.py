@@ -20,9 +20,8 @@ from rich.progress import track
 from memcap.analysis.figures import figure_overlap, figure_variance
 from memcap.analysis.overlap import PATTERN_STATISTICS, STATISTICS, correlations, dataset_overlap, pattern_overlaps
 from memcap.analysis.variance import variance_components, variance_summary
-from memcap.config import compose, learning_rate, validate
+from memcap.config import compose, criterion_bti, learning_rate, loss_name, validate
 from memcap.ensemble import Point, member_data, member_seeds, train_members
-from memcap.losses import bits_to_ignore
 from memcap.metrics import memorized
 
 
@@ -37,7 +36,7 @@ def _train_and_recall(cfg, members: list[tuple[int, int]]) -> tuple[list[Point],
     """Train ``members``; also say which patterns each memorized (with the best weights its Point counts)."""
     networks = []
     points = train_members(cfg, members, prepare=lambda network, group: networks.append((network, list(group))))
-    bti = bits_to_ignore(cfg.N, cfg.s) if cfg.loss.name == "bce_ignore" else 0
+    bti = criterion_bti(cfg)
     recalled = {}
     for network, group in networks:
         data = [member_data(cfg, DS, run) for DS, run in group]
@@ -98,7 +97,7 @@ class Study:
 
 
 def _describe(cfg) -> str:
-    return (f"{cfg.model.name}/{cfg.loss.name} N={cfg.N} DS={cfg.DS} s={cfg.s} lr={learning_rate(cfg)} "
+    return (f"{cfg.model.name}/{loss_name(cfg)} N={cfg.N} DS={cfg.DS} s={cfg.s} lr={learning_rate(cfg)} "
             f"max_steps={cfg.trainer.max_steps} seed={cfg.seed}")
 
 
@@ -140,10 +139,13 @@ def variance_study(cfg, datasets: int, inits: int) -> Study:
 
 
 def markdown_table(frame: pd.DataFrame, digits: int = 3) -> str:
-    """GitHub-flavoured Markdown (pandas' to_markdown needs tabulate); floats to ``digits`` significant digits."""
+    """GitHub-flavoured Markdown (pandas' to_markdown needs tabulate); floats to ``digits`` significant
+    digits, or to the unit when they have more integer digits than that."""
     def cell(value) -> str:
         if isinstance(value, float):
-            return "" if pd.isna(value) else f"{value:.{digits}g}"
+            if pd.isna(value):
+                return ""
+            return f"{value:.0f}" if abs(value) >= 10 ** digits else f"{value:.{digits}g}"
         return str(value)
 
     lines = [list(map(str, frame.columns)), ["---"] * len(frame.columns)]
