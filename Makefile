@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.memcap-installed
 
-.PHONY: setup run test test-all bench sweep aggregate clean
+.PHONY: setup run test test-all bench sweep reproduce-quick aggregate clean
 
 $(READY): pyproject.toml requirements/constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ bench: setup  ## engine vs per-model loop vs matmul peak -> benchmarks/
 
 sweep: setup  ## the design card's sweep
 	$(BIN)/python train.py -m model=recurrent steps=2,3 N=50,100,150,200
+
+reproduce-quick: setup  ## the report's Tables 1 and 2, quick variants, from scratch; compared with results/
+	$(BIN)/python scripts/reproduce.py
 
 clean:
 	rm -rf $(VENV) outputs multirun

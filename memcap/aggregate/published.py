@@ -1,0 +1,63 @@
+"""The report's published numbers, and the framework's results beside them.
+
+Tables 1 and 2 of shared/seeds/memory-capacity-report.txt, typed in once here so
+that docs/results.md and ``make reproduce-quick`` compare against the same
+values. Keys are (model, loss, steps, N); values (max, mean, std) of memorized
+patterns over the report's runs (5 for Table 1, 3 for Table 2).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from memcap.aggregate.tables import network_labels, summarize
+
+PUBLISHED: dict[tuple[str, str, int, int], tuple[float, float, float]] = {
+    # Table 1: the simple network, bce and the custom loss (bce_ignore).
+    ("simple", "bce", 1, 100): (283, 243, 23.95),
+    ("simple", "bce", 1, 200): (580, 550, 32),
+    ("simple", "bce", 1, 300): (897, 883.8, 11.95),
+    ("simple", "bce", 1, 400): (1194, 1165.6, 23.56),
+    ("simple", "bce", 1, 500): (1494, 1486.8, 7.93),
+    ("simple", "bce_ignore", 1, 100): (337, 305, 24),
+    ("simple", "bce_ignore", 1, 200): (694, 674.8, 20.7),
+    ("simple", "bce_ignore", 1, 300): (1077, 1046, 26.56),
+    ("simple", "bce_ignore", 1, 400): (1580, 1395.2, 169),
+    ("simple", "bce_ignore", 1, 500): (2008, 1904, 141.7),
+    # Table 2: the recurrent network with bce_ignore, 2 and 3 steps.
+    ("recurrent", "bce_ignore", 2, 50): (534, 524.8, 6.18),
+    ("recurrent", "bce_ignore", 2, 100): (920, 902.2, 12.5),
+    ("recurrent", "bce_ignore", 2, 150): (1241, 1228, 9.27),
+    ("recurrent", "bce_ignore", 2, 200): (1549, 1539.33, 7.13),
+    ("recurrent", "bce_ignore", 3, 50): (589, 577.66, 13.3),
+    ("recurrent", "bce_ignore", 3, 100): (1219, 1199, 14.51),
+    ("recurrent", "bce_ignore", 3, 150): (1528, 1503, 17.72),
+    ("recurrent", "bce_ignore", 3, 200): (1950, 1929.33, 14.7),
+}
+
+
+def beside_report(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per (network, N) of ``df`` (pattern jobs): the framework's numbers and the report's.
+
+    The Gardner and oracle columns are filled for the simple network only, the
+    one network they are defined for. ``vs_report_max`` > 1 means the framework
+    memorized more than the report's best run.
+    """
+    cells, labels = summarize(df), network_labels(df)
+    rows = []
+    for _, c in cells.iterrows():
+        jobs = df[(labels == c.network) & (df["N"] == c.N)]
+        loss, steps = jobs["loss"].iloc[0], int(jobs["steps"].iloc[0])
+        report = PUBLISHED.get((c.model, loss, steps, int(c.N)), (np.nan,) * 3)
+        rows.append({
+            "network": c.network, "N": int(c.N), "capacity_ds": c.capacity_ds,
+            "max": c.memorized_max, "mean": round(c.memorized_mean, 1), "std": round(c.memorized_std, 1),
+            "report_max": report[0], "report_mean": report[1], "report_std": report[2],
+            "vs_report_max": round(c.memorized_max / report[0], 3) if report[0] == report[0] else np.nan,
+            "gardner_bound": round(c.get("gardner_bound", np.nan), 1),
+            "vs_gardner": round(c.get("bound_ratio", np.nan), 3),
+            "oracle": c.get("oracle_memorized", np.nan), "vs_oracle": round(c.get("oracle_ratio", np.nan), 3),
+            "bits_per_param": round(c.bits_per_param, 3),
+        })
+    return pd.DataFrame(rows)

@@ -1,0 +1,55 @@
+"""The report's numbers beside the framework's, and the rerun-vs-committed check (make reproduce-quick)."""
+
+import math
+
+import pytest
+
+from memcap.aggregate import load_dirs
+from memcap.aggregate.compare import compare
+from memcap.aggregate.published import PUBLISHED, beside_report
+from test_aggregate import make_result, write_job
+
+
+def frame(tmp_path, name, jobs):
+    for i, job in enumerate(jobs):
+        write_job(tmp_path / name / str(i), make_result(*job))
+    df, skipped = load_dirs([tmp_path / name])
+    assert not skipped
+    return df
+
+
+def test_published_tables_are_the_reports():
+    """Spot checks against shared/seeds/memory-capacity-report.txt, Tables 1 and 2."""
+    assert PUBLISHED[("simple", "bce", 1, 100)] == (283, 243, 23.95)
+    assert PUBLISHED[("simple", "bce_ignore", 1, 500)] == (2008, 1904, 141.7)
+    assert PUBLISHED[("recurrent", "bce_ignore", 3, 200)] == (1950, 1929.33, 14.7)
+    assert len(PUBLISHED) == 10 + 8
+
+
+def test_beside_report_matches_each_cell_to_its_published_row(tmp_path):
+    df = frame(tmp_path, "s", [("simple", "bce", 1, 100, 300, 200, [290, 280, 270]),
+                               ("simple", "bce_ignore", 1, 100, 400, 300, [380, 390, 370]),
+                               ("recurrent", "bce_ignore", 2, 50, 600, 500, [560, 550])])
+    table = beside_report(df).set_index(["network", "N"])
+    bce = table.loc[("simple · bce", 100)]
+    assert (bce["max"], bce["report_max"], bce["report_mean"]) == (290, 283, 243)
+    assert bce["vs_report_max"] == pytest.approx(290 / 283, abs=1e-3)
+    assert bce["vs_gardner"] == pytest.approx(290 / (3.913 * 100), abs=2e-3)
+    assert table.loc[("simple · bce_ignore", 100)]["report_max"] == 337
+    recurrent = table.loc[("recurrent · bce_ignore · 2 steps", 50)]
+    assert recurrent["report_max"] == 534
+    assert math.isnan(recurrent["gardner_bound"])  # defined for the one-layer network only
+
+
+def test_compare_accepts_noise_and_rejects_a_real_change(tmp_path):
+    committed = frame(tmp_path, "old", [("simple", "bce", 1, 100, 300, 200, [290, 280, 270]),
+                                        ("simple", "bce", 1, 50, 200, 150, [180, 185, 190])])
+    same = frame(tmp_path, "same", [("simple", "bce", 1, 100, 300, 200, [291, 279, 270]),
+                                    ("simple", "bce", 1, 50, 200, 150, [180, 185, 190])])
+    assert compare(committed, same)["reproduced"].all()
+    worse = frame(tmp_path, "worse", [("simple", "bce", 1, 100, 300, 200, [250, 240, 245]),  # 35 fewer on average
+                                      ("simple", "bce", 1, 50, 400, 150, [380, 385, 390])])  # capacity 2 steps off
+    assert not compare(committed, worse)["reproduced"].any()
+    partial = frame(tmp_path, "partial", [("simple", "bce", 1, 100, 300, 200, [290, 280, 270])])
+    reproduced = compare(committed, partial).set_index("N")["reproduced"]
+    assert reproduced[100] and not reproduced[50]  # N=50 missing from the rerun: not reproduced
