@@ -111,7 +111,7 @@ def _progress_bar(enabled: bool) -> Progress:
     )
 
 
-def lp_memorized(X, Y, bti: int = 0, progress: bool = True) -> LPResult:
+def lp_memorized(X, Y, bti: int = 0, progress: bool = True, greedy: bool = True) -> LPResult:
     """A lower bound on the patterns a one-layer network can memorize, with weights that reach it.
 
     Storing the largest subset of patterns exactly is NP-hard (it asks for the
@@ -131,7 +131,9 @@ def lp_memorized(X, Y, bti: int = 0, progress: bool = True) -> LPResult:
     The returned count is that of ``memcap.metrics.memorized`` on sigmoid(X Wᵀ + b)
     over all DS patterns with the returned float32 weights, so it is achieved
     by them and never exceeds DS; kept patterns hold every enforced bit with
-    margin >= 1/2, and dropped ones may be recalled by chance.
+    margin >= 1/2, and dropped ones may be recalled by chance. ``greedy=False``
+    stops after the first solve: the count of the plain hinge optimum, which
+    shows how much the removal adds (docs/recipe.md).
     """
     X, Y = _as_array(X), _as_array(Y)
     if X.ndim != 2 or Y.ndim != 2 or len(X) != len(Y):
@@ -155,7 +157,7 @@ def lp_memorized(X, Y, bti: int = 0, progress: bool = True) -> LPResult:
                 bar.advance(task)
             margin = sign * (Xs @ W.T + b)
             wrong = enforced & (margin < _STORED_MARGIN)
-            if not wrong.any():
+            if not wrong.any() or not greedy:
                 break
             slack = np.where(enforced, np.maximum(1 - margin, 0), 0)
             lost = waived | wrong

@@ -147,3 +147,11 @@ def test_matches_the_known_capacity_at_n200():
     result = lp_memorized(X, Y, progress=False)
     assert_consistent(result, X, Y, 0)
     assert result.memorized >= 677
+
+
+def test_without_greedy_removal_the_count_is_the_plain_hinge_optimum():
+    """Far above capacity the removal is what stores most patterns; the plain optimum is consistent too."""
+    X, Y = make_patterns(20, 120, 0.1, seed=2)
+    plain = lp_memorized(X, Y, progress=False, greedy=False)
+    assert_consistent(plain, X, Y, 0)
+    assert plain.memorized < lp_memorized(X, Y, progress=False).memorized
