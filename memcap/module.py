@@ -10,7 +10,9 @@ the device; that check is the only host synchronisation. A member stops when it
 has memorized every pattern, or when its memorized count has not improved for
 ``patience`` checks. (The count, not the loss: bce's loss falls for ever as the
 weights grow, so a loss criterion kept members far above capacity training to
-the step cap, and they dominated a capacity search's cost.) From then on its
+the step cap, and they dominated a capacity search's cost. Only until a member
+memorizes its first pattern does a loss falling by 0.1% per check count as
+progress.) From then on its
 gradient and Adam momentum are zero, so it no longer changes while the others go on. Each member keeps the
 weights of its best check (most patterns memorized), the analogue of the
 report's "best epoch".
@@ -67,6 +69,7 @@ class EnsembleModule(pl.LightningModule):
         self.register_buffer("ds", weight.sum(-1).long())
         self.register_buffer("active", torch.ones(members, dtype=torch.bool))
         self.register_buffer("best_count", torch.full((members,), -1, dtype=torch.long))
+        self.register_buffer("best_loss", torch.full((members,), math.inf))
         self.register_buffer("last_loss", torch.full((members,), math.inf))
         self.register_buffer("stale", torch.zeros(members, dtype=torch.long))
         self.register_buffer("steps_trained", torch.zeros(members, dtype=torch.long))
@@ -132,9 +135,13 @@ class EnsembleModule(pl.LightningModule):
         for name, p in self.model.named_parameters():
             shape = (-1,) + (1,) * (p.dim() - 1)
             self.best_state[name] = torch.where(improved.view(shape), p.detach(), self.best_state[name])
+        # Before its first memorized pattern a member's count carries no signal (at a small lr
+        # it can stay 0 for thousands of steps and then take off), so its loss decides then.
+        better_loss = (self.best_count <= 0) & (losses < self.best_loss * (1 - 1e-3))
         self.best_count = torch.where(improved, count, self.best_count)
+        self.best_loss = torch.where(self.active & better_loss, losses, self.best_loss)
         self.last_loss = torch.where(self.active, losses, self.last_loss)
-        self.stale = torch.where(improved, 0, self.stale + 1)
+        self.stale = torch.where(improved | better_loss, 0, self.stale + 1)
         done_memorized = self.active & (count >= self.ds)
         done_plateau = self.active & ~done_memorized & (self.stale >= self.patience)
         # A NaN or infinite loss ends the member; it keeps its best check's count and weights.

@@ -60,3 +60,17 @@ def test_patience_counts_memorized_patterns_not_loss(make_cfg):
     assert module.stop[0].item() == 2  # plateau
     assert module.steps_trained[0].item() < 3000
     assert float(module.last_loss[0]) < first_loss[0]  # its loss was still falling
+
+
+def test_a_slow_starter_is_not_stopped_before_its_first_pattern(make_cfg):
+    """At a small lr the count stays 0 for many checks while the loss falls: not a plateau."""
+    cfg = make_cfg("N=40", "DS=60", "loss=bce", "lr=0.003", "trainer.max_steps=1500", "trainer.check_every=10",
+                   "trainer.patience=5")
+    module = build_module(cfg, [(60, 0)])
+    counts = []
+    check = module._check
+    module._check = lambda logits, losses: (check(logits, losses), counts.append(int(module.best_count[0])))
+    make_trainer(cfg, False, 1500).fit(module)
+    first = next(i for i, c in enumerate(counts) if c > 0)
+    assert first > cfg.trainer.patience  # the count stayed 0 for longer than the patience...
+    assert module.best_count[0].item() > 0  # ...and the member trained on until it memorized
