@@ -99,17 +99,24 @@ def plot(df: pd.DataFrame, out: Path) -> None:
     import matplotlib.pyplot as plt
 
     sizes = sorted(set(zip(df.N, df.DS)))
-    fig, axes = plt.subplots(1, len(sizes), figsize=(6 * len(sizes), 4.5), squeeze=False)
+    # One colour per recipe (the same in every panel), one marker per loss, and a legend:
+    # labels written beside the points overlap where recipes cluster near the oracle.
+    recipes = sorted(df.recipe.unique())
+    colours = dict(zip(recipes, plt.colormaps["tab20"].colors * 2))
+    markers = {"bce": "o", "hinge": "s", "bce_ignore": "^", "log_hinge": "D"}
+    fig, axes = plt.subplots(1, len(sizes), figsize=(5 * len(sizes) + 3.5, 4.5), squeeze=False)
     for ax, (N, DS) in zip(axes[0], sizes):
         part = df[(df.N == N) & (df.DS == DS)]
         for _, r in part.iterrows():
-            ax.scatter(r.seconds, r.oracle_ratio, marker={"bce": "o", "hinge": "s", "bce_ignore": "^", "log_hinge": "D"}[r.loss])
-            ax.annotate(r.recipe, (r.seconds, r.oracle_ratio), fontsize=7, xytext=(3, 3), textcoords="offset points")
+            ax.scatter(r.seconds, r.oracle_ratio, marker=markers[r.loss], color=colours[r.recipe], label=r.recipe)
         ax.axhline(0.95, color="grey", linestyle="--", linewidth=0.8)
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-        ax.set(xscale="log", xlim=(0.5 * df.seconds.min(), 2 * df.seconds.max()), ylim=(0, 1.05), xlabel=f"wall time for {part.runs.iloc[0]} runs [s] (this CPU)", ylabel="memorized / LP oracle",
+        ax.set(xscale="log", xlim=(0.5 * df.seconds.min(), 2 * df.seconds.max()), ylim=(0, 1.05),
+               xlabel=f"wall time for {part.runs.iloc[0]} runs [s] (this CPU)", ylabel="memorized / LP oracle",
                title=f"N={N}, DS={DS}")
-    fig.tight_layout()
+    handles = {h.get_label(): h for ax in axes[0] for h in ax.collections}
+    fig.legend([handles[r] for r in recipes], recipes, loc="center right", fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1 - 3.3 / fig.get_figwidth(), 1))
     for ext in ("png", "pdf"):
         fig.savefig(out / f"recipe.{ext}", dpi=130)
 
