@@ -33,6 +33,12 @@ from memcap.aggregate.published import beside_report  # noqa: E402
 EXPERIMENTS = ("report_table1_quick", "report_table2_quick", "report_table2_converged_quick")
 
 
+def markdown(df) -> str:
+    """A table for docs/results.md: columns empty throughout left out, other empty cells "–"."""
+    df = df.dropna(axis=1, how="all")
+    return df.astype(object).where(df.notna(), None).to_markdown(index=False, missingval="–") + "\n"
+
+
 def rerun(name: str, sweep_dir: Path) -> None:
     shutil.rmtree(sweep_dir, ignore_errors=True)  # from scratch: no job may be skipped as already complete
     command = [sys.executable, "train.py", "-m", f"+experiment={name}", f"hydra.sweep.dir={sweep_dir}", "logger=csv"]
@@ -45,14 +51,14 @@ def report(name: str, sweep_dir: Path) -> bool:
     out = sweep_dir / "aggregate"
     aggregate([str(sweep_dir), "--out", str(out), "--formats", "md,csv"])
     fresh, _ = load_dirs([sweep_dir])
-    (out / "beside_report.md").write_text(beside_report(fresh).to_markdown(index=False) + "\n")
+    (out / "beside_report.md").write_text(markdown(beside_report(fresh)))
     committed_dir = ROOT / "results" / name
     if not committed_dir.exists():
         print(f"{name}: no committed results in {committed_dir} to compare with")
         return True
     committed, _ = load_dirs([committed_dir])
     table = compare(committed, fresh)
-    (out / "reproduced.md").write_text(table.to_markdown(index=False) + "\n")
+    (out / "reproduced.md").write_text(markdown(table))
     print(table.to_string(index=False))
     ok = bool(table["reproduced"].all())
     print(f"{name}: {'reproduced' if ok else 'NOT reproduced'} ({int(table['reproduced'].sum())} of {len(table)} cells)")
