@@ -5,7 +5,7 @@ Usage:
     python scripts/analyses.py variance [--datasets 10 --inits 6] [--out results/analyses] [OVERRIDE ...]
 
 overlap: trains --runs members at one DS (default N=100 DS=300 with the
-default recipe; docs/results-analyses.md pins the report's: loss=bce lr=1.0
+default recipe; docs/results.md pins the report's: loss=bce lr=1.0
 trainer.max_steps=4000), each with its own data and initialization, and correlates the overlap
 of active bits between each member's patterns with the number it memorized.
 variance: trains every one of --datasets datasets (data_seed=0..) from every

@@ -30,7 +30,7 @@ from memcap.aggregate.cli import main as aggregate  # noqa: E402
 from memcap.aggregate.compare import compare  # noqa: E402
 from memcap.aggregate.published import beside_report  # noqa: E402
 
-EXPERIMENTS = ("report_table1_quick", "report_table2_quick", "report_table2_converged_quick")
+EXPERIMENTS = ("report_table1_quick", "report_table2_quick", "report_table2_converged_quick", "report_bar")
 
 
 def markdown(df) -> str:
