@@ -57,7 +57,7 @@ def beside_report(df: pd.DataFrame) -> pd.DataFrame:
             "vs_report_max": round(c.memorized_max / report[0], 3) if report[0] == report[0] else np.nan,
             "gardner_bound": round(c.get("gardner_bound", np.nan), 1),
             "vs_gardner": round(c.get("bound_ratio", np.nan), 3),
-            "oracle": c.get("oracle_memorized", np.nan), "vs_oracle": round(c.get("oracle_ratio", np.nan), 3),
+            "oracle": round(c.get("oracle_memorized", np.nan), 1), "vs_oracle": round(c.get("oracle_ratio", np.nan), 3),
             "bits_per_param": round(c.bits_per_param, 3),
         })
     return pd.DataFrame(rows)
