@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from memcap.aggregate import load_dirs  # noqa: E402
 from memcap.aggregate.cli import main as aggregate  # noqa: E402
 from memcap.aggregate.compare import compare  # noqa: E402
-from memcap.aggregate.published import beside_report  # noqa: E402
+from memcap.aggregate.published import beside_report, figure_beside_report  # noqa: E402
 
 EXPERIMENTS = ("report_table1_quick", "report_table2_quick", "report_table2_converged_quick", "report_bar")
 
@@ -52,6 +52,7 @@ def report(name: str, sweep_dir: Path) -> bool:
     aggregate([str(sweep_dir), "--out", str(out), "--formats", "md,csv"])
     fresh, _ = load_dirs([sweep_dir])
     (out / "beside_report.md").write_text(markdown(beside_report(fresh)))
+    figure_beside_report({name: fresh}).savefig(out / "beside_report.png", dpi=130)
     committed_dir = ROOT / "results" / name
     if not committed_dir.exists():
         print(f"{name}: no committed results in {committed_dir} to compare with")

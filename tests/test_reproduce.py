@@ -6,7 +6,7 @@ import pytest
 
 from memcap.aggregate import load_dirs
 from memcap.aggregate.compare import compare
-from memcap.aggregate.published import PUBLISHED, beside_report
+from memcap.aggregate.published import PUBLISHED, beside_report, figure_beside_report
 from test_aggregate import make_result, write_job
 
 
@@ -53,3 +53,12 @@ def test_compare_accepts_noise_and_rejects_a_real_change(tmp_path):
     partial = frame(tmp_path, "partial", [("simple", "bce", 1, 100, 300, 200, [290, 280, 270])])
     reproduced = compare(committed, partial).set_index("N")["reproduced"]
     assert reproduced[100] and not reproduced[50]  # N=50 missing from the rerun: not reproduced
+
+
+def test_the_figure_draws_ours_and_the_reports_points(tmp_path):
+    df = frame(tmp_path, "s", [("simple", "bce", 1, 100, 300, 200, [290, 280, 270]),
+                               ("simple", "bce", 1, 200, 600, 500, [590, 580, 570])])
+    ax = figure_beside_report({"quick": df}).axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert list(lines["simple · bce (quick)"].get_ydata()) == [290, 590]
+    assert list(lines["report: simple · bce"].get_ydata()) == [283, 580]  # Table 1's maxima up to N=200

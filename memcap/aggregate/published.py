@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from memcap.aggregate.tables import network_labels, summarize
 
@@ -61,3 +62,33 @@ def beside_report(df: pd.DataFrame) -> pd.DataFrame:
             "bits_per_param": round(c.bits_per_param, 3),
         })
     return pd.DataFrame(rows)
+
+
+def figure_beside_report(frames: dict[str, pd.DataFrame]) -> Figure:
+    """Memorized patterns (max over runs) against N: each experiment's networks, and the report's.
+
+    ``frames`` maps an experiment name to its pattern-job frame. The report's
+    Tables 1 and 2 are drawn as hollow markers on dotted lines in the colour of
+    the same network's line, for the networks in the frames, up to their largest N.
+    """
+    fig = Figure(figsize=(7.5, 4.8), layout="constrained")
+    ax = fig.add_subplot()
+    shown, largest = set(), max(df["N"].max() for df in frames.values())
+    for name, df in frames.items():
+        table = beside_report(df)
+        for network, block in table.groupby("network", sort=False):
+            ax.plot(block.N, block["max"], marker="o", label=f"{network} ({name})")
+        jobs = df.drop_duplicates(["model", "loss", "steps"])
+        shown |= {(j.model, j.loss, int(j.steps)) for j in jobs.itertuples()}
+    for key in sorted(shown):
+        points = sorted((N, values[0]) for (*k, N), values in PUBLISHED.items() if tuple(k) == key and N <= largest)
+        if points:
+            N, best = zip(*points)
+            network = f"{key[0]} · {key[1]}" + (f" · {key[2]} steps" if key[2] > 1 else "")
+            ours = [line for line in ax.get_lines() if line.get_label().startswith(network)]
+            ax.plot(N, best, linestyle=":", marker="o", markerfacecolor="none", markersize=8,
+                    color=ours[0].get_color() if ours else "grey", label=f"report: {network}")
+    ax.set(xlabel="N", ylabel="memorized patterns (max over runs)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="x-small")
+    return fig
