@@ -55,10 +55,10 @@ def ensemble_loss(
         its bits, averaged per bit like the others. Counting memorized patterns is a
         per-pattern 0/1 objective, and the hinge optimum spreads its errors thinly, about
         one wrong bit on each of many patterns (N=200, DS=700: the exact hinge LP solution
-        memorizes ~470 patterns, the LP oracle that drops its worst patterns 682). The log
-        makes a pattern's gradient weight 1 / (1 + H / tau) fall as the pattern becomes
-        hopeless, so training gives up a few patterns to store the rest: a smooth analogue
-        of the oracle's greedy removal. ``tau`` is the summed slack at which a pattern
+        memorizes 506 patterns, the LP oracle that drops its worst patterns 685;
+        scripts/oracle_check.py). The log makes a pattern's gradient weight
+        1 / (1 + H / tau) fall as the pattern becomes hopeless, so training gives up a few
+        patterns to store the rest: a smooth analogue of the oracle's greedy removal. ``tau`` is the summed slack at which a pattern
         starts to count as hopeless (docs/recipe.md measures it).
     """
     if name in ("bce", "bce_ignore"):
