@@ -16,8 +16,8 @@ from typing import Any, Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
-from memcap.losses import LOSSES, bits_to_ignore
-from memcap.models.activations import ACTIVATIONS
+from memcap.patterns.losses import LOSSES, bits_to_ignore
+from memcap.patterns.models.activations import ACTIVATIONS
 
 MODELS = ("simple", "recurrent")
 SEARCHES = ("capacity", "fixed")
@@ -83,7 +83,7 @@ class TrainerConfig:
 
 @dataclass
 class PruneConfig:
-    """Iterative pruning rounds at a fixed DS (memcap.prune, docs/topology.md)."""
+    """Iterative pruning rounds at a fixed DS (memcap.patterns.prune, docs/topology.md)."""
 
     name: str = "none"  # none | lottery (magnitude, rewound: the lottery ticket) | random (the control)
     rate: float = 0.2  # fraction of each member's remaining weights removed per round

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from memcap.config import learning_rate, loss_name, topology_config
-from memcap.data import active_bits
+from memcap.patterns.data import active_bits
 from memcap.theory import log2_binom
 
 RESULT_FILE = "result.json"

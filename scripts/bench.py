@@ -38,8 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from memcap.config import compose  # noqa: E402
-from memcap.data import make_patterns  # noqa: E402
-from memcap.ensemble import build_module, make_trainer  # noqa: E402
+from memcap.patterns.data import make_patterns  # noqa: E402
+from memcap.patterns.engine import build_module, make_trainer  # noqa: E402
 
 
 def sync(device: str) -> None:

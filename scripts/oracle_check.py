@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import time
 
-from memcap.data import make_patterns
-from memcap.losses import bits_to_ignore
-from memcap.oracle import lp_memorized
+from memcap.patterns.data import make_patterns
+from memcap.patterns.losses import bits_to_ignore
+from memcap.patterns.oracle import lp_memorized
 
 S = 0.1
 CASES = [(100, 300, 0), (100, 300, 1), (100, 300, 2), (200, 700, 0)]

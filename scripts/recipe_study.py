@@ -3,8 +3,8 @@
 Usage: python scripts/recipe_study.py [--sizes 100:300,200:700] [--runs 5] [--out benchmarks/recipe]
 
 For each recipe (a list of config overrides) and each (N, DS), trains `runs`
-members on exactly the datasets a job would use (memcap.ensemble.member_data),
-computes the LP oracle's count on the same datasets (memcap.oracle), and
+members on exactly the datasets a job would use (memcap.patterns.engine.member_data),
+computes the LP oracle's count on the same datasets (memcap.patterns.oracle), and
 records memorized mean, oracle ratio and wall time. Writes recipe.csv,
 recipe.md and recipe.png/pdf (oracle ratio vs wall time) into --out; rows of
 earlier runs in recipe.csv are kept unless this run measures them again.
@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from memcap.config import compose, criterion_bti, loss_name  # noqa: E402
-from memcap.ensemble import member_data, train_members  # noqa: E402
-from memcap.oracle import lp_memorized  # noqa: E402
+from memcap.patterns.engine import member_data, train_members  # noqa: E402
+from memcap.patterns.oracle import lp_memorized  # noqa: E402
 
 # name -> overrides (constant lr unless "cosine"). "report" is the report's optimizer and lr, full batch.
 # Rows up to "bce_ignore lr1 4k" were measured when patience also reset on a falling loss (docs/recipe.md).

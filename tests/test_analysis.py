@@ -12,8 +12,8 @@ import torch
 from memcap.analysis import correlations, dataset_overlap, pattern_overlap, variance_components, variance_summary
 from memcap.analysis.overlap import STATISTICS
 from memcap.config import ConfigError, validate
-from memcap.data import make_patterns
-from memcap.ensemble import build_module, member_data, member_seeds
+from memcap.patterns.data import make_patterns
+from memcap.patterns.engine import build_module, member_data, member_seeds
 from memcap.results import flat_config
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from memcap.data import make_patterns
+from memcap.patterns.data import make_patterns
 
 
 @pytest.mark.parametrize("N,DS,s", [(100, 300, 0.1), (50, 500, 0.1), (20, 150, 0.25), (8, 28, 0.25)])

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from memcap.ensemble import build_module, make_trainer, train_members
+from memcap.patterns.engine import build_module, make_trainer, train_members
 
 
 def _fit(cfg, members, steps):

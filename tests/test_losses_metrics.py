@@ -7,8 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from memcap.losses import bits_to_ignore, ensemble_loss
-from memcap.metrics import memorized
+from memcap.patterns.losses import bits_to_ignore, ensemble_loss
+from memcap.patterns.metrics import memorized
 
 
 def reference_bce_ignore(logits, targets, bti):

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from memcap.ensemble import build_module, make_trainer
-from memcap.models import PatternEnsemble, build
+from memcap.patterns.engine import build_module, make_trainer
+from memcap.patterns.models import PatternEnsemble, build
 
 
 @pytest.mark.parametrize("N", [10, 50, 100])

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from memcap.data import make_patterns
-from memcap.metrics import memorized
-from memcap.oracle import lp_memorized, perfect_recall, separable
+from memcap.patterns.data import make_patterns
+from memcap.patterns.metrics import memorized
+from memcap.patterns.oracle import lp_memorized, perfect_recall, separable
 
 
 def cube(n: int) -> np.ndarray:

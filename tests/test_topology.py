@@ -13,11 +13,11 @@ import pytest
 import torch
 
 from memcap.config import ConfigError, validate
-from memcap.ensemble import build_module, make_trainer, train_members
-from memcap.models import PatternEnsemble, build
-from memcap.models.masks import effective, parameter
-from memcap.prune import MemberwiseUnstructured, Tickets, run_pruning
-from memcap.train import run
+from memcap.patterns.engine import build_module, make_trainer, train_members
+from memcap.patterns.models import PatternEnsemble, build
+from memcap.patterns.models.masks import effective, parameter
+from memcap.patterns.prune import MemberwiseUnstructured, Tickets, run_pruning
+from memcap.patterns.job import run
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["N=20", "runs=2", "trainer.max_steps=120", "trainer.check_every=20"]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from memcap.config import ConfigError, validate
-from memcap.train import run
+from memcap.patterns.job import run
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["logger=none", "trainer.max_steps=150", "trainer.check_every=25", "lr=0.1"]

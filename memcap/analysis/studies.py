@@ -1,8 +1,8 @@
 """The two studies' training runs, through the framework's engine, and their written results.
 
-Both train exactly what a job with ``DS`` fixed would train (memcap.ensemble),
+Both train exactly what a job with ``DS`` fixed would train (memcap.patterns.engine),
 seeded, so a rerun reproduces every count; overlap statistics are computed on
-the very datasets trained on (memcap.ensemble.member_data).
+the very datasets trained on (memcap.patterns.engine.member_data).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from memcap.analysis.figures import figure_overlap, figure_variance
 from memcap.analysis.overlap import PATTERN_STATISTICS, STATISTICS, correlations, dataset_overlap, pattern_overlaps
 from memcap.analysis.variance import variance_components, variance_summary
 from memcap.config import compose, criterion_bti, learning_rate, loss_name, validate
-from memcap.ensemble import Point, member_data, member_seeds, train_members
-from memcap.metrics import memorized
+from memcap.patterns.engine import Point, member_data, member_seeds, train_members
+from memcap.patterns.metrics import memorized
 
 
 def _fixed_ds(cfg) -> int:

@@ -5,7 +5,7 @@
     for each search round:  train_widths(...) -> points -> result.json (atomic), W&B
     metrics at the smallest H that reaches the target -> result.json, W&B summary, one line on stdout
 
-The text counterpart of memcap.train.run: the same result.json top-level keys
+The text counterpart of memcap.patterns.job.run: the same result.json top-level keys
 (status, error, config, metrics, points, versions, wall_time), what they hold
 here is in docs/text.md. Every width and run sees the same sequences (drawn
 from the top-level seed), so the points form an accuracy-vs-H curve.

@@ -17,12 +17,12 @@ from hydra.types import RunMode
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from memcap.config import ConfigError, model_steps, validate
-from memcap.data import active_bits, num_distinct_patterns
-from memcap.ensemble import train_members
+from memcap.patterns.data import active_bits, num_distinct_patterns
+from memcap.patterns.engine import train_members
 from memcap.loggers import build_logger, quiet_libraries
-from memcap.models import build
-from memcap.oracle import oracle_metrics
-from memcap.prune import run_pruning
+from memcap.patterns.models import build
+from memcap.patterns.oracle import oracle_metrics
+from memcap.patterns.prune import run_pruning
 from memcap.results import (RESULT_FILE, capacity_metrics, flat_config, new_result, previous_attempt, recorded,
                             search_round)
 from memcap.search import capacity_search

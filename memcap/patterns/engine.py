@@ -19,9 +19,9 @@ import pytorch_lightning as pl
 import torch
 
 from memcap.config import criterion_bti, learning_rate, loss_name
-from memcap.data import make_patterns
-from memcap.models import PatternEnsemble, build
-from memcap.module import STOP_REASONS, EnsembleModule
+from memcap.patterns.data import make_patterns
+from memcap.patterns.models import PatternEnsemble, build
+from memcap.patterns.module import STOP_REASONS, EnsembleModule
 
 
 @dataclass
@@ -101,7 +101,7 @@ def build_module(cfg, members: list[tuple[int, int]], max_steps: int | None = No
     """One ensemble of (DS, run) members: seeded data padded to the largest DS, seeded initializations.
 
     ``prepare(network, members)``, when given, changes the network before it is
-    trained (memcap.prune masks and rewinds it) and may keep it to read after.
+    trained (memcap.patterns.prune masks and rewinds it) and may keep it to read after.
     """
     N = cfg.N
     seeds = [member_seeds(cfg, run, DS) for DS, run in members]

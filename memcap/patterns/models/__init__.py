@@ -6,7 +6,7 @@ its class.
 
 from __future__ import annotations
 
-from memcap.models.patterns import PatternEnsemble
+from memcap.patterns.models.network import PatternEnsemble
 
 __all__ = ["PatternEnsemble", "build"]
 

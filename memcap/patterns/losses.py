@@ -49,7 +49,7 @@ def ensemble_loss(
     bce: binary cross-entropy on the sigmoid output (computed from logits for stability).
     bce_ignore: bce with the report's #bti worst bits per group dropped (``drop_worst``).
     hinge: max(0, margin - (2y-1) a) on the pre-activation a: the hinge-loss LP's
-        objective (memcap.oracle), a perceptron-style loss that stops pushing a bit once
+        objective (memcap.patterns.oracle), a perceptron-style loss that stops pushing a bit once
         it is right by ``margin``, unlike bce, which pulls on every bit forever.
     log_hinge: per pattern, tau * log(1 + H / tau) with H the pattern's hinge summed over
         its bits, averaged per bit like the others. Counting memorized patterns is a

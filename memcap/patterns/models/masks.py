@@ -4,7 +4,7 @@ A mask lives where torch.nn.utils.prune puts it: ``W_orig`` is the parameter,
 ``W_mask`` a buffer, and a forward pre-hook computes W = W_orig * W_mask. A
 masked weight therefore gets zero gradient, so Adam never moves it, and it adds
 nothing to the network's function; both sparse-from-the-start networks and
-pruned ones (memcap.prune) are masks of this kind, and further pruning of a
+pruned ones (memcap.patterns.prune) are masks of this kind, and further pruning of a
 sparse network multiplies its mask in (prune's PruningContainer).
 
 Every member of an ensemble keeps the same number of weights (masks are drawn

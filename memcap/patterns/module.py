@@ -26,8 +26,8 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader
 
-from memcap.losses import ensemble_loss
-from memcap.metrics import memorized
+from memcap.patterns.losses import ensemble_loss
+from memcap.patterns.metrics import memorized
 
 STOP_REASONS = ("running", "memorized", "plateau", "cap", "diverged")
 

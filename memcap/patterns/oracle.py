@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from scipy.optimize import linprog
 
-from memcap.metrics import memorized
+from memcap.patterns.metrics import memorized
 
 # HiGHS's default primal feasibility tolerance: slack below it is solver noise.
 _FEASIBILITY_TOL = 1e-7
@@ -128,7 +128,7 @@ def lp_memorized(X, Y, bti: int = 0, progress: bool = True, greedy: bool = True)
     the LPs, freeing the neuron for the other patterns. Each round drops a
     pattern or waives a bit, so the loop ends.
 
-    The returned count is that of ``memcap.metrics.memorized`` on sigmoid(X Wᵀ + b)
+    The returned count is that of ``memcap.patterns.metrics.memorized`` on sigmoid(X Wᵀ + b)
     over all DS patterns with the returned float32 weights, so it is achieved
     by them and never exceeds DS; kept patterns hold every enforced bit with
     margin >= 1/2, and dropped ones may be recalled by chance. ``greedy=False``
@@ -180,7 +180,7 @@ def lp_memorized(X, Y, bti: int = 0, progress: bool = True, greedy: bool = True)
 def oracle_metrics(cfg, DS: int, memorized_runs: list[int], progress: bool = True) -> dict:
     """``search.oracle``: the LP count on each run's dataset at ``DS``, and trained / oracle."""
     from memcap.config import criterion_bti
-    from memcap.ensemble import member_data
+    from memcap.patterns.engine import member_data
     bti = criterion_bti(cfg)
     oracle = [lp_memorized(*member_data(cfg, DS, run), bti=bti, progress=progress).memorized
               for run in range(len(memorized_runs))]
