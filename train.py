@@ -1,12 +1,12 @@
 """Entry point: `python train.py [overrides]`, or `python train.py -m N=50,100 ...` to sweep.
 
-Hydra composes conf/train.yaml with the command line; memcap.patterns.job.main runs the job.
+Hydra composes conf/train.yaml with the command line; memcap.job.main runs the job.
 """
 
 import hydra
 
-from memcap.config import register_configs
-from memcap.patterns.job import main
+from memcap.job import main
+from memcap.tasks import register_configs
 
 register_configs()
 

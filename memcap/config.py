@@ -1,29 +1,30 @@
-"""Structured configs (typed schemas for conf/) and the checks Hydra cannot express.
+"""The top-level config schema, the checks every task shares, and a job's identity.
+
+A leaf: it imports no task and neither torch nor Hydra, so anything (the
+aggregation included) can read it. Each task's own schemas and checks live in
+its package (``memcap.patterns.config``, ``memcap.text.config``); the registry
+``memcap.tasks`` stores them all in Hydra's ConfigStore.
 
 Hydra merges conf/*.yaml and the command line into ``TrainConfig``; types are
-enforced at merge time (``N=abc`` fails there). ``validate`` then checks the
-ranges and combinations, so a bad value fails before any work with one line
-naming the key and what is allowed.
+enforced at merge time (``N=abc`` fails there). ``validate_common`` and the
+task's ``validate`` then check ranges and combinations, so a bad value fails
+before any work with one line naming the key and what is allowed.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import math
-from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING
+from omegaconf import MISSING, DictConfig, OmegaConf
 
-from memcap.patterns.losses import LOSSES, bits_to_ignore
-from memcap.patterns.models.activations import ACTIVATIONS
-
-MODELS = ("simple", "recurrent")
-SEARCHES = ("capacity", "fixed")
 LOGGERS = ("wandb", "csv", "none")
 SCHEDULES = ("constant", "cosine")
-PRUNINGS = ("none", "lottery", "random")
+ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps")
 
 
 class ConfigError(ValueError):
@@ -34,37 +35,20 @@ class ConfigError(ValueError):
         self.key = key
 
 
-@dataclass
-class ModelConfig:
-    name: str = "simple"
-    lr: float = 0.1  # the Adam lr this network trains best with (docs/recipe.md); top-level lr overrides
-    loss: str = "log_hinge"  # the loss this network trains best with (docs/recipe.md); loss=NAME overrides
-    activation: str = "sigmoid"  # what the recurrent path feeds back: sigmoid | tanh | relu | sine (docs/topology.md)
-    w0: float = 30.0  # activation=sine: SIREN's frequency
-    density: float = 1.0  # < 1: fixed random sparse connectivity, this fraction of every weight matrix kept
+def choice(key: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ConfigError(key, f"unknown value {value!r}; allowed: {', '.join(allowed)}")
 
 
-@dataclass
-class DataConfig:
-    name: str = "patterns"
+def at_least(key: str, value: int, low: int = 1) -> None:
+    if value < low:
+        raise ConfigError(key, f"must be at least {low}, got {value}")
 
 
-@dataclass
-class LossConfig:
-    name: Optional[str] = None  # None (loss=recipe): the model's own, model.loss
-    margin: float = 1.0  # hinge, log_hinge: how far past the threshold a bit must be
-    tau: float = 10.0  # log_hinge: a pattern's summed hinge at which it starts to count as hopeless
-
-
-@dataclass
-class SearchConfig:
-    name: str = "capacity"
-    step: int = 100  # capacity grid: perfect_ds + j * step, as the report
-    resolution: int = 10  # grid of the perfect-recall DS search
-    threshold: float = 0.9  # capacity: largest DS at which some run memorizes more than this
-    batch: int = 4  # DS candidates trained together per search round
-    max_ds: Optional[int] = None  # upper end of the search (default: 40 * N)
-    oracle: bool = False  # simple network: also compute the LP oracle's count at the capacity DS
+def positive(key: str, value: float) -> None:
+    """A finite value > 0 (``inf`` and ``nan`` are refused: every run would diverge, or compare false)."""
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigError(key, f"must be a finite positive number, got {value}")
 
 
 @dataclass
@@ -79,17 +63,8 @@ class TrainerConfig:
     max_members: int = 64  # runs x DS candidates trained as one ensemble
     max_elements: int = 50_000_000  # and at most this many members * DS * N (memory)
     max_padding: float = 2.0  # and largest DS / smallest DS at most this (padding is wasted compute)
-
-
-@dataclass
-class PruneConfig:
-    """Iterative pruning rounds at a fixed DS (memcap.patterns.prune, docs/topology.md)."""
-
-    name: str = "none"  # none | lottery (magnitude, rewound: the lottery ticket) | random (the control)
-    rate: float = 0.2  # fraction of each member's remaining weights removed per round
-    rounds: int = 5  # pruning rounds after the first (dense) training
-    rewind_step: int = 0  # survivors restart from the weights after this many steps of the first training
-    target: Optional[float] = 0.9  # stop after the first round where no run memorizes this fraction of DS (null: never)
+    max_memory_gb: float = 8.0  # refuse a job whose largest ensemble would need more (estimated before allocating)
+    checkpoint_minutes: float = 5.0  # mid-round checkpoint every this many minutes of a fit (0: never)
 
 
 @dataclass
@@ -102,7 +77,7 @@ class LoggerConfig:
 
 @dataclass
 class TrainConfig:
-    """The top level. Groups are typed by the schema their option extends (see register_configs)."""
+    """The top level. Task nodes are typed by the schema their option extends (memcap.tasks.register_configs)."""
 
     N: int = 100
     s: float = 0.1
@@ -115,31 +90,12 @@ class TrainConfig:
     lr: Optional[float] = None  # None: the model's own (model.lr)
     model: Any = MISSING
     data: Any = MISSING
-    loss: LossConfig = field(default_factory=LossConfig)
+    loss: Any = MISSING
     search: Any = MISSING
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     logger: LoggerConfig = field(default_factory=LoggerConfig)
-    prune: PruneConfig = field(default_factory=PruneConfig)
+    prune: Any = MISSING
     text: Any = None  # data=text only: memcap.text.config.TextConfig (so the command line reads text.length=16)
-
-
-# Options of the groups whose options differ in shape extend one of these schemas
-# in their defaults list (conf/model/simple.yaml: `defaults: [pattern_schema, _self_]`).
-GROUP_SCHEMAS = {
-    ("model", "pattern_schema"): ModelConfig,
-    ("data", "patterns_schema"): DataConfig,
-    ("search", "search_schema"): SearchConfig,
-}
-
-
-def register_configs() -> None:
-    """Register ``TrainConfig`` (extended by conf/train.yaml) and the group schemas."""
-    from memcap.text.config import TEXT_SCHEMAS  # imported here: memcap.text.config imports this module
-
-    store = ConfigStore.instance()
-    store.store(name="train_schema", node=TrainConfig)
-    for (group, name), node in {**GROUP_SCHEMAS, **TEXT_SCHEMAS}.items():
-        store.store(group=group, name=name, node=node)
 
 
 def learning_rate(cfg) -> float:
@@ -147,142 +103,87 @@ def learning_rate(cfg) -> float:
     return cfg.lr if cfg.lr is not None else cfg.model.lr
 
 
-def loss_name(cfg) -> str:
-    """The effective loss: ``loss.name`` or the model's recipe default ``model.loss``."""
-    return cfg.loss.name if cfg.loss.name is not None else cfg.model.loss
+def unknown_keys(node, prefix: str = "") -> list[str]:
+    """Keys in ``node`` that its schema dataclass does not declare (``+foo=1`` adds one), recursively."""
+    if not isinstance(node, DictConfig):
+        return []
+    schema = OmegaConf.get_type(node)
+    declared = {f.name for f in dataclasses.fields(schema)} if dataclasses.is_dataclass(schema) else None
+    found = []
+    for key in node.keys():
+        path = f"{prefix}{key}"
+        if declared is not None and key not in declared:
+            found.append(path)
+        elif key != "hydra":
+            found += unknown_keys(node._get_node(key), f"{path}.")
+    return found
 
 
-def criterion_bti(cfg) -> int:
-    """Wrong bits tolerated per group by the memorization criterion: #bti for bce_ignore, else 0."""
-    return bits_to_ignore(cfg.N, cfg.s) if loss_name(cfg) == "bce_ignore" else 0
+def validate_common(cfg, task_keys: dict[str, Any]) -> None:
+    """The keys every task reads, unknown keys, and keys this task does not read.
 
-
-def model_steps(cfg) -> int:
-    """The effective number of time steps: ``steps`` or the model's default."""
-    if cfg.steps is not None:
-        return cfg.steps
-    return 1 if cfg.model.name == "simple" else 2
-
-
-def _choice(key: str, value: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ConfigError(key, f"unknown value {value!r}; allowed: {', '.join(allowed)}")
-
-
-def validate(cfg) -> None:
-    """Raise ConfigError for the first out-of-range value in ``cfg``."""
-    _choice("model", cfg.model.name, MODELS)
-    _choice("loss" if cfg.loss.name is not None else "model.loss", loss_name(cfg), LOSSES)
-    _choice("search", cfg.search.name, SEARCHES)
-    _choice("logger", cfg.logger.name, LOGGERS)
-    _choice("trainer.schedule", cfg.trainer.schedule, SCHEDULES)
-    if cfg.N <= 0:
-        raise ConfigError("N", f"must be a positive integer, got {cfg.N}")
-    if not 0 < cfg.s < 1:
-        raise ConfigError("s", f"must lie in (0, 1), got {cfg.s}")
-    k = round(cfg.N * cfg.s)
-    if k == 0:
-        raise ConfigError("s", f"round(N*s) = round({cfg.N}*{cfg.s}) = 0 active bits; raise N or s")
-    if cfg.steps is not None and cfg.steps < 1:
-        raise ConfigError("steps", f"must be at least 1, got {cfg.steps}")
-    steps = model_steps(cfg)
-    if cfg.model.name == "simple" and steps != 1:
-        raise ConfigError("steps", f"model=simple has exactly 1 step, got {steps}; use model=recurrent for more")
-    if cfg.model.name == "recurrent" and steps < 2:
-        raise ConfigError("steps", f"model=recurrent needs steps >= 2 (one step is model=simple), got {steps}")
-    if cfg.runs < 1:
-        raise ConfigError("runs", f"must be at least 1, got {cfg.runs}")
-    for key in ("data_seed", "init_seed"):
-        if cfg[key] is not None and cfg[key] < 0:
-            raise ConfigError(key, f"must be a non-negative integer (or null), got {cfg[key]}")
-    if cfg.data_seed is not None and cfg.init_seed is not None and cfg.runs > 1:
-        raise ConfigError("init_seed", "with data_seed also set every run is the same; pin one of them, or set runs=1")
-    if learning_rate(cfg) <= 0:
-        raise ConfigError("lr" if cfg.lr is not None else "model.lr", f"must be positive, got {learning_rate(cfg)}")
-    total = math.comb(cfg.N, k)
-    if cfg.DS is not None and cfg.DS < 1:
-        raise ConfigError("DS", f"must be at least 1 (or null to search the capacity), got {cfg.DS}")
-    if cfg.DS is not None and cfg.DS > total:
-        raise ConfigError("DS", f"{cfg.DS} exceeds the C({cfg.N}, {k}) = {total} distinct patterns with {k} ones")
-    if cfg.search.name == "fixed" and cfg.DS is None:
-        raise ConfigError("DS", "search=fixed needs an integer DS")
-    search = cfg.search
-    for key in ("step", "resolution", "batch"):
-        if getattr(search, key) < 1:
-            raise ConfigError(f"search.{key}", f"must be at least 1, got {getattr(search, key)}")
-    if not 0 < search.threshold <= 1:
-        raise ConfigError("search.threshold", f"must lie in (0, 1], got {search.threshold}")
-    if search.max_ds is not None and search.max_ds < 1:
-        raise ConfigError("search.max_ds", f"must be at least 1, got {search.max_ds}")
+    ``task_keys`` maps each top-level key the task ignores to its default: a
+    key set to anything else is refused (a text job has no N, a pattern job no ``text``).
+    """
+    unknown = unknown_keys(cfg)
+    if unknown:
+        raise ConfigError(unknown[0], "no such key in the config (see `python train.py --cfg job` for every key)")
+    for key, default in task_keys.items():
+        value = OmegaConf.select(cfg, key)
+        value = OmegaConf.to_container(value, resolve=True) if isinstance(value, DictConfig) else value
+        if value != default:
+            raise ConfigError(key, f"is not used by data={cfg.data.name} jobs; leave it at its default ({default})")
+    choice("logger", cfg.logger.name, LOGGERS)
+    choice("trainer.schedule", cfg.trainer.schedule, SCHEDULES)
+    choice("trainer.accelerator", cfg.trainer.accelerator, ACCELERATORS)
+    at_least("runs", cfg.runs)
+    at_least("seed", cfg.seed, 0)
+    positive("lr" if cfg.lr is not None else "model.lr", learning_rate(cfg))
     trainer = cfg.trainer
     for key in ("max_steps", "check_every", "patience", "max_members", "max_elements"):
-        if getattr(trainer, key) < 1:
-            raise ConfigError(f"trainer.{key}", f"must be at least 1, got {getattr(trainer, key)}")
+        at_least(f"trainer.{key}", getattr(trainer, key))
+    if trainer.batch_size is not None:
+        at_least("trainer.batch_size", trainer.batch_size)
     if trainer.max_padding < 1:
         raise ConfigError("trainer.max_padding", f"must be at least 1, got {trainer.max_padding}")
-    if trainer.batch_size is not None and trainer.batch_size < 1:
-        raise ConfigError("trainer.batch_size", f"must be at least 1 (or null for full batch), got {trainer.batch_size}")
-    if search.oracle and cfg.model.name != "simple":
-        raise ConfigError("search.oracle", f"the LP oracle exists for model=simple only, not {cfg.model.name}")
-    for key in ("margin", "tau"):
-        if cfg.loss[key] <= 0:
-            raise ConfigError(f"loss.{key}", f"must be positive, got {cfg.loss[key]}")
-    validate_topology(cfg)
+    positive("trainer.max_memory_gb", trainer.max_memory_gb)
+    if not (math.isfinite(trainer.checkpoint_minutes) and trainer.checkpoint_minutes >= 0):
+        raise ConfigError("trainer.checkpoint_minutes", f"must be 0 (never) or positive, got {trainer.checkpoint_minutes}")
+    check_accelerator(trainer.accelerator)
 
 
-def validate_topology(cfg) -> None:
-    """The activation, connectivity and pruning keys (docs/topology.md)."""
-    model, pruning = cfg.model, cfg.prune
-    _choice("model.activation", model.activation, ACTIVATIONS)
-    if model.name == "simple" and model.activation != "sigmoid":
-        raise ConfigError("model.activation", f"model=simple has no hidden path, only sigmoid outputs; "
-                                              f"{model.activation!r} needs model=recurrent (it sets what R feeds back)")
-    if model.w0 <= 0:
-        raise ConfigError("model.w0", f"must be positive, got {model.w0}")
-    if not 0 < model.density <= 1:
-        raise ConfigError("model.density", f"must lie in (0, 1], got {model.density}")
-    _choice("prune", pruning.name, PRUNINGS)
-    if not 0 < pruning.rate < 1:
-        raise ConfigError("prune.rate", f"must lie in (0, 1), got {pruning.rate}")
-    if pruning.rounds < 1:
-        raise ConfigError("prune.rounds", f"must be at least 1, got {pruning.rounds}")
-    if pruning.rewind_step < 0:
-        raise ConfigError("prune.rewind_step", f"must be at least 0, got {pruning.rewind_step}")
-    if pruning.target is not None and not 0 < pruning.target <= 1:
-        raise ConfigError("prune.target", f"must lie in (0, 1] (or null: every round), got {pruning.target}")
-    if pruning.name != "none" and cfg.DS is None:
-        raise ConfigError("DS", f"prune={pruning.name} trains one dataset size through its rounds: give an integer DS")
-    if cfg.search.oracle and (model.density < 1 or pruning.name != "none"):
-        raise ConfigError("search.oracle", "the LP oracle solves the dense network; not with model.density < 1 or prune")
+def check_accelerator(accelerator: str) -> None:
+    """A GPU asked for where there is none is refused before any work (Lightning would raise mid-job)."""
+    if accelerator in ("gpu", "cuda"):
+        import torch  # only here: asking for a GPU is rare, and the aggregation never does
+
+        if not torch.cuda.is_available():
+            raise ConfigError("trainer.accelerator", f"{accelerator!r} asked for, but no CUDA GPU is visible here; "
+                                                     "use auto or cpu")
 
 
-def topology_config(cfg) -> dict:
-    """The topology keys of result.json's flat config, each only when it is not the default
-    (as data_seed and init_seed), so results from before these keys keep their identity."""
-    model, pruning = cfg.model, cfg.prune
-    keys = {}
-    if model.activation != "sigmoid":
-        keys["activation"] = model.activation
-    if model.activation == "sine":
-        keys["w0"] = model.w0
-    if model.density < 1:
-        keys["density"] = model.density
-    if pruning.name != "none":
-        keys.update(prune=pruning.name, prune_rate=pruning.rate, prune_rounds=pruning.rounds,
-                    rewind_step=pruning.rewind_step, prune_target=pruning.target)
-    return keys
+# Keys that cannot change a result: where it is written and shown. Everything else identifies the job.
+NOT_IDENTITY = ("logger", "hydra", "trainer.checkpoint_minutes")
 
 
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+def identity(cfg) -> dict:
+    """A job's identity: its whole resolved config minus ``NOT_IDENTITY``.
+
+    Two jobs with equal identities compute the same result (on one machine and
+    thread count), so a rerun may reuse a finished one; any other difference
+    (``loss.tau``, ``trainer.patience``, ``search.step``, ...) makes another job.
+    """
+    config = OmegaConf.to_container(cfg, resolve=True)
+    for key in NOT_IDENTITY:
+        *parents, last = key.split(".")
+        node = config
+        for parent in parents:
+            node = node.get(parent, {})
+        node.pop(last, None)
+    return config
 
 
-def compose(*overrides: str):
-    """The config train.py would run with these overrides (for tests, notebooks and scripts)."""
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
-
-    register_configs()
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return hydra_compose(config_name="train", overrides=list(overrides))
+def identity_hash(config: dict) -> str:
+    """A short hash that is equal exactly when two identities are equal."""
+    text = json.dumps(config, sort_keys=True, default=str)
+    return hashlib.sha1(text.encode()).hexdigest()[:12]

@@ -34,7 +34,10 @@ def run_name(flat_config: dict) -> str:
     return f"{c['model']}-{c['loss']}-N{c['N']}-steps{c['steps']}-seed{c['seed']}"
 
 
-def build_logger(cfg, out_dir: Path, group: str, flat_config: dict):
+def build_logger(cfg, out_dir: Path, group: str, flat_config: dict, run_id: str | None = None,
+                 identity: dict | None = None):
+    """The job's Lightning logger. W&B: one run per job, ``run_id`` stable across its attempts (a resumed or
+    requeued job continues its own run), the flat config at the top level and the whole ``identity`` beside it."""
     name = cfg.logger.name
     if name == "none":
         return False
@@ -58,7 +61,9 @@ def build_logger(cfg, out_dir: Path, group: str, flat_config: dict):
             job_type=flat_config["model"],
             name=run_name(flat_config),
             save_dir=str(out_dir),
-            config=flat_config,
+            config={**flat_config, **({"identity": identity} if identity else {})},
+            id=run_id,
+            resume="allow" if run_id else None,
             settings=wandb.Settings(init_timeout=cfg.logger.init_timeout),
         )
         logger.experiment  # start the run now, so a service error shows here and not mid-training

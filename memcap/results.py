@@ -1,10 +1,13 @@
-"""result.json: the one result schema (docs/result-schema.md), written atomically, and resumed.
+"""result.json: the one result schema (docs/result-schema.md), written atomically, read with checks.
 
-A job rewrites its result.json after every search round, so a reader (the
-aggregation, a resumed job) only ever sees a whole file: the previous one or
-the new one, never half of either. Both tasks (patterns and text) resume the
-same way: a job whose result.json is complete for the same config is skipped,
-and a search reuses the rounds an interrupted attempt recorded.
+A job rewrites its result.json after every trained group of members, so a
+reader (the aggregation, a resumed job) only ever sees a whole file: the
+previous one or the new one, never half of either. Every reader goes through
+``read_result``, which checks the file against the envelope below and its
+task's schema (``memcap.<task>.schema``): a malformed file is named with the
+field that is wrong, never trusted and never a traceback.
+
+No torch and no Hydra here: the aggregation imports this module.
 """
 
 from __future__ import annotations
@@ -12,27 +15,55 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
 import tempfile
 import time
-from collections.abc import Callable
-from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Literal, Optional
 
-import numpy as np
+from pydantic import BaseModel, ConfigDict, ValidationError
 
-from memcap.config import learning_rate, loss_name, topology_config
-from memcap.patterns.data import active_bits
-from memcap.theory import log2_binom
+from memcap import tasks
 
 RESULT_FILE = "result.json"
+STALE_SECONDS = 3600  # a temporary file this old was left by a killed writer
+
+
+class Envelope(BaseModel):
+    """The top level of every result.json, whatever the task."""
+
+    model_config = ConfigDict(strict=True, extra="allow")
+    status: Literal["running", "ok", "failed"]
+    error: Optional[str] = None
+    config: dict[str, Any]
+    metrics: dict[str, Any] = {}
+    points: list[dict[str, Any]] = []
+    versions: dict[str, Any] = {}
+    wall_time: float = 0.0  # seconds, summed over every attempt at the job
+    # Absent in files written before identities (they still read; their job id is their flat config's hash).
+    job: Optional[str] = None  # the identity's short hash (memcap.config.identity_hash)
+    identity: Optional[dict[str, Any]] = None  # the whole resolved config, minus what cannot change a result
+    wall_time_last: Optional[float] = None  # the last attempt's share of wall_time
+    attempts: Optional[int] = None
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_json_atomic(path: Path, obj: dict) -> None:
-    """Write ``obj`` as JSON to ``path`` via a temporary file in the same directory and a rename."""
+    """Write ``obj`` as JSON to ``path`` via a temporary file in the same directory and a rename.
+
+    The file gets the mode any new file gets here (0666 less the umask), not
+    mkstemp's 0600: on a cluster the group reads the results.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w") as f:
             json.dump(obj, f, indent=2)
             f.flush()
@@ -43,7 +74,64 @@ def write_json_atomic(path: Path, obj: dict) -> None:
         raise
 
 
+def remove_stale_temporaries(directory: Path, older_than: float = STALE_SECONDS) -> list[Path]:
+    """Delete the ``.*.tmp`` files a killed writer left in ``directory`` (only old ones: a live writer's are new)."""
+    removed = []
+    for tmp in Path(directory).glob(".*.tmp"):
+        try:
+            if time.time() - tmp.stat().st_mtime > older_than:
+                tmp.unlink()
+                removed.append(tmp)
+        except OSError:
+            pass
+    return removed
+
+
+def read_result(path: Path) -> dict[str, Any] | str:
+    """The result in ``path`` if it is a well-formed result.json, else why not (naming the field)."""
+    try:
+        result = json.loads(Path(path).read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        return "missing: no result.json"
+    except UnicodeDecodeError:
+        return "corrupt: not UTF-8 text"
+    except json.JSONDecodeError as err:
+        return f"corrupt: invalid JSON ({err.msg}, line {err.lineno})"
+    except OSError as err:
+        return f"unreadable: {err.strerror}"
+    return check_result(result)
+
+
+def check_result(result: Any) -> dict[str, Any] | str:
+    """``result`` if it matches the envelope and its task's schema, else the first field that does not."""
+    try:
+        envelope = Envelope.model_validate(result)
+    except ValidationError as error:
+        return f"malformed: {_first_error(error)}"
+    try:
+        schema = tasks.module(tasks.task_name(envelope.config), "schema")
+    except KeyError as error:
+        return f"malformed: config.data: {error.args[0]}"
+    parts = [("config", schema.Config, envelope.config), ("metrics", schema.Metrics, envelope.metrics)]
+    parts += [(f"points.{i}", schema.Point, point) for i, point in enumerate(envelope.points)]
+    for where, model, value in parts:
+        try:
+            model.model_validate(value)
+        except ValidationError as error:
+            return f"malformed: {where}.{_first_error(error)}"
+    return result
+
+
+def _first_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    if first["type"] == "missing":
+        return f"{where}: missing"
+    return f"{where}: {first['msg']} (got {first.get('input')!r})"[:300]
+
+
 def versions() -> dict:
+    """The versions that produced a result, and the git commit of the code when it runs from a checkout."""
     import hydra
     import pytorch_lightning
     import torch
@@ -52,6 +140,7 @@ def versions() -> dict:
 
     return {
         "memcap": memcap.__version__,
+        "git_commit": git_commit(),
         "python": platform.python_version(),
         "torch": torch.__version__,
         "pytorch_lightning": pytorch_lightning.__version__,
@@ -59,107 +148,15 @@ def versions() -> dict:
     }
 
 
-def new_result(config: dict) -> dict:
-    """A job's result before any training: status "running", no metrics or points yet."""
-    return {"status": "running", "error": None, "config": config, "metrics": {}, "points": [],
-            "versions": versions(), "wall_time": 0.0}
-
-
-def save_result(result: dict, path: Path, start: float) -> None:
-    """Stamp the wall time since ``start`` (perf_counter) and write result.json atomically."""
-    result["wall_time"] = round(time.perf_counter() - start, 3)
-    write_json_atomic(path, result)
-
-
-def read_previous(path: Path, config: dict) -> dict | None:
-    """The result.json an earlier attempt at this same job left, if it is readable and for the same config."""
+def git_commit() -> str | None:
+    """The checkout's commit (with "-dirty" when files differ from it), None outside a git checkout."""
+    root = Path(__file__).resolve().parents[1]
     try:
-        previous = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
+        if commit.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
         return None
-    return previous if isinstance(previous, dict) and previous.get("config") == config else None
-
-
-def recorded_rounds(points: list[dict], runs: int, key: str) -> dict[int, list[dict]]:
-    """Recorded points grouped by their search value ``key`` (DS, or H): only values whose every run finished."""
-    by_value: dict[int, list[dict]] = {}
-    for point in points:
-        by_value.setdefault(point[key], []).append(point)
-    return {value: group for value, group in by_value.items() if sorted(p["run"] for p in group) == list(range(runs))}
-
-
-def previous_attempt(path: Path, config: dict, runs: int, key: str) -> tuple[dict | None, dict[int, list[dict]]]:
-    """What an earlier attempt at this job left: (its result if complete, else None; its recorded rounds by ``key``).
-
-    A completed job is announced on stdout as skipped: a rerun of a sweep says
-    which jobs it did not redo.
-    """
-    previous = read_previous(path, config)
-    if previous is not None and previous["status"] == "ok":
-        print(f"memcap: complete, skipped: {path}", flush=True)
-        return previous, {}
-    return None, recorded_rounds(previous["points"] if previous else [], runs, key)
-
-
-def search_round(
-    result: dict, path: Path, start: float, values: list[int], earlier: dict[int, list[dict]], key: str, score: str,
-    train: Callable[[list[int]], list[dict]],
-) -> dict[int, list]:
-    """One search round: ``train`` the values (DS, or H) not recorded ``earlier``, reuse the recorded ones,
-    append the round's points to ``result`` and save it; returns each value's ``score`` per run, in run order."""
-    todo = [value for value in values if value not in earlier]
-    points = train(todo) if todo else []
-    points += [p for value in values if value in earlier for p in earlier[value]]
-    result["points"] += points
-    save_result(result, path, start)
-    return {value: [p[score] for p in sorted(points, key=lambda p: p["run"]) if p[key] == value] for value in values}
-
-
-@contextmanager
-def recorded(result: dict, path: Path, start: float, logger):
-    """Close a job's result around its work: "ok" when the block ends, "failed" with the
-    reason when it raises (and re-raise); either way save it and mirror it to the logger."""
-    from memcap.loggers import finish_logger
-
-    try:
-        yield
-        result["status"] = "ok"
-    except Exception as error:
-        result["status"], result["error"] = "failed", f"{type(error).__name__}: {error}"
-        raise
-    finally:
-        save_result(result, path, start)
-        finish_logger(logger, result)
-
-
-def flat_config(cfg, steps: int) -> dict:
-    """The keys a table or a dashboard filters on, flat."""
-    return {
-        "model": cfg.model.name, "loss": loss_name(cfg), "search": "fixed" if cfg.DS is not None else cfg.search.name,
-        "N": cfg.N, "s": cfg.s, "steps": steps, "seed": cfg.seed, "runs": cfg.runs, "DS": cfg.DS, "lr": learning_rate(cfg),
-        "max_steps": cfg.trainer.max_steps, "schedule": cfg.trainer.schedule, "batch_size": cfg.trainer.batch_size,
-        # Only when pinned, so that results from before these keys keep their identity.
-        **{key: cfg[key] for key in ("data_seed", "init_seed") if cfg[key] is not None},
-        **topology_config(cfg),  # activation, density, prune: likewise only when not the default
-    }
-
-
-def capacity_metrics(
-    N: int, s: float, params: int, capacity_ds: int | None, perfect_ds: int | None, memorized_runs: list[int]
-) -> dict:
-    """The report's numbers at ``capacity_ds``, plus what it lacked."""
-    if capacity_ds is None:
-        best = None
-    else:
-        best = max(memorized_runs)
-    return {
-        "capacity_ds": capacity_ds,
-        "perfect_ds": perfect_ds,
-        "memorized_max": best,
-        "memorized_mean": float(np.mean(memorized_runs)) if memorized_runs else None,
-        "memorized_std": float(np.std(memorized_runs)) if memorized_runs else None,  # population std, as the report
-        "memorized_runs": memorized_runs,
-        "accuracy": best / capacity_ds if best is not None else None,
-        "params": params,
-        "bits_per_param": best * log2_binom(N, active_bits(N, s)) / params if best is not None else None,
-    }
+    return commit.stdout.strip() + ("-dirty" if dirty else "")

@@ -37,9 +37,10 @@ import torch.nn.functional as F
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from memcap.config import compose  # noqa: E402
+from memcap.fitting import Fit, make_trainer  # noqa: E402
+from memcap.tasks import compose  # noqa: E402
 from memcap.patterns.data import make_patterns  # noqa: E402
-from memcap.patterns.engine import build_module, make_trainer  # noqa: E402
+from memcap.patterns.engine import build_module  # noqa: E402
 
 
 def sync(device: str) -> None:
@@ -85,7 +86,7 @@ def engine(N: int, DS: int, members: int, steps: int, device: str) -> tuple[floa
     # patience: measure steps, not early stopping.
     cfg = compose(f"N={N}", "lr=0.01", f"trainer.accelerator={accelerator}", "trainer.patience=1000000")
     module = build_module(cfg, [(DS, run) for run in range(members)], max_steps=steps)
-    trainer = make_trainer(cfg, False, steps)
+    trainer = make_trainer(cfg.trainer, Fit(), steps)
     start = time.perf_counter()
     trainer.fit(module)
     sync(device)

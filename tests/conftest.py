@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from memcap.config import compose
+from memcap.tasks import compose
 
 os.environ["WANDB_MODE"] = "disabled"
 

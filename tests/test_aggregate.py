@@ -425,7 +425,7 @@ def test_incomplete_text_result_is_skipped_with_its_missing_keys(tmp_path):
     del result["metrics"]["bits_per_neuron"], result["config"]["length"]
     write_job(tmp_path / "0", result)
     df, skipped = load_dirs([tmp_path])
-    assert df.empty and skipped == [(str(tmp_path / "0" / "result.json"), "partial: missing length, bits_per_neuron")]
+    assert df.empty and skipped == [(str(tmp_path / "0" / "result.json"), "malformed: config.length: missing")]
 
 
 def test_text_jobs_without_points_still_get_a_figure(tmp_path):

@@ -11,10 +11,11 @@ import torch
 
 from memcap.analysis import correlations, dataset_overlap, pattern_overlap, variance_components, variance_summary
 from memcap.analysis.overlap import STATISTICS
-from memcap.config import ConfigError, validate
+from memcap.config import ConfigError
+from memcap.patterns.config import validate
 from memcap.patterns.data import make_patterns
 from memcap.patterns.engine import build_module, member_data, member_seeds
-from memcap.results import flat_config
+from memcap.patterns.job import flat_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,7 +79,7 @@ def test_variance_components_reject_an_incomplete_design():
 def test_unpinned_seeds_are_unchanged(make_cfg):
     cfg = make_cfg("seed=3")
     assert member_seeds(cfg, 2, 50) == tuple(int(s) for s in np.random.SeedSequence([3, 2, 50]).generate_state(3))
-    assert "data_seed" not in flat_config(cfg, 1) and "init_seed" not in flat_config(cfg, 1)
+    assert "data_seed" not in flat_config(cfg) and "init_seed" not in flat_config(cfg)
 
 
 def _ensemble(cfg, runs: int):
@@ -92,7 +93,7 @@ def test_data_seed_pins_the_data_and_varies_the_init(make_cfg):
     assert all(torch.equal(X[0], X[i]) for i in (1, 2))
     assert not torch.equal(W[0], W[1]) and not torch.equal(W[1], W[2])
     assert torch.equal(X[0], make_patterns(20, 12, cfg.s, 7)[0])
-    assert flat_config(cfg, 1)["data_seed"] == 7
+    assert flat_config(cfg)["data_seed"] == 7
 
 
 def test_init_seed_pins_the_init_and_varies_the_data(make_cfg):

@@ -3,14 +3,15 @@
 import pytest
 import torch
 
-from memcap.patterns.engine import build_module, make_trainer, train_members
+from memcap.fitting import Fit, make_trainer
+from memcap.patterns.engine import build_module, train_members
 
 
 def _fit(cfg, members, steps):
     """Train (DS, run) members together for exactly ``steps`` steps (no early stop); return their weights."""
     module = build_module(cfg.copy(), members, max_steps=steps)
     module.check_every = module.patience = 10_000
-    make_trainer(cfg, False, steps).fit(module)
+    make_trainer(cfg.trainer, Fit(), steps).fit(module)
     return [p.detach().clone() for p in module.model.parameters()]
 
 
@@ -56,7 +57,7 @@ def test_patience_counts_memorized_patterns_not_loss(make_cfg):
     first_loss = []
     check = module._check
     module._check = lambda logits, losses: (first_loss or first_loss.append(float(losses[0])), check(logits, losses))
-    make_trainer(cfg, False, 3000).fit(module)
+    make_trainer(cfg.trainer, Fit(), 3000).fit(module)
     assert module.stop[0].item() == 2  # plateau
     assert module.steps_trained[0].item() < 3000
     assert float(module.last_loss[0]) < first_loss[0]  # its loss was still falling
@@ -70,7 +71,7 @@ def test_a_slow_starter_is_not_stopped_before_its_first_pattern(make_cfg):
     counts = []
     check = module._check
     module._check = lambda logits, losses: (check(logits, losses), counts.append(int(module.best_count[0])))
-    make_trainer(cfg, False, 1500).fit(module)
+    make_trainer(cfg.trainer, Fit(), 1500).fit(module)
     first = next(i for i, c in enumerate(counts) if c > 0)
     assert first > cfg.trainer.patience  # the count stayed 0 for longer than the patience...
     assert module.best_count[0].item() > 0  # ...and the member trained on until it memorized

@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from memcap.patterns.engine import build_module, make_trainer
+from memcap.fitting import Fit, make_trainer
+from memcap.patterns.engine import build_module
 from memcap.patterns.models import PatternEnsemble, build
 
 
@@ -39,7 +40,7 @@ def test_recurrent_diagonal_stays_zero_after_training(make_cfg):
     cfg = make_cfg("N=20", "model=recurrent", "steps=2", "trainer.max_steps=60", "lr=0.05")
     module = build_module(cfg, [(40, 0), (60, 1)])
     before = module.model.R.detach().clone()
-    make_trainer(cfg, False, 60).fit(module)
+    make_trainer(cfg.trainer, Fit(), 60).fit(module)
     R = module.model.R.detach()
     assert not torch.equal(R, before)  # it trained
     assert torch.equal(torch.diagonal(R, dim1=1, dim2=2), torch.zeros(2, 20))

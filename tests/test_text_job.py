@@ -7,7 +7,7 @@ import pytest
 
 from memcap.loggers import run_name
 from memcap.text import job
-from memcap.text.job import run_text
+from memcap.job import run_job as run_text
 
 TINY = ["data=text", "search=neurons", "model=gru", "text.length=4", "text.count=8", "runs=2",
         "search.max_hidden=16", "search.max_steps=150", "trainer.check_every=10"]
@@ -61,9 +61,9 @@ def test_complete_job_is_skipped_and_partial_search_reuses_its_points(make_cfg, 
 
 
 def test_wandb_run_names(make_cfg):
-    text = job.flat_text_config(make_cfg(*TINY, "text.length=16"))
+    text = job.flat_config(make_cfg(*TINY, "text.length=16"))
     assert run_name(text) == "gru-L16-Hsearch-seed0"
-    fixed = job.flat_text_config(make_cfg("data=text", "search=fixed", "model=lstm", "model.hidden=24", "seed=3"))
+    fixed = job.flat_config(make_cfg("data=text", "search=fixed", "model=lstm", "model.hidden=24", "seed=3"))
     assert run_name(fixed) == "lstm-L16-H24-seed3"
     patterns = {"model": "recurrent", "loss": "bce", "N": 100, "steps": 2, "seed": 1}
     assert run_name(patterns) == "recurrent-bce-N100-steps2-seed1"

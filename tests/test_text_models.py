@@ -8,7 +8,7 @@ from omegaconf import OmegaConf
 from memcap.text.config import TextModelConfig
 from memcap.text.data import encode
 from memcap.text.models import ENCODERS, Shape, build_autoencoder, num_parameters
-from memcap.text.job import cpu_threads
+from memcap.text.engine import cpu_threads
 from memcap.text.module import STOP_REASONS, TextMemoryModule, accuracies
 
 ARCHITECTURES = list(ENCODERS)

@@ -11,7 +11,8 @@ import pytest
 from memcap.config import ConfigError
 from memcap.search import neuron_search
 from memcap.text.data import make_text
-from memcap.text.job import run_text, train_widths
+from memcap.job import run_job as run_text
+from memcap.text.engine import train_widths
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT = ["data=text", "search=neurons"]
@@ -77,6 +78,17 @@ def test_gallops_then_bisects_and_trains_no_width_twice():
     (["search=capacity"], "search", "allowed: neurons (the smallest H), fixed"),
     (["runs=0"], "runs", "at least 1"),
     (["lr=-1"], "lr", "positive"),
+    (["lr=inf"], "lr", "finite positive"),
+    (["lr=nan"], "lr", "finite positive"),
+    (["seed=-1"], "seed", "at least 0"),
+    (["+foo=1"], "foo", "no such key"),
+    (["prune=lottery"], "prune.name", "not used by data=text"),
+    (["loss=bce"], "loss.name", "not used by data=text"),
+    (["loss.tau=3"], "loss.tau", "not used by data=text"),
+    (["DS=5"], "DS", "not used by data=text"),
+    (["N=50"], "N", "not used by data=text"),
+    (["s=0.2"], "s", "not used by data=text"),
+    (["trainer.max_members=8"], "trainer.max_members", "not used by data=text"),
 ])
 def test_bad_input_names_the_key(make_cfg, overrides, key, message, tmp_path):
     cfg = make_cfg(*TEXT, *overrides)
@@ -84,6 +96,12 @@ def test_bad_input_names_the_key(make_cfg, overrides, key, message, tmp_path):
         run_text(cfg, tmp_path, "test")
     assert error.value.key == key and message in str(error.value)
     assert not any(tmp_path.iterdir())  # nothing that looks like a result
+
+
+def test_data_text_alone_searches_the_smallest_width(make_cfg):
+    cfg = make_cfg("data=text")
+    assert cfg.search.name == "neurons" and cfg.model.name == "lstm"
+    assert make_cfg("data=text", "search=fixed").search.name == "fixed"
 
 
 def test_empty_file_is_refused(make_cfg, tmp_path):
@@ -97,7 +115,7 @@ def test_a_point_does_not_depend_on_its_companions(make_cfg):
     cfg = make_cfg(*TEXT, "model=gru", "text.length=4", "text.count=8", "runs=2", "search.max_steps=60",
                    "trainer.check_every=10")
     text = make_text(cfg.text, cfg.seed)
-    strip = lambda points: [{k: v for k, v in p.as_dict().items() if k not in ("seconds", "members")} for p in points]
+    strip = lambda points: [{k: v for k, v in p.model_dump().items() if k not in ("seconds", "members")} for p in points]
     together = strip(train_widths(cfg, text, [2, 5]))
     alone = strip(train_widths(cfg, text, [5]))
     assert [p for p in together if p["hidden"] == 5] == alone

@@ -12,12 +12,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from memcap.config import ConfigError, validate
-from memcap.patterns.engine import build_module, make_trainer, train_members
+from memcap.config import ConfigError
+from memcap.patterns.config import validate
+from memcap.fitting import Fit, make_trainer
+from memcap.patterns.engine import build_module, train_members
 from memcap.patterns.models import PatternEnsemble, build
 from memcap.patterns.models.masks import effective, parameter
-from memcap.patterns.prune import MemberwiseUnstructured, Tickets, run_pruning
-from memcap.patterns.job import run
+from memcap.job import run_job
+from memcap.patterns.prune import MemberwiseUnstructured, Tickets
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["N=20", "runs=2", "trainer.max_steps=120", "trainer.check_every=20"]
@@ -62,7 +64,7 @@ def test_masked_weights_stay_zero_through_training_and_are_not_counted(make_cfg)
     module = build_module(cfg, [(40, 0), (60, 1)])
     model = module.model
     before = {name: parameter(model, name).detach().clone() for name in model.weight_names}
-    make_trainer(cfg, False, 80).fit(module)
+    make_trainer(cfg.trainer, Fit(), 80).fit(module)
     for name in model.weight_names:
         masked = getattr(model, f"{name}_mask") == 0
         assert not torch.equal(parameter(model, name), before[name])  # it trained
@@ -147,7 +149,7 @@ def test_masks_and_weights_do_not_depend_on_companions():
     ["model=recurrent", "model.activation=sine", "lr=0.01"],
 ])
 def test_topology_options_run_as_jobs(make_cfg, overrides, tmp_path):
-    result = run(make_cfg(*TINY, "DS=30", *overrides), tmp_path, "test")
+    result = run_job(make_cfg(*TINY, "DS=30", *overrides), tmp_path, "test")
     assert result["status"] == "ok"
     N = 20
     if "model.density=0.5" in overrides:
@@ -160,7 +162,7 @@ def test_topology_options_run_as_jobs(make_cfg, overrides, tmp_path):
 def test_pruning_jobs_record_every_round(make_cfg, method, tmp_path):
     cfg = make_cfg(*TINY, "model=recurrent", "DS=20", f"prune={method}", "prune.rounds=2", "prune.rate=0.5",
                    "prune.target=null")
-    result = run_pruning(cfg, tmp_path, "test")
+    result = run_job(cfg, tmp_path, "test")
     rounds = result["metrics"]["rounds"]
     assert [r["round"] for r in rounds] == [0, 1, 2]
     assert [r["density"] for r in rounds] == pytest.approx([1.0, 0.5, 0.25], abs=0.003)
@@ -173,7 +175,7 @@ def test_pruning_jobs_record_every_round(make_cfg, method, tmp_path):
 
 def test_pruning_stops_after_the_first_round_below_the_target(make_cfg, tmp_path):
     cfg = make_cfg(*TINY, "DS=20", "prune=lottery", "prune.rounds=5", "prune.rate=0.9", "prune.target=1.0")
-    result = run_pruning(cfg, tmp_path, "test")
+    result = run_job(cfg, tmp_path, "test")
     rounds = result["metrics"]["rounds"]
     assert not rounds[-1]["met_target"] and all(r["met_target"] for r in rounds[:-1])
     assert len(rounds) < 6

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from memcap.config import ConfigError, validate
-from memcap.patterns.job import run
+from memcap.config import ConfigError
+from memcap.patterns.config import validate
+from memcap.job import run_job as run
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["logger=none", "trainer.max_steps=150", "trainer.check_every=25", "lr=0.1"]
@@ -48,6 +49,15 @@ def train(*args: str, cwd=ROOT, env=None) -> subprocess.CompletedProcess:
     (["trainer.batch_size=0"], "trainer.batch_size", "at least 1"),
     (["trainer.max_padding=0.5"], "trainer.max_padding", "at least 1"),
     (["model=recurrent", "search.oracle=true"], "search.oracle", "model=simple only"),
+    (["lr=inf"], "lr", "finite positive"),
+    (["lr=nan"], "lr", "finite positive"),
+    (["seed=-1"], "seed", "at least 0"),
+    (["N=100000"], "N", "GB"),
+    (["+foo=1"], "foo", "no such key"),
+    (["+model.foo=1"], "model.foo", "no such key"),
+    (["trainer.accelerator=tpu"], "trainer.accelerator", "allowed: auto, cpu"),
+    (["loss.tau=inf"], "loss.tau", "finite positive"),
+    (["trainer.checkpoint_minutes=-1"], "trainer.checkpoint_minutes", "0 (never) or positive"),
 ])
 def test_bad_values_name_the_key(make_cfg, overrides, key, message, tmp_path):
     cfg = make_cfg(*overrides)
@@ -55,6 +65,13 @@ def test_bad_values_name_the_key(make_cfg, overrides, key, message, tmp_path):
         run(cfg, tmp_path, "test")
     assert error.value.key == key and message in str(error.value)
     assert not any(tmp_path.iterdir())  # nothing that looks like a result
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="a GPU is present")
+def test_a_gpu_asked_for_where_there_is_none_is_refused(make_cfg, tmp_path):
+    with pytest.raises(ConfigError, match="no CUDA GPU is visible here"):
+        run(make_cfg("trainer.accelerator=gpu"), tmp_path, "test")
+    assert not any(tmp_path.iterdir())
 
 
 def test_unknown_names_are_refused(make_cfg):
@@ -73,6 +90,10 @@ def test_unknown_names_are_refused(make_cfg):
     (["model=recurrent", "steps=1"], "memcap: error: steps:"),
     (["model=transformerz"], "Could not find 'model/transformerz'"),
     (["N=abc"], "N=abc"),
+    (["lr=inf"], "memcap: error: lr: must be a finite positive number, got inf"),
+    (["seed=-1"], "memcap: error: seed: must be at least 0, got -1"),
+    (["+foo=1"], "memcap: error: foo: no such key"),
+    (["data=text", "N=50"], "memcap: error: N: is not used by data=text jobs"),
 ])
 def test_bad_input_exits_with_one_clear_line(args, expected, tmp_path):
     done = train(*args, f"hydra.run.dir={tmp_path}/job")

@@ -35,23 +35,11 @@ from typing import Any
 
 import pandas as pd
 
+from memcap import tasks
+from memcap.results import RESULT_FILE, check_result, read_result
+
 Skipped = list[tuple[str, str]]
 Found = tuple[str, "dict[str, Any] | str"]  # (where, result dict or why it is unusable)
-
-# The schema's keys, in its order; a frame's columns follow it, extras sorted after.
-CONFIG_KEYS = ("model", "loss", "search", "N", "s", "steps", "seed", "runs", "DS", "lr", "max_steps", "batch_size")
-METRIC_KEYS = ("capacity_ds", "perfect_ds", "memorized_max", "memorized_mean", "memorized_std",
-               "memorized_runs", "accuracy", "params", "bits_per_param")
-REQUIRED_CONFIG = ("model", "loss", "N", "s", "steps", "seed")
-# The text task's keys (memcap.text.job.flat_text_config and text_metrics), in their order.
-TEXT_CONFIG_KEYS = ("model", "data", "search", "loss", "steps", "hidden", "layers", "heads", "decoder", "source",
-                    "alphabet", "path", "length", "count", "encoding", "metric", "target", "min_hidden", "max_hidden",
-                    "seed", "runs", "lr", "max_steps", "schedule", "batch_size")
-TEXT_METRIC_KEYS = ("min_hidden", "capped", "hidden", "state_size", "params", "encoder_params", "decoder_params",
-                    "train_char", "train_exact", "heldout_char", "heldout_exact", "score_runs", "bits_per_char",
-                    "bits_total", "bits", "bits_per_neuron", "bits_per_param")
-REQUIRED_TEXT_CONFIG = ("model", "data", "search", "length", "seed", "metric", "target")
-
 
 @dataclass(frozen=True)
 class Task:
@@ -63,10 +51,13 @@ class Task:
     order: tuple[str, ...]
 
 
-TASKS = {
-    "patterns": Task(CONFIG_KEYS, METRIC_KEYS, REQUIRED_CONFIG, ("model", "loss", "steps", "N", "seed", "job")),
-    "text": Task(TEXT_CONFIG_KEYS, TEXT_METRIC_KEYS, REQUIRED_TEXT_CONFIG, ("model", "length", "seed", "job")),
-}
+def _task(name: str) -> Task:
+    """A task's frame schema, read from its result schema (memcap.<task>.schema, the writers' own)."""
+    schema = tasks.module(name, "schema")
+    return Task(tuple(schema.Config.model_fields), schema.REQUIRED_METRICS, schema.REQUIRED_CONFIG, schema.ORDER)
+
+
+TASKS = {name: _task(name) for name in tasks.TASKS}
 # A frame's columns besides the config and the metrics.
 _FRAME_FIELDS = ("job", "status", "wall_time", "points", "path")
 # Summary entries that are not metrics: the result's other top-level fields.
@@ -80,6 +71,12 @@ def job_id(config: dict[str, Any]) -> str:
     """A short id that is equal exactly when two configs (seed included) are equal."""
     text = json.dumps(config, sort_keys=True, default=str)
     return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def result_id(result: dict[str, Any]) -> str:
+    """The job a result belongs to: its identity's hash (result.json's ``job``); for files written before
+    identities, the hash of their flat config."""
+    return result.get("job") or job_id(result["config"])
 
 
 def load_dirs(paths: Iterable[str | Path]) -> tuple[pd.DataFrame, Skipped]:
@@ -146,8 +143,10 @@ def _dir_results(paths: Iterable[str | Path]) -> Iterator[Found]:
         if root.is_file():
             files, unfinished = [root], []
         else:
-            files = sorted(root.rglob("result.json"))
-            unfinished = [d.parent for d in sorted(root.rglob(".hydra")) if not (d.parent / "result.json").exists()]
+            # result.json only: result.<hash>.json files are results kept aside from a job directory,
+            # and a sweep's .memcap/ index holds links to the job directories' own.
+            files = [f for f in sorted(root.rglob(RESULT_FILE)) if ".memcap" not in f.parts]
+            unfinished = [d.parent for d in sorted(root.rglob(".hydra")) if not (d.parent / RESULT_FILE).exists()]
         if not files and not unfinished:
             yield str(root), "missing: no result.json found"
         for job_dir in unfinished:
@@ -161,17 +160,7 @@ def _dir_results(paths: Iterable[str | Path]) -> Iterator[Found]:
 
 
 def _read(file: Path) -> dict[str, Any] | str:
-    try:
-        result = json.loads(file.read_bytes().decode("utf-8"))
-    except UnicodeDecodeError:
-        return "corrupt: not UTF-8 text"
-    except json.JSONDecodeError as err:
-        return f"corrupt: invalid JSON ({err.msg}, line {err.lineno})"
-    except OSError as err:
-        return f"unreadable: {err.strerror}"
-    if not isinstance(result, dict) or not all(isinstance(result.get(k, {}), dict) for k in ("config", "metrics")):
-        return "corrupt: not a result object"
-    return result
+    return read_result(file)
 
 
 def _wandb_results(path: str, filters: dict[str, Any] | None, api: Any) -> list[Found]:
@@ -191,7 +180,10 @@ def _wandb_results(path: str, filters: dict[str, Any] | None, api: Any) -> list[
             k: v for k, v in summary.items()
             if k in schema or not k.startswith("_") and "/" not in k and k not in config and k not in _SUMMARY_FIELDS}
         result = {"config": config, "metrics": metrics, **{k: summary.get(k) for k in _SUMMARY_FIELDS}}
-        found.append((f"wandb:{path}/{run.id}", result))
+        for key in ("job", "identity"):
+            if summary.get(key) is not None:
+                result[key] = summary.get(key)
+        found.append((f"wandb:{path}/{run.id}", check_result(result)))
     return found
 
 
@@ -218,13 +210,14 @@ def _frame(found: Iterable[Found]) -> tuple[pd.DataFrame, Skipped]:
     rows: dict[str, list[dict[str, Any]]] = {}
     skipped, first_seen = [], {}
     config_keys: dict[str, dict[str, None]] = {}  # per task, ordered sets
+    identities: dict[str, list[tuple[str, dict | None]]] = {}  # per task, (flat config id, identity) per row
     metric_keys: dict[str, dict[str, None]] = {}
     for where, result in found:
         reason = result if isinstance(result, str) else _problem(result)
         if reason:
             skipped.append((where, reason))
             continue
-        job = job_id(result["config"])
+        job = result_id(result)
         if job in first_seen:
             skipped.append((where, f"duplicate of {first_seen[job]}"))
             continue
@@ -237,6 +230,13 @@ def _frame(found: Iterable[Found]) -> tuple[pd.DataFrame, Skipped]:
         rows.setdefault(task, []).append({"job": job, **config, **result["metrics"], "status": result["status"],
                                           "wall_time": result.get("wall_time"), "points": result["points"],
                                           "path": where})
+        identities.setdefault(task, []).append((job_id(result["config"]), result.get("identity")))
+    for task, found_identities in identities.items():
+        distinguishing = _distinguishing_keys(found_identities)
+        for row, (_, identity) in zip(rows[task], found_identities):
+            flat = _flatten(identity or {})
+            row.update({f"config.{key}" if key in row else key: flat.get(key) for key in distinguishing})
+        config_keys[task].update(dict.fromkeys(k if k not in _FRAME_FIELDS else f"config.{k}" for k in distinguishing))
     frames, dtypes, all_config_keys = [], {}, {}
     for name, task in TASKS.items():
         if name not in rows:
@@ -251,6 +251,36 @@ def _frame(found: Iterable[Found]) -> tuple[pd.DataFrame, Skipped]:
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     df.attrs = {"config_keys": list(all_config_keys), "task_dtypes": dtypes}
     return df, skipped
+
+
+def _flatten(node: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat = {}
+    for key, value in node.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _distinguishing_keys(found: list[tuple[str, dict | None]]) -> list[str]:
+    """Identity keys (dotted, e.g. ``loss.tau``) that tell apart jobs whose flat configs are equal.
+
+    The flat config names what a table is about; a job's identity holds every
+    key that can change its result. Where two jobs share a flat config but not
+    an identity (a sweep over ``loss.tau``), the keys they differ in become
+    columns, so every distinct config is its own row and only true duplicates merge.
+    """
+    by_flat: dict[str, list[dict[str, Any]]] = {}
+    for flat_id, identity in found:
+        if identity is not None:
+            by_flat.setdefault(flat_id, []).append(_flatten(identity))
+    keys: dict[str, None] = {}
+    for identities in by_flat.values():
+        for key in sorted({k for identity in identities for k in identity}):
+            if len({json.dumps(identity.get(key), default=str) for identity in identities}) > 1:
+                keys[key] = None
+    return list(keys)
 
 
 def _schema_order(keys: Iterable[str], schema: tuple[str, ...]) -> list[str]:

@@ -20,8 +20,11 @@ from rich.progress import track
 from memcap.analysis.figures import figure_overlap, figure_variance
 from memcap.analysis.overlap import PATTERN_STATISTICS, STATISTICS, correlations, dataset_overlap, pattern_overlaps
 from memcap.analysis.variance import variance_components, variance_summary
-from memcap.config import compose, criterion_bti, learning_rate, loss_name, validate
-from memcap.patterns.engine import Point, member_data, member_seeds, train_members
+from memcap.config import learning_rate
+from memcap.patterns.config import criterion_bti, loss_name, validate
+from memcap.patterns.engine import member_data, member_seeds, train_members
+from memcap.patterns.schema import Point
+from memcap.tasks import compose
 from memcap.patterns.metrics import memorized
 
 

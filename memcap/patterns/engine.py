@@ -9,36 +9,18 @@ group, and each group is fitted by one Lightning Trainer.
 
 from __future__ import annotations
 
-import sys
-import time
-from dataclasses import asdict, dataclass
 from typing import Callable
 
 import numpy as np
-import pytorch_lightning as pl
 import torch
 
-from memcap.config import criterion_bti, learning_rate, loss_name
+from memcap.config import learning_rate
+from memcap.fitting import Fit, run_fit
+from memcap.patterns.config import criterion_bti, loss_name
 from memcap.patterns.data import make_patterns
 from memcap.patterns.models import PatternEnsemble, build
 from memcap.patterns.module import STOP_REASONS, EnsembleModule
-
-
-@dataclass
-class Point:
-    """One trained member: the schema of result.json's ``points``."""
-
-    DS: int
-    run: int
-    memorized: int
-    loss: float
-    steps: int
-    seconds: float  # wall time of the ensemble that trained this member
-    members: int  # size of that ensemble
-    stop: str  # memorized | plateau | cap
-
-    def as_dict(self) -> dict:
-        return asdict(self)
+from memcap.patterns.schema import Point
 
 
 def member_seeds(cfg, run: int, DS: int) -> tuple[int, int, int]:
@@ -79,20 +61,6 @@ def _groups(
     return groups + [current] if current else groups
 
 
-def make_trainer(cfg, logger, max_steps: int) -> pl.Trainer:
-    return pl.Trainer(
-        accelerator=cfg.trainer.accelerator,
-        devices=1,
-        max_steps=max_steps,
-        logger=logger,
-        enable_checkpointing=False,
-        enable_model_summary=False,
-        enable_progress_bar=sys.stderr.isatty(),
-        num_sanity_val_steps=0,
-        limit_val_batches=0,
-    )
-
-
 Prepare = Callable[[PatternEnsemble, list[tuple[int, int]]], None]
 
 
@@ -122,23 +90,30 @@ def build_module(cfg, members: list[tuple[int, int]], max_steps: int | None = No
     )
 
 
-def train_members(cfg, members: list[tuple[int, int]], logger=False, step_offset: int = 0,
-                  prepare: Prepare | None = None) -> list[Point]:
-    """Train every (DS, run) in ``members`` under ``cfg``; return one Point each (``prepare``: see build_module)."""
+def train_members(cfg, members: list[tuple[int, int]], job=None, prepare: Prepare | None = None,
+                  record: bool = True, checkpoint: bool = True) -> list[Point]:
+    """Train every (DS, run) in ``members`` under ``cfg``; return one Point each (``prepare``: see build_module).
+
+    Inside a ``job`` (memcap.job.Job) every ensemble's points are saved as soon
+    as it is trained, an ensemble whose points are recorded is not trained
+    again, and a long fit is checkpointed; ``record`` and ``checkpoint`` are
+    passed on to ``Job.run_groups``. Without a job: just the training.
+    """
     if torch.cuda.is_available():
         torch.backends.cuda.matmul.allow_tf32 = cfg.trainer.tf32
-    points = []
     limits = cfg.trainer
-    for group in _groups(members, cfg.N, limits.max_members, limits.max_elements, limits.max_padding):
-        module = build_module(cfg, group, step_offset=step_offset, prepare=prepare)
-        start = time.perf_counter()
-        make_trainer(cfg, logger, cfg.trainer.max_steps).fit(module)
-        seconds = time.perf_counter() - start
-        step_offset += cfg.trainer.max_steps
-        for i, (DS, run) in enumerate(group):
-            points.append(Point(
-                DS=DS, run=run, memorized=int(module.best_count[i]), loss=float(module.last_loss[i]),
-                steps=int(module.steps_trained[i]), seconds=round(seconds, 3), members=len(group),
-                stop=STOP_REASONS[int(module.stop[i])],
-            ))
-    return points
+    groups = _groups(members, cfg.N, limits.max_members, limits.max_elements, limits.max_padding)
+
+    def fit_group(group: list[tuple[int, int]], fit: Fit) -> list[dict]:
+        module = build_module(cfg, group, step_offset=fit.step_offset, prepare=prepare)
+        seconds = round(run_fit(cfg.trainer, module, fit, cfg.trainer.max_steps), 3)
+        return [Point(DS=DS, run=run, memorized=int(module.best_count[i]), loss=float(module.last_loss[i]),
+                      steps=int(module.steps_trained[i]), seconds=seconds, members=len(group),
+                      stop=STOP_REASONS[int(module.stop[i])]).model_dump()
+                for i, (DS, run) in enumerate(group)]
+
+    if job is None:
+        points = [p for group in groups for p in fit_group(group, Fit())]
+    else:
+        points = job.run_groups(groups, fit_group, record=record, checkpoint=checkpoint)
+    return [Point.model_validate(p) for p in points]

@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 
 LOSSES = ("bce", "bce_ignore", "hinge", "log_hinge")
+# The defaults of loss.margin and loss.tau (memcap.patterns.config.LossConfig reads them from here).
+MARGIN, TAU = 1.0, 10.0
 
 
 def bits_to_ignore(N: int, s: float) -> int:
@@ -42,7 +44,7 @@ def _mean_per_member(per_pattern: torch.Tensor, weight: torch.Tensor, bits: int)
 
 def ensemble_loss(
     name: str, logits: torch.Tensor, targets: torch.Tensor, weight: torch.Tensor, bti: int,
-    margin: float = 1.0, tau: float = 3.0,
+    margin: float = MARGIN, tau: float = TAU,
 ) -> torch.Tensor:
     """Loss per member, shape (members,).
 

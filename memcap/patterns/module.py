@@ -47,8 +47,8 @@ class EnsembleModule(pl.LightningModule):
         check_every: int,
         patience: int,
         schedule: str = "constant",
-        margin: float = 1.0,
-        tau: float = 3.0,
+        margin: float,
+        tau: float,
         batch_size: int | None = None,
         batch_seeds: list[int] | None = None,
         step_offset: int = 0,
@@ -91,9 +91,29 @@ class EnsembleModule(pl.LightningModule):
         for name, tensor in self.best_state.items():
             self.best_state[name] = tensor.to(self.device)
         self._ds_list = self.ds.tolist()
-        self._all_active = True
+        self._all_active = bool(self.active.all())  # False when resumed from a checkpoint with members done
         # Looked up once: Lightning's accessors cost more than a tiny model's step.
         self.optimizer, self.scheduler = self.optimizers(), self.lr_schedulers()
+
+    # -- mid-round checkpoints (memcap.fitting.MidRoundCheckpoint) -------------
+    # The buffers (counters, active, best counts) and the optimizer are in Lightning's
+    # checkpoint already; the best weights and the mini-batch generators are added here.
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["best_state"] = {name: t.cpu() for name, t in self.best_state.items()}
+        checkpoint["batch_generators"] = [g.get_state() for g in self.batch_generators]
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        self.best_state = dict(checkpoint["best_state"])
+        for generator, state in zip(self.batch_generators, checkpoint["batch_generators"]):
+            generator.set_state(state)
+
+    def progress(self) -> str:
+        """For the progress lines: members still training, and the best count so far per DS."""
+        best: dict[int, int] = {}
+        for ds, count in zip(self.ds.tolist(), self.best_count.tolist()):
+            best[ds] = max(best.get(ds, -1), count)
+        return (f"{int(self.active.sum())}/{len(self.active)} members training, best memorized "
+                + ", ".join(f"{count}/{ds}" for ds, count in sorted(best.items())))
 
     # -- one step -------------------------------------------------------------
     def _minibatch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

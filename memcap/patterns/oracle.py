@@ -179,7 +179,7 @@ def lp_memorized(X, Y, bti: int = 0, progress: bool = True, greedy: bool = True)
 
 def oracle_metrics(cfg, DS: int, memorized_runs: list[int], progress: bool = True) -> dict:
     """``search.oracle``: the LP count on each run's dataset at ``DS``, and trained / oracle."""
-    from memcap.config import criterion_bti
+    from memcap.patterns.config import criterion_bti
     from memcap.patterns.engine import member_data
     bti = criterion_bti(cfg)
     oracle = [lp_memorized(*member_data(cfg, DS, run), bti=bti, progress=progress).memorized

@@ -22,20 +22,16 @@ target, with its bits per nonzero parameter.
 
 from __future__ import annotations
 
-import sys
-import time
-from pathlib import Path
+import os
 
 import numpy as np
 import torch
 from torch.nn.utils import prune
 
-from memcap.config import model_steps, validate
 from memcap.patterns.engine import member_seeds, train_members
-from memcap.loggers import build_logger, quiet_libraries
+from memcap.patterns.job import capacity_metrics, network_name
 from memcap.patterns.models import PatternEnsemble
 from memcap.patterns.models.masks import apply_masks, effective, mask_of, parameter
-from memcap.results import RESULT_FILE, capacity_metrics, flat_config, new_result, previous_attempt, recorded, save_result
 
 Member = tuple[int, int]  # (DS, run)
 
@@ -134,47 +130,66 @@ def weight_density(network: PatternEnsemble) -> float:
     return kept / possible
 
 
-def run_pruning(cfg, out_dir: Path, group: str) -> dict:
-    """The pruning job: rounds at the fixed DS until ``prune.rounds`` or the target fails; write result.json."""
-    validate(cfg)
-    quiet_libraries()
-    start = time.perf_counter()
-    config = flat_config(cfg, model_steps(cfg))
-    path = out_dir / RESULT_FILE
-    complete, _ = previous_attempt(path, config, cfg.runs, key="DS")  # masks come from trained weights: no resuming mid-job
-    if complete is not None:
-        return complete
-    result = new_result(config)
-    logger = build_logger(cfg, out_dir, group, config)
+def run_rounds(job) -> str:
+    """The pruning job's work: rounds at the fixed DS until ``prune.rounds`` or the target fails.
+
+    A round is the unit that survives a kill: after each one its points and
+    record are saved, and the next round's masks and rewind weights go to
+    ``tickets.<hash>.pt`` (plain tensors), so a resumed job starts at the next round.
+    """
+    cfg = job.cfg
     tickets = Tickets(cfg.prune.name, cfg.prune.rate, cfg.prune.rewind_step)
     members = [(cfg.DS, run) for run in range(cfg.runs)]
     seeds = {run: member_seeds(cfg, run, DS)[1] for DS, run in members}
-    rounds = []
-    with recorded(result, path, start, logger):
-        for round_index in range(cfg.prune.rounds + 1):
-            if round_index:
-                tickets.prune_trained(seeds, round_index)
-            step_offset = round_index * cfg.trainer.max_steps
-            points = [p.as_dict() for p in train_members(cfg, members, logger, step_offset, prepare=tickets.prepare)]
-            network = tickets.trained[0][0]
-            runs = [p["memorized"] for p in sorted(points, key=lambda p: p["run"])]
-            record = {"round": round_index, "density": round(weight_density(network), 6),
-                      **capacity_metrics(cfg.N, cfg.s, network.num_parameters(), cfg.DS,
-                                         cfg.DS if max(runs) == cfg.DS else None, runs)}
-            record["met_target"] = cfg.prune.target is None or max(runs) / cfg.DS >= cfg.prune.target
-            rounds.append(record)
-            result["points"] += [{**p, "round": round_index, "density": record["density"], "params": record["params"]}
+    state = job.dir / f"tickets.{job.hash}.pt"
+    rounds = resume_rounds(job, tickets, state)
+    while len(rounds) <= cfg.prune.rounds and (not rounds or rounds[-1]["met_target"]):
+        round_index = len(rounds)
+        # Round 0 snapshots the rewind weights during its fit: it is not resumed mid-fit.
+        points = [p.model_dump() for p in
+                  train_members(cfg, members, job, prepare=tickets.prepare, record=False, checkpoint=round_index > 0)]
+        network = tickets.trained[0][0]
+        runs = [p["memorized"] for p in sorted(points, key=lambda p: p["run"])]
+        record = {"round": round_index, "density": round(weight_density(network), 6),
+                  **capacity_metrics(cfg.N, cfg.s, network.num_parameters(), cfg.DS,
+                                     cfg.DS if max(runs) == cfg.DS else None, runs)}
+        record["met_target"] = cfg.prune.target is None or max(runs) / cfg.DS >= cfg.prune.target
+        rounds.append(record)
+        job.log_round({cfg.DS: runs})
+        job.result["points"] += [{**p, "round": round_index, "density": record["density"], "params": record["params"]}
                                  for p in points]
-            if logger:
-                logger.log_metrics({f"prune/{key}": record[key] for key in
+        if job.logger:
+            job.logger.log_metrics({f"prune/{key}": record[key] for key in
                                     ("round", "density", "params", "memorized_max", "memorized_mean", "accuracy")},
-                                   step=step_offset + cfg.trainer.max_steps)
-            save_result(result, path, start)
-            if not record["met_target"]:
-                break
-        result["metrics"] = ticket_metrics(rounds)
-    print(summary_line(result, path), flush=True)
-    return result
+                                   step=job.fits * cfg.trainer.max_steps)
+        if record["met_target"] and round_index < cfg.prune.rounds:
+            tickets.prune_trained(seeds, round_index + 1)
+            tmp = state.with_name(f".{state.name}.tmp")  # written whole or not at all
+            torch.save({"next_round": round_index + 1, "masks": tickets.masks, "rewind": tickets.rewind}, tmp)
+            os.replace(tmp, state)
+        job.result["metrics"] = {"rounds": rounds}
+        job.save()
+    state.unlink(missing_ok=True)
+    job.result["metrics"] = ticket_metrics(rounds)
+    return summary_line(job.result)
+
+
+def resume_rounds(job, tickets: Tickets, state) -> list[dict]:
+    """The rounds an earlier attempt recorded, with their tickets loaded; none when they cannot be continued."""
+    rounds = list(job.result["metrics"].get("rounds", []))
+    if not rounds:
+        return []
+    finished = not rounds[-1]["met_target"] or len(rounds) > job.cfg.prune.rounds
+    if not finished:
+        try:
+            saved = torch.load(state, map_location="cpu", weights_only=True)
+        except (OSError, RuntimeError) as error:
+            saved = {"next_round": None, "error": error}
+        if saved["next_round"] != len(rounds):
+            job.result["points"], job.result["metrics"] = [], {}
+            return []
+        tickets.masks, tickets.rewind = saved["masks"], saved["rewind"]
+    return rounds
 
 
 def ticket_metrics(rounds: list[dict]) -> dict:
@@ -186,12 +201,11 @@ def ticket_metrics(rounds: list[dict]) -> dict:
             "ticket_density": ticket["density"], "rounds": rounds}
 
 
-def summary_line(result: dict, path: Path) -> str:
+def summary_line(result: dict) -> str:
     c, m = result["config"], result["metrics"]
     found = (f"ticket (sparsest round meeting prune.target): round {m['ticket_round']} (density {m['ticket_density']:.3f}, "
              f"{m['params']} nonzero params, memorized max {m['memorized_max']} of {c['DS']}, "
              f"{m['bits_per_param']:.3f} bits/param)" if m["ticket_round"] is not None
              else f"no round met the target (dense: memorized max {m['memorized_max']} of {c['DS']})")
-    activation = f"/{c['activation']}" if "activation" in c else ""
-    return (f"memcap {c['model']}/{c['loss']}{activation} prune={c['prune']} N={c['N']} DS={c['DS']} runs={c['runs']} "
-            f"seed={c['seed']}: {len(m['rounds'])} rounds, {found}; {result['wall_time']:.1f}s -> {path}")
+    return (f"memcap {network_name(c)} prune={c['prune']} N={c['N']} DS={c['DS']} runs={c['runs']} "
+            f"seed={c['seed']}: {len(m['rounds'])} rounds, {found}")

@@ -2,7 +2,7 @@
 
 The data settings live in a top-level ``text`` node (``text.length=16`` on the
 command line), the architecture in ``model`` (``model.hidden`` is H) and the
-neuron search in ``search``. ``validate_text`` checks ranges and combinations
+neuron search in ``search``. ``validate`` checks ranges and combinations
 before any work, with one ConfigError naming the key.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from memcap.config import LOGGERS, SCHEDULES, ConfigError, learning_rate
+from memcap.config import ConfigError, at_least, choice, validate_common
 
 SOURCES = ("random", "stdlib", "file")
 ALPHABETS = ("printable", "bytes")
@@ -54,68 +54,56 @@ class NeuronSearchConfig:
     max_steps: Optional[int] = 400  # step cap of every network the search trains; null: trainer.max_steps
 
 
-# Registered by memcap.config.register_configs; conf/model/lstm.yaml extends sequence_schema,
+# Registered by memcap.tasks.register_configs; conf/model/lstm.yaml extends sequence_schema,
 # conf/data/text.yaml puts text_schema at the top-level `text` node.
-TEXT_SCHEMAS = {
+SCHEMAS = {
     ("model", "sequence_schema"): TextModelConfig,
     ("data", "text_schema"): TextConfig,
     ("search", "neurons_schema"): NeuronSearchConfig,
 }
 
 
-def _choice(key: str, value: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ConfigError(key, f"unknown value {value!r}; allowed: {', '.join(allowed)}")
+# Keys of the pattern task that text jobs do not read, with their defaults (set to anything else: refused).
+UNUSED = {"N": 100, "s": 0.1, "DS": None, "steps": None, "data_seed": None, "init_seed": None,
+          "loss.name": None, "loss.margin": 1.0, "loss.tau": 10.0, "prune.name": "none",
+          "trainer.max_members": 64, "trainer.max_elements": 50_000_000, "trainer.max_padding": 2.0}
 
 
-def _at_least(key: str, value: int, low: int = 1) -> None:
-    if value < low:
-        raise ConfigError(key, f"must be at least {low}, got {value}")
-
-
-def validate_text(cfg) -> None:
+def validate(cfg) -> None:
     """Raise ConfigError for the first out-of-range value of a ``data=text`` job.
 
     Checks what can be checked without reading the source; whether the source
     holds enough distinct sequences is checked by memcap.text.data.make_text.
     """
-    text, model, search, trainer = cfg.text, cfg.model, cfg.search, cfg.trainer
+    validate_common(cfg, UNUSED)
+    text, model, search = cfg.text, cfg.model, cfg.search
     if model.name not in ARCHITECTURES:
         raise ConfigError("model", f"{model.name!r} is not a text model; allowed: {', '.join(ARCHITECTURES)}")
     if search.name not in TEXT_SEARCHES:
         raise ConfigError("search", f"{search.name!r} does not apply to data=text; allowed: neurons (the smallest H), "
                                     "fixed (train model.hidden)")
-    _choice("logger", cfg.logger.name, LOGGERS)
-    _choice("trainer.schedule", trainer.schedule, SCHEDULES)
-    _choice("text.source", text.source, SOURCES)
-    _choice("text.alphabet", text.alphabet, ALPHABETS)
-    _choice("text.encoding", text.encoding, ENCODINGS)
-    _choice("model.decoder", model.decoder, DECODERS)
+    choice("text.source", text.source, SOURCES)
+    choice("text.alphabet", text.alphabet, ALPHABETS)
+    choice("text.encoding", text.encoding, ENCODINGS)
+    choice("model.decoder", model.decoder, DECODERS)
     if text.source == "file" and not text.path:
         raise ConfigError("text.path", "text.source=file needs a path, e.g. text.path=README.md")
-    _at_least("text.length", text.length)
-    _at_least("text.count", text.count)
-    _at_least("model.hidden", model.hidden)
-    _at_least("model.layers", model.layers)
-    _at_least("model.heads", model.heads)
-    _at_least("model.decoder_hidden", model.decoder_hidden)
-    _at_least("runs", cfg.runs)
-    if learning_rate(cfg) <= 0:
-        raise ConfigError("lr" if cfg.lr is not None else "model.lr", f"must be positive, got {learning_rate(cfg)}")
-    for key in ("max_steps", "check_every", "patience"):
-        _at_least(f"trainer.{key}", getattr(trainer, key))
-    if trainer.batch_size is not None:
-        _at_least("trainer.batch_size", trainer.batch_size)
+    at_least("text.length", text.length)
+    at_least("text.count", text.count)
+    at_least("model.hidden", model.hidden)
+    at_least("model.layers", model.layers)
+    at_least("model.heads", model.heads)
+    at_least("model.decoder_hidden", model.decoder_hidden)
     if search.name == "fixed":
         check_heads(model, model.hidden)
         return
-    _choice("search.metric", search.metric, METRICS)
+    choice("search.metric", search.metric, METRICS)
     if not 0 < search.target <= 1:
         raise ConfigError("search.target", f"must lie in (0, 1], got {search.target}")
-    _at_least("search.min_hidden", search.min_hidden)
-    _at_least("search.batch", search.batch)
+    at_least("search.min_hidden", search.min_hidden)
+    at_least("search.batch", search.batch)
     if search.max_steps is not None:
-        _at_least("search.max_steps", search.max_steps)
+        at_least("search.max_steps", search.max_steps)
     if search.max_hidden < search.min_hidden:
         raise ConfigError("search.max_hidden",
                           f"must be at least search.min_hidden={search.min_hidden}, got {search.max_hidden}")

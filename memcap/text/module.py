@@ -91,6 +91,24 @@ class TextMemoryModule(pl.LightningModule):
     def on_fit_start(self):
         self.optimizer, self.scheduler = self.optimizers(), self.lr_schedulers()
 
+    # -- mid-round checkpoints (memcap.fitting.MidRoundCheckpoint) -------------
+    _COUNTERS = ("active", "best_score", "best_loss", "last_loss", "stale", "steps_trained", "stop")
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["counters"] = {name: list(getattr(self, name)) for name in self._COUNTERS}
+        checkpoint["best_state"] = self.best_state
+        checkpoint["batch_generator"] = self.batch_generator.get_state()
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        for name, values in checkpoint["counters"].items():
+            setattr(self, name, list(values))
+        self.best_state = checkpoint["best_state"]
+        self.batch_generator.set_state(checkpoint["batch_generator"])
+
+    def progress(self) -> str:
+        """For the progress lines: members still training, and the best score so far."""
+        return f"{sum(self.active)}/{len(self.active)} members training, best score {max(self.best_score):.3f}"
+
     # -- one step -------------------------------------------------------------
     def _batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         if self.batch_size is None:

@@ -16,7 +16,7 @@ def build(cfg, seeds: list[int] | None = None) -> PatternEnsemble:
 
     Without ``seeds``, one member initialized from ``cfg.seed``.
     """
-    from memcap.config import model_steps, validate
+    from memcap.patterns.config import model_steps, validate
 
     validate(cfg)
     model = cfg.model

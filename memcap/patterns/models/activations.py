@@ -5,7 +5,7 @@ networks, and what the losses and the memorization criterion read). What an
 activation changes is what the recurrent network feeds back through R: step t
 adds R f(a(t-1)) to the pre-activation, with f = sigmoid in the report. The
 simple network has no such path, so it only takes ``sigmoid``
-(``memcap.config.validate`` says so).
+(``memcap.patterns.config.validate`` says so).
 
 ``sine`` is SIREN (Sitzmann et al. 2020): f(a) = sin(w0 a), and the weights
 feeding a sine are drawn so that w0 a spans a few periods at the first layer

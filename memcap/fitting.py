@@ -1,0 +1,115 @@
+"""A Lightning fit of one group of members, as every task's engine runs it.
+
+``make_trainer`` builds the Trainer; a job adds two callbacks (memcap.job.Job.fit):
+
+- ``MidRoundCheckpoint``: every ``trainer.checkpoint_minutes`` the whole state
+  of the fit (weights, optimizer, the module's counters and best weights, its
+  random generators, the step) is saved atomically beside result.json, so a
+  killed or requeued job continues the fit where it was instead of at its start.
+  It is loaded with ``weights_only=True``: no code runs from a file in a shared directory.
+- ``ProgressLog``: one log line a minute inside a long fit (the step, the members
+  still training, the best so far), to the console and to the job's train.log.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+
+log = logging.getLogger("memcap")
+
+
+@dataclass
+class Fit:
+    """What one fit of a group of members gets from its job (a fit outside any job: the defaults)."""
+
+    logger: Any = False
+    step_offset: int = 0  # where this fit's steps start on the job's W&B step axis
+    callbacks: list = field(default_factory=list)
+    ckpt_path: Path | None = None  # a mid-round checkpoint of this very group to resume from
+
+
+def make_trainer(trainer_cfg, fit: Fit, max_steps: int) -> pl.Trainer:
+    return pl.Trainer(
+        accelerator=trainer_cfg.accelerator,
+        devices=1,
+        max_steps=max_steps,
+        logger=fit.logger,
+        callbacks=fit.callbacks,
+        enable_checkpointing=False,
+        enable_model_summary=False,
+        enable_progress_bar=sys.stderr.isatty(),
+        num_sanity_val_steps=0,
+        limit_val_batches=0,
+    )
+
+
+def run_fit(trainer_cfg, module: pl.LightningModule, fit: Fit, max_steps: int) -> float:
+    """Fit ``module`` (resuming from ``fit.ckpt_path`` when given); returns the wall seconds."""
+    start = time.perf_counter()
+    make_trainer(trainer_cfg, fit, max_steps).fit(module, ckpt_path=fit.ckpt_path, weights_only=True)
+    return time.perf_counter() - start
+
+
+class MidRoundCheckpoint(pl.Callback):
+    """Save the fit's whole state to ``path`` every ``minutes``, atomically, tagged with whose fit it is;
+    then call ``on_save`` (the job saves its result.json, so its wall time stays current)."""
+
+    def __init__(self, path: Path, minutes: float, tag: dict, on_save=None):
+        self.path, self.seconds, self.tag, self.on_save = Path(path), 60 * minutes, tag, on_save
+        self.last = time.monotonic()
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        self.last = time.monotonic()
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if time.monotonic() - self.last < self.seconds or trainer.should_stop:
+            return
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        trainer.save_checkpoint(tmp)
+        os.replace(tmp, self.path)
+        if self.on_save is not None:
+            self.on_save()  # the job's result.json: its wall time so far
+        self.last = time.monotonic()
+
+    def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict) -> None:
+        checkpoint["memcap"] = self.tag
+
+    @staticmethod
+    def matches(path: Path, tag: dict) -> bool:
+        """Whether ``path`` holds a checkpoint of this fit (same job identity, same members)."""
+        if not Path(path).exists():
+            return False
+        try:
+            saved = torch.load(path, map_location="cpu", weights_only=True).get("memcap")
+        except Exception as error:  # a file that is not a checkpoint: train from the start
+            log.warning("ignoring unreadable checkpoint %s (%s)", path, error)
+            return False
+        return saved == tag
+
+
+class ProgressLog(pl.Callback):
+    """One line a minute inside a fit: the step, the members still training, ``pl_module.progress()``."""
+
+    def __init__(self, key: str, members: list, every_seconds: float = 60.0):
+        self.key, self.members, self.every = key, members, every_seconds
+        self.start = self.last = time.monotonic()
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        self.start = self.last = time.monotonic()
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        now = time.monotonic()
+        if now - self.last >= self.every:
+            self.last = now
+            values = sorted({value for value, _ in self.members})
+            log.info("  %s=%s step %d/%d, %s, %.0fs", self.key, values, trainer.global_step,
+                     trainer.max_steps, pl_module.progress(), now - self.start)

@@ -1,0 +1,211 @@
+"""The pattern task's schemas (model, data, loss, search, prune) and its checks.
+
+``validate`` runs after ``memcap.config.validate_common`` (the keys every task
+shares); each bad value fails before any work with one ConfigError naming the key.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Optional
+
+from memcap.config import ConfigError, at_least, choice, positive, validate_common
+from memcap.patterns.losses import LOSSES, MARGIN, TAU, bits_to_ignore
+from memcap.patterns.models.activations import ACTIVATIONS
+
+MODELS = ("simple", "recurrent")
+SEARCHES = ("capacity", "fixed")
+PRUNINGS = ("none", "lottery", "random")
+
+
+@dataclass
+class ModelConfig:
+    name: str = "simple"
+    lr: float = 0.1  # the Adam lr this network trains best with (docs/recipe.md); top-level lr overrides
+    loss: str = "log_hinge"  # the loss this network trains best with (docs/recipe.md); loss=NAME overrides
+    activation: str = "sigmoid"  # what the recurrent path feeds back: sigmoid | tanh | relu | sine (docs/topology.md)
+    w0: float = 30.0  # activation=sine: SIREN's frequency
+    density: float = 1.0  # < 1: fixed random sparse connectivity, this fraction of every weight matrix kept
+
+
+@dataclass
+class DataConfig:
+    name: str = "patterns"
+
+
+@dataclass
+class LossConfig:
+    name: Optional[str] = None  # None (loss=recipe): the model's own, model.loss
+    margin: float = MARGIN  # hinge, log_hinge: how far past the threshold a bit must be
+    tau: float = TAU  # log_hinge: a pattern's summed hinge at which it starts to count as hopeless
+
+
+@dataclass
+class SearchConfig:
+    name: str = "capacity"
+    step: int = 100  # capacity grid: perfect_ds + j * step, as the report
+    resolution: int = 10  # grid of the perfect-recall DS search
+    threshold: float = 0.9  # capacity: largest DS at which some run memorizes more than this
+    batch: int = 4  # DS candidates trained together per search round
+    max_ds: Optional[int] = None  # upper end of the search (default: 40 * N)
+    oracle: bool = False  # simple network: also compute the LP oracle's count at the capacity DS
+
+
+@dataclass
+class PruneConfig:
+    """Iterative pruning rounds at a fixed DS (memcap.patterns.prune, docs/topology.md)."""
+
+    name: str = "none"  # none | lottery (magnitude, rewound: the lottery ticket) | random (the control)
+    rate: float = 0.2  # fraction of each member's remaining weights removed per round
+    rounds: int = 5  # pruning rounds after the first (dense) training
+    rewind_step: int = 0  # survivors restart from the weights after this many steps of the first training
+    target: Optional[float] = 0.9  # stop after the first round where no run memorizes this fraction of DS (null: never)
+
+
+# conf/model/simple.yaml extends pattern_schema in its defaults list (`defaults: [pattern_schema, _self_]`), etc.
+SCHEMAS = {
+    ("model", "pattern_schema"): ModelConfig,
+    ("data", "patterns_schema"): DataConfig,
+    ("loss", "loss_schema"): LossConfig,
+    ("search", "search_schema"): SearchConfig,
+    ("prune", "prune_schema"): PruneConfig,
+}
+# Top-level keys pattern jobs do not read, with their defaults (set to anything else: refused).
+UNUSED = {"text": None}
+
+
+def loss_name(cfg) -> str:
+    """The effective loss: ``loss.name`` or the model's recipe default ``model.loss``."""
+    return cfg.loss.name if cfg.loss.name is not None else cfg.model.loss
+
+
+def criterion_bti(cfg) -> int:
+    """Wrong bits tolerated per group by the memorization criterion: #bti for bce_ignore, else 0."""
+    return bits_to_ignore(cfg.N, cfg.s) if loss_name(cfg) == "bce_ignore" else 0
+
+
+def model_steps(cfg) -> int:
+    """The effective number of time steps: ``steps`` or the model's default."""
+    if cfg.steps is not None:
+        return cfg.steps
+    return 1 if cfg.model.name == "simple" else 2
+
+
+def validate(cfg) -> None:
+    """Raise ConfigError for the first out-of-range value of a pattern job."""
+    validate_common(cfg, UNUSED)
+    choice("model", cfg.model.name, MODELS)
+    choice("loss" if cfg.loss.name is not None else "model.loss", loss_name(cfg), LOSSES)
+    choice("search", cfg.search.name, SEARCHES)
+    if cfg.N <= 0:
+        raise ConfigError("N", f"must be a positive integer, got {cfg.N}")
+    if not 0 < cfg.s < 1:
+        raise ConfigError("s", f"must lie in (0, 1), got {cfg.s}")
+    k = round(cfg.N * cfg.s)
+    if k == 0:
+        raise ConfigError("s", f"round(N*s) = round({cfg.N}*{cfg.s}) = 0 active bits; raise N or s")
+    if cfg.steps is not None and cfg.steps < 1:
+        raise ConfigError("steps", f"must be at least 1, got {cfg.steps}")
+    steps = model_steps(cfg)
+    if cfg.model.name == "simple" and steps != 1:
+        raise ConfigError("steps", f"model=simple has exactly 1 step, got {steps}; use model=recurrent for more")
+    if cfg.model.name == "recurrent" and steps < 2:
+        raise ConfigError("steps", f"model=recurrent needs steps >= 2 (one step is model=simple), got {steps}")
+    for key in ("data_seed", "init_seed"):
+        if cfg[key] is not None and cfg[key] < 0:
+            raise ConfigError(key, f"must be a non-negative integer (or null), got {cfg[key]}")
+    if cfg.data_seed is not None and cfg.init_seed is not None and cfg.runs > 1:
+        raise ConfigError("init_seed", "with data_seed also set every run is the same; pin one of them, or set runs=1")
+    total = math.comb(cfg.N, k)
+    if cfg.DS is not None and cfg.DS < 1:
+        raise ConfigError("DS", f"must be at least 1 (or null to search the capacity), got {cfg.DS}")
+    if cfg.DS is not None and cfg.DS > total:
+        raise ConfigError("DS", f"{cfg.DS} exceeds the C({cfg.N}, {k}) = {total} distinct patterns with {k} ones")
+    if cfg.search.name == "fixed" and cfg.DS is None:
+        raise ConfigError("DS", "search=fixed needs an integer DS")
+    search = cfg.search
+    for key in ("step", "resolution", "batch"):
+        at_least(f"search.{key}", getattr(search, key))
+    if not 0 < search.threshold <= 1:
+        raise ConfigError("search.threshold", f"must lie in (0, 1], got {search.threshold}")
+    if search.max_ds is not None:
+        at_least("search.max_ds", search.max_ds)
+    if search.oracle and cfg.model.name != "simple":
+        raise ConfigError("search.oracle", f"the LP oracle exists for model=simple only, not {cfg.model.name}")
+    for key in ("margin", "tau"):
+        positive(f"loss.{key}", cfg.loss[key])
+    validate_topology(cfg)
+    check_memory(cfg)
+
+
+def validate_topology(cfg) -> None:
+    """The activation, connectivity and pruning keys (docs/topology.md)."""
+    model, pruning = cfg.model, cfg.prune
+    choice("model.activation", model.activation, ACTIVATIONS)
+    if model.name == "simple" and model.activation != "sigmoid":
+        raise ConfigError("model.activation", f"model=simple has no hidden path, only sigmoid outputs; "
+                                              f"{model.activation!r} needs model=recurrent (it sets what R feeds back)")
+    positive("model.w0", model.w0)
+    if not 0 < model.density <= 1:
+        raise ConfigError("model.density", f"must lie in (0, 1], got {model.density}")
+    choice("prune", pruning.name, PRUNINGS)
+    if not 0 < pruning.rate < 1:
+        raise ConfigError("prune.rate", f"must lie in (0, 1), got {pruning.rate}")
+    at_least("prune.rounds", pruning.rounds)
+    at_least("prune.rewind_step", pruning.rewind_step, 0)
+    if pruning.target is not None and not 0 < pruning.target <= 1:
+        raise ConfigError("prune.target", f"must lie in (0, 1] (or null: every round), got {pruning.target}")
+    if pruning.name != "none" and cfg.DS is None:
+        raise ConfigError("DS", f"prune={pruning.name} trains one dataset size through its rounds: give an integer DS")
+    if cfg.search.oracle and (model.density < 1 or pruning.name != "none"):
+        raise ConfigError("search.oracle", "the LP oracle solves the dense network; not with model.density < 1 or prune")
+
+
+def search_ceiling(cfg) -> int:
+    """The largest DS the search may try: search.max_ds (default 40 N), at most C(N, k)."""
+    return min(cfg.search.max_ds or 40 * cfg.N, math.comb(cfg.N, round(cfg.N * cfg.s)))
+
+
+def ensemble_bytes(cfg) -> int:
+    """An estimate of the memory the largest ensemble of this job needs, in bytes.
+
+    The data (X, Y: members x DS x N floats each, plus weights), and per member
+    the parameters with their gradient, Adam's two moments and the best weights
+    (N^2 per matrix), and the activations of every step (pre-activations, sigmoid
+    and the backward pass's copy: about 3 x steps x DS x N). An upper end rather
+    than a measurement: enough to refuse a job that cannot fit before it allocates.
+    """
+    ds = cfg.DS if cfg.DS is not None else search_ceiling(cfg)
+    members = max(1, min(cfg.trainer.max_members, cfg.runs * (1 if cfg.DS is not None else cfg.search.batch)))
+    members = max(1, min(members, cfg.trainer.max_elements // max(1, ds * cfg.N)))
+    matrices = 1 if cfg.model.name == "simple" else 2
+    data = members * ds * (2 * cfg.N + 1)
+    weights = members * 5 * (matrices * cfg.N * cfg.N + cfg.N)
+    activations = members * 3 * model_steps(cfg) * ds * cfg.N
+    return 4 * (data + weights + activations)
+
+
+def check_memory(cfg) -> None:
+    need = ensemble_bytes(cfg) / 2**30
+    if need > cfg.trainer.max_memory_gb:
+        raise ConfigError("N", f"this job's largest ensemble needs about {need:.1f} GB (N={cfg.N}, up to "
+                               f"DS={cfg.DS or search_ceiling(cfg)}), above trainer.max_memory_gb="
+                               f"{cfg.trainer.max_memory_gb}; lower N or search.max_ds, or raise trainer.max_memory_gb")
+
+
+def topology_config(cfg) -> dict:
+    """The topology keys of result.json's flat config, each only when it is not the default
+    (as data_seed and init_seed), so results from before these keys keep their identity."""
+    model, pruning = cfg.model, cfg.prune
+    keys = {}
+    if model.activation != "sigmoid":
+        keys["activation"] = model.activation
+    if model.activation == "sine":
+        keys["w0"] = model.w0
+    if model.density < 1:
+        keys["density"] = model.density
+    if pruning.name != "none":
+        keys.update(prune=pruning.name, prune_rate=pruning.rate, prune_rounds=pruning.rounds,
+                    rewind_step=pruning.rewind_step, prune_target=pruning.target)
+    return keys

@@ -1,0 +1,61 @@
+"""The registry of tasks: ``data=NAME`` picks the package that does the work.
+
+A task is one package with the same faces (``memcap.patterns``, ``memcap.text``):
+
+- ``config``: ``SCHEMAS`` (Hydra ConfigStore entries) and ``validate(cfg)``
+- ``schema``: result.json's config, metrics and points for this task (pydantic; no torch)
+- ``job``: ``KEY`` (what a search varies: "DS", "hidden"), ``flat_config(cfg)``,
+  ``prepare(cfg)`` (what can fail on bad input, read before any work) and
+  ``run(job, prepared) -> summary line``, the work inside :class:`memcap.job.Job`
+
+Adding a task is one package and one line here. Importing this module imports
+no task, no torch and no Hydra (the aggregation reads ``schema_of``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+TASKS = {"patterns": "memcap.patterns", "text": "memcap.text"}  # data.name -> package
+
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+
+
+def task_name(config: dict[str, Any]) -> str:
+    """The task of a result's flat config: its ``data`` key (pattern results have none: the first task)."""
+    return config.get("data", "patterns")
+
+
+def module(task: str, face: str) -> ModuleType:
+    """``memcap.<task>.<face>``, e.g. module("text", "job")."""
+    if task not in TASKS:
+        raise KeyError(f"unknown task {task!r}; known: {', '.join(TASKS)}")
+    return importlib.import_module(f"{TASKS[task]}.{face}")
+
+
+def register_configs() -> None:
+    """Register ``TrainConfig`` (extended by conf/train.yaml) and every task's group schemas."""
+    from hydra.core.config_store import ConfigStore
+
+    from memcap.config import TrainConfig
+
+    store = ConfigStore.instance()
+    store.store(name="train_schema", node=TrainConfig)
+    for task in TASKS:
+        for (group, name), node in module(task, "config").SCHEMAS.items():
+            store.store(group=group, name=name, node=node)
+
+
+def compose(*overrides: str):
+    """The config train.py would run with these overrides (for tests, notebooks and scripts)."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    register_configs()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return hydra_compose(config_name="train", overrides=list(overrides))

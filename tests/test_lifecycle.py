@@ -1,0 +1,213 @@
+"""The job lifecycle (memcap.job): identity, resumption from mid-round checkpoints, locks, kept results.
+
+Every test here drives real sweeps through train.py (Hydra's basic launcher)
+in subprocesses, kills them with SIGKILL where a cluster would (preemption, a
+time limit), and compares what the resumed sweep left with an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from memcap.job import run_job
+from memcap.results import read_result
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "WANDB_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
+TINY = ["logger=none", "runs=2", "trainer.max_steps=100", "trainer.check_every=20", "lr=0.1"]
+# Rounds of a few seconds that run to the step cap (DS far above capacity, no plateau stop),
+# checkpointed about every 0.1 s: a kill lands mid-fit.
+SLOW = ["logger=none", "runs=2", "DS=100", "trainer.max_steps=600", "trainer.check_every=50",
+        "trainer.patience=1000", "trainer.checkpoint_minutes=0.002"]
+
+
+def command(sweep_dir: Path, *args: str) -> list[str]:
+    return [sys.executable, str(ROOT / "train.py"), "-m", *args, f"hydra.sweep.dir={sweep_dir}"]
+
+
+def sweep(sweep_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(command(sweep_dir, *args), cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+
+
+def start(sweep_dir: Path, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(command(sweep_dir, *args), cwd=ROOT, env=ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+
+def kill_when(process: subprocess.Popen, ready, timeout: float = 300) -> None:
+    """SIGKILL the sweep's whole process group as soon as ``ready()`` holds."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert process.poll() is None, "the sweep ended before the moment to kill it"
+        assert time.monotonic() < deadline, "the moment to kill never came"
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def outcome(sweep_dir: Path) -> dict:
+    """Each job's points (without wall-clock seconds) and metrics, by its N."""
+    found = {}
+    for path in sweep_dir.glob("*/result.json"):
+        result = json.loads(path.read_text())
+        assert result["status"] == "ok", path
+        points = [{k: v for k, v in p.items() if k != "seconds"} for p in result["points"]]
+        found[result["config"]["N"]] = (points, result["metrics"])
+    return found
+
+
+def test_a_sweep_killed_mid_round_resumes_to_the_same_points(tmp_path):
+    args = [*SLOW, "N=30,34"]
+    reference = tmp_path / "reference"
+    assert sweep(reference, *args).returncode == 0
+    killed = tmp_path / "killed"
+
+    def checkpointed(job: str):
+        return lambda: any((killed / job).glob("checkpoint.*.ckpt"))
+
+    # Two kills: inside the first job's fit, then inside the second's (the first is done by then).
+    for job in ("0", "1"):
+        process = start(killed, *args)
+        kill_when(process, checkpointed(job))
+        assert read_result(killed / job / "result.json")["status"] == "running"
+    resumed = sweep(killed, *args)
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    assert "resuming the fit of 2 members from checkpoint" in resumed.stdout
+    assert outcome(killed) == outcome(reference)
+    assert not list(killed.glob("*/checkpoint.*.ckpt"))  # removed once their points were recorded
+    # Each job was killed once and finished on its second attempt; wall time counts both.
+    for path in killed.glob("*/result.json"):
+        result = json.loads(path.read_text())
+        assert result["attempts"] == 2 and result["wall_time"] > result["wall_time_last"]
+
+
+def test_reordered_and_inserted_values_reuse_every_finished_job(tmp_path):
+    assert sweep(tmp_path, *TINY, "DS=30", "N=20,24").returncode == 0
+    before = outcome(tmp_path)
+    again = sweep(tmp_path, *TINY, "DS=30", "N=24,22,20")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert again.stdout.count("skipped") == 2  # 24 and 20 found in the sweep's index, not retrained
+    assert again.stdout.count("] - training") == 1  # only N=22
+    after = outcome(tmp_path)
+    assert after[20] == before[20] and after[24] == before[24] and 22 in after
+    # Nothing finished was lost: the results that sat in job 0 and 1 are kept beside the new ones.
+    kept = {read_result(p)["config"]["N"] for p in tmp_path.glob("*/result.*.json")}
+    assert kept == {20, 24}
+
+
+def test_a_result_changing_key_retrains_and_keeps_the_old_result(tmp_path):
+    assert sweep(tmp_path, *TINY, "DS=30", "N=20").returncode == 0
+    old = json.loads((tmp_path / "0" / "result.json").read_text())
+    changed = sweep(tmp_path, *TINY, "DS=30", "N=20", "loss.tau=3")
+    assert changed.returncode == 0
+    assert "skipped" not in changed.stdout and "] - training" in changed.stdout
+    assert f"as result.{old['job']}.json (it is the result of another config)" in changed.stdout
+    new = json.loads((tmp_path / "0" / "result.json").read_text())
+    assert new["job"] != old["job"] and new["identity"]["loss"]["tau"] == 3.0
+    assert json.loads((tmp_path / "0" / f"result.{old['job']}.json").read_text()) == old
+    # A key that cannot change a result (where it is logged) is the same job.
+    same = sweep(tmp_path, *TINY, "DS=30", "N=20", "loss.tau=3", "logger=csv")
+    assert "complete, skipped" in same.stdout
+
+
+def test_two_runners_on_one_sweep_train_each_job_once(tmp_path):
+    args = [*SLOW, "N=30,32,34"]
+    first, second = start(tmp_path, *args), start(tmp_path, *args)
+    out = [p.communicate(timeout=600)[0] for p in (first, second)]
+    assert first.returncode == 0 and second.returncode == 0, out
+    summaries = sum(text.count("memcap simple/") for text in out)
+    assert summaries == 3, out  # each job's summary line: written by the one runner that trained it
+    assert sum(text.count("running elsewhere, skipped") for text in out) >= 1
+    assert all(json.loads(p.read_text())["attempts"] == 1 for p in tmp_path.glob("*/result.json"))
+
+
+def test_a_pruning_job_killed_after_two_rounds_resumes_at_round_three(tmp_path):
+    args = ["logger=none", "runs=2", "N=20", "DS=40", "prune=lottery", "prune.rounds=4", "prune.target=null",
+            "trainer.max_steps=300", "trainer.check_every=25", "lr=0.1"]
+    reference = tmp_path / "reference"
+    assert sweep(reference, *args).returncode == 0
+    killed = tmp_path / "killed"
+
+    def two_rounds() -> bool:
+        result = read_result(killed / "0" / "result.json")
+        return isinstance(result, dict) and len(result["metrics"].get("rounds", [])) == 2
+
+    kill_when(start(killed, *args), two_rounds)
+    resumed = sweep(killed, *args)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert resumed.stdout.count("] - training") == 3  # rounds 2, 3 and 4 only
+    assert outcome(killed) == outcome(reference)
+
+
+MALFORMED = {
+    "metric": lambda r: r["metrics"].update(memorized_max="abc"),
+    "point": lambda r: r["points"].__setitem__(0, "x"),
+    "config": lambda r: r["config"].update(N="twenty"),
+}
+
+
+@pytest.mark.parametrize("field", MALFORMED)
+def test_a_malformed_result_is_skipped_by_the_aggregation_and_retrained(tmp_path, field, make_cfg):
+    cfg = make_cfg("N=20", "DS=30", "runs=2", "trainer.max_steps=100", "lr=0.1")
+    good = run_job(cfg, tmp_path / "good", "test")
+    bad = json.loads(json.dumps(good))
+    MALFORMED[field](bad)
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "result.json").write_text(json.dumps(bad))
+
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "aggregate.py"), str(tmp_path), "--out",
+                           str(tmp_path / "tables"), "--formats", "md"], cwd=ROOT, env=ENV, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    assert "bad/result.json" in done.stdout + done.stderr and "malformed" in done.stdout + done.stderr
+    assert (tmp_path / "tables" / "tables.md").exists()
+
+    rerun = run_job(cfg, tmp_path / "bad", "test")  # not trusted as complete: trained again
+    assert rerun["status"] == "ok" and rerun["metrics"] == good["metrics"]
+    assert len(list((tmp_path / "bad").glob("result.malformed-*.json"))) == 1
+
+
+def test_results_are_readable_by_the_group_and_stale_temporaries_go(tmp_path, make_cfg):
+    job = tmp_path / "job"
+    job.mkdir()
+    stale = job / ".result.json.abc.tmp"
+    stale.write_text("{")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    old_umask = os.umask(0o022)
+    try:
+        run_job(make_cfg("N=20", "DS=30", "runs=1", "trainer.max_steps=50"), job, "test")
+    finally:
+        os.umask(old_umask)
+    assert (job / "result.json").stat().st_mode & 0o777 == 0o644
+    assert not stale.exists()
+
+
+def test_wall_time_sums_every_attempt(tmp_path, make_cfg):
+    cfg = make_cfg("N=20", "DS=30", "runs=1", "trainer.max_steps=50")
+    first = run_job(cfg, tmp_path, "test")
+    first["status"], first["wall_time"], first["wall_time_last"] = "running", 100.0, 100.0
+    (tmp_path / "result.json").write_text(json.dumps(first))
+    again = run_job(cfg, tmp_path, "test")
+    assert again["attempts"] == 2
+    assert again["wall_time"] == pytest.approx(100.0 + again["wall_time_last"], abs=1e-3)
+
+
+def test_the_sweep_summary_counts_only_this_sweeps_jobs(tmp_path):
+    assert sweep(tmp_path, *TINY, "DS=30", "N=20,22,24").returncode == 0
+    smaller = sweep(tmp_path, *TINY, "DS=30", "N=20")
+    assert "memcap sweep: 1 jobs, 1 ok, 0 failed" in smaller.stdout
+
+
+def test_diverged_members_are_counted_and_said(tmp_path, make_cfg):
+    result = run_job(make_cfg("model=recurrent", "N=20", "DS=40", "runs=2", "lr=1e37", "trainer.max_steps=100"),
+                     tmp_path, "test")
+    assert result["status"] == "ok" and result["metrics"]["diverged"] == 2
