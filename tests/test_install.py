@@ -1,8 +1,11 @@
-"""Set-up: which torch build `make setup` asks for (scripts/install_torch.py), and the Makefile's quoting."""
+"""Set-up: which torch build `make setup` asks for (scripts/install_torch.py), the Makefile's quoting, conf/local."""
 
 import importlib.util
+import re
+import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -56,3 +59,31 @@ def test_makefile_passes_torch_and_its_index(variables, expected):
     assert done.returncode == 0, done.stderr
     line = next(line for line in done.stdout.replace("\\\n", " ").splitlines() if "install_torch.py" in line)
     assert " ".join(line.split()).endswith(" ".join(expected.split()))
+
+
+def test_the_local_config_example_works_with_every_launcher(tmp_path):
+    """conf/local/README.md's two files: the SLURM keys reach only the SLURM launcher, the rest every job."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from memcap.config import register_configs
+
+    conf = tmp_path / "conf"
+    shutil.copytree(REPO / "conf", conf)
+    readme = (REPO / "conf" / "local" / "README.md").read_text()
+    blocks = [textwrap.dedent(block) for block in re.findall(r"\n\n((?:    .*\n)+)", readme)]
+    slurm, default = (block for block in blocks if "partition" in block or "@package" in block)
+    (conf / "local" / "slurm.yaml").write_text(slurm)
+    (conf / "local" / "default.yaml").write_text(default)
+    register_configs()
+    launchers = {}
+    for launcher in ("basic", "slurm", "processes", "parallel"):
+        GlobalHydra.instance().clear()
+        with initialize_config_dir(config_dir=str(conf), version_base="1.3"):
+            overrides = [] if launcher == "basic" else [f"hydra/launcher={launcher}"]
+            cfg = compose("train", overrides=overrides, return_hydra_config=True)
+        launchers[launcher] = cfg.hydra.launcher
+        assert cfg.logger.entity == "my-team"
+    GlobalHydra.instance().clear()
+    assert launchers["slurm"].partition == "gpu" and launchers["slurm"].account == "my-lab"
+    assert all("partition" not in launchers[name] for name in ("basic", "processes", "parallel"))
