@@ -273,7 +273,7 @@ def topology_config(cfg) -> dict:
     return keys
 
 
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+from memcap.paths import CONF_DIR  # noqa: E402  the repository's conf/, or the copy a wheel installs
 
 
 def compose(*overrides: str):
