@@ -1,9 +1,15 @@
 # Two commands do all the set-up on a fresh machine: `make run` and `make test`.
-# Both create .venv when it is missing. torch is installed first, pinned, so that
-# pip never pulls a several-GB CUDA build; to use your own torch (e.g. CUDA),
-# install it into .venv first, or run `make TORCH=torch==2.13.0+cu128 setup`.
+# Both create .venv when it is missing. torch is installed first, pinned, by
+# scripts/install_torch.py: without a GPU on Linux it asks for the CPU build
+# (https://download.pytorch.org/whl/cpu, unless pip's own configuration already
+# provides a CPU wheel), so pip never pulls a several-GB CUDA build; with a GPU,
+# pip's default. To bring another build, name its index:
+#   make setup TORCH_INDEX=https://download.pytorch.org/whl/cu128
+# or install torch into .venv first. TORCH is the requirement (words after the
+# first go to pip as they are: TORCH="torch==2.13.0 --index-url URL" works too).
 PYTHON ?= python3
 TORCH ?= torch==2.13.0
+TORCH_INDEX ?=
 VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.memcap-installed
@@ -13,7 +19,8 @@ READY := $(VENV)/.memcap-installed
 $(READY): pyproject.toml requirements/constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install -q "$(TORCH)"
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python scripts/install_torch.py \
+		$(if $(TORCH_INDEX),--index "$(TORCH_INDEX)") -- "$(firstword $(TORCH))" $(wordlist 2,$(words $(TORCH)),$(TORCH))
 	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e ".[dev,cluster]"
 	touch $@
 

@@ -15,13 +15,12 @@ no task, no torch and no Hydra (the aggregation reads ``schema_of``).
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 TASKS = {"patterns": "memcap.patterns", "text": "memcap.text"}  # data.name -> package
 
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+from memcap.paths import CONF_DIR  # noqa: E402  the repository's conf/, or the copy a wheel installs
 
 
 def task_name(config: dict[str, Any]) -> str:

@@ -13,11 +13,12 @@ from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 
+import matplotlib.text
 import pandas as pd
 import pytest
 
-from memcap.aggregate import cli, load_dirs, load_wandb, points_frame, report_tables, sources
-from memcap.aggregate.tables import to_markdown
+from memcap.aggregate import cli, figures, load_dirs, load_wandb, points_frame, report_tables, sources, tables
+from memcap.aggregate.tables import to_csv, to_latex, to_markdown
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -434,3 +435,139 @@ def test_text_jobs_without_points_still_get_a_figure(tmp_path):
     assert cli.main([str(tmp_path), "--formats", "md"]) == 0
     assert (tmp_path / "aggregate" / "text_accuracy.png").read_bytes()[:4] == b"\x89PNG"
     assert md_row((tmp_path / "aggregate" / "text_tables.md").read_text(), "rnn", "Smallest H") == ["2"]
+
+
+# Paper-ready output: marks on bounds, LaTeX through Styler, integers, figure styles, no torch or Hydra.
+
+
+def marked_sweep(tmp_path) -> Path:
+    """SWEEP with simple · bce at N=20 capped and recurrent at N=10 unconverged (its best run hit the step cap)."""
+    for i, job in enumerate(SWEEP):
+        result = make_result(*job, capped=i == 1)
+        if i == 2:
+            for point in result["points"]:
+                if point["DS"] == result["metrics"]["capacity_ds"]:
+                    point["stop"] = "cap"
+        write_job(tmp_path / "marked" / str(i), result)
+    return tmp_path / "marked"
+
+
+def test_capped_and_unconverged_cells_are_marked_in_every_format(tmp_path, capsys):
+    assert cli.main([str(marked_sweep(tmp_path)), "--out", str(tmp_path / "out")]) == 0
+    out = tmp_path / "out"
+    simple, recurrent = "simple · bce", "recurrent · bce_ignore · 2 steps"
+
+    md = (out / "tables.md").read_text()
+    assert md_row(md, simple, "Maximum number of memorized patterns") == ["38", "≥76"]
+    assert md_row(md, simple, "DS searched (capacity DS)") == ["40", "≥80"]
+    assert md_row(md, simple, "Perfect-recall DS") == ["30", "60"]  # a true perfect-recall DS: no mark
+    assert md_row(md, recurrent, "Maximum number of memorized patterns") == ["57†", "114"]
+    table1, table2 = md.split("### Table 2")
+    assert "≥ capped: the search reached its ceiling" in table1 and "†" not in table1
+    assert "† unconverged: the best run" in table2 and "≥" not in table2
+
+    csv = pd.read_csv(out / "tables.csv").set_index(["Network", "Quantity"])
+    assert csv.loc[(simple, "Maximum number of memorized patterns")].tolist() == [38, 76]  # numbers stay numbers
+    assert csv.loc[(simple, "Capped: capacity is a lower bound")].tolist() == [0, 1]
+    assert csv.loc[(recurrent, "Unconverged: best run hit the step cap")].tolist() == [1, 0]
+    assert (recurrent, "Capped: capacity is a lower bound") not in csv.index
+
+    tex = (out / "tables.tex").read_text()
+    assert r"simple $\cdot$ bce & Maximum number of memorized patterns & 38 & $\geq$76 \\" in tex
+    assert r"& Maximum number of memorized patterns & 57$^\dagger$ & 114 \\" in tex
+    assert r"\caption{simple networks. $\geq$ capped: the search reached its ceiling" in tex
+
+    printed = capsys.readouterr().out
+    assert "≥76" in printed and "57†" in printed and "≥ capped" in printed and "† unconverged" in printed
+
+
+def test_unmarked_tables_carry_no_notes(sweep, tmp_path):
+    assert cli.main([str(sweep), "--out", str(tmp_path / "out")]) == 0
+    for name in ("tables.md", "tables.csv", "tables.tex"):
+        text = (tmp_path / "out" / name).read_text()
+        assert "≥" not in text and "†" not in text and "geq" not in text and "dagger" not in text
+        assert "Capped" not in text and "Unconverged" not in text
+
+
+def test_latex_has_headers_one_caption_a_label_and_rules_between_networks(tmp_path):
+    jobs = [make_result("simple", "bce", 1, N, 4 * N, 3 * N, [4 * N - 2, 4 * N - 6], lr=lr)
+            for lr in (0.01, 0.001) for N in (10, 20)]
+    for i, result in enumerate(jobs):
+        write_job(tmp_path / str(i), result)
+    df, _ = load_dirs([tmp_path])
+    tex = to_latex(report_tables(df))
+    assert tex.count(r"\begin{table}") == tex.count(r"\caption{") == tex.count(r"\label{") == 1
+    assert r"\caption{simple networks.}" in tex and "Table 1" not in tex
+    assert r"\label{tab:simple}" in tex
+    assert r"Network & Quantity & $N = 10$ & $N = 20$ \\" in tex
+    lines = tex.splitlines()
+    assert lines[lines.index(r"\toprule") + 1].startswith("Network & Quantity")
+    # booktabs rules: the header's, then one before the second network's block
+    second = next(i for i, line in enumerate(lines) if line.startswith(r"simple $\cdot$ bce $\cdot$ lr=0.01 &"))
+    assert lines[second - 1] == r"\midrule" and lines.count(r"\midrule") == 2
+    assert r"Gardner bound $\alpha_c(s) \cdot N$ &" in tex
+
+
+def test_csv_prints_integers_as_integers(sweep):
+    df, _ = load_dirs([sweep])
+    text = to_csv(report_tables(df))
+    assert "simple · bce,Maximum number of memorized patterns,38,76\n" in text
+    assert "simple · bce,Trainable parameters,110,420\n" in text
+    assert "simple · bce,Accuracy [%],95.0,95.0\n" in text  # a percentage: a float
+    assert "38.0" not in text and "110.0" not in text
+
+
+def png_width(path: Path) -> int:
+    return int.from_bytes(path.read_bytes()[16:20], "big")  # the IHDR chunk
+
+
+@pytest.mark.parametrize(("name", "inches", "points"), [("single", 3.3, 8), ("double", 6.8, 9)])
+def test_figure_styles_are_sized_for_print(sweep, tmp_path, name, inches, points):
+    df, _ = load_dirs([sweep])
+    chosen = figures.style(name)
+    with figures._drawing(chosen):
+        fig = figures.figure_memorized(df, chosen)
+        assert fig.get_size_inches()[0] == pytest.approx(inches)
+        assert all(text.get_fontsize() <= points for text in fig.findobj(matplotlib.text.Text))
+    assert cli.main([str(sweep), "--out", str(tmp_path / name), "--style", name, "--formats", "md"]) == 0
+    for figure in ("figure1_memorized", "capacity_curve"):
+        assert png_width(tmp_path / name / f"{figure}.png") == round(inches * chosen.dpi)
+    assert cli.main([str(sweep), "--out", str(tmp_path / "wide"), "--style", name, "--width", "5"]) == 0
+    assert png_width(tmp_path / "wide" / "figure1_memorized.png") == 5 * chosen.dpi
+
+
+def legend_texts(fig) -> list[str]:
+    return [text.get_text() for legend in fig.legends + [ax.get_legend() for ax in fig.axes if ax.get_legend()]
+            for text in legend.get_texts()]
+
+
+@pytest.mark.parametrize("name", ["screen", "single"])
+def test_every_marker_has_a_legend_entry_and_the_labels_say_what_is_plotted(tmp_path, name):
+    df, _ = load_dirs([marked_sweep(tmp_path)])
+    chosen = figures.style(name)
+    fig = figures.figure_memorized(df, chosen)
+    texts = legend_texts(fig)
+    assert {"simple · bce", "recurrent · bce_ignore · 2 steps", "max over runs", "mean ± s.d. over runs",
+            "capped: a lower bound"} <= set(texts)
+    assert any(text.startswith("Gardner") for text in texts)
+    ax = fig.axes[0]
+    assert "max" in ax.get_ylabel() and "mean over runs" in ax.get_ylabel() and ax.get_xlabel().startswith("N")
+    curve = figures.figure_capacity_curve(df, chosen)
+    assert {ax.get_xscale() for ax in curve.axes} == {"log"}  # the transition is not squashed by galloping
+    assert {"max over runs", "mean over runs", "N=10", "N=20"} <= set(legend_texts(curve))
+
+
+def test_aggregation_imports_neither_torch_nor_hydra(sweep, tmp_path):
+    code = ("import sys\nfrom memcap.aggregate import cli\n"
+            f"assert cli.main([{str(sweep)!r}, '--out', {str(tmp_path / 'out')!r}]) == 0\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'torch', 'hydra', 'omegaconf', 'pytorch_lightning', 'lightning', 'wandb'}))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_text_architecture_order_matches_the_text_config():
+    from memcap.text.config import ARCHITECTURES
+
+    assert tables.TEXT_ARCHITECTURES == ARCHITECTURES

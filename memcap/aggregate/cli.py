@@ -5,7 +5,9 @@
 
 Prints the tables, writes tables.{md,csv,tex} and the figures (PNG and PDF)
 into --out (default: FIRST_SWEEP_DIR/aggregate), and lists every skipped input
-with its reason. Text-memory jobs (data=text) get their own table of minimal H,
+with its reason. For a paper: --style single (one column, 3.3 in) or double
+(6.8 in), fonts sized for print; include the PDF at its own width. Capped and
+unconverged cells are marked (≥, †) and explained under each table. Text-memory jobs (data=text) get their own table of minimal H,
 text_tables.{md,csv,tex}, and figure, text_accuracy.{png,pdf}; a sweep of both
 tasks gets both. Exit status 0 when at least one job was aggregated, 2 when none.
 """
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from memcap.aggregate.figures import FIGURES, TEXT_FIGURES, write_figures
+from memcap.aggregate.figures import FIGURES, STYLES, TEXT_FIGURES, style, write_figures
 from memcap.aggregate.sources import by_task, load
 from memcap.aggregate.tables import WRITERS, print_tables, report_tables, text_tables, write_tables
 from memcap.aggregate.topology import TOPOLOGY_FIGURES, topology_tables, with_topology
@@ -102,6 +104,10 @@ def _parser() -> argparse.ArgumentParser:
                         help="W&B: only runs whose config KEY equals VALUE (repeatable)")
     parser.add_argument("--out", type=Path, help="output directory (default: FIRST_SWEEP_DIR/aggregate)")
     parser.add_argument("--formats", type=_formats, default=list(WRITERS), help="table formats (default: md,csv,tex)")
+    parser.add_argument("--style", choices=list(STYLES), default="screen",
+                        help="figure style: screen (6.4 in, matplotlib's fonts), or for a paper single (one column, "
+                             "3.3 in, 8 pt) or double (two columns, 6.8 in, 9 pt); default: screen")
+    parser.add_argument("--width", type=float, metavar="INCHES", help="figure width, overriding the style's")
     parser.add_argument("--log-wandb", action="store_true",
                         help="log tables and figures to a W&B run (in the --wandb project if given); "
                              "skipped when W&B is offline or has no API key")
@@ -137,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         build, stem, drawings = OUTPUTS[task]
         task_tables = build(frame)
         print_tables(task_tables)
-        figures += write_figures(frame, args.out, figures=drawings)
+        figures += write_figures(frame, args.out, figures=drawings, style=style(args.style, args.width))
         written += write_tables(task_tables, args.out, args.formats, stem) if task_tables else []
         tables.update(task_tables)
     written += figures

@@ -17,7 +17,17 @@ several seeds in a cell are combined by the job with the smallest H.
 
 A table is a DataFrame indexed by (Network, Quantity) with one column per N or
 L (``columns.name``). Every renderer takes {name: table}; a table is titled
-"Table i: NAME networks" unless its ``attrs["title"]`` says otherwise.
+"Table i: NAME networks" unless its ``attrs["title"]`` says otherwise (LaTeX
+numbers its tables itself: there the caption is the title without "Table i:").
+
+A cell whose number is only a bound carries a mark (``attrs["marks"]``,
+{(network, quantity, column): mark}), shown in every format and explained
+under the table (``NOTES``): "≥" before a capped cell's capacity numbers (the
+search reached its ceiling still passing), "†" after an unconverged cell's
+maximum (its best run stopped at the step cap). The CSV, for machines, keeps
+its numbers numeric and adds a 0/1 row per mark instead (``FLAG_ROWS``).
+
+The aggregation imports neither torch nor Hydra (tests/test_aggregate.py checks).
 """
 
 from __future__ import annotations
@@ -30,7 +40,6 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from memcap.text.config import ARCHITECTURES
 from memcap.theory import gardner_bound
 
 _IDENTITY = ("model", "loss", "steps")  # what a network is named by
@@ -70,12 +79,28 @@ TEXT_ROWS = [
 ]
 _FORMATS = {label: fmt for label, _, fmt in ROWS + TEXT_ROWS}  # a label shared by both has one format
 _TEXT_IDENTITY = ("model", "steps", "length", "seed")  # steps is L again
-_TEXT_ORDER = {name: i for i, name in enumerate(ARCHITECTURES)}  # the order docs/text.md lists them in
+# memcap.text.config.ARCHITECTURES, the order docs/text.md lists them in; repeated here so that the
+# aggregation does not import memcap.config (Hydra, torch). tests/test_aggregate.py checks they agree.
+TEXT_ARCHITECTURES = ("rnn", "lstm", "gru", "transformer", "dense", "hybrid")
+_TEXT_ORDER = {name: i for i, name in enumerate(TEXT_ARCHITECTURES)}
 _TEXT_BEST_JOB = ("min_hidden", "state_size", "params", "encoder_params", "train_char", "train_exact",
                   "heldout_char", "bits", "bits_per_neuron", "bits_per_param")
 # Taken from a cell's best job; the oracle columns only when a result reports them.
 _BEST_JOB = ("memorized_max", "capacity_ds", "perfect_ds", "params", "bits_per_param",
              "oracle_memorized", "oracle_ratio")
+
+# Marks on cells whose number is a bound: the summary flag, the summary columns it marks, prefix or suffix.
+CAPPED, UNCONVERGED = "≥", "†"
+_MARKED = {"capped": (CAPPED, ("memorized_max", "capacity_ds", "bits_per_param", "bound_ratio"), "prefix"),
+           "unconverged": (UNCONVERGED, ("memorized_max",), "suffix")}
+NOTES = {
+    CAPPED: "capped: the search reached its ceiling (search.max_ds or C(N, k)) still passing, "
+            "so the capacity is at least this",
+    UNCONVERGED: "unconverged: the best run at the capacity DS stopped at the step cap (trainer.max_steps) "
+                 "before memorizing all or reaching its patience, so more steps may memorize more",
+}
+# The CSV's rows for the marks (1 where a cell is marked, 0 elsewhere), in blocks that have one.
+FLAG_ROWS = {CAPPED: "Capped: capacity is a lower bound", UNCONVERGED: "Unconverged: best run hit the step cap"}
 
 
 def _with_varying_keys(df: pd.DataFrame, labels: pd.Series, named: tuple[str, ...]) -> pd.Series:
@@ -117,8 +142,20 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
         if best.model == "simple":
             cell["gardner_bound"] = gardner_bound(N, best.s)
             cell["bound_ratio"] = best.memorized_max / cell["gardner_bound"]
+        capped = best.get("capped")  # absent in older results; null or NaN where another job lacks it
+        cell["capped"] = isinstance(capped, (bool, np.bool_)) and bool(capped)
+        cell["unconverged"] = _unconverged(best)
         cells.append(cell)
     return pd.DataFrame(cells)
+
+
+def _unconverged(job: pd.Series) -> bool:
+    """Did the job's best run at its capacity DS stop at the step cap (point ``stop`` "cap")?"""
+    if pd.isna(job.get("capacity_ds")) or pd.isna(job.get("memorized_max")) or not isinstance(job.get("points"), list):
+        return False
+    best = [p for p in job["points"]
+            if p.get("DS") == job["capacity_ds"] and p.get("memorized") == job["memorized_max"]]
+    return bool(best) and all(p.get("stop") == "cap" for p in best)
 
 
 def _table(cells: pd.DataFrame, rows: list[tuple[str, str, str]], per: str) -> pd.DataFrame:
@@ -136,6 +173,14 @@ def _table(cells: pd.DataFrame, rows: list[tuple[str, str, str]], per: str) -> p
     table.index.names = ["Network", "Quantity"]
     table = table[sorted(table.columns)]
     table.columns.name = per
+    marks = {}
+    for flag, (mark, columns, _) in _MARKED.items():
+        if flag not in cells:
+            continue
+        labels = [label for label, column, _ in rows if column in columns]
+        for network, value in cells.loc[cells[flag].fillna(False).astype(bool), ["network", per]].itertuples(index=False):
+            marks.update({(network, label, value): mark for label in labels if (network, label) in table.index})
+    table.attrs["marks"] = marks
     return table
 
 
@@ -177,41 +222,91 @@ def text_tables(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {"text": table}
 
 
+def _mark(text: str, mark: str | None) -> str:
+    if not mark or not text:
+        return text
+    placement = next(where for m, _, where in _MARKED.values() if m == mark)
+    return mark + text if placement == "prefix" else text + mark
+
+
 def _text_rows(table: pd.DataFrame) -> list[tuple[bool, list[str]]]:
-    """Each row as text, the network named only on its block's first row (as in the report).
+    """Each row as text, the network named only on its block's first row (as in the report), marks on their cells.
 
     The flag marks a block's first row, where the renderers draw a rule.
     """
+    marks = table.attrs.get("marks", {})
     rows, previous = [], None
     for (network, label), values in table.iterrows():
-        cells = ["" if pd.isna(v) else _FORMATS[label].format(v) for v in values]
+        cells = [_mark("" if pd.isna(v) else _FORMATS[label].format(v), marks.get((network, label, column)))
+                 for column, v in values.items()]
         rows.append((network != previous, [network if network != previous else "", label, *cells]))
         previous = network
     return rows
 
 
+def _captions(tables: dict[str, pd.DataFrame]) -> list[str]:
+    """Each table's caption, unnumbered: its ``attrs["title"]`` or "NAME networks"."""
+    return [table.attrs.get("title", f"{name} networks") for name, table in tables.items()]
+
+
 def _titles(tables: dict[str, pd.DataFrame]) -> list[str]:
-    return [table.attrs.get("title", f"Table {i}: {name} networks")
-            for i, (name, table) in enumerate(tables.items(), 1)]
+    """Each table's title where the format does not number tables itself: "Table i: NAME networks"."""
+    return [table.attrs.get("title", f"Table {i}: {caption}")
+            for i, (caption, table) in enumerate(zip(_captions(tables), tables.values()), 1)]
+
+
+def _notes(table: pd.DataFrame) -> list[str]:
+    """The explanation of each mark the table uses, in NOTES' order: "≥ capped: ..."."""
+    used = set(table.attrs.get("marks", {}).values())
+    return [f"{mark} {text}" for mark, text in NOTES.items() if mark in used]
+
+
+def _header(table: pd.DataFrame, value) -> str:
+    return f"{table.columns.name or 'N'}={value}"
 
 
 def to_markdown(tables: dict[str, pd.DataFrame]) -> str:
-    """GitHub-flavoured Markdown, written by hand: pandas' to_markdown needs tabulate."""
+    """GitHub-flavoured Markdown, written by hand: pandas' to_markdown needs tabulate; the marks' notes below."""
     parts = []
     for title, table in zip(_titles(tables), tables.values()):
         lines = [["Network", "Quantity", *map(str, table.columns)], ["---", "---", *["---:"] * len(table.columns)]]
         lines += [cells for _, cells in _text_rows(table)]
-        parts.append(f"### {title}\n\n" + "\n".join("| " + " | ".join(cells) + " |" for cells in lines))
+        part = f"### {title}\n\n" + "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
+        notes = _notes(table)
+        parts.append(part + ("\n\n" + "\\\n".join(notes) if notes else ""))
     return "\n\n".join(parts) + "\n"
 
 
+def _csv_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """The table for the CSV: integers (rows formatted without decimals) as integers, a 0/1 row per mark used."""
+    frame = table.astype(object)
+    for (network, label), values in table.iterrows():
+        if _FORMATS[label] == "{:.0f}":
+            frame.loc[(network, label)] = [None if pd.isna(v) else int(round(v)) for v in values]
+    marks = table.attrs.get("marks", {})
+    rows = []
+    for network in dict.fromkeys(table.index.get_level_values("Network")):
+        rows += [frame.loc[[network]]]
+        for mark, label in FLAG_ROWS.items():
+            marked = {column for (n, _, column), m in marks.items() if n == network and m == mark}
+            if marked:
+                flags = pd.DataFrame([[int(column in marked) for column in table.columns]], columns=table.columns,
+                                     index=pd.MultiIndex.from_tuples([(network, label)], names=table.index.names))
+                rows.append(flags.astype(object))
+    return pd.concat(rows)
+
+
 def to_csv(tables: dict[str, pd.DataFrame]) -> str:
-    """All blocks stacked, full precision, one column per N (empty where a network lacks that N)."""
-    stacked = pd.concat(tables.values())
+    """All blocks stacked, full precision, integers as integers, one column per N (empty where a network lacks that N).
+
+    A block with marked cells gets a 0/1 row per mark (``FLAG_ROWS``) instead of marks in its numbers.
+    """
+    stacked = pd.concat([_csv_frame(table) for table in tables.values()])
     return stacked[sorted(stacked.columns)].reset_index().to_csv(index=False)
 
 
-_LATEX_ESCAPES = {"α_c(s)": r"$\alpha_c(s)$", "·": r"$\cdot$", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#"}
+_LATEX_ESCAPES = {"α_c(s)·N": r"$\alpha_c(s) \cdot N$", "α_c(s)": r"$\alpha_c(s)$", "·": r"$\cdot$", "≥": r"$\geq$", "†": r"$^\dagger$",
+                  "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#"}
 _LATEX_PATTERN = re.compile("|".join(map(re.escape, _LATEX_ESCAPES)))
 
 
@@ -219,16 +314,35 @@ def _latex(text: str) -> str:
     return _LATEX_PATTERN.sub(lambda m: _LATEX_ESCAPES[m[0]], text)
 
 
+def _label(name: str) -> str:
+    return "tab:" + re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def _latex_header(table: pd.DataFrame, value) -> str:
+    """A column header: "$N = 10$" for a one-letter name (N, L), "density = 0.5" otherwise."""
+    name = table.columns.name or "N"
+    return f"${name} = {value}$" if len(name) == 1 else f"{_latex(name)} = {value}"
+
+
 def to_latex(tables: dict[str, pd.DataFrame]) -> str:
-    """One booktabs tabular per table (needs \\usepackage{booktabs})."""
+    """One booktabs table per table, through pandas' Styler (needs \\usepackage{booktabs}).
+
+    Columns headed "$N = 10$", a rule between networks, the caption once (LaTeX
+    numbers it) with the marks' notes, and a label "tab:NAME" to \\ref.
+    """
     parts = []
-    for title, table in zip(_titles(tables), tables.values()):
-        lines = [r"\begin{table}", r"\centering", r"\begin{tabular}{ll" + "r" * len(table.columns) + "}", r"\toprule",
-                 " & ".join(["Network", "Quantity", *map(str, table.columns)]) + r" \\"]
-        for first, cells in _text_rows(table):
-            lines += [r"\midrule"] if first else []
-            lines.append(" & ".join(map(_latex, cells)) + r" \\")
-        lines += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{_latex(title)}}}", r"\end{table}"]
+    for caption, (name, table) in zip(_captions(tables), tables.items()):
+        rows = _text_rows(table)
+        body = pd.DataFrame([[_latex(cell) for cell in cells] for _, cells in rows],
+                            columns=["Network", "Quantity", *(_latex_header(table, c) for c in table.columns)])
+        text = " ".join([_latex(caption) + ".", *(_latex(note) + "." for note in _notes(table))])
+        latex = body.style.hide(axis="index").to_latex(
+            column_format="ll" + "r" * len(table.columns), hrules=True, caption=text, label=_label(name),
+            position_float="centering", environment="table")
+        lines = latex.splitlines()
+        start = lines.index(r"\midrule") + 1  # the header's rule; one line per row after it
+        for i in reversed([i for i, (first, _) in enumerate(rows) if first and i]):
+            lines.insert(start + i, r"\midrule")
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"
 
@@ -250,11 +364,12 @@ def print_tables(tables: dict[str, pd.DataFrame], console: Console | None = None
     """The tables on the terminal, a rule between networks."""
     console = console or Console()
     for title, table in zip(_titles(tables), tables.values()):
-        view = Table(title=title, title_justify="left")
+        view = Table(title=title, title_justify="left", caption="\n".join(_notes(table)) or None,
+                     caption_justify="left")
         view.add_column("Network", style="bold")
         view.add_column("Quantity")
         for value in table.columns:
-            view.add_column(f"{table.columns.name or 'N'}={value}", justify="right")
+            view.add_column(_header(table, value), justify="right")
         for i, (first, cells) in enumerate(_text_rows(table)):
             if first and i:
                 view.add_section()

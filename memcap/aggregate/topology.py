@@ -93,15 +93,21 @@ def topology_tables(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
                 rows[f"{network} · {method}", label] = best[column].astype(float)
         table = pd.DataFrame(rows).T
         table.index.names = ["Network", "Quantity"]
-        tables[f"{model} topology"] = table[sorted(table.columns, reverse=True)]
+        table = table[sorted(table.columns, reverse=True)]
+        table.columns.name = "density"
+        tables[f"{model} topology"] = table
     return tables
 
 
-def figure_topology(df: pd.DataFrame) -> Figure:
-    """Memorized patterns (max over runs) against nonzero parameters: one panel per network, one line per method."""
+def figure_topology(df: pd.DataFrame, style=None) -> Figure:
+    """Memorized patterns (max over runs) against nonzero parameters: one panel per network, one line per method.
+
+    ``style`` (memcap.aggregate.figures.Style) sets the width; by default each panel is 5.2 inches wide.
+    """
     frame = measurements(df)
     networks = list(dict.fromkeys(frame.network))
-    fig = Figure(figsize=(5.2 * len(networks), 4.0), layout="constrained")
+    size = (5.2 * len(networks), 4.0) if style is None else style.size(1, len(networks))
+    fig = Figure(figsize=size, layout="constrained")
     axes = fig.subplots(1, len(networks), squeeze=False).ravel()
     for ax, network in zip(axes, networks):
         for method in METHODS:

@@ -1,0 +1,68 @@
+"""The ``memcap`` command: what a checkout runs as scripts, from an installed wheel too.
+
+    memcap train [HYDRA OVERRIDES ...]      # = python train.py ...   (-m to sweep, --help, --cfg job, ...)
+    memcap aggregate SWEEP_DIR ... [--style single] ...   # = memcap-aggregate ...
+    memcap --version
+
+``memcap train`` composes the same configs (``memcap.paths.conf_dir()``: the
+checkout's conf/, or the wheel's copy) and runs the same job as train.py; its
+Hydra job is named ``train`` as train.py's is, so each job directory has the
+same files (``train.log``, ``.hydra/``). Output goes under the current
+directory (``outputs/``, ``multirun/``), as with train.py.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from memcap import __version__
+
+USAGE = __doc__.split("\n\n")[1]
+COMMANDS = ("train", "aggregate")
+
+
+def train(argv: list[str]) -> int:
+    """Run train.py's Hydra app with ``argv`` as its command line."""
+    import hydra
+
+    from memcap.job import main as run_job
+    from memcap.paths import conf_dir
+    from memcap.tasks import register_configs
+
+    register_configs()
+
+    @hydra.main(config_path=str(conf_dir()), config_name="train", version_base="1.3")
+    def _train(cfg) -> None:
+        run_job(cfg)
+
+    named = any(arg.startswith(("hydra.job.name=", "++hydra.job.name=")) for arg in argv)
+    # Hydra reads sys.argv; it would name the job after this file ("cli"), train.py's is "train".
+    sys.argv = [sys.argv[0], *argv, *([] if named else ["hydra.job.name=train"])]
+    _train()
+    return 0
+
+
+def aggregate(argv: list[str]) -> int:
+    from memcap.aggregate.cli import main
+
+    return main(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(f"usage:\n{USAGE}")
+        return 0 if argv else 2
+    if argv[0] == "--version":
+        print(f"memcap {__version__}")
+        return 0
+    command, rest = argv[0], argv[1:]
+    if command not in COMMANDS:
+        print(f"memcap: unknown command {command!r} (choose from {', '.join(COMMANDS)})\nusage:\n{USAGE}",
+              file=sys.stderr)
+        return 2
+    return train(rest) if command == "train" else aggregate(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
