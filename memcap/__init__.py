@@ -1,6 +1,7 @@
 """memcap: measure how much a neural network can memorize.
 
-The public entry points used by tests and notebooks:
+For notebooks: ``memcap.compose``, ``memcap.run``, ``memcap.load``, ``memcap.figure``, ``memcap.table``
+(memcap.api). The building blocks used by tests:
 
 - :func:`memcap.patterns.data.make_patterns` -- random sparse binary pattern pairs (X, Y)
 - :func:`memcap.patterns.losses.bits_to_ignore` -- the report's #bti = int(N * s * 0.1)
@@ -9,3 +10,13 @@ The public entry points used by tests and notebooks:
 """
 
 __version__ = "0.1.0"
+
+_API = ("compose", "run", "load", "figure", "table")  # memcap.api, for notebooks (imported on first use)
+
+
+def __getattr__(name: str):
+    if name in _API:
+        from memcap import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'memcap' has no attribute {name!r}")

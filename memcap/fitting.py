@@ -9,6 +9,11 @@
   It is loaded with ``weights_only=True``: no code runs from a file in a shared directory.
 - ``ProgressLog``: one log line a minute inside a long fit (the step, the members
   still training, the best so far), to the console and to the job's train.log.
+
+In a terminal the fit shows one live bar (``FitProgressBar``, Lightning's tqdm
+bar): the DS candidates (or widths) of the fit, its step against the cap, the
+members still training and the best count so far per candidate. memcap draws no
+other live display, so nothing competes for the terminal.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any
 
 import pytorch_lightning as pl
 import torch
+from pytorch_lightning.callbacks import TQDMProgressBar
 
 log = logging.getLogger("memcap")
 
@@ -35,18 +41,21 @@ class Fit:
     step_offset: int = 0  # where this fit's steps start on the job's W&B step axis
     callbacks: list = field(default_factory=list)
     ckpt_path: Path | None = None  # a mid-round checkpoint of this very group to resume from
+    description: str = "training"  # what the terminal's bar calls this fit: "DS=[100, 200]"
 
 
 def make_trainer(trainer_cfg, fit: Fit, max_steps: int) -> pl.Trainer:
+    in_terminal = sys.stderr.isatty()
+    bars = [FitProgressBar(fit.description)] if in_terminal else []
     return pl.Trainer(
         accelerator=trainer_cfg.accelerator,
         devices=1,
         max_steps=max_steps,
         logger=fit.logger,
-        callbacks=fit.callbacks,
+        callbacks=[*fit.callbacks, *bars],
         enable_checkpointing=False,
         enable_model_summary=False,
-        enable_progress_bar=sys.stderr.isatty(),
+        enable_progress_bar=in_terminal,
         num_sanity_val_steps=0,
         limit_val_batches=0,
     )
@@ -113,3 +122,25 @@ class ProgressLog(pl.Callback):
             values = sorted({value for value, _ in self.members})
             log.info("  %s=%s step %d/%d, %s, %.0fs", self.key, values, trainer.global_step,
                      trainer.max_steps, pl_module.progress(), now - self.start)
+
+
+class FitProgressBar(TQDMProgressBar):
+    """The one live display in a terminal: this fit's candidates, step / cap, members training, best so far."""
+
+    def __init__(self, description: str, refresh_rate: int = 25):
+        super().__init__(refresh_rate=refresh_rate)
+        self.description = description
+
+    def on_train_epoch_start(self, trainer, *args) -> None:
+        super().on_train_epoch_start(trainer, *args)
+        self.train_progress_bar.total = trainer.max_steps  # steps, not "batches of epoch 0"
+        self.train_progress_bar.set_description(self.description)
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        bar = self.train_progress_bar
+        if bar is not None and trainer.global_step % self.refresh_rate == 0:
+            bar.n = trainer.global_step
+            bar.set_postfix_str(pl_module.progress(), refresh=True)
+
+    def get_metrics(self, trainer, pl_module) -> dict:
+        return {}  # no "v_num", no loss: the postfix says what a search needs

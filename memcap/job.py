@@ -241,7 +241,8 @@ class Job:
             resume = self.checkpoint_path if MidRoundCheckpoint.matches(self.checkpoint_path, tag) else None
             if resume is not None:
                 log.info("resuming the fit of %d members from %s", len(members), resume.name)
-        return Fit(self.logger, self.fits * max_steps, callbacks, resume)
+        values = sorted({value for value, _ in members})
+        return Fit(self.logger, self.fits * max_steps, callbacks, resume, f"{self.key}={values}")
 
 
 def run_job(cfg, out_dir: Path, group: str | Path) -> dict | None:
@@ -264,7 +265,7 @@ def run_job(cfg, out_dir: Path, group: str | Path) -> dict | None:
             return complete
         job.save()  # this attempt counts from now: status running, its attempt number, the wall time so far
         job.logger = build_logger(cfg, job.dir, str(job.group), job.result["config"], run_id=job.wandb_id(),
-                                  identity=job.identity)
+                                  identity=job.identity, versions=job.result["versions"])
         with job.recorded():
             line = work.run(job, data)
         log.info("%s", job.summary(line))

@@ -21,21 +21,49 @@ def quiet_libraries() -> None:
     warnings.filterwarnings("ignore", message=".*LeafSpec.*")
 
 
-def run_name(flat_config: dict) -> str:
+def run_name(flat_config: dict, overrides: list[str] = ()) -> str:
     """A job's W&B run name: what tells it from the other jobs of its sweep.
 
     Pattern jobs by network, N and seed; text jobs (data=text) by architecture,
-    L and the width (the searched H, or the one fixed H), since N means nothing there.
+    L and the width (the searched H, or the one fixed H), since N means nothing there;
+    then every other key its command line set (``overrides``: a sweep over ``lr=0.1,0.3``
+    gives ``...-seed0-lr=0.1`` and ``...-seed0-lr=0.3``).
     """
     c = flat_config
     if c.get("data") == "text":
         width = "Hsearch" if c["hidden"] is None else f"H{c['hidden']}"
-        return f"{c['model']}-L{c['length']}-{width}-seed{c['seed']}"
-    return f"{c['model']}-{c['loss']}-N{c['N']}-steps{c['steps']}-seed{c['seed']}"
+        name, named = f"{c['model']}-L{c['length']}-{width}-seed{c['seed']}", ("model", "data", "text.length", "seed")
+    else:
+        name, named = f"{c['model']}-{c['loss']}-N{c['N']}-steps{c['steps']}-seed{c['seed']}", \
+            ("model", "loss", "N", "steps", "seed", "logger")
+    extra = [o.lstrip("+~") for o in overrides if o.lstrip("+~").split("=")[0] not in named]
+    return "-".join([name, *(o for o in extra if not o.startswith(("logger", "hydra")))])
+
+
+def job_overrides() -> list[str]:
+    """The command-line overrides of the running Hydra job (none outside Hydra: tests, notebooks)."""
+    try:
+        from hydra.core.hydra_config import HydraConfig
+
+        return list(HydraConfig.get().overrides.task)
+    except ValueError:
+        return []
+
+
+def job_tags(flat_config: dict) -> list[str]:
+    """W&B tags to filter runs by: the task, the model and the experiment (``+experiment=NAME``)."""
+    tags = [f"task:{flat_config.get('data', 'patterns')}", f"model:{flat_config['model']}"]
+    try:
+        from hydra.core.hydra_config import HydraConfig
+
+        experiment = HydraConfig.get().runtime.choices.get("experiment")
+    except ValueError:
+        experiment = None
+    return tags + ([f"experiment:{experiment}"] if experiment else [])
 
 
 def build_logger(cfg, out_dir: Path, group: str, flat_config: dict, run_id: str | None = None,
-                 identity: dict | None = None):
+                 identity: dict | None = None, versions: dict | None = None):
     """The job's Lightning logger. W&B: one run per job, ``run_id`` stable across its attempts (a resumed or
     requeued job continues its own run), the flat config at the top level and the whole ``identity`` beside it."""
     name = cfg.logger.name
@@ -59,9 +87,10 @@ def build_logger(cfg, out_dir: Path, group: str, flat_config: dict, run_id: str 
             entity=cfg.logger.entity,
             group=group,
             job_type=flat_config["model"],
-            name=run_name(flat_config),
+            name=run_name(flat_config, job_overrides()),
+            tags=job_tags(flat_config),
             save_dir=str(out_dir),
-            config={**flat_config, **({"identity": identity} if identity else {})},
+            config={**flat_config, **({"identity": identity} if identity else {}), "versions": versions},
             id=run_id,
             resume="allow" if run_id else None,
             settings=wandb.Settings(init_timeout=cfg.logger.init_timeout),
@@ -82,15 +111,22 @@ def build_logger(cfg, out_dir: Path, group: str, flat_config: dict, run_id: str 
 
 
 def finish_logger(logger, result: dict) -> None:
-    """Put result.json's metrics (and points) in the W&B summary and close the run."""
+    """Put result.json's metrics (null ones too) and points in the W&B summary and close the run.
+
+    ``points`` stays the list result.json holds (the aggregation reads it back);
+    ``points_table`` is the same as a wandb.Table, which the UI charts (memorized against DS).
+    """
     from pytorch_lightning.loggers import WandbLogger
 
     if isinstance(logger, WandbLogger):
-        summary = {k: v for k, v in result["metrics"].items() if v is not None}
-        logger.experiment.summary.update({**summary, "points": result["points"], "status": result["status"],
-                                          "wall_time": result["wall_time"], "error": result["error"]})
         import wandb
 
+        points = result["points"]
+        columns = list(dict.fromkeys(key for point in points for key in point))
+        table = wandb.Table(columns=columns, data=[[point.get(key) for key in columns] for point in points])
+        logger.experiment.summary.update({**result["metrics"], "points": points, "points_table": table,
+                                          "status": result["status"], "wall_time": result["wall_time"],
+                                          "error": result["error"], "job": result.get("job")})
         wandb.finish()
     elif logger:
         logger.finalize(result["status"])

@@ -211,3 +211,16 @@ def test_diverged_members_are_counted_and_said(tmp_path, make_cfg):
     result = run_job(make_cfg("model=recurrent", "N=20", "DS=40", "runs=2", "lr=1e37", "trainer.max_steps=100"),
                      tmp_path, "test")
     assert result["status"] == "ok" and result["metrics"]["diverged"] == 2
+
+
+def test_the_aggregation_tells_apart_configs_that_share_a_flat_config(tmp_path, make_cfg):
+    from memcap.aggregate.sources import load_dirs
+
+    for tau in (3, 10):
+        cfg = make_cfg("N=20", "DS=30", "runs=1", "trainer.max_steps=60", f"loss.tau={tau}")
+        run_job(cfg, tmp_path / f"tau{tau}", "test")
+    run_job(cfg, tmp_path / "again", "test")  # a true duplicate of tau=10: counted once
+    df, skipped = load_dirs([tmp_path])
+    assert sorted(df["loss.tau"]) == [3.0, 10.0] and "loss.tau" in df.attrs["config_keys"]
+    assert [why for _, why in skipped] == [f"duplicate of {tmp_path / 'again' / 'result.json'}"] or \
+        [why for _, why in skipped] == [f"duplicate of {tmp_path / 'tau10' / 'result.json'}"]

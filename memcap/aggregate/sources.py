@@ -61,7 +61,7 @@ TASKS = {name: _task(name) for name in tasks.TASKS}
 # A frame's columns besides the config and the metrics.
 _FRAME_FIELDS = ("job", "status", "wall_time", "points", "path")
 # Summary entries that are not metrics: the result's other top-level fields.
-_SUMMARY_FIELDS = ("status", "error", "points", "wall_time")
+_SUMMARY_FIELDS = ("status", "error", "points", "points_table", "wall_time", "job")
 # A point's loss and steps are its training loss and optimizer steps: renamed so
 # they do not shadow the config's loss function and recurrence steps.
 _POINT_RENAMES = {"loss": "train_loss", "steps": "train_steps"}
@@ -171,6 +171,7 @@ def _wandb_results(path: str, filters: dict[str, Any] | None, api: Any) -> list[
     found = []
     for run in api.runs(path, filters=filters):
         config = {k: v for k, v in dict(run.config).items() if not k.startswith("_")}
+        identity, versions = config.pop("identity", None), config.pop("versions", None)  # beside the flat keys
         summary = dict(run.summary.items())
         # Step-wise curves live under namespaced keys ("train/loss"), W&B's own under "_".
         # The summary leaves null metrics out (memcap.loggers.finish_logger): absent means null.
@@ -179,10 +180,10 @@ def _wandb_results(path: str, filters: dict[str, Any] | None, api: Any) -> list[
         metrics = {k: None for k in schema} | {
             k: v for k, v in summary.items()
             if k in schema or not k.startswith("_") and "/" not in k and k not in config and k not in _SUMMARY_FIELDS}
-        result = {"config": config, "metrics": metrics, **{k: summary.get(k) for k in _SUMMARY_FIELDS}}
-        for key in ("job", "identity"):
-            if summary.get(key) is not None:
-                result[key] = summary.get(key)
+        result = {"config": config, "metrics": metrics,
+                  **{k: summary.get(k) for k in ("status", "error", "points", "wall_time")},
+                  **({"job": summary["job"], "identity": identity} if summary.get("job") else {}),
+                  **({"versions": versions} if versions else {})}
         found.append((f"wandb:{path}/{run.id}", check_result(result)))
     return found
 
