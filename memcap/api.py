@@ -24,8 +24,16 @@ __all__ = ["compose", "figure", "load", "run", "table"]
 
 def run(cfg, out_dir: str | Path) -> dict[str, Any] | None:
     """Run the job ``cfg`` into ``out_dir`` (its result.json, train state and locks go there); its result."""
+    import logging
+
     from memcap.job import run_job
 
+    memcap_log = logging.getLogger("memcap")
+    if not memcap_log.handlers and not logging.getLogger().handlers:  # a notebook: show the round lines
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        memcap_log.addHandler(handler)
+        memcap_log.setLevel(logging.INFO)
     return run_job(cfg, Path(out_dir), Path(out_dir))
 
 

@@ -56,6 +56,9 @@ class Job:
         self.identity = identity(cfg)
         self.hash = identity_hash(self.identity)
         self.path = self.dir / RESULT_FILE
+        # The sweep's index of finished results: in the sweep (or run) directory that holds this job's.
+        root = self.group if self.dir.resolve().is_relative_to(self.group.resolve()) else self.dir
+        self.index = root / INDEX_DIR
         self.checkpoint_path = self.dir / f"checkpoint.{self.hash}.ckpt"
         self.logger: Any = False
         self.start = time.perf_counter()
@@ -122,7 +125,7 @@ class Job:
             self.result["attempts"] = (previous.get("attempts") or 1) + 1
             log.info("resuming %s: %d points recorded", self.path, len(self.result["points"]))
             return None
-        indexed = read_result(self.group / INDEX_DIR / f"{self.hash}.json")
+        indexed = read_result(self.index / f"{self.hash}.json")
         if isinstance(indexed, dict) and indexed.get("job") == self.hash and indexed["status"] == "ok":
             write_json_atomic(self.path, indexed)
             log.info("complete in this sweep's index, skipped: %s", self.path)
@@ -180,7 +183,7 @@ class Job:
 
     def _index(self) -> None:
         """Link the finished result into the sweep's index (a hard link: it survives the file's replacement)."""
-        index = self.group / INDEX_DIR / f"{self.hash}.json"
+        index = self.index / f"{self.hash}.json"
         try:
             index.parent.mkdir(parents=True, exist_ok=True)
             index.unlink(missing_ok=True)
@@ -215,8 +218,10 @@ class Job:
             fit = self.fit(members, steps, checkpoint)
             new = fit_group(group, fit)
             self.fits += 1
-            if record:
-                self.result["points"] += new
+            if record:  # a group partly recorded by a killed attempt is retrained whole: its points replace those
+                retrained = set(members)
+                self.result["points"] = [p for p in self.result["points"]
+                                         if (p[self.key], p["run"]) not in retrained] + new
                 self.save()
             self.checkpoint_path.unlink(missing_ok=True)
             points += new

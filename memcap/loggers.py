@@ -107,6 +107,7 @@ def build_logger(cfg, out_dir: Path, group: str, flat_config: dict, run_id: str 
         print(f"memcap: W&B unreachable ({type(error).__name__}: {error}); logging offline, `wandb sync` later",
               file=sys.stderr, flush=True)
         os.environ["WANDB_MODE"] = "offline"  # and for the rest of this process's jobs
+        wandb.teardown()  # the failed online start leaves its service half-open
         return start("offline")
 
 

@@ -101,7 +101,7 @@ def test_log_hinge_gives_up_on_hopeless_patterns():
     ratios = {}
     for name in ("hinge", "log_hinge"):
         logits.grad = None
-        ensemble_loss(name, logits, targets, torch.ones(1, 2), bti=0).sum().backward()
+        ensemble_loss(name, logits, targets, torch.ones(1, 2), bti=0, tau=3.0).sum().backward()
         ratios[name] = (logits.grad[0, 1, 0].abs() / logits.grad[0, 0, 0].abs()).item()  # hopeless / easy
     assert ratios["hinge"] == pytest.approx(1.0)
     assert ratios["log_hinge"] == pytest.approx((1 + 2.5 / 3) / (1 + 12 / 3))  # 1/(1+H/tau), H = 2.5 vs 12

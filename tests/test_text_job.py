@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from memcap.loggers import run_name
-from memcap.text import job
+from memcap.text import engine, job
 from memcap.job import run_job as run_text
 
 TINY = ["data=text", "search=neurons", "model=gru", "text.length=4", "text.count=8", "runs=2",
@@ -20,18 +20,20 @@ def timeless(points: list[dict]) -> list[dict]:
 
 @pytest.fixture
 def spy(monkeypatch):
-    """The widths each round trains, while training them for real."""
-    trained, real = [], job.train_widths
+    """The widths each fit trains (a fit's recorded points reused are not trained), while training them for real."""
+    trained, real = [], engine.build_member
 
-    def train_widths(cfg, text, widths, *args, **kwargs):
-        trained.append(list(widths))
-        return real(cfg, text, widths, *args, **kwargs)
+    def build_member(cfg, hidden, run):
+        if run == 0:  # every fit builds all runs of its widths
+            trained.append([hidden])
+        return real(cfg, hidden, run)
 
-    monkeypatch.setattr(job, "train_widths", train_widths)
+    monkeypatch.setattr(engine, "build_member", build_member)
     return trained
 
 
-def test_complete_job_is_skipped_and_partial_search_reuses_its_points(make_cfg, tmp_path, spy, capsys):
+def test_complete_job_is_skipped_and_partial_search_reuses_its_points(make_cfg, tmp_path, spy, caplog):
+    caplog.set_level("INFO", logger="memcap")
     cfg = make_cfg(*TINY)
     first = run_text(cfg, tmp_path / "a", "test")
     widths = [w for round_ in spy for w in round_]
@@ -39,7 +41,7 @@ def test_complete_job_is_skipped_and_partial_search_reuses_its_points(make_cfg, 
 
     spy.clear()
     assert run_text(cfg, tmp_path / "a", "test") == first  # same config, status ok: nothing trained
-    assert spy == [] and f"memcap: complete, skipped: {tmp_path / 'a' / 'result.json'}" in capsys.readouterr().out
+    assert spy == [] and f"complete, skipped: {tmp_path / 'a' / 'result.json'}" in caplog.text
 
     # An attempt killed in its third round: two widths recorded whole, the third with one run of two.
     kept = [p for p in first["points"] if p["hidden"] in widths[:2]]

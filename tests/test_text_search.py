@@ -138,7 +138,8 @@ def test_tiny_search_end_to_end(tmp_path):
                  "search.max_steps=150", "trainer.check_every=10", "logger=none", f"hydra.run.dir={tmp_path}")
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads((tmp_path / "result.json").read_text())
-    assert set(result) == {"status", "error", "config", "metrics", "points", "versions", "wall_time"}
+    assert set(result) == {"status", "error", "config", "metrics", "points", "versions", "wall_time", "job", "identity",
+                           "wall_time_last", "attempts"}
     c, m = result["config"], result["metrics"]
     assert result["status"] == "ok" and c["data"] == "text" and c["model"] == "gru" and "N" not in c
     assert (c["length"], c["count"], c["source"], c["encoding"], c["runs"]) == (4, 8, "stdlib", "onehot", 2)
