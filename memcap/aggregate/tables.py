@@ -96,8 +96,8 @@ _MARKED = {"capped": (CAPPED, ("memorized_max", "capacity_ds", "bits_per_param",
 NOTES = {
     CAPPED: "capped: the search reached its ceiling (search.max_ds or C(N, k)) still passing, "
             "so the capacity is at least this",
-    UNCONVERGED: "unconverged: the best run at the capacity DS stopped at the step cap (trainer.max_steps) "
-                 "before memorizing all or reaching its patience, so more steps may memorize more",
+    UNCONVERGED: "unconverged: a run at or above the capacity DS stopped at the step cap (trainer.max_steps) "
+                 "before memorizing all or reaching its patience, so the capacity is a lower bound",
 }
 # The CSV's rows for the marks (1 where a cell is marked, 0 elsewhere), in blocks that have one.
 FLAG_ROWS = {CAPPED: "Capped: capacity is a lower bound", UNCONVERGED: "Unconverged: best run hit the step cap"}
@@ -150,7 +150,10 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _unconverged(job: pd.Series) -> bool:
-    """Did the job's best run at its capacity DS stop at the step cap (point ``stop`` "cap")?"""
+    """Is the job's answer the step cap's: its ``converged`` metric is false (memcap.patterns.job.converged),
+    or, in results from before that metric, its best run at the capacity DS stopped at the step cap?"""
+    if isinstance(job.get("converged"), (bool, np.bool_)):
+        return not job["converged"]
     if pd.isna(job.get("capacity_ds")) or pd.isna(job.get("memorized_max")) or not isinstance(job.get("points"), list):
         return False
     best = [p for p in job["points"]

@@ -27,6 +27,9 @@ class ModelConfig:
     activation: str = "sigmoid"  # what the recurrent path feeds back: sigmoid | tanh | relu | sine (docs/topology.md)
     w0: float = 30.0  # activation=sine: SIREN's frequency
     density: float = 1.0  # < 1: fixed random sparse connectivity, this fraction of every weight matrix kept
+    runs: int = 5  # the runs per DS this network is measured with by default (top-level runs overrides)
+    warmup: Optional[str] = None  # the recipe's warm-up loss before model.loss (loss=recipe only), or none
+    warmup_steps: int = 0  # its length in steps
 
 
 @dataclass
@@ -39,6 +42,8 @@ class LossConfig:
     name: Optional[str] = None  # None (loss=recipe): the model's own, model.loss
     margin: float = MARGIN  # hinge, log_hinge: how far past the threshold a bit must be
     tau: float = TAU  # log_hinge: a pattern's summed hinge at which it starts to count as hopeless
+    warmup: Optional[str] = None  # train with this loss for the first warmup_steps steps, then with loss.name
+    warmup_steps: Optional[int] = None  # None: the recipe's (model.warmup_steps with loss=recipe, else 0)
 
 
 @dataclass
@@ -78,6 +83,14 @@ UNUSED = {"text": None}
 def loss_name(cfg) -> str:
     """The effective loss: ``loss.name`` or the model's recipe default ``model.loss``."""
     return cfg.loss.name if cfg.loss.name is not None else cfg.model.loss
+
+
+def loss_schedule(cfg) -> tuple[str | None, int]:
+    """(warm-up loss or None, its steps): loss.warmup*, or with loss=recipe the model's own."""
+    recipe = cfg.loss.name is None
+    warmup = cfg.loss.warmup if cfg.loss.warmup is not None else (cfg.model.warmup if recipe else None)
+    steps = cfg.loss.warmup_steps if cfg.loss.warmup_steps is not None else (cfg.model.warmup_steps if recipe else 0)
+    return (warmup, steps) if warmup is not None and steps > 0 else (None, 0)
 
 
 def criterion_bti(cfg) -> int:
@@ -135,6 +148,11 @@ def validate(cfg) -> None:
         raise ConfigError("search.oracle", f"the LP oracle exists for model=simple only, not {cfg.model.name}")
     for key in ("margin", "tau"):
         positive(f"loss.{key}", cfg.loss[key])
+    for node, where in ((cfg.loss, "loss"), (cfg.model, "model")):
+        if node.warmup is not None:
+            choice(f"{where}.warmup", node.warmup, LOSSES)
+        if node.warmup_steps is not None:
+            at_least(f"{where}.warmup_steps", node.warmup_steps, 0)
     validate_topology(cfg)
     check_memory(cfg)
 

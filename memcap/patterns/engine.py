@@ -16,7 +16,7 @@ import torch
 
 from memcap.config import learning_rate
 from memcap.fitting import Fit, run_fit
-from memcap.patterns.config import criterion_bti, loss_name
+from memcap.patterns.config import criterion_bti, loss_name, loss_schedule
 from memcap.patterns.data import make_patterns
 from memcap.patterns.models import PatternEnsemble, build
 from memcap.patterns.module import STOP_REASONS, EnsembleModule
@@ -65,7 +65,7 @@ Prepare = Callable[[PatternEnsemble, list[tuple[int, int]]], None]
 
 
 def build_module(cfg, members: list[tuple[int, int]], max_steps: int | None = None, step_offset: int = 0,
-                 prepare: Prepare | None = None) -> EnsembleModule:
+                 prepare: Prepare | None = None, milestones: tuple[int, ...] = ()) -> EnsembleModule:
     """One ensemble of (DS, run) members: seeded data padded to the largest DS, seeded initializations.
 
     ``prepare(network, members)``, when given, changes the network before it is
@@ -83,7 +83,8 @@ def build_module(cfg, members: list[tuple[int, int]], max_steps: int | None = No
         prepare(network, members)
     return EnsembleModule(
         network, X, Y, weight,
-        loss=loss_name(cfg), bti=criterion_bti(cfg),
+        loss=loss_name(cfg), bti=criterion_bti(cfg), warmup=loss_schedule(cfg)[0], warmup_steps=loss_schedule(cfg)[1],
+        milestones=milestones,
         lr=learning_rate(cfg), margin=cfg.loss.margin, tau=cfg.loss.tau, max_steps=max_steps or cfg.trainer.max_steps,
         check_every=cfg.trainer.check_every, patience=cfg.trainer.patience, schedule=cfg.trainer.schedule,
         batch_size=cfg.trainer.batch_size, batch_seeds=[batch for _, _, batch in seeds], step_offset=step_offset,

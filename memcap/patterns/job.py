@@ -11,7 +11,7 @@ import sys
 import numpy as np
 
 from memcap.config import learning_rate
-from memcap.patterns.config import loss_name, model_steps, search_ceiling, topology_config
+from memcap.patterns.config import loss_name, loss_schedule, model_steps, search_ceiling, topology_config
 from memcap.patterns.data import active_bits
 from memcap.patterns.engine import train_members
 from memcap.patterns.models import build
@@ -33,6 +33,7 @@ def flat_config(cfg) -> dict:
         "batch_size": cfg.trainer.batch_size,
         # Only when pinned, so that results from before these keys keep their columns.
         **{key: cfg[key] for key in ("data_seed", "init_seed") if cfg[key] is not None},
+        **dict(zip(("warmup", "warmup_steps"), loss_schedule(cfg)) if loss_schedule(cfg)[0] else {}),
         **topology_config(cfg),  # activation, density, prune: likewise only when not the default
     }
 
@@ -67,14 +68,29 @@ def run(job, data: None = None) -> str:
         capacity_ds, perfect_ds, capped = outcome.capacity_ds, outcome.perfect_ds, outcome.capped
         runs = outcome.results.get(capacity_ds, [])
     params = build(cfg).num_parameters()  # unmasked weights only (model.density)
-    diverged = sum(p["stop"] == "diverged" for p in job.result["points"])
+    points = job.result["points"]
+    diverged = sum(p["stop"] == "diverged" for p in points)
     job.result["metrics"] = {**capacity_metrics(cfg.N, cfg.s, params, capacity_ds, perfect_ds, runs),
-                             "capped": capped, "diverged": diverged}
+                             "capped": capped, "diverged": diverged, "converged": converged(points, capacity_ds),
+                             "capped_points": sum(p["stop"] == "cap" for p in points)}
     if cfg.search.oracle and capacity_ds is not None:
         from memcap.patterns.oracle import oracle_metrics
 
         job.result["metrics"].update(oracle_metrics(cfg, capacity_ds, runs, progress=sys.stderr.isatty()))
     return summary_line(job.result)
+
+
+def converged(points: list[dict], capacity_ds: int | None) -> bool:
+    """Whether the answer is the network's and not the step cap's (README: "Convergence").
+
+    A member has converged when it stopped by the criterion: every pattern
+    memorized, or no new best count in ``trainer.patience`` checks (a plateau).
+    The answer has converged when no member at or above the capacity DS ran to
+    the step cap: neither the count at the capacity DS nor the failure of the
+    next DS above it is then the optimizer's. Otherwise the capacity is a lower bound.
+    """
+    floor = capacity_ds or 0
+    return not any(p["stop"] == "cap" for p in points if p["DS"] >= floor)
 
 
 def capacity_metrics(
@@ -112,6 +128,8 @@ def summary_line(result: dict) -> str:
                  f"memorized max {m['memorized_max']}, mean {m['memorized_mean']:.1f} ± {m['memorized_std']:.1f} "
                  f"({100 * m['accuracy']:.1f}%), {perfect}")
     diverged = f", {m['diverged']} members diverged" if m.get("diverged") else ""
+    if m.get("converged") is False:
+        diverged += " (not converged: members at or above the capacity DS hit the step cap; a lower bound)"
     oracle = f", oracle {m['oracle_memorized']:.1f} (ratio {m['oracle_ratio']:.3f})" if "oracle_ratio" in m else ""
     return (f"memcap {network_name(c)} N={c['N']} s={c['s']} runs={c['runs']} seed={c['seed']}: "
             f"{found}{oracle}{diverged}; params={m['params']}")

@@ -52,11 +52,16 @@ class EnsembleModule(pl.LightningModule):
         batch_size: int | None = None,
         batch_seeds: list[int] | None = None,
         step_offset: int = 0,
+        warmup: str | None = None,
+        warmup_steps: int = 0,
+        milestones: tuple[int, ...] = (),
     ):
         super().__init__()
         self.automatic_optimization = False
         self.model = model
         self.loss_name, self.bti, self.margin, self.tau, self.lr = loss, bti, margin, tau, lr
+        # A loss schedule: ``warmup`` for the first ``warmup_steps`` steps, then ``loss`` (the criterion's).
+        self.warmup, self.warmup_steps = warmup, warmup_steps if warmup else 0
         self.max_steps, self.check_every, self.patience, self.schedule = max_steps, check_every, patience, schedule
         self.batch_size, self.step_offset = batch_size, step_offset
         # Mini-batches come from one generator per member, so a member draws the
@@ -75,6 +80,10 @@ class EnsembleModule(pl.LightningModule):
         self.register_buffer("steps_trained", torch.zeros(members, dtype=torch.long))
         self.register_buffer("stop", torch.zeros(members, dtype=torch.long))
         self.best_state = {name: p.detach().clone() for name, p in model.named_parameters()}
+        # The best count at each of these steps (multiples of check_every): the recipe studies' budgets.
+        self.milestones = tuple(sorted(milestones))
+        for step in self.milestones:
+            self.register_buffer(f"best_at_{step}", torch.full((members,), -1, dtype=torch.long))
 
     # -- Lightning plumbing -------------------------------------------------
     def train_dataloader(self):
@@ -125,7 +134,12 @@ class EnsembleModule(pl.LightningModule):
         return self.X[rows, idx], self.Y[rows, idx], torch.ones_like(idx, dtype=self.X.dtype)
 
     def _losses(self, logits, Y, weight) -> torch.Tensor:
-        return ensemble_loss(self.loss_name, logits, Y, weight, self.bti, self.margin, self.tau)
+        name = self.warmup if self.global_step < self.warmup_steps else self.loss_name
+        return ensemble_loss(name, logits, Y, weight, self.bti, self.margin, self.tau)
+
+    def best_at(self, step: int) -> torch.Tensor:
+        """Each member's best count by ``step`` (a milestone), or at its end if it stopped before."""
+        return getattr(self, f"best_at_{step}")
 
     def training_step(self, batch, batch_idx):
         optimizer = self.optimizer
@@ -133,6 +147,8 @@ class EnsembleModule(pl.LightningModule):
         X, Y, weight = (self.X, self.Y, self.weight) if full_batch else self._minibatch()
         logits = self.model(X)
         losses = self._losses(logits, Y, weight)
+        if self.global_step == self.warmup_steps > 0:
+            self.best_loss.fill_(math.inf)  # another loss from here: its values do not compare with the warm-up's
         if self.global_step % self.check_every == 0:
             with torch.no_grad():
                 if not full_batch:
@@ -167,6 +183,9 @@ class EnsembleModule(pl.LightningModule):
         # A NaN or infinite loss ends the member; it keeps its best check's count and weights.
         diverged = self.active & ~torch.isfinite(losses)
         self.stop = torch.where(diverged, 4, torch.where(done_memorized, 1, torch.where(done_plateau, 2, self.stop)))
+        for step in self.milestones:
+            if self.global_step <= step:
+                self.best_at(step).copy_(self.best_count)
         self.active = self.active & ~done_memorized & ~done_plateau & ~diverged
         if self.logger is not None:
             fraction = (self.best_count.clamp_min(0) / self.ds).mean()

@@ -50,6 +50,8 @@ class Metrics(BaseModel):
     bits_per_param: Optional[float] = None
     capped: Optional[bool] = None
     diverged: Optional[int] = None  # members whose loss became non-finite (their best check counts)
+    converged: Optional[bool] = None  # no member at or above capacity_ds stopped at the step cap
+    capped_points: Optional[int] = None  # members of the search that stopped at the step cap
 
 
 class Point(BaseModel):

@@ -1,0 +1,99 @@
+"""Which recipe trains the recurrent network to its capacity, and how many steps does it need?
+
+Usage: python scripts/recurrent_recipe_study.py [--sizes 50:700] [--steps 2,3] [--runs 3]
+                                                [--recipes NAME,...] [--out benchmarks/recurrent_recipe]
+
+For each (N, DS) near the recurrent network's capacity, each number of time
+steps and each recipe (config overrides), trains ``runs`` members on exactly the
+datasets a job would use, for up to the largest budget, with the job's own
+stopping rule (patience on the memorized count), and records the best count by
+each budget (2k, 5k, 10k, 20k steps), the steps each member trained (its
+plateau, or the cap) and the wall time. Writes recipe.csv and recipe.md into
+--out; rows of earlier runs are kept unless this run measures them again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from memcap.fitting import Fit, run_fit  # noqa: E402
+from memcap.loggers import quiet_libraries  # noqa: E402
+from memcap.patterns.engine import build_module  # noqa: E402
+from memcap.tasks import compose  # noqa: E402
+
+BUDGETS = (2000, 5000, 10000, 20000)
+RECIPES = {  # name -> overrides; every one with the job's patience (20 checks of 50 steps)
+    "bce lr0.1": ["loss=bce", "lr=0.1"],
+    "bce lr0.03": ["loss=bce", "lr=0.03"],
+    "log_hinge lr0.1": ["loss=log_hinge", "lr=0.1"],
+    "bce 500 then log_hinge lr0.1": ["loss=log_hinge", "loss.warmup=bce", "loss.warmup_steps=500", "lr=0.1"],
+    "bce 500 then log_hinge lr0.03": ["loss=log_hinge", "loss.warmup=bce", "loss.warmup_steps=500", "lr=0.03"],
+    "bce 2000 then log_hinge lr0.1": ["loss=log_hinge", "loss.warmup=bce", "loss.warmup_steps=2000", "lr=0.1"],
+}
+
+
+def measure(N: int, DS: int, steps: int, runs: int, name: str) -> dict:
+    cfg = compose("logger=none", "model=recurrent", f"N={N}", f"steps={steps}", f"runs={runs}",
+                  f"trainer.max_steps={max(BUDGETS)}", *RECIPES[name])
+    module = build_module(cfg, [(DS, run) for run in range(runs)], milestones=BUDGETS)
+    seconds = run_fit(cfg.trainer, module, Fit(), max(BUDGETS))
+    row = {"recipe": name, "N": N, "DS": DS, "steps": steps, "runs": runs}
+    for budget in BUDGETS:
+        counts = module.best_at(budget).tolist()
+        row[f"mean@{budget // 1000}k"], row[f"max@{budget // 1000}k"] = float(np.mean(counts)), max(counts)
+    trained = module.steps_trained.tolist()
+    row.update({"steps_trained_mean": float(np.mean(trained)), "steps_trained_max": max(trained),
+                "capped_runs": sum(s >= max(BUDGETS) for s in trained), "seconds": round(seconds, 1)})
+    return row
+
+
+def markdown(frame: pd.DataFrame) -> str:
+    columns = ["recipe", "N", "DS", "steps", *[f"{kind}@{b // 1000}k" for b in BUDGETS for kind in ("mean", "max")],
+               "steps_trained_mean", "capped_runs", "seconds"]
+    return frame[columns].to_markdown(index=False, floatfmt=".1f")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="50:700", help="N:DS pairs, comma-separated")
+    parser.add_argument("--steps", default="2,3")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--recipes", default=",".join(RECIPES), help="names from RECIPES, comma-separated")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "recurrent_recipe")
+    args = parser.parse_args()
+    names = [name.strip() for name in args.recipes.split(",")]
+    unknown = [name for name in names if name not in RECIPES]
+    if unknown:
+        parser.error(f"unknown recipe(s) {unknown}; known: {', '.join(RECIPES)}")
+    sizes = [tuple(int(x) for x in pair.split(":")) for pair in args.sizes.split(",")]
+    quiet_libraries()
+    args.out.mkdir(parents=True, exist_ok=True)
+    csv = args.out / "recipe.csv"
+    for N, DS in sizes:
+        for steps in (int(s) for s in args.steps.split(",")):
+            for name in names:
+                start = time.perf_counter()
+                row = measure(N, DS, steps, args.runs, name)
+                print(f"{name} N={N} DS={DS} steps={steps}: " + ", ".join(
+                    f"{b // 1000}k {row[f'mean@{b // 1000}k']:.1f}/{row[f'max@{b // 1000}k']}" for b in BUDGETS)
+                    + f"; {time.perf_counter() - start:.0f}s", flush=True)
+                earlier = pd.read_csv(csv) if csv.exists() else pd.DataFrame()
+                if not earlier.empty:
+                    same = (earlier.recipe == name) & (earlier.N == N) & (earlier.DS == DS) & (earlier.steps == steps)
+                    earlier = earlier[~same]
+                frame = pd.concat([earlier, pd.DataFrame([row])], ignore_index=True)
+                frame.to_csv(csv, index=False)
+                (args.out / "recipe.md").write_text(markdown(frame) + "\n")
+
+
+if __name__ == "__main__":
+    main()
