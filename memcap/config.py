@@ -65,6 +65,7 @@ class SearchConfig:
     batch: int = 4  # DS candidates trained together per search round
     max_ds: Optional[int] = None  # upper end of the search (default: 40 * N)
     oracle: bool = False  # simple network: also compute the LP oracle's count at the capacity DS
+    oracle_time_limit: float = 60.0  # seconds per dataset for the oracle's certified interval
 
 
 @dataclass
@@ -222,6 +223,8 @@ def validate(cfg) -> None:
         raise ConfigError("trainer.max_padding", f"must be at least 1, got {trainer.max_padding}")
     if trainer.batch_size is not None and trainer.batch_size < 1:
         raise ConfigError("trainer.batch_size", f"must be at least 1 (or null for full batch), got {trainer.batch_size}")
+    if not search.oracle_time_limit > 0:
+        raise ConfigError("search.oracle_time_limit", f"must be positive, got {search.oracle_time_limit}")
     if search.oracle and cfg.model.name != "simple":
         raise ConfigError("search.oracle", f"the LP oracle exists for model=simple only, not {cfg.model.name}")
     for key in ("margin", "tau"):

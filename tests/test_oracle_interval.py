@@ -123,3 +123,24 @@ def test_bad_input_is_refused_in_one_line():
         check_oracle_size(10**7, 1000, 1000)
     with pytest.raises(ValueError, match="same DS"):
         oracle_interval(X, Y[:5])
+
+
+def test_oracle_metrics_report_the_interval_beside_the_old_keys():
+    from memcap.config import compose
+    from memcap.patterns.oracle import oracle_metrics
+    cfg = compose("logger=none", "N=50", "search.oracle=true", "search.oracle_time_limit=20")
+    m = oracle_metrics(cfg, 120, [118, 119], progress=False)
+    assert m["oracle_memorized_runs"] == m["oracle_lower_runs"] and m["oracle_ratio"] == m["oracle_ratio_lower"]
+    for lo, up, gap in zip(m["oracle_lower_runs"], m["oracle_upper_runs"], m["oracle_gap_runs"]):
+        assert lo <= up <= 120 and gap == up - lo
+    assert m["oracle_ratio_upper"] == pytest.approx(np.mean([118 / m["oracle_upper_runs"][0], 119 / m["oracle_upper_runs"][1]]))
+    assert m["oracle_ratio_upper"] <= m["oracle_ratio_lower"]
+
+
+def test_the_oracle_refuses_other_models_and_time_limits_in_one_line():
+    from memcap.config import ConfigError, compose, validate
+    from memcap.patterns.oracle import oracle_metrics
+    with pytest.raises(ConfigError, match="model=simple only"):
+        oracle_metrics(compose("logger=none", "model=recurrent", "N=20"), 40, [40], progress=False)
+    with pytest.raises(ConfigError, match="search.oracle_time_limit: must be positive"):
+        validate(compose("logger=none", "search.oracle=true", "search.oracle_time_limit=0"))

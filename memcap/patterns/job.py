@@ -98,6 +98,7 @@ def summary_line(result: dict, path: Path) -> str:
                  f"perfect DS={m['perfect_ds']}")
     return (f"memcap {network} N={c['N']} s={c['s']} runs={c['runs']} seed={c['seed']}: {found}"
             + (f", oracle {m['oracle_memorized']:.1f} (ratio {m['oracle_ratio']:.3f})" if "oracle_ratio" in m else "")
+            + (f", proven best <= {m['oracle_upper']:.1f} (ratio {m['oracle_ratio_upper']:.3f})" if "oracle_upper" in m else "")
             + f"; params={m['params']}, {result['wall_time']:.1f}s -> {path}")
 
 
