@@ -144,3 +144,21 @@ def test_the_oracle_refuses_other_models_and_time_limits_in_one_line():
         oracle_metrics(compose("logger=none", "model=recurrent", "N=20"), 40, [40], progress=False)
     with pytest.raises(ConfigError, match="search.oracle_time_limit: must be positive"):
         validate(compose("logger=none", "search.oracle=true", "search.oracle_time_limit=0"))
+
+
+def test_the_exact_circuit_check_accepts_a_farkas_support_and_rejects_a_broken_one():
+    # Column 19 of this N=100, DS=300 dataset is not separable (test_oracle.py's planted cases are).
+    from memcap.patterns.oracle import _exact_rows, _farkas_support, _integer_kernel_vector, _verified_circuit
+    X, Y = make_patterns(100, 300, 0.1, 2)
+    X, Y = X.numpy().astype(float), Y.numpy()
+    sign = 2.0 * (Y[:, 19] > 0.5) - 1
+    A = sign[:, None] * np.hstack([X, np.ones((300, 1))])
+    C, lam = _farkas_support(A)
+    exact = _exact_rows(X)
+    assert _verified_circuit(exact, sign, C, lam)
+    v = _integer_kernel_vector(A[C].astype(np.int64).T, lam)
+    assert all(x > 0 for x in v) and not (A[C].astype(np.int64).T.astype(object) @ np.array(v, dtype=object)).any()
+    assert not _verified_circuit(exact, sign, C[1:], lam[1:])  # a proper subset of a circuit is separable
+    flipped = sign.copy()
+    flipped[C[0]] *= -1
+    assert not _verified_circuit(exact, flipped, C, lam)

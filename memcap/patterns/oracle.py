@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -272,6 +272,7 @@ class OracleInterval:
     cuts: int
     iterations: int
     seconds: float
+    history: list = field(default_factory=list)  # (seconds, upper) each time the upper bound fell
 
     @property
     def gap(self) -> int:
@@ -557,13 +558,14 @@ def oracle_interval(X, Y, bti: int = 0, time_limit: float = 60.0, progress: bool
     if lower is None:
         lower = lp_memorized(X, Y, bti=bti, progress=progress)
     best = (lower.memorized, lower.W, lower.b, lower.mask)
+    history: list[tuple[float, int]] = []
 
     def result(upper: int, status: str, cuts: int, iterations: int) -> OracleInterval:
         n, W, b, mask = best
         if upper < n:  # weights that recall more than the proven maximum: a bug, never to be papered over
             raise RuntimeError(f"oracle: achieved {n} patterns above the upper bound {upper}")
-        return OracleInterval(lower=n, upper=upper, W=W, b=b, mask=mask, status=status,
-                              cuts=cuts, iterations=iterations, seconds=time.perf_counter() - start)
+        return OracleInterval(lower=n, upper=upper, W=W, b=b, mask=mask, status=status, cuts=cuts,
+                              iterations=iterations, seconds=time.perf_counter() - start, history=history)
 
     if lower.memorized == DS:
         return result(DS, "trivial", 0, 0)
@@ -594,7 +596,8 @@ def oracle_interval(X, Y, bti: int = 0, time_limit: float = 60.0, progress: bool
         return time.perf_counter() - start
 
     def left() -> float:
-        return time_limit - elapsed() - check_seconds[0] * (len(cuts) - checked[0])
+        # The checks still to run, at 1.5 times the first one's cost, and 2% of the limit as slack.
+        return 0.98 * time_limit - elapsed() - 1.5 * check_seconds[0] * (len(cuts) - checked[0])
 
     def add_cut(j: int, rows: np.ndarray) -> np.ndarray | None:
         found = _farkas_support(sign[rows, j, None] * Xb[rows])
@@ -618,8 +621,11 @@ def oracle_interval(X, Y, bti: int = 0, time_limit: float = 60.0, progress: bool
 
     while left() > 0:
         iterations += 1
-        found, n_before = False, len(cuts)
+        found, n_before, complete = False, len(cuts), True
         for j in active:
+            if left() <= 0:
+                complete = False
+                break
             rows = np.flatnonzero(~drop & ~wrong[:, j])
             C = add_cut(j, rows)
             if C is None:
@@ -629,8 +635,9 @@ def oracle_interval(X, Y, bti: int = 0, time_limit: float = 60.0, progress: bool
                 if left() <= 0:
                     break
                 add_cut(j, rows[rows != c])
-        if not found:
-            status = "optimal"
+        if not found:  # every neuron separates the kept bits: the MILP's cover is realized
+            if complete:
+                status = "optimal"
             break
         if len(cuts) == n_before:  # infeasible somewhere, yet no new subsystem: give up exactness
             status = "unresolved"
@@ -638,7 +645,9 @@ def oracle_interval(X, Y, bti: int = 0, time_limit: float = 60.0, progress: bool
         if left() <= 0:
             break
         d, w, bound, optimal = _cover_milp(DS, cuts, on, bti, left())
-        upper = min(upper, DS - must_lose(bound))
+        if DS - must_lose(bound) < upper:
+            upper = DS - must_lose(bound)
+            history.append((round(elapsed(), 1), upper))
         if d is None or not optimal:
             break
         drop = d
