@@ -68,7 +68,8 @@ def interval(sizes: list[tuple[int, int, float]], runs: int, tolerant: bool, out
             seconds = time.perf_counter() - start
             row = {"N": N, "DS": DS, "bti": bti, "run": run, "lower": r.lower, "upper": r.upper, "width": r.gap,
                    "status": r.status, "cuts": r.cuts, "iterations": r.iterations, "seconds": round(seconds, 1),
-                   "time_limit": limit, "load_before": before, "load_after": load(), "cpus": os.cpu_count()}
+                   "time_limit": limit, "upper_history": " ".join(f"{u}@{t:g}s" for t, u in r.history),
+                   "load_before": before, "load_after": load(), "cpus": os.cpu_count()}
             rows.append(row)
             print(f"N={N} DS={DS} bti={bti} run={run}: [{r.lower}, {r.upper}] width {r.gap} {r.status} "
                   f"({r.cuts} cuts, {r.iterations} rounds) in {seconds:.1f} s (limit {limit:g}); "

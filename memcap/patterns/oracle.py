@@ -492,7 +492,9 @@ def _cover_milp(DS: int, cuts: list[tuple[int, np.ndarray]], on: np.ndarray, bti
                bounds=(0, 1), options={"time_limit": max(time_limit, 1e-3), "mip_rel_gap": 0.0})
     if res.status not in (0, 1):
         raise RuntimeError(f"milp failed on the covering MILP: {res.message}")
-    bound = res.mip_dual_bound if res.mip_dual_bound is not None else 0.0
+    bound = res.mip_dual_bound
+    if bound is None or not np.isfinite(bound):  # stopped before any bound: only the trivial one
+        bound = 0.0
     if res.x is None:
         return None, None, bound, False
     x = res.x > 0.5
