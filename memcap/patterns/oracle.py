@@ -580,12 +580,10 @@ def oracle_interval(X, Y, bti: int = 0, time_limit: float = 60.0, progress: bool
     active = [j for j in range(n_out) if (margin[:, j] < _STORED_MARGIN).any()]
     cuts: list[tuple[int, np.ndarray]] = []
     seen: set[tuple[int, bytes]] = set()
+    rejected = [0]  # Farkas supports that the exact check refused
     drop, wrong = np.zeros(DS, dtype=bool), np.zeros((DS, n_out), dtype=bool)
     upper, iterations, status = DS, 0, "time limit"
-    # The exact checks cost about a second each at N=200, so they run at the end, over every cut
-    # (a failed one is removed and the MILP solved again); the loop stops in time to leave them room,
-    # at the cost per check measured on the first.
-    check_seconds, checked, multipliers = [0.0], [0], []
+    # Each circuit is checked exactly as it is found (about 0.15 s at N=200, as much as its LP).
 
     def must_lose(bound: float) -> int:
         """HiGHS's dual bound, rounded up (the objective is an integer), checked by counting where small."""
@@ -598,8 +596,7 @@ def oracle_interval(X, Y, bti: int = 0, time_limit: float = 60.0, progress: bool
         return time.perf_counter() - start
 
     def left() -> float:
-        # The checks still to run, at 1.5 times the first one's cost, and 2% of the limit as slack.
-        return 0.98 * time_limit - elapsed() - 1.5 * check_seconds[0] * (len(cuts) - checked[0])
+        return time_limit - elapsed()
 
     def add_cut(j: int, rows: np.ndarray) -> np.ndarray | None:
         found = _farkas_support(sign[rows, j, None] * Xb[rows])
@@ -610,15 +607,10 @@ def oracle_interval(X, Y, bti: int = 0, time_limit: float = 60.0, progress: bool
         key = (j, C.tobytes())
         if key not in seen:
             seen.add(key)
-            if check_seconds[0] == 0:  # the first is checked at once, to time the checks
-                t = time.perf_counter()
-                ok = _verified_circuit(exact, sign[:, j], C, lam)
-                check_seconds[0] = max(time.perf_counter() - t, 1e-9)
-                if not ok:
-                    return C
-                checked[0] = 1
-            cuts.append((j, C))
-            multipliers.append(lam)
+            if _verified_circuit(exact, sign[:, j], C, lam):
+                cuts.append((j, C))
+            else:
+                rejected[0] += 1
         return C
 
     while left() > 0:
@@ -641,8 +633,8 @@ def oracle_interval(X, Y, bti: int = 0, time_limit: float = 60.0, progress: bool
             if complete:
                 status = "optimal"
             break
-        if len(cuts) == n_before:  # infeasible somewhere, yet no new subsystem: give up exactness
-            status = "unresolved"
+        if len(cuts) == n_before:  # infeasible somewhere, yet no new circuit passed the exact check
+            status = "unresolved" if complete else status
             break
         if left() <= 0:
             break
@@ -674,14 +666,6 @@ def oracle_interval(X, Y, bti: int = 0, time_limit: float = 60.0, progress: bool
             best = (int(mask.sum()), W_t, b_t, mask)
         if best[0] < upper:
             status = "time limit"  # float32 rounding lost a pattern: the optimum is not shown achieved
-    failed = {k for k in range(checked[0], len(cuts))
-              if not _verified_circuit(exact, sign[:, cuts[k][0]], cuts[k][1], multipliers[k])}
-    if failed:  # a subsystem the exact check rejects was used: the bound is recomputed without it
-        cuts = [cut for k, cut in enumerate(cuts) if k not in failed]
-        bound = _cover_milp(DS, cuts, on, bti, max(time_limit - elapsed(), 1.0))[2] if cuts else 0.0
-        upper = DS - must_lose(bound)
-        if status == "optimal":
-            status = "unresolved"
     if best[0] >= upper:
         status = "optimal"
     return result(upper, status, len(cuts), iterations)
