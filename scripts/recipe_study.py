@@ -1,6 +1,6 @@
 """Which training recipe gets the simple network closest to the LP oracle, and at what cost?
 
-Usage: python scripts/recipe_study.py [--sizes 100:300,200:700] [--runs 5] [--out benchmarks/recipe]
+Usage: python scripts/recipe_study.py [--sizes 100:300,200:700] [--runs 5] [--out benchmarks/recipe] [--interval 300]
 
 For each recipe (a list of config overrides) and each (N, DS), trains `runs`
 members on exactly the datasets a job would use (memcap.patterns.engine.member_data),
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from memcap.patterns.config import criterion_bti, loss_name  # noqa: E402
 from memcap.tasks import compose  # noqa: E402
 from memcap.patterns.engine import member_data, train_members  # noqa: E402
-from memcap.patterns.oracle import lp_memorized  # noqa: E402
+from memcap.patterns.oracle import lp_memorized, oracle_interval  # noqa: E402
 
 # name -> overrides (constant lr unless "cosine"). "report" is the report's optimizer and lr, full batch.
 # Rows up to "bce_ignore lr1 4k" were measured when patience also reset on a falling loss (docs/recipe.md).
@@ -55,9 +55,25 @@ RECIPES = {
 }
 
 
-def study(sizes: list[tuple[int, int]], runs: int, names: list[str]):
-    """Yield one result row per (size, recipe)."""
+def measured_intervals(path: Path) -> dict[tuple[int, int, int, int], tuple[int, int]]:
+    """(N, DS, run, bti) -> (lower, upper) from scripts/oracle_check.py --interval (same datasets: seed 0)."""
+    if not path.exists():
+        return {}
+    df = pd.read_csv(path)
+    return {(r.N, r.DS, r.run, r.bti): (int(r.lower), int(r.upper)) for r in df.itertuples()}
+
+
+def study(sizes: list[tuple[int, int]], runs: int, names: list[str], interval_limit: float | None = None):
+    """Yield one result row per (size, recipe).
+
+    With ``interval_limit`` each dataset also gets the certified interval
+    (``oracle_interval``, that many seconds; read from
+    benchmarks/oracle/interval.csv when measured there): ``upper_mean`` and
+    ``ratio_upper`` (trained / proven best, per run, averaged) beside the
+    heuristic's ``oracle_mean`` and ``oracle_ratio``.
+    """
     oracle_cache: dict[tuple[int, int, int, int], int] = {}
+    interval_cache = measured_intervals(ROOT / "benchmarks" / "oracle" / "interval.csv") if interval_limit else {}
     for N, DS in sizes:
         for name in names:
             cfg = compose("logger=none", f"N={N}", f"runs={runs}", *RECIPES[name])
@@ -79,17 +95,32 @@ def study(sizes: list[tuple[int, int]], runs: int, names: list[str]):
                 "oracle_ratio": float(np.mean([t / o for t, o in zip(trained, oracle)])),
                 "seconds": round(seconds, 2), "steps_mean": float(np.mean([p.steps for p in points])),
             }
+            if interval_limit:
+                upper = []
+                for run in range(runs):
+                    key = (N, DS, run, bti)
+                    if key not in interval_cache:
+                        r = oracle_interval(*member_data(cfg, DS, run), bti=bti, time_limit=interval_limit)
+                        interval_cache[key] = (r.lower, r.upper)
+                    upper.append(interval_cache[key][1])
+                row["upper_mean"] = float(np.mean(upper))
+                row["ratio_upper"] = float(np.mean([t / u for t, u in zip(trained, upper)]))
             print(f"N={N} DS={DS} {name:34s} memorized {row['memorized_mean']:7.1f} oracle {row['oracle_mean']:7.1f} "
-                  f"ratio {row['oracle_ratio']:.3f} {seconds:6.1f}s", flush=True)
+                  f"ratio {row['oracle_ratio']:.3f}"
+                  + (f" proven best <= {row['upper_mean']:.1f} ratio {row['ratio_upper']:.3f}" if interval_limit else "")
+                  + f" {seconds:6.1f}s", flush=True)
             yield row
 
 
 def markdown(df: pd.DataFrame) -> str:
     """The table docs/recipe.md quotes: per size, best oracle ratio first."""
     table = df.sort_values(["N", "oracle_ratio"], ascending=[True, False])
-    table = table[["N", "DS", "recipe", "loss", "memorized_mean", "memorized_max", "oracle_mean", "oracle_ratio",
-                   "seconds", "steps_mean"]]
-    return table.to_markdown(index=False, floatfmt=("g", "g", "", "", ".1f", ".0f", ".1f", ".3f", ".0f", ".0f")) + "\n"
+    columns = ["N", "DS", "recipe", "loss", "memorized_mean", "memorized_max", "oracle_mean", "oracle_ratio",
+               "seconds", "steps_mean"]
+    formats = ["g", "g", "", "", ".1f", ".0f", ".1f", ".3f", ".0f", ".0f"]
+    if "upper_mean" in table:  # the proven end of the interval, where it was measured ("nan": not measured)
+        columns[8:8], formats[8:8] = ["upper_mean", "ratio_upper"], [".1f", ".3f"]
+    return table[columns].to_markdown(index=False, floatfmt=tuple(formats)) + "\n"
 
 
 def plot(df: pd.DataFrame, out: Path) -> None:
@@ -129,6 +160,8 @@ def main(argv=None) -> None:
     parser.add_argument("--recipes", default=",".join(RECIPES), help="comma-separated recipe names")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "recipe"))
     parser.add_argument("--replot", action="store_true", help="only redraw the figure from <out>/recipe.csv")
+    parser.add_argument("--interval", type=float, default=None, metavar="SECONDS",
+                        help="also the certified interval per dataset (oracle_interval's time limit)")
     args = parser.parse_args(argv)
     if args.replot:
         df = pd.read_csv(Path(args.out) / "recipe.csv")
@@ -139,7 +172,7 @@ def main(argv=None) -> None:
     sizes = [tuple(int(x) for x in pair.split(":")) for pair in args.sizes.split(",")]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    for row in study(sizes, args.runs, args.recipes.split(",")):
+    for row in study(sizes, args.runs, args.recipes.split(","), args.interval):
         # Rows accumulate across runs (a rerun of a (recipe, N, DS) replaces its row) and are
         # saved as they come, so an interrupted study keeps what it measured.
         df = pd.DataFrame([row])

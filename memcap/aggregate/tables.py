@@ -59,7 +59,9 @@ ROWS = [
     ("Gardner bound α_c(s)·N", "gardner_bound", "{:.1f}"),
     ("Memorized / bound", "bound_ratio", "{:.3f}"),
     ("Oracle memorized", "oracle_memorized", "{:.0f}"),
+    ("Oracle upper bound (proven)", "oracle_upper", "{:.0f}"),
     ("Oracle ratio", "oracle_ratio", "{:.3f}"),
+    ("Ratio to the proven upper bound", "oracle_ratio_upper", "{:.3f}"),
     ("Jobs combined", "jobs", "{:.0f}"),
 ]
 # The text table: one cell per (architecture, L), from the neuron searches' answers.
@@ -87,7 +89,7 @@ _TEXT_BEST_JOB = ("min_hidden", "state_size", "params", "encoder_params", "train
                   "heldout_char", "bits", "bits_per_neuron", "bits_per_param")
 # Taken from a cell's best job; the oracle columns only when a result reports them.
 _BEST_JOB = ("memorized_max", "capacity_ds", "perfect_ds", "params", "bits_per_param",
-             "oracle_memorized", "oracle_ratio")
+             "oracle_memorized", "oracle_ratio", "oracle_upper", "oracle_ratio_upper")
 
 # Marks on cells whose number is a bound: the summary flag, the summary columns it marks, prefix or suffix.
 CAPPED, UNCONVERGED = "≥", "†"

@@ -54,7 +54,8 @@ class SearchConfig:
     threshold: float = 0.9  # capacity: largest DS at which some run memorizes more than this
     batch: int = 4  # DS candidates trained together per search round
     max_ds: Optional[int] = None  # upper end of the search (default: 40 * N)
-    oracle: bool = False  # simple network: also compute the LP oracle's count at the capacity DS
+    oracle: bool = False  # simple network: also compute the oracle's certified interval at the capacity DS
+    oracle_time_limit: float = 60.0  # seconds per dataset for the oracle's certified interval
 
 
 @dataclass
@@ -144,6 +145,7 @@ def validate(cfg) -> None:
         raise ConfigError("search.threshold", f"must lie in (0, 1], got {search.threshold}")
     if search.max_ds is not None:
         at_least("search.max_ds", search.max_ds)
+    positive("search.oracle_time_limit", search.oracle_time_limit)
     if search.oracle and cfg.model.name != "simple":
         raise ConfigError("search.oracle", f"the LP oracle exists for model=simple only, not {cfg.model.name}")
     for key in ("margin", "tau"):

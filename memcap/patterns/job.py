@@ -131,5 +131,7 @@ def summary_line(result: dict) -> str:
     if m.get("converged") is False:
         diverged += " (not converged: members at or above the capacity DS hit the step cap; a lower bound)"
     oracle = f", oracle {m['oracle_memorized']:.1f} (ratio {m['oracle_ratio']:.3f})" if "oracle_ratio" in m else ""
+    if "oracle_upper" in m:
+        oracle += f", proven best <= {m['oracle_upper']:.1f} (ratio {m['oracle_ratio_upper']:.3f})"
     return (f"memcap {network_name(c)} N={c['N']} s={c['s']} runs={c['runs']} seed={c['seed']}: "
             f"{found}{oracle}{diverged}; params={m['params']}")

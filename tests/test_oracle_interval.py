@@ -1,0 +1,166 @@
+"""The certified interval [oracle_lower, oracle_upper] against optima known by construction or brute force."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from memcap.patterns.data import make_patterns
+from memcap.patterns.metrics import memorized
+from memcap.patterns.oracle import check_oracle_size, oracle_interval, perfect_recall
+
+
+def brute_force_optimum(X: np.ndarray, Y: np.ndarray) -> int:
+    """The most patterns stored exactly (bti = 0): the smallest deletion set after which every column is separable."""
+    DS = len(X)
+    for k in range(DS + 1):
+        for drop in itertools.combinations(range(DS), k):
+            keep = np.setdiff1d(np.arange(DS), drop)
+            if perfect_recall(X[keep], Y[keep]).ok:
+                return DS - k
+    raise AssertionError("unreachable: the empty set is separable")
+
+
+def assert_achieved(result, X, Y, bti):
+    """``lower`` and ``mask`` are what the returned weights recall by memcap's criterion."""
+    X, Y = torch.as_tensor(X).float(), torch.as_tensor(Y).float()
+    mask = memorized(torch.sigmoid(X @ result.W.T + result.b), Y, bti)
+    assert torch.equal(result.mask, mask) and result.lower == int(mask.sum())
+    assert result.lower <= result.upper <= len(X) and result.gap == result.upper - result.lower
+
+
+def planted(N_in, N_out, DS, seed):
+    X, _ = make_patterns(N_in, DS, 0.1, seed)
+    gen = torch.Generator().manual_seed(seed)
+    W, b = torch.randn(N_out, N_in, generator=gen), torch.randn(N_out, generator=gen)
+    return X, (X @ W.T + b >= 0).float()
+
+
+def test_all_separable_is_exact_at_ds():
+    X, Y = planted(40, 7, 200, seed=3)
+    result = oracle_interval(X, Y)
+    assert (result.lower, result.upper) == (200, 200)
+    assert_achieved(result, X, Y, 0)
+
+
+def duplicated(N, DS, seed, differ_on, bti_rows=False):
+    """Pattern 1 has pattern 0's input; its targets differ at the neurons ``differ_on``.
+
+    With ``bti_rows`` pattern 0's target is 1 and pattern 1's is 0 at each of them.
+    """
+    X, Y = make_patterns(N, DS, 0.1, seed)
+    X[1] = X[0]
+    Y[1] = Y[0]
+    for j in differ_on:
+        old = float(Y[0, j])
+        Y[0, j], Y[1, j] = (1.0, 0.0) if bti_rows else (1.0 - old, old)
+    return X, Y
+
+
+@pytest.mark.parametrize("differ_on", [[3], [0, 5, 9]])
+def test_a_duplicated_input_with_two_outputs_loses_exactly_one(differ_on):
+    X, Y = duplicated(50, 40, seed=0, differ_on=differ_on)  # DS < N: all else is separable
+    result = oracle_interval(X, Y)
+    assert (result.lower, result.upper) == (39, 39) and result.status == "optimal"
+    assert not (result.mask[0] and result.mask[1])
+    assert_achieved(result, X, Y, 0)
+
+
+@pytest.mark.parametrize("n_differ, optimum", [(2, 40), (3, 39)])
+def test_the_bti_tolerance_is_part_of_the_criterion(n_differ, optimum):
+    # Pattern 0 wants 1 and pattern 1 wants 0 at n_differ neurons, on the same input. Each such
+    # neuron gets one of them wrong; with bti = 1 pattern 0 absorbs one wrong target-1 bit and
+    # pattern 1 one wrong target-0 bit: two neurons are absorbed, a third costs a pattern.
+    X, Y = duplicated(50, 40, seed=1, differ_on=[2, 4, 7][:n_differ], bti_rows=True)
+    result = oracle_interval(X, Y, bti=1)
+    assert (result.lower, result.upper) == (optimum, optimum)
+    assert_achieved(result, X, Y, 1)
+    assert oracle_interval(X, Y, bti=0).upper == 39  # exactly: one of the two goes
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_interval_contains_the_brute_force_optimum(seed):
+    # Gaussian inputs (exact checks on the floats' rational values), past capacity.
+    rng = np.random.default_rng(seed)
+    X, Y = rng.standard_normal((12, 3)), (rng.random((12, 2)) < 0.5).astype(float)
+    best = brute_force_optimum(X, Y)
+    result = oracle_interval(X, Y)
+    assert result.lower <= best <= result.upper
+    assert result.status != "optimal" or result.lower == result.upper == best
+    assert_achieved(result, X, Y, 0)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_binary_patterns_past_capacity_are_solved_exactly(seed):
+    rng = np.random.default_rng(seed)
+    X, Y = (rng.random((14, 5)) < 0.5).astype(float), (rng.random((14, 3)) < 0.5).astype(float)
+    X = np.unique(X, axis=0)
+    Y = Y[: len(X)]
+    best = brute_force_optimum(X, Y)
+    result = oracle_interval(X, Y, time_limit=30)
+    assert result.status == "optimal" and result.lower == result.upper == best
+
+
+def test_n100_ds300_is_exact_on_a_dataset_the_heuristic_misses():
+    # The greedy heuristic stores 298 of these 300; the optimum is 299 (dropping pattern 34 alone).
+    from memcap.tasks import compose
+    from memcap.patterns.engine import member_data
+    X, Y = member_data(compose("logger=none", "N=100"), 300, 2)
+    result = oracle_interval(X, Y, time_limit=60)
+    assert (result.lower, result.upper) == (299, 299)
+    assert_achieved(result, X, Y, 0)
+
+
+def test_bad_input_is_refused_in_one_line():
+    X, Y = make_patterns(20, 30, 0.1, 0)
+    for limit in (0, -1.0):
+        with pytest.raises(ValueError, match="time limit must be positive"):
+            oracle_interval(X, Y, time_limit=limit)
+    with pytest.raises(ValueError, match="GiB"):
+        check_oracle_size(10**7, 1000, 1000)
+    with pytest.raises(ValueError, match="same DS"):
+        oracle_interval(X, Y[:5])
+
+
+def test_oracle_metrics_report_the_interval_beside_the_old_keys():
+    from memcap.tasks import compose
+    from memcap.patterns.oracle import oracle_metrics
+    cfg = compose("logger=none", "N=50", "search.oracle=true", "search.oracle_time_limit=20")
+    m = oracle_metrics(cfg, 120, [118, 119], progress=False)
+    assert m["oracle_memorized_runs"] == m["oracle_lower_runs"] and m["oracle_ratio"] == m["oracle_ratio_lower"]
+    for lo, up, gap in zip(m["oracle_lower_runs"], m["oracle_upper_runs"], m["oracle_gap_runs"]):
+        assert lo <= up <= 120 and gap == up - lo
+    assert m["oracle_ratio_upper"] == pytest.approx(np.mean([118 / m["oracle_upper_runs"][0], 119 / m["oracle_upper_runs"][1]]))
+    assert m["oracle_ratio_upper"] <= m["oracle_ratio_lower"]
+
+
+def test_the_oracle_refuses_other_models_and_time_limits_in_one_line():
+    from memcap.config import ConfigError
+    from memcap.patterns.config import validate
+    from memcap.patterns.oracle import oracle_metrics
+    from memcap.tasks import compose
+    with pytest.raises(ConfigError, match="model=simple only"):
+        oracle_metrics(compose("logger=none", "model=recurrent", "N=20"), 40, [40], progress=False)
+    with pytest.raises(ConfigError, match="search.oracle_time_limit: must be a finite positive"):
+        validate(compose("logger=none", "search.oracle=true", "search.oracle_time_limit=0"))
+
+
+def test_the_exact_circuit_check_accepts_a_farkas_support_and_rejects_a_broken_one():
+    # Column 19 of this N=100, DS=300 dataset is not separable (test_oracle.py's planted cases are).
+    from memcap.patterns.oracle import _exact_rows, _farkas_support, _integer_kernel_vector, _verified_circuit
+    X, Y = make_patterns(100, 300, 0.1, 2)
+    X, Y = X.numpy().astype(float), Y.numpy()
+    sign = 2.0 * (Y[:, 19] > 0.5) - 1
+    A = sign[:, None] * np.hstack([X, np.ones((300, 1))])
+    C, lam = _farkas_support(A)
+    exact = _exact_rows(X)
+    assert _verified_circuit(exact, sign, C, lam)
+    v = _integer_kernel_vector(A[C].astype(np.int64).T, lam)
+    assert all(x > 0 for x in v) and not (A[C].astype(np.int64).T.astype(object) @ np.array(v, dtype=object)).any()
+    assert not _verified_circuit(exact, sign, C[1:], lam[1:])  # a proper subset of a circuit is separable
+    flipped = sign.copy()
+    flipped[C[0]] *= -1
+    assert not _verified_circuit(exact, flipped, C, lam)
