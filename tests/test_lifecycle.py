@@ -25,7 +25,7 @@ ENV = {**os.environ, "WANDB_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
 TINY = ["logger=none", "runs=2", "trainer.max_steps=100", "trainer.check_every=20", "lr=0.1"]
 # Rounds of a few seconds that run to the step cap (DS far above capacity, no plateau stop),
 # checkpointed about every 0.1 s: a kill lands mid-fit.
-SLOW = ["logger=none", "runs=2", "DS=100", "trainer.max_steps=600", "trainer.check_every=50",
+SLOW = ["logger=none", "runs=2", "DS=100", "trainer.max_steps=400", "trainer.check_every=50",
         "trainer.patience=1000", "trainer.checkpoint_minutes=0.002"]
 
 
@@ -130,7 +130,7 @@ def test_two_runners_on_one_sweep_train_each_job_once(tmp_path):
 
 
 def test_a_pruning_job_killed_after_two_rounds_resumes_at_round_three(tmp_path):
-    args = ["logger=none", "runs=2", "N=20", "DS=40", "prune=lottery", "prune.rounds=4", "prune.target=null",
+    args = ["logger=none", "runs=2", "N=20", "DS=40", "prune=lottery", "prune.rounds=3", "prune.target=null",
             "trainer.max_steps=300", "trainer.check_every=25", "lr=0.1"]
     reference = tmp_path / "reference"
     assert sweep(reference, *args).returncode == 0
@@ -143,7 +143,7 @@ def test_a_pruning_job_killed_after_two_rounds_resumes_at_round_three(tmp_path):
     kill_when(start(killed, *args), two_rounds)
     resumed = sweep(killed, *args)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert resumed.stdout.count("] - training") == 3  # rounds 2, 3 and 4 only
+    assert resumed.stdout.count("] - training") == 2  # rounds 2 and 3 only: round three onwards
     assert outcome(killed) == outcome(reference)
 
 
@@ -202,7 +202,7 @@ def test_wall_time_sums_every_attempt(tmp_path, make_cfg):
 
 
 def test_the_sweep_summary_counts_only_this_sweeps_jobs(tmp_path):
-    assert sweep(tmp_path, *TINY, "DS=30", "N=20,22,24").returncode == 0
+    assert sweep(tmp_path, *TINY, "DS=30", "N=20,22").returncode == 0
     smaller = sweep(tmp_path, *TINY, "DS=30", "N=20")
     assert "memcap sweep: 1 jobs, 1 ok, 0 failed" in smaller.stdout
 
