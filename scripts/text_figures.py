@@ -165,6 +165,16 @@ def fig_memorize(results, out: Path):
     return path
 
 
+def below_target(result) -> dict | None:
+    """The best network of the widest width whose best network fell short of the target."""
+    target, best = result["config"]["target"], {}
+    for p in result["points"]:
+        if p["hidden"] not in best or p["heldout_char"] > best[p["hidden"]]["heldout_char"]:
+            best[p["hidden"]] = p
+    short = [p for w, p in sorted(best.items()) if p["heldout_char"] < target and p.get("position_char")]
+    return short[-1] if short else None
+
+
 def fig_where(results, out: Path):
     """Forgetting curves and ablation per state number at each architecture's smallest width, one panel per L."""
     rs = [r for r in select(results, "state", "width") if r["metrics"].get("position_char")]
@@ -180,9 +190,12 @@ def fig_where(results, out: Path):
             i, m = MODELS.index(r["config"]["model"]), r["metrics"]
             label = f"{r['config']['model']} (H={m['hidden']}, PR {m['participation_ratio']:.1f}/{m['state_size']})"
             top.plot(range(1, length + 1), m["position_char"], marker=".", color=f"C{i}", label=label)
+            short = below_target(r)
+            if short is not None:  # the widest network that fell short: which characters a too-small state keeps
+                top.plot(range(1, length + 1), short["position_char"], marker=".", color=f"C{i}", ls="--", lw=0.8)
             drops = sorted(m["ablation"], reverse=True)
             bottom.plot(range(1, len(drops) + 1), drops, marker=".", color=f"C{i}", label=r["config"]["model"])
-        top.set(title=f"L = {length}: forgetting curve", xlabel="position (1 = first read)",
+        top.set(title=f"L = {length}: forgetting curve\n(solid: smallest width at target; dashed: widest short)", xlabel="position (1 = first read)",
                 ylabel="held-out char accuracy")
         top.legend(fontsize="xx-small")
         bottom.set(title="ablation per state number (sorted)", xlabel="state number (rank)",
@@ -249,7 +262,16 @@ def tables(results, skipped) -> str:
                          f"{'yes' if m['converged'] else 'no'} | {r['wall_time']:.0f} |")
         lines.append("")
     total = sum(r["wall_time"] for r in results)
-    lines += [f"{len(results)} finished jobs, {total / 60:.1f} minutes of job wall time in all.", ""]
+    per_state = [p["fano_bits_per_state"] for r in results for p in r["points"] if p.get("fano_bits_per_state") is not None]
+    if per_state:
+        lines += [f"Largest Fano bits per state number over all {len(per_state)} state networks trained: "
+                  f"{max(per_state):.2f} (a float32 holds 32).", ""]
+    parts = {}
+    for r in results:
+        part = r["path"].split("/")[0]
+        parts[part] = parts.get(part, 0.0) + r["wall_time"]
+    lines += [f"{len(results)} finished jobs, {total / 60:.1f} minutes of job wall time in all ("
+              + ", ".join(f"{k}: {v / 60:.1f}" for k, v in sorted(parts.items())) + ").", ""]
     if skipped:
         lines += ["Not finished (not drawn):", ""] + [f"- {s}" for s in skipped] + [""]
     return "\n".join(lines)
