@@ -184,3 +184,21 @@ def test_bad_memorize_input_is_refused(make_cfg):
         validate(make_cfg(*base, "search.max_count=4096"))  # 4096 + 1024 of 9025 strings
     with pytest.raises(ConfigError, match="search.target"):
         validate(make_cfg(*base, "search.target=-1", "search.max_count=64", "text.heldout=64"))
+
+
+def test_figures_and_tables_come_from_result_files(make_cfg, tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("text_figures", Path(__file__).parent.parent / "scripts" / "text_figures.py")
+    figures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(figures)
+    run_job(make_cfg(*STATE, "model=rnn", "text.length=3", "search.min_hidden=2", "search.max_hidden=3",
+                     "search.max_steps=100", "search.lrs=[0.01]"), tmp_path / "r" / "state" / "rnn-L3", tmp_path / "r")
+    run_job(make_cfg("data=text", "search=memorize", "text.source=random", "runs=1", "model=rnn", "model.hidden=4",
+                     "text.length=4", "text.heldout=64", "search.min_count=4", "search.max_count=16",
+                     "search.max_steps=100", "search.lrs=[0.03]"), tmp_path / "r" / "memorize" / "rnn-L4", tmp_path / "r")
+    assert figures.main(["--results", str(tmp_path / "r"), "--out", str(tmp_path / "docs")]) == 0
+    md = (tmp_path / "docs" / "text_study.md").read_text()
+    assert "| rnn | 3 |" in md and "| rnn | 4 | trained |" in md and "(a float32 holds 32)" in md
+    assert (tmp_path / "docs" / "state_accuracy.png").exists() and (tmp_path / "docs" / "state_where.png").exists()
