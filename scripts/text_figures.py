@@ -1,6 +1,7 @@
 """Figures and tables of the issue-16 text study, from the committed results (results/text/) into docs/text/.
 
-    python scripts/text_figures.py                     # results/text -> docs/text/{state_*,memorize_*}.png, text_study.md
+    python scripts/text_figures.py                     # results/text -> docs/text/{state_*,memorize_*}.png, text_study.md,
+                                                       # and the tables into docs/text.md between its markers
     python scripts/text_figures.py --results DIR --out DIR
 
 Reads every result.json under --results with memcap.results.read_result (checked
@@ -26,6 +27,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from memcap.results import read_result  # noqa: E402
 
 MODELS = ("rnn", "lstm", "gru", "transformer", "dense", "hybrid")
+BEGIN, END = "<!-- text_study:begin (scripts/text_figures.py writes this) -->", "<!-- text_study:end -->"
 COLLINS, MORRIS = 5.0, 3.6  # bits per parameter: Collins et al. 2017 (RNNs), Morris et al. 2025 (GPT-style)
 
 
@@ -281,15 +283,27 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--results", default=str(REPO / "results" / "text"))
     parser.add_argument("--out", default=str(REPO / "docs" / "text"))
+    parser.add_argument("--doc", default=str(REPO / "docs" / "text.md"), help="the tables replace what lies between "
+                        "its markers (none: left alone)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results, skipped = load(Path(args.results))
     written = [fig_state_accuracy(results, out), fig_state_accuracy(results, out, "scalar"), fig_state_bits(results, out),
                fig_memorize(results, out), fig_where(results, out)]
-    (out / "text_study.md").write_text(tables(results, skipped))
+    study = tables(results, skipped)
+    (out / "text_study.md").write_text(study)
     for path in [p for p in written if p] + [out / "text_study.md"]:
         print(path)
+    doc = Path(args.doc)
+    if doc.exists() and BEGIN in doc.read_text():
+        text = doc.read_text()
+        head, rest = text.split(BEGIN, 1)
+        _, tail = rest.split(END, 1)
+        body = "\n".join(("#" + line if line.startswith("## ") else line)
+                         for line in study.splitlines()[2:])  # its title dropped, sections one level down
+        doc.write_text(f"{head}{BEGIN}\n{body.strip()}\n{END}{tail}")
+        print(f"{doc} (the tables between its markers)")
     return 0
 
 
