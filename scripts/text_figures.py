@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import matplotlib  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -96,6 +97,9 @@ def fig_state_accuracy(results, out: Path, encoding="onehot"):
         ax.axhline(1 / r["config"]["alphabet_size"], color="grey", ls=":", lw=0.8)
         ax.set(xscale="log", title=f"L = {length} ({encoding})", xlabel="encoder width H",
                ylabel="held-out char accuracy\n(best over lr grid)", ylim=(0, 1.02))
+        ticks = [2 ** k for k in range(9)]
+        ax.set_xticks(ticks, [str(t) for t in ticks])
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize="small")
     fig.tight_layout()
