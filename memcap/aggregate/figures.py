@@ -203,7 +203,8 @@ def figure_text_accuracy(df: pd.DataFrame, style: Style = SCREEN) -> Figure:
     the target. H is on a log scale: the search gallops 1, 2, 4, ... and then
     bisects, so the points crowd near the threshold.
     """
-    points = points_frame(df.assign(network=text_labels(df)))
+    df = df[df["search"].isin(("neurons", "fixed"))]  # search=state|memorize: scripts/text_figures.py draws them
+    points = points_frame(df.assign(network=text_labels(df))) if len(df) else df
     if points.empty:
         return _no_points(style)
     points["score"] = points.train_exact.where(points.metric == "exact", points.train_char)

@@ -8,7 +8,7 @@ before any work, with one ConfigError naming the key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 from memcap.config import ConfigError, at_least, choice, validate_common
@@ -18,7 +18,9 @@ ALPHABETS = ("printable", "bytes")
 ENCODINGS = ("scalar", "onehot")
 ARCHITECTURES = ("rnn", "lstm", "gru", "transformer", "dense", "hybrid")
 DECODERS = ("linear", "mlp")
-TEXT_SEARCHES = ("neurons", "fixed")
+TEXT_SEARCHES = ("neurons", "fixed", "state", "memorize")
+STATE_SEARCHES = ("state", "memorize")  # issue 16: measured on fresh random strings (memcap.text.state)
+VARY = ("width", "length")
 METRICS = ("char", "exact")
 
 
@@ -29,7 +31,9 @@ class TextConfig:
     path: Optional[str] = None  # file only: any file, read as bytes 0-255
     length: int = 16  # L: characters per sequence
     count: int = 64  # sequences to memorize (and as many held out)
-    encoding: str = "onehot"  # onehot (256 inputs per step) | scalar (1 input: code / 255)
+    encoding: str = "onehot"  # onehot (256 inputs per step; search=state|memorize: |alphabet|) | scalar (code / 255)
+    heldout: int = 1024  # search=state|memorize: held-out strings (never trained on) that score the answer
+    validation: int = 256  # search=state: strings (never trained on) whose score stops a fit
 
 
 @dataclass
@@ -54,12 +58,50 @@ class NeuronSearchConfig:
     max_steps: Optional[int] = 400  # step cap of every network the search trains; null: trainer.max_steps
 
 
+@dataclass
+class StateSearchConfig:
+    """search=state (issue 16): how many characters the encoder's final state carries, on a stream of fresh strings."""
+
+    name: str = "state"
+    vary: str = "width"  # width: the smallest state width at text.length | length: the largest L at model.hidden
+    target: float = 0.99  # held-out character accuracy to reach
+    min_hidden: int = 2  # vary=width: the width grid, about sqrt(2) apart (multiples of model.heads)
+    max_hidden: int = 256
+    max_length: int = 64  # vary=length: the longest L tried
+    lrs: list[float] = field(default_factory=lambda: [0.003, 0.01])  # Adam lrs tried at every width (best taken)
+    batch: int = 128  # fresh strings per step
+    max_steps: int = 4000  # step cap per network
+    check_every: int = 100  # steps between validation checks
+    patience: int = 5  # checks without improvement (plateau) before a network stops
+    min_delta: float = 0.002  # an improvement: validation char accuracy up by more than this (or loss down 1 %)
+    analyse: bool = True  # per-position accuracy, ablation per state number, participation ratio
+
+
+@dataclass
+class MemorizeSearchConfig:
+    """search=memorize (issue 16): the most random strings a network of width model.hidden reconstructs."""
+
+    name: str = "memorize"
+    target: float = 0.99  # character accuracy on the stored strings
+    min_count: int = 16  # the count search gallops x2 from here, then bisects
+    max_count: int = 16384
+    resolution: float = 0.0625  # bisection stops when the bracket is narrower than this fraction of the count
+    freeze_encoder: bool = False  # true: the encoder stays at its initialization, only the decoder trains
+    lrs: list[float] = field(default_factory=lambda: [0.01])
+    max_steps: int = 3000  # full-batch Adam steps per network
+    check_every: int = 50
+    patience: int = 6
+    min_delta: float = 0.001
+
+
 # Registered by memcap.tasks.register_configs; conf/model/lstm.yaml extends sequence_schema,
 # conf/data/text.yaml puts text_schema at the top-level `text` node.
 SCHEMAS = {
     ("model", "sequence_schema"): TextModelConfig,
     ("data", "text_schema"): TextConfig,
     ("search", "neurons_schema"): NeuronSearchConfig,
+    ("search", "state_schema"): StateSearchConfig,
+    ("search", "memorize_schema"): MemorizeSearchConfig,
 }
 
 
@@ -97,6 +139,9 @@ def validate(cfg) -> None:
     if search.name == "fixed":
         check_heads(model, model.hidden)
         return
+    if search.name in STATE_SEARCHES:
+        validate_state(cfg)
+        return
     choice("search.metric", search.metric, METRICS)
     if not 0 < search.target <= 1:
         raise ConfigError("search.target", f"must lie in (0, 1], got {search.target}")
@@ -110,6 +155,76 @@ def validate(cfg) -> None:
     if not hidden_grid(model, search.min_hidden, search.max_hidden):
         raise ConfigError("search.max_hidden", f"no H in [{search.min_hidden}, {search.max_hidden}] "
                                                f"is a multiple of model.heads={model.heads}")
+
+
+def validate_state(cfg) -> None:
+    """The checks of search=state and search=memorize (one ConfigError naming the key)."""
+    from memcap.text.stream import validate_sets  # torch: only for these searches
+
+    text, model, search = cfg.text, cfg.model, cfg.search
+    if text.source != "random":
+        raise ConfigError("text.source", f"search={search.name} measures i.i.d. random strings; set text.source=random "
+                                         f"(got {text.source!r})")
+    if not 0 < search.target <= 1:
+        raise ConfigError("search.target", f"must lie in (0, 1], got {search.target}")
+    at_least("text.heldout", text.heldout)
+    if not search.lrs:
+        raise ConfigError("search.lrs", "needs at least one learning rate")
+    for lr in search.lrs:
+        if not (lr > 0 and lr < float("inf")):
+            raise ConfigError("search.lrs", f"every lr must be a finite positive number, got {lr}")
+    for key in ("max_steps", "check_every", "patience"):
+        at_least(f"search.{key}", getattr(search, key))
+    if search.name == "memorize":
+        check_heads(model, model.hidden)
+        at_least("search.min_count", search.min_count)
+        if search.max_count < search.min_count:
+            raise ConfigError("search.max_count", f"must be at least search.min_count={search.min_count}, "
+                                                  f"got {search.max_count}")
+        validate_sets(text, text.length, stored=search.max_count)
+        return
+    choice("search.vary", search.vary, VARY)
+    at_least("text.validation", text.validation)
+    at_least("search.batch", search.batch)
+    if search.vary == "length":
+        check_heads(model, model.hidden)
+        at_least("search.max_length", search.max_length)
+        floor = length_floor(text)
+        if search.max_length < floor:
+            raise ConfigError("search.max_length", f"{search.max_length} is below L={floor}, the shortest length whose "
+                                                   f"strings keep text.heldout + text.validation apart from the stream")
+        return
+    at_least("search.min_hidden", search.min_hidden)
+    if search.max_hidden < search.min_hidden:
+        raise ConfigError("search.max_hidden", f"must be at least search.min_hidden={search.min_hidden}, "
+                                               f"got {search.max_hidden}")
+    if not width_grid(model, search.min_hidden, search.max_hidden):
+        raise ConfigError("search.max_hidden", f"no width in [{search.min_hidden}, {search.max_hidden}] "
+                                               f"is a multiple of model.heads={model.heads}")
+    validate_sets(text, text.length)
+
+
+def length_floor(text) -> int:
+    """The shortest L whose strings can keep the held-out and validation sets apart from the stream."""
+    from memcap.text.stream import MAX_EXCLUDED, space_size
+
+    length = 1
+    while (text.heldout + text.validation) > MAX_EXCLUDED * space_size(text, length):
+        length += 1
+    return length
+
+
+def width_grid(model, low: int, high: int) -> list[int]:
+    """Widths in [low, high] about sqrt(2) apart (low, then round(low * 2^(k/2)), rounded up to multiples of heads)."""
+    step = model.heads if uses_heads(model) else 1
+    widths, k = set(), 0
+    while True:
+        w = -(-round(low * 2 ** (k / 2)) // step) * step
+        if w > high:
+            break
+        widths.add(w)
+        k += 1
+    return sorted(widths)
 
 
 def uses_heads(model) -> bool:

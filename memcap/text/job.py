@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from memcap.config import learning_rate
 from memcap.search import neuron_search
-from memcap.text.config import hidden_grid, step_cap
+from memcap.text import state
+from memcap.text.config import STATE_SEARCHES, hidden_grid, step_cap
 from memcap.text.data import TextData, make_text
 from memcap.text.engine import goal, train_widths
 
@@ -22,6 +23,8 @@ KEY = "hidden"  # what a search round varies
 
 def flat_config(cfg) -> dict:
     """The keys a table or a dashboard filters on, flat (N and s mean nothing here and are left out)."""
+    if cfg.search.name in STATE_SEARCHES:
+        return state.flat_config(cfg)
     text, model = cfg.text, cfg.model
     metric, target = goal(cfg)
     fixed = cfg.search.name == "fixed"
@@ -42,14 +45,18 @@ def flat_config(cfg) -> dict:
 
 
 
-def prepare(cfg) -> TextData:
+def prepare(cfg) -> TextData | dict:
     """The job's sequences, drawn from its seed; a source that cannot give them fails here, before any work."""
+    if cfg.search.name in STATE_SEARCHES:
+        return state.prepare(cfg)
     return make_text(cfg.text, cfg.seed)
 
 
 def run(job, text: TextData) -> str:
     """The job's work on ``text``; fills ``job.result["metrics"]`` and returns its summary line."""
     cfg = job.cfg
+    if cfg.search.name in STATE_SEARCHES:
+        return state.run(job, text)
     metric, target = goal(cfg)
 
     def evaluate(widths: list[int]) -> dict[int, list[float]]:
@@ -91,6 +98,9 @@ def text_metrics(
         "bits": best["bits"],
         "bits_per_neuron": best["bits"] / hidden,
         "bits_per_param": best["bits"] / best["params"],
+        # What this search measures (issue 16): per-position linear separability of `count` training
+        # sequences within the step cap, not text memory (held-out accuracy stays at chance).
+        "measure": "separability",
     }
 
 

@@ -187,16 +187,16 @@ ENCODERS: dict[str, type[nn.Module]] = {
 class Decoder(nn.Module):
     """State (batch, S) -> logits (batch, L, 256): a linear readout per position, or an MLP with one hidden layer."""
 
-    def __init__(self, kind: str, state_size: int, length: int, hidden: int):
+    def __init__(self, kind: str, state_size: int, length: int, hidden: int, classes: int = CODES):
         super().__init__()
-        self.length = length
+        self.length, self.classes = length, classes  # classes: 256 codes, or |alphabet| (the state measures)
         if kind == "linear":
-            self.net = nn.Linear(state_size, length * CODES)
+            self.net = nn.Linear(state_size, length * classes)
         else:
-            self.net = nn.Sequential(nn.Linear(state_size, hidden), nn.ReLU(), nn.Linear(hidden, length * CODES))
+            self.net = nn.Sequential(nn.Linear(state_size, hidden), nn.ReLU(), nn.Linear(hidden, length * classes))
 
     def forward(self, state: torch.Tensor) -> torch.Tensor:
-        return self.net(state).view(state.shape[0], self.length, CODES)
+        return self.net(state).view(state.shape[0], self.length, self.classes)
 
 
 class TextAutoencoder(nn.Module):
@@ -214,8 +214,9 @@ def num_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
-def build_autoencoder(model_cfg, shape: Shape) -> TextAutoencoder:
-    """The ``model_cfg.name`` encoder of ``shape`` and the configured decoder (current torch RNG initializes them)."""
+def build_autoencoder(model_cfg, shape: Shape, classes: int = CODES) -> TextAutoencoder:
+    """The ``model_cfg.name`` encoder of ``shape`` and the configured decoder (current torch RNG initializes them);
+    the decoder chooses among ``classes`` per position (256 codes, or the alphabet's characters)."""
     encoder = ENCODERS[model_cfg.name](shape)
-    decoder = Decoder(model_cfg.decoder, encoder.state_size, shape.length, model_cfg.decoder_hidden)
+    decoder = Decoder(model_cfg.decoder, encoder.state_size, shape.length, model_cfg.decoder_hidden, classes)
     return TextAutoencoder(encoder, decoder)

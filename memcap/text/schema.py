@@ -28,7 +28,7 @@ class Config(BaseModel):
     alphabet: Optional[str] = None
     path: Optional[str] = None
     length: int
-    count: int
+    count: Optional[int] = None  # search=state: none (a stream); memorize: search.max_count
     encoding: str
     metric: str
     target: float
@@ -36,10 +36,23 @@ class Config(BaseModel):
     max_hidden: Optional[int] = None
     seed: int
     runs: int
-    lr: float
+    lr: Optional[float] = None  # search=state|memorize: none, the grid is `lrs`
     max_steps: int
     schedule: str = "constant"
     batch_size: Optional[int] = None
+    # search=state | memorize (issue 16)
+    vary: Optional[str] = None
+    lrs: Optional[list[float]] = None
+    heldout: Optional[int] = None
+    validation: Optional[int] = None
+    alphabet_size: Optional[int] = None
+    check_every: Optional[int] = None
+    patience: Optional[int] = None
+    min_delta: Optional[float] = None
+    max_length: Optional[int] = None
+    min_count: Optional[int] = None
+    max_count: Optional[int] = None
+    freeze_encoder: Optional[bool] = None
 
 
 class Metrics(BaseModel):
@@ -61,6 +74,28 @@ class Metrics(BaseModel):
     bits: Optional[float] = None
     bits_per_neuron: Optional[float] = None
     bits_per_param: Optional[float] = None
+    # search=state (issue 16): the answer's best network
+    measure: Optional[str] = None  # "state capacity" | "memorization" | the 64-sequence "separability" (neurons)
+    max_length: Optional[int] = None  # vary=length: the largest L reaching the target
+    length: Optional[int] = None
+    lr: Optional[float] = None
+    fano_bits: Optional[float] = None  # Fano's lower bound on the bits through the state, from held-out char error
+    fano_bits_per_state: Optional[float] = None  # ... per number of the state
+    max_fano_bits_per_state: Optional[float] = None  # the largest over every network trained (<= 32: float32)
+    converged: Optional[bool] = None
+    capped_members: Optional[int] = None  # networks stopped by the step cap, not by target or plateau
+    position_char: Optional[list[float]] = None  # held-out char accuracy per position (the forgetting curve)
+    ablation: Optional[list[float]] = None  # held-out char accuracy lost holding each state number at its mean
+    participation_ratio: Optional[float] = None  # effective dimension of the state over held-out strings
+    stream_rejected: Optional[int] = None  # stream rows drawn again because they were held-out strings
+    # search=memorize
+    max_count: Optional[int] = None
+    trainable_params: Optional[int] = None
+    bits_per_trainable_param: Optional[float] = None
+    codelength_bits: Optional[float] = None  # count L (log2|A| - cross-entropy in bits) at the answer
+    generalization_bits: Optional[float] = None  # the same on held-out strings: what any string gets
+    memorized_bits: Optional[float] = None  # codelength_bits - generalization_bits
+    frozen: Optional[bool] = None
 
 
 class Point(BaseModel):
@@ -72,18 +107,38 @@ class Point(BaseModel):
     state_size: int  # numbers the decoder reads (LSTM: h and c, 2H)
     params: int  # encoder + decoder
     encoder_params: int
-    train_char: float
-    train_exact: float
+    train_char: Optional[float] = None  # search=state: none (every string is fresh)
+    train_exact: Optional[float] = None
     heldout_char: float
     heldout_exact: float
-    bits: float  # bits reconstructed: correct training characters x bits per character
+    bits: Optional[float] = None  # bits reconstructed: correct training characters x bits per character
     loss: float
     steps: int
     seconds: float  # wall time of the fit that trained this member
     members: Optional[int] = None  # absent in the oldest files; networks in that fit
     stop: str  # target | plateau | cap (older files: other words)
+    # search=state | memorize (issue 16); run = lr_index * runs + seed_run
+    length: Optional[int] = None
+    count: Optional[int] = None
+    lr: Optional[float] = None
+    lr_index: Optional[int] = None
+    seed_run: Optional[int] = None
+    trainable_params: Optional[int] = None
+    check_score: Optional[float] = None  # best validation (state) or stored (memorize) char accuracy
+    heldout_loss_bits: Optional[float] = None  # cross-entropy per character, bits
+    train_loss_bits: Optional[float] = None
+    fano_bits: Optional[float] = None
+    fano_bits_per_state: Optional[float] = None
+    position_char: Optional[list[float]] = None
+    ablation: Optional[list[float]] = None
+    participation_ratio: Optional[float] = None
+    codelength_bits: Optional[float] = None
+    generalization_bits: Optional[float] = None
 
 
 REQUIRED_CONFIG = ("model", "data", "search", "length", "seed", "metric", "target")
-REQUIRED_METRICS = tuple(Metrics.model_fields)
+# The keys every text result has had since the first (newer ones are optional: old files still aggregate).
+REQUIRED_METRICS = ("min_hidden", "capped", "hidden", "state_size", "params", "encoder_params", "decoder_params",
+                    "train_char", "train_exact", "heldout_char", "heldout_exact", "score_runs", "bits_per_char",
+                    "bits_total", "bits", "bits_per_neuron", "bits_per_param")
 ORDER = ("model", "length", "seed", "job")

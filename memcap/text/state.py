@@ -1,0 +1,308 @@
+"""The two measures of issue 16, inside the job lifecycle (memcap.job.Job): what the state carries, bits per parameter.
+
+    search=state vary=width   the smallest width of the encoder's state whose held-out character accuracy
+                              reaches the target at text.length (a stream of fresh strings: nothing to memorize)
+    search=state vary=length  the largest L such a state of width model.hidden carries
+    search=memorize           the most stored random strings a width reconstructs (bits per parameter),
+                              search.freeze_encoder=true: with the encoder left at its initialization
+
+A round trains one searched value (a width, an L or a count) with every lr of
+``search.lrs`` and ``runs`` seeds as one group: member ``(value, run)`` with
+``run = lr_index * runs + seed_run``, so the best of the group is the best over
+the lr grid and the seeds, and a recorded group is reused on resume
+(``job.run_groups``). A seed run's initialization is the same at every lr.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from memcap.fitting import Fit, run_fit
+from memcap.text.analysis import ablation, participation_ratio, position_accuracy
+from memcap.text.config import length_floor, width_grid
+from memcap.text.engine import cpu_threads, init_seed
+from memcap.text.models import Shape, build_autoencoder, num_parameters
+from memcap.text.module import STOP_REASONS
+from memcap.text.state_module import StateModule, char_scores
+from memcap.text.stream import (Stream, alphabet_size, draw_sets, encode_indices, fano_bits, input_size,
+                                validate_sets)
+
+KEYS = {"width": "hidden", "length": "length", "memorize": "count"}  # what a round varies, per search
+FLOAT32_BITS = 32
+
+
+def search_kind(cfg) -> str:
+    return "memorize" if cfg.search.name == "memorize" else cfg.search.vary
+
+
+def flat_config(cfg) -> dict:
+    text, model, search = cfg.text, cfg.model, cfg.search
+    kind = search_kind(cfg)
+    return {
+        "model": model.name, "data": "text", "search": search.name, "loss": "cross_entropy", "steps": text.length,
+        "hidden": None if kind == "width" else model.hidden, "layers": model.layers, "heads": model.heads,
+        "decoder": model.decoder, "source": text.source, "alphabet": text.alphabet, "path": None,
+        "length": text.length, "count": search.max_count if kind == "memorize" else None,
+        "encoding": text.encoding, "metric": "char", "target": search.target,
+        "min_hidden": search.min_hidden if kind == "width" else None,
+        "max_hidden": search.max_hidden if kind == "width" else None,
+        "seed": cfg.seed, "runs": cfg.runs, "lr": None, "max_steps": search.max_steps, "schedule": "constant",
+        "batch_size": search.batch if kind != "memorize" else None,
+        "vary": kind if kind != "memorize" else None, "lrs": list(search.lrs), "heldout": text.heldout,
+        "validation": text.validation if kind != "memorize" else None, "alphabet_size": alphabet_size(text),
+        "check_every": search.check_every, "patience": search.patience, "min_delta": search.min_delta,
+        "max_length": search.max_length if kind == "length" else None,
+        "min_count": search.min_count if kind == "memorize" else None,
+        "max_count": search.max_count if kind == "memorize" else None,
+        "freeze_encoder": search.freeze_encoder if kind == "memorize" else None,
+    }
+
+
+# -- the searches (pure logic) -------------------------------------------------------------------------
+def smallest_passing(values: list[int], passes) -> int | None:
+    """The smallest of ascending ``values`` for which ``passes`` holds (assumed monotone): every other index
+    (about x2 on a sqrt(2) grid) from the start until one passes, then bisection. None: none does."""
+    last_fail, j = -1, 0
+    while True:
+        if passes(values[j]):
+            break
+        last_fail = j
+        if j == len(values) - 1:
+            return None
+        j = min(j + 2, len(values) - 1)
+    while j - last_fail > 1:
+        mid = (last_fail + j) // 2
+        if passes(values[mid]):
+            j = mid
+        else:
+            last_fail = mid
+    return values[j]
+
+
+def largest_passing(start: int, limit: int, passes, resolution: float = 0.0) -> tuple[int | None, bool]:
+    """The largest integer in [start, limit] for which ``passes`` holds (assumed monotone): x2 from ``start``,
+    then bisection until the bracket is narrower than ``resolution`` x the answer. (answer or None, capped)."""
+    lo, hi, v = None, None, start
+    while True:
+        if passes(v):
+            lo = v
+            if v >= limit:
+                return lo, True
+            v = min(2 * v, limit)
+        else:
+            hi = v
+            break
+    if lo is None:
+        return None, False
+    while hi - lo > max(1, math.floor(lo * resolution)):
+        mid = (lo + hi) // 2
+        if passes(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo, False
+
+
+# -- training one round ---------------------------------------------------------------------------------
+def member_lr(cfg, run: int) -> tuple[float, int, int]:
+    """(lr, lr_index, seed_run) of a member's ``run``."""
+    lr_index, seed_run = divmod(run, cfg.runs)
+    return float(cfg.search.lrs[lr_index]), lr_index, seed_run
+
+
+def build(cfg, hidden: int, length: int, seed_run: int, salt: int):
+    shape = Shape(input_size(cfg.text), length, hidden, cfg.model.layers, cfg.model.heads)
+    with torch.random.fork_rng():
+        torch.manual_seed(init_seed(cfg.seed, seed_run, salt))
+        return build_autoencoder(cfg.model, shape, classes=alphabet_size(cfg.text))
+
+
+def train_round(cfg, job, value: int) -> list[dict]:
+    """Train (and score) every lr x run member of one searched ``value``; the points, through ``job.run_groups``."""
+    kind = search_kind(cfg)
+    search, text = cfg.search, cfg.text
+    hidden = value if kind == "width" else cfg.model.hidden
+    length = value if kind == "length" else text.length
+    members = [(value, run) for run in range(len(search.lrs) * cfg.runs)]
+    size = alphabet_size(text)
+
+    def encode(indices):
+        return encode_indices(indices, text)
+
+    def fit_group(group, fit: Fit) -> list[dict]:
+        runs = [member_lr(cfg, run) for _, run in group]
+        # The initialization depends on (seed run, width): the same at every lr, and at every L of a length search.
+        networks = [build(cfg, hidden, length, seed_run, hidden) for _, _, seed_run in runs]
+        if kind == "memorize":
+            sets = draw_sets(text, cfg.seed, length, stored=search.max_count)
+            stored = sets.stored[:value]
+            module = StateModule(networks, [lr for lr, _, _ in runs], encode, check=stored, codes=stored,
+                                 frozen=search.freeze_encoder, target=search.target, max_steps=search.max_steps,
+                                 check_every=search.check_every, patience=search.patience,
+                                 min_delta=search.min_delta, step_offset=fit.step_offset)
+        else:
+            sets = draw_sets(text, cfg.seed, length)
+            stream = Stream(size, length, search.batch, cfg.seed, torch.cat([sets.validation, sets.heldout]))
+            module = StateModule(networks, [lr for lr, _, _ in runs], encode, check=sets.validation, stream=stream,
+                                 target=search.target, max_steps=search.max_steps, check_every=search.check_every,
+                                 patience=search.patience, min_delta=search.min_delta, step_offset=fit.step_offset)
+        with cpu_threads(cfg.trainer.accelerator):
+            seconds = round(run_fit(cfg.trainer, module, fit, search.max_steps), 3)
+        points = []
+        for i, ((_, run), (lr, lr_index, seed_run), network) in enumerate(zip(group, runs, networks)):
+            network.eval()
+            point = score(cfg, network, sets, length, size, kind, value)
+            point.update(hidden=hidden, run=run, length=length, lr=lr, lr_index=lr_index, seed_run=seed_run,
+                         loss=module.last_loss[i], steps=module.steps_trained[i], seconds=seconds,
+                         members=len(group), stop=STOP_REASONS[module.stop[i]], check_score=module.best_score[i])
+            if kind == "memorize":
+                point["count"] = value
+            else:
+                point["stream_rejected"] = stream.rejected
+            points.append(point)
+        return points
+
+    return job.run_groups([members], fit_group, max_steps=search.max_steps)
+
+
+@torch.no_grad()
+def score(cfg, network, sets, length: int, size: int, kind: str, value: int) -> dict:
+    """A trained member's numbers: held-out accuracy and bits; for the state, where the information sits."""
+    encode = lambda x: encode_indices(x, cfg.text)  # noqa: E731
+    state = network.encoder(encode(sets.heldout))
+    logits = network.decoder(state)
+    char, exact, loss = char_scores(logits, sets.heldout)
+    log2a = math.log2(size)
+    params, encoder_params = num_parameters(network), num_parameters(network.encoder)
+    point = {"state_size": network.encoder.state_size, "params": params, "encoder_params": encoder_params,
+             "heldout_char": char, "heldout_exact": exact, "heldout_loss_bits": loss / math.log(2)}
+    if kind == "memorize":
+        stored = sets.stored[:value]
+        t_char, t_exact, t_loss = char_scores(network(encode(stored)), stored)
+        per_string = length * log2a
+        point.update(train_char=t_char, train_exact=t_exact, train_loss_bits=t_loss / math.log(2),
+                     bits=t_char * value * per_string,
+                     codelength_bits=value * length * max(0.0, log2a - t_loss / math.log(2)),
+                     generalization_bits=value * length * max(0.0, log2a - loss / math.log(2)),
+                     trainable_params=num_parameters(network.decoder) if cfg.search.freeze_encoder else params)
+        return point
+    fano = fano_bits(char, length, size)
+    point.update(fano_bits=fano, fano_bits_per_state=fano / network.encoder.state_size, trainable_params=params)
+    if cfg.search.analyse:
+        point.update(position_char=position_accuracy(logits, sets.heldout),
+                     ablation=ablation(network.decoder, state, sets.heldout, char),
+                     participation_ratio=participation_ratio(state))
+    return point
+
+
+# -- the job's work ---------------------------------------------------------------------------------------
+def prepare(cfg) -> dict:
+    """What a bad value can still break before any work: the fixed sets of the job's L (vary=length: checked per L)."""
+    kind = search_kind(cfg)
+    if kind == "width":
+        validate_sets(cfg.text, cfg.text.length)
+    return {"kind": kind}
+
+
+def run(job, prepared: dict) -> str:
+    cfg, kind = job.cfg, prepared["kind"]
+    search = cfg.search
+    job.key = KEYS[kind]  # the value a round varies: recorded points are matched on (it, run)
+    best: dict[int, dict] = {}
+
+    def passes(value: int) -> bool:
+        points = train_round(cfg, job, value)
+        top = max(points, key=lambda p: (p["train_char"] if kind == "memorize" else p["heldout_char"],
+                                         p["heldout_char"]))
+        best[value] = top
+        scores = {value: [p["train_char"] if kind == "memorize" else p["heldout_char"] for p in points]}
+        job.log_round(scores)
+        return max(scores[value]) >= search.target
+
+    if kind == "width":
+        grid = width_grid(cfg.model, search.min_hidden, search.max_hidden)
+        answer = smallest_passing(grid, passes)
+        capped = answer is None
+        at = grid[-1] if capped else answer
+        below = [w for w in grid if w < at and w in best]
+        decisive = below[-1] if below else None
+    elif kind == "length":
+        floor = length_floor(cfg.text)
+        answer, capped = largest_passing(floor, search.max_length, passes)
+        at = answer if answer is not None else floor
+        above = [v for v in best if v > at]
+        decisive = min(above) if above else None
+    else:
+        answer, capped = largest_passing(search.min_count, search.max_count, passes, search.resolution)
+        at = answer if answer is not None else search.min_count
+        above = [v for v in best if v > at]
+        decisive = min(above) if above else None
+    job.result["metrics"] = metrics(job, kind, answer, capped, at, decisive, best[at])
+    return summary_line(job.result)
+
+
+def metrics(job, kind: str, answer, capped: bool, at: int, decisive, top: dict) -> dict:
+    cfg = job.cfg
+    points = job.result["points"]
+    size = alphabet_size(cfg.text)
+    log2a = math.log2(size)
+    key = KEYS[kind]
+    # Converged: the answer's best network did not stop at the step cap, nor did any network of the
+    # value that decided the bracket's other side (the width below, the L or count above).
+    decisive_points = [p for p in points if decisive is not None and p[key] == decisive]
+    converged = top["stop"] != "cap" and all(p["stop"] != "cap" for p in decisive_points)
+    m = {"min_hidden": answer if kind == "width" else None, "capped": capped, "hidden": top["hidden"],
+         "state_size": top["state_size"], "params": top["params"], "encoder_params": top["encoder_params"],
+         "decoder_params": top["params"] - top["encoder_params"], "train_char": top.get("train_char"),
+         "train_exact": top.get("train_exact"), "heldout_char": top["heldout_char"],
+         "heldout_exact": top["heldout_exact"],
+         "score_runs": [p["train_char"] if kind == "memorize" else p["heldout_char"] for p in points if p[key] == at],
+         "bits_per_char": log2a, "bits_total": None, "bits": None, "bits_per_neuron": None, "bits_per_param": None,
+         "length": top["length"], "lr": top["lr"], "converged": converged,
+         "capped_members": sum(p["stop"] == "cap" for p in points)}
+    if kind == "memorize":
+        count = answer or 0
+        bits = count * top["length"] * log2a
+        m.update(measure="memorization", max_count=answer, bits_total=bits, bits=bits,
+                 bits_per_param=bits / top["params"], trainable_params=top["trainable_params"],
+                 bits_per_trainable_param=bits / top["trainable_params"],
+                 codelength_bits=top["codelength_bits"] if answer else None,
+                 generalization_bits=top["generalization_bits"] if answer else None,
+                 memorized_bits=(top["codelength_bits"] - top["generalization_bits"]) if answer else None,
+                 frozen=bool(cfg.search.freeze_encoder))
+        return m
+    fano_all = [p["fano_bits_per_state"] for p in points]
+    m.update(measure="state capacity", max_length=answer if kind == "length" else None, fano_bits=top["fano_bits"],
+             fano_bits_per_state=top["fano_bits_per_state"], max_fano_bits_per_state=max(fano_all),
+             bits=top["fano_bits"], bits_per_neuron=top["fano_bits_per_state"],
+             bits_per_param=top["fano_bits"] / top["params"], position_char=top.get("position_char"),
+             ablation=top.get("ablation"), participation_ratio=top.get("participation_ratio"),
+             stream_rejected=top.get("stream_rejected"))
+    return m
+
+
+def summary_line(result: dict) -> str:
+    c, m = result["config"], result["metrics"]
+    head = f"memcap text {c['model']} {c['search']} {c['alphabet']} {c['encoding']} runs={c['runs']} seed={c['seed']}"
+    conv = "converged" if m["converged"] else "NOT converged (a deciding network hit the step cap)"
+    if c["search"] == "memorize":
+        what = "frozen encoder" if m["frozen"] else "trained encoder"
+        if m["max_count"] is None:
+            return f"{head}: H={m['hidden']} L={c['length']} ({what}) reconstructs not even {c['min_count']} strings"
+        return (f"{head}: H={m['hidden']} L={c['length']} ({what}) reconstructs {'>= ' if m['capped'] else ''}"
+                f"{m['max_count']} strings at char >= {c['target']}: {m['bits']:.0f} bits, "
+                f"{m['bits_per_param']:.3f} bits/param ({m['params']} params), held-out char {m['heldout_char']:.3f}; "
+                f"{conv}")
+    if c["vary"] == "width":
+        verdict = (f"no width up to {m['hidden']} reaches" if m["capped"] else f"min width {m['hidden']} reaches")
+        where = f"L={c['length']}"
+    else:
+        verdict = (f"L >= {m['length']}" if m["capped"] else
+                   f"max L={m['max_length']}" if m["max_length"] else "no L") + " reaches"
+        where = f"H={m['hidden']}"
+    return (f"{head} {where}: {verdict} held-out char >= {c['target']} (state {m['state_size']}, lr {m['lr']}): "
+            f"held-out char {m['heldout_char']:.3f}, exact {m['heldout_exact']:.3f}, Fano >= {m['fano_bits']:.1f} bits, "
+            f"{m['fano_bits_per_state']:.2f} bits/state number (max {m['max_fano_bits_per_state']:.2f}); {conv}")
+

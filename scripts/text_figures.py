@@ -1,0 +1,315 @@
+"""Figures and tables of the issue-16 text study, from the committed results (results/text/) into docs/text/.
+
+    python scripts/text_figures.py                     # results/text -> docs/text/{state_*,memorize_*}.png, text_study.md,
+                                                       # and the tables into docs/text.md between its markers
+    python scripts/text_figures.py --results DIR --out DIR
+
+Reads every result.json under --results with memcap.results.read_result (checked
+against memcap/text/schema.py); only finished jobs (status ok) are drawn, and
+text_study.md lists what was found and what was not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import matplotlib  # noqa: E402
+import matplotlib.ticker  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from memcap.results import read_result  # noqa: E402
+
+MODELS = ("rnn", "lstm", "gru", "transformer", "dense", "hybrid")
+BEGIN, END = "<!-- text_study:begin (scripts/text_figures.py writes this) -->", "<!-- text_study:end -->"
+COLLINS, MORRIS = 5.0, 3.6  # bits per parameter: Collins et al. 2017 (RNNs), Morris et al. 2025 (GPT-style)
+
+
+def load(root: Path) -> tuple[list[dict], list[str]]:
+    found, skipped = [], []
+    for path in sorted(root.rglob("result.json")):
+        result = read_result(path)
+        if isinstance(result, str) or result.get("status") != "ok":
+            skipped.append(f"{path.relative_to(root)}: {result if isinstance(result, str) else result['status']}")
+            continue
+        if result["config"].get("search") in ("state", "memorize"):
+            result["path"] = str(path.relative_to(root))
+            found.append(result)
+    return found, skipped
+
+
+def order(results):
+    return sorted(results, key=lambda r: (MODELS.index(r["config"]["model"]) if r["config"]["model"] in MODELS else 9,
+                                          r["config"]["length"], r["config"]["encoding"]))
+
+
+def select(results, search, vary=None, encoding="onehot", frozen=None):
+    out = []
+    for r in results:
+        c = r["config"]
+        if c["search"] != search or c["encoding"] != encoding:
+            continue
+        if vary is not None and c.get("vary") != vary:
+            continue
+        if frozen is not None and bool(c.get("freeze_encoder")) != frozen:
+            continue
+        out.append(r)
+    return order(out)
+
+
+def curve(result, key="hidden"):
+    """Best held-out char accuracy (over the lr grid and seeds) per searched value."""
+    best = {}
+    for p in result["points"]:
+        best[p[key]] = max(best.get(p[key], 0.0), p["heldout_char"])
+    return sorted(best.items())
+
+
+def panels(n, width=4.0, height=3.2):
+    fig, axes = plt.subplots(1, n, figsize=(width * n, height), squeeze=False)
+    return fig, list(axes[0])
+
+
+def fig_state_accuracy(results, out: Path, encoding="onehot"):
+    rs = select(results, "state", "width", encoding)
+    lengths = sorted({r["config"]["length"] for r in rs})
+    if not lengths:
+        return None
+    fig, axes = panels(len(lengths))
+    for ax, length in zip(axes, lengths):
+        for r in rs:
+            if r["config"]["length"] != length:
+                continue
+            i = MODELS.index(r["config"]["model"])
+            xs, ys = zip(*curve(r))
+            ax.plot(xs, ys, marker=".", color=f"C{i}", label=r["config"]["model"])
+            m = r["metrics"]
+            if m["min_hidden"] is not None:
+                ax.plot([m["min_hidden"]], [m["heldout_char"]], marker="*", ms=12, color=f"C{i}", ls="none")
+        ax.axhline(r["config"]["target"], color="k", ls="--", lw=0.8)
+        ax.axhline(1 / r["config"]["alphabet_size"], color="grey", ls=":", lw=0.8)
+        ax.set(xscale="log", title=f"L = {length} ({encoding})", xlabel="encoder width H",
+               ylabel="held-out char accuracy\n(best over lr grid)", ylim=(0, 1.02))
+        ticks = [2 ** k for k in range(9)]
+        ax.set_xticks(ticks, [str(t) for t in ticks])
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize="small")
+    fig.tight_layout()
+    path = out / f"state_accuracy{'' if encoding == 'onehot' else '_' + encoding}.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def fig_state_bits(results, out: Path):
+    rs = select(results, "state", "width")
+    if not rs:
+        return None
+    fig, axes = panels(2)
+    for model in MODELS:
+        mine = [r for r in rs if r["config"]["model"] == model]
+        if not mine:
+            continue
+        i = MODELS.index(model)
+        ls = [r["config"]["length"] for r in mine]
+        at_min = [r["metrics"]["fano_bits_per_state"] if r["metrics"]["min_hidden"] else math.nan for r in mine]
+        best = [r["metrics"]["max_fano_bits_per_state"] for r in mine]
+        axes[0].plot(ls, at_min, marker="o", color=f"C{i}", label=model)
+        axes[1].plot(ls, best, marker="o", color=f"C{i}", label=model)
+    axes[0].set(title="at the smallest width reaching the target", xlabel="L (characters)",
+                ylabel="Fano bits per state number")
+    axes[1].set(title="largest over every width trained", xlabel="L (characters)", ylabel="Fano bits per state number")
+    for ax in axes:
+        ax.set_xscale("log", base=2)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize="small")
+    fig.tight_layout()
+    path = out / "state_bits_per_number.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def fig_memorize(results, out: Path):
+    rs = select(results, "memorize")
+    if not rs:
+        return None
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for r in rs:
+        m, c = r["metrics"], r["config"]
+        if m["max_count"] is None:
+            continue
+        i = MODELS.index(c["model"])
+        frozen = bool(c.get("freeze_encoder"))
+        ax.plot([m["params"]], [m["bits_per_param"]], marker={4: "o", 8: "s", 16: "^"}.get(c["length"], "D"),
+                ls="none", ms=7, color=f"C{i}", mfc="none" if frozen else f"C{i}")
+    ax.axhline(COLLINS, color="k", ls="--", lw=0.8)
+    ax.text(ax.get_xlim()[0], COLLINS, " Collins et al. 2017: ~5 bits/param (RNNs)", va="bottom", fontsize=8)
+    ax.axhline(MORRIS, color="k", ls=":", lw=0.8)
+    ax.text(ax.get_xlim()[0], MORRIS, " Morris et al. 2025: ~3.6 bits/param (transformers)", va="bottom", fontsize=8)
+    for i, model in enumerate(MODELS):
+        ax.plot([], [], color=f"C{i}", marker="o", ls="none", label=model)
+    ax.plot([], [], color="k", marker="o", mfc="none", ls="none", label="encoder frozen at init")
+    for length, marker in ((4, "o"), (8, "s"), (16, "^")):
+        ax.plot([], [], color="grey", marker=marker, ls="none", label=f"L = {length}")
+    ax.set(xscale="log", xlabel="parameters (encoder + decoder)", ylabel="bits per parameter\n(count x L x log2|A| / params)",
+           ylim=(0, max(COLLINS * 1.2, ax.get_ylim()[1])), title="Memorization of random strings (width 8)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="x-small", ncol=2, loc="upper right")
+    fig.tight_layout()
+    path = out / "memorize_bits_per_param.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def below_target(result) -> dict | None:
+    """The best network of the widest width whose best network fell short of the target."""
+    target, best = result["config"]["target"], {}
+    for p in result["points"]:
+        if p["hidden"] not in best or p["heldout_char"] > best[p["hidden"]]["heldout_char"]:
+            best[p["hidden"]] = p
+    short = [p for w, p in sorted(best.items()) if p["heldout_char"] < target and p.get("position_char")]
+    return short[-1] if short else None
+
+
+def fig_where(results, out: Path):
+    """Forgetting curves and ablation per state number at each architecture's smallest width, one panel per L."""
+    rs = [r for r in select(results, "state", "width") if r["metrics"].get("position_char")]
+    lengths = sorted({r["config"]["length"] for r in rs})
+    if not lengths:
+        return None
+    fig, axes = plt.subplots(2, len(lengths), figsize=(4 * len(lengths), 6.4), squeeze=False)
+    for col, length in enumerate(lengths):
+        top, bottom = axes[0][col], axes[1][col]
+        for r in rs:
+            if r["config"]["length"] != length:
+                continue
+            i, m = MODELS.index(r["config"]["model"]), r["metrics"]
+            label = f"{r['config']['model']} (H={m['hidden']}, PR {m['participation_ratio']:.1f}/{m['state_size']})"
+            top.plot(range(1, length + 1), m["position_char"], marker=".", color=f"C{i}", label=label)
+            short = below_target(r)
+            if short is not None:  # the widest network that fell short: which characters a too-small state keeps
+                top.plot(range(1, length + 1), short["position_char"], marker=".", color=f"C{i}", ls="--", lw=0.8)
+            drops = sorted(m["ablation"], reverse=True)
+            bottom.plot(range(1, len(drops) + 1), drops, marker=".", color=f"C{i}", label=r["config"]["model"])
+        top.set(title=f"L = {length}: forgetting curve\n(solid: smallest width at target; dashed: widest short)", xlabel="position (1 = first read)",
+                ylabel="held-out char accuracy")
+        top.legend(fontsize="xx-small")
+        bottom.set(title="ablation per state number (sorted)", xlabel="state number (rank)",
+                   ylabel="accuracy lost when held at its mean", xscale="log")
+        for ax in (top, bottom):
+            ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path = out / "state_where.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def fmt(v, spec="{:.3f}"):
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    return spec.format(v)
+
+
+def tables(results, skipped) -> str:
+    lines = ["# Text study (issue 16): tables", "",
+             "Written by `python scripts/text_figures.py` from results/text/ (docs/text.md explains every column).", ""]
+    for encoding in ("onehot", "scalar"):
+        rs = select(results, "state", "width", encoding)
+        if not rs:
+            continue
+        lines += [f"## State capacity, {encoding}: the smallest width whose held-out char accuracy reaches the target",
+                  "", "| model | L | min width | state | params (enc.) | lr | held-out char / exact | Fano bits | "
+                  "bits / state number | max bits / number | PR | converged | wall s |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in rs:
+            c, m = r["config"], r["metrics"]
+            width = fmt(m["min_hidden"], "{}") if not m["capped"] else f"> {m['hidden']}"
+            lines.append(f"| {c['model']} | {c['length']} | {width} | {m['state_size']} | {m['params']:,} "
+                         f"({m['encoder_params']:,}) | {m['lr']} | {fmt(m['heldout_char'])} / {fmt(m['heldout_exact'])} | "
+                         f"{fmt(m['fano_bits'], '{:.1f}')} | {fmt(m['fano_bits_per_state'], '{:.2f}')} | "
+                         f"{fmt(m['max_fano_bits_per_state'], '{:.2f}')} | {fmt(m['participation_ratio'], '{:.1f}')} | "
+                         f"{'yes' if m['converged'] else 'no'} | {r['wall_time']:.0f} |")
+        lines.append("")
+    rs = select(results, "state", "length")
+    if rs:
+        lines += ["## State capacity: the largest L a fixed width carries", "",
+                  "| model | width | max L | held-out char | Fano bits | bits / state number | converged |",
+                  "|---|---|---|---|---|---|---|"]
+        for r in rs:
+            c, m = r["config"], r["metrics"]
+            lines.append(f"| {c['model']} | {m['hidden']} | {fmt(m['max_length'], '{}')} | {fmt(m['heldout_char'])} | "
+                         f"{fmt(m['fano_bits'], '{:.1f}')} | {fmt(m['fano_bits_per_state'], '{:.2f}')} | "
+                         f"{'yes' if m['converged'] else 'no'} |")
+        lines.append("")
+    trained, frozen = select(results, "memorize", frozen=False), select(results, "memorize", frozen=True)
+    if trained or frozen:
+        lines += ["## Memorization: the most stored random strings reconstructed (char >= target), width 8", "",
+                  "| model | L | encoder | count | params (trainable) | bits | bits / param | bits / trainable param | "
+                  "code-length bits | generalization bits | held-out char | converged | wall s |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in order(trained + frozen):
+            c, m = r["config"], r["metrics"]
+            lines.append(f"| {c['model']} | {c['length']} | {'frozen' if m['frozen'] else 'trained'} | "
+                         f"{fmt(m['max_count'], '{}')}{'+' if m['capped'] else ''} | {m['params']:,} "
+                         f"({m['trainable_params']:,}) | {fmt(m['bits'], '{:.0f}')} | {fmt(m['bits_per_param'])} | "
+                         f"{fmt(m['bits_per_trainable_param'])} | {fmt(m['codelength_bits'], '{:.0f}')} | "
+                         f"{fmt(m['generalization_bits'], '{:.0f}')} | {fmt(m['heldout_char'])} | "
+                         f"{'yes' if m['converged'] else 'no'} | {r['wall_time']:.0f} |")
+        lines.append("")
+    total = sum(r["wall_time"] for r in results)
+    per_state = [p["fano_bits_per_state"] for r in results for p in r["points"] if p.get("fano_bits_per_state") is not None]
+    if per_state:
+        lines += [f"Largest Fano bits per state number over all {len(per_state)} state networks trained: "
+                  f"{max(per_state):.2f} (a float32 holds 32).", ""]
+    parts = {}
+    for r in results:
+        part = r["path"].split("/")[0]
+        parts[part] = parts.get(part, 0.0) + r["wall_time"]
+    lines += [f"{len(results)} finished jobs, {total / 60:.1f} minutes of job wall time in all ("
+              + ", ".join(f"{k}: {v / 60:.1f}" for k, v in sorted(parts.items())) + ").", ""]
+    if skipped:
+        lines += ["Not finished (not drawn):", ""] + [f"- {s}" for s in skipped] + [""]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--results", default=str(REPO / "results" / "text"))
+    parser.add_argument("--out", default=str(REPO / "docs" / "text"))
+    parser.add_argument("--doc", default=str(REPO / "docs" / "text.md"), help="the tables replace what lies between "
+                        "its markers (none: left alone)")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results, skipped = load(Path(args.results))
+    written = [fig_state_accuracy(results, out), fig_state_accuracy(results, out, "scalar"), fig_state_bits(results, out),
+               fig_memorize(results, out), fig_where(results, out)]
+    study = tables(results, skipped)
+    (out / "text_study.md").write_text(study)
+    for path in [p for p in written if p] + [out / "text_study.md"]:
+        print(path)
+    doc = Path(args.doc)
+    if doc.exists() and BEGIN in doc.read_text():
+        text = doc.read_text()
+        head, rest = text.split(BEGIN, 1)
+        _, tail = rest.split(END, 1)
+        body = "\n".join(("#" + line if line.startswith("## ") else line)
+                         for line in study.splitlines()[2:])  # its title dropped, sections one level down
+        doc.write_text(f"{head}{BEGIN}\n{body.strip()}\n{END}{tail}")
+        print(f"{doc} (the tables between its markers)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,88 @@
+"""The text study of issue 16 (docs/text.md), one job after another, each through the job lifecycle.
+
+    OMP_NUM_THREADS=1 python scripts/text_study.py                 # every part, results under results/text/
+    python scripts/text_study.py --parts state --lengths 2,4        # a part of it
+    python scripts/text_study.py --preset gpu                       # wider lr grid, more seeds, longer fits
+
+Each job is memcap.job.run_job on the config train.py would compose, written to
+results/text/<part>/<model>-L<L>[-frozen]/result.json; a finished job is
+skipped on a rerun (same identity), a killed one resumes its recorded rounds.
+python scripts/text_figures.py then draws docs/text/ from what is committed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from memcap.config import ConfigError  # noqa: E402
+from memcap.job import run_job  # noqa: E402
+from memcap.tasks import compose  # noqa: E402
+
+MODELS = ("rnn", "lstm", "gru", "transformer", "dense", "hybrid")
+COMMON = ("data=text", "text.source=random", "text.alphabet=printable", "logger=none", "runs=1", "seed=0")
+# The fixed sets must stay within 2 % of the |A|^L strings: at L = 2 (9025 strings) 128 held-out + 48 validation.
+SETS = {2: ("text.heldout=128", "text.validation=48")}
+PRESETS = {
+    "cpu": {"state": ("search=state", "search.max_hidden=128", "search.max_steps=3000"),
+            "memorize": ("search=memorize", "model.hidden=8", "search.max_steps=2000", "search.resolution=0.125",
+                         "search.patience=4")},
+    "gpu": {"state": ("search=state", "search.max_hidden=256", "search.max_steps=8000", "search.lrs=[0.001,0.003,0.01]",
+                      "runs=3", "trainer.accelerator=gpu"),
+            "memorize": ("search=memorize", "model.hidden=8", "search.max_steps=10000", "search.lrs=[0.003,0.01,0.03]",
+                         "runs=3", "trainer.accelerator=gpu")},
+}
+PARTS = {  # part -> (preset key, default lengths, extra overrides)
+    "state": ("state", (2, 4, 8), ()),
+    "memorize": ("memorize", (4, 8, 16), ()),
+    "frozen": ("memorize", (4, 8, 16), ("search.freeze_encoder=true",)),
+    "scalar": ("state", (2, 4), ("text.encoding=scalar",)),
+}
+
+
+def jobs(parts, lengths, models, preset):
+    for part in parts:
+        key, default_lengths, extra = PARTS[part]
+        for length in lengths or default_lengths:
+            for model in models:
+                overrides = (*COMMON, f"model={model}", f"text.length={length}", *SETS.get(length, ()),
+                             *PRESETS[preset][key], *extra)
+                yield part, f"{model}-L{length}", overrides
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--parts", default="state,memorize,frozen", help=f"comma list of {', '.join(PARTS)}")
+    parser.add_argument("--lengths", default="", help="comma list of L (default: each part's)")
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--preset", default="cpu", choices=tuple(PRESETS))
+    parser.add_argument("--out", default=str(REPO / "results" / "text"))
+    parser.add_argument("--dry-run", action="store_true", help="list the jobs and their overrides")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    for name in ("pytorch_lightning", "lightning", "lightning.pytorch", "lightning_fabric"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    lengths = [int(x) for x in args.lengths.split(",") if x]
+    out = Path(args.out)
+    start = time.perf_counter()
+    for part, name, overrides in jobs(args.parts.split(","), lengths, args.models.split(","), args.preset):
+        where = out / (part if args.preset == "cpu" else f"{part}-{args.preset}") / name
+        if args.dry_run:
+            print(where, " ".join(overrides))
+            continue
+        try:
+            run_job(compose(*overrides), where, out)
+        except ConfigError as error:
+            print(f"memcap: error: {error} ({where})", flush=True)
+        print(f"[study {time.perf_counter() - start:.0f}s] {where}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

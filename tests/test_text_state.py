@@ -1,0 +1,204 @@
+"""The state measures of issue 16 (search=state, search=memorize): planted answers, the stream, resume, bad input."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+from memcap.config import ConfigError
+from memcap.job import run_job
+from memcap.results import read_result
+from memcap.text import state
+from memcap.text.config import validate, width_grid
+from memcap.text.models import Shape, build_autoencoder
+from memcap.text.stream import Stream, draw_sets, fano_bits, string_keys
+
+STATE = ["data=text", "search=state", "text.source=random", "runs=1", "text.heldout=256", "text.validation=64"]
+
+
+def timeless(points):
+    return [{k: v for k, v in p.items() if k != "seconds"} for p in points]
+
+
+# -- planted answers ------------------------------------------------------------------------------------------
+def test_planted_linear_state_of_width_L_times_A_reconstructs_exactly(make_cfg):
+    """A (near) linear encoder of width L|A| that copies its one-hot input, and a decoder undoing it: every held-out
+    character right, Fano's bound at its maximum L log2|A|, far below 32 bits per state number."""
+    cfg = make_cfg(*STATE, "model=dense", "text.length=3")
+    size, length = 95, 3
+    width = length * size
+    network = build_autoencoder(cfg.model, Shape(size, length, width), classes=size)
+    gain = 0.5  # tanh(0.5 x) on a one-hot input: 0 or tanh(0.5), a linear code of the input
+    with torch.no_grad():
+        layer = network.encoder.net[0][0]
+        layer.weight.copy_(gain * torch.eye(width))
+        layer.bias.zero_()
+        network.decoder.net.weight.copy_(torch.eye(width) / math.tanh(gain))
+        network.decoder.net.bias.zero_()
+    sets = draw_sets(cfg.text, 0, length)
+    point = state.score(cfg, network, sets, length, size, "width", width)
+    assert point["heldout_char"] == 1.0 and point["heldout_exact"] == 1.0
+    assert point["fano_bits"] == pytest.approx(length * math.log2(size))
+    assert point["fano_bits_per_state"] == pytest.approx(math.log2(size) / size)
+    assert point["position_char"] == [1.0] * length
+    assert point["participation_ratio"] > width / 3  # many directions used alike (256 samples bound the estimate)
+
+
+def test_width_one_state_cannot_carry_eight_random_characters(make_cfg, tmp_path):
+    """52.6 bits in one float32 (at most 32 bits): the search finds no width, and the bound stays below 32."""
+    cfg = make_cfg(*STATE, "model=rnn", "text.length=8", "search.min_hidden=1", "search.max_hidden=1",
+                   "search.max_steps=300", "search.check_every=50", "search.lrs=[0.01]")
+    result = run_job(cfg, tmp_path, tmp_path)
+    m = result["metrics"]
+    assert m["capped"] and m["min_hidden"] is None and m["hidden"] == 1
+    assert m["heldout_char"] < 0.5
+    assert 0 <= m["max_fano_bits_per_state"] <= 32
+    assert read_result(tmp_path / "result.json")["status"] == "ok"  # the schema reads it
+
+
+def test_a_wide_trained_state_reaches_the_target(make_cfg, tmp_path):
+    cfg = make_cfg(*STATE, "model=dense", "text.length=2", "text.heldout=128", "text.validation=48",
+                   "search.min_hidden=64", "search.max_hidden=64", "search.max_steps=1500", "search.lrs=[0.01]")
+    m = run_job(cfg, tmp_path, tmp_path)["metrics"]
+    assert m["min_hidden"] == 64 and m["heldout_char"] >= 0.99 and m["converged"]
+    assert m["fano_bits"] > 12 and m["fano_bits_per_state"] <= 32
+
+
+# -- the stream and the fixed sets ----------------------------------------------------------------------------
+def test_stream_never_draws_an_excluded_string():
+    space = torch.arange(95).view(-1, 1)  # L = 1: every string is drawn thousands of times
+    excluded = space[[3, 50, 94]]
+    stream = Stream(95, 1, 512, seed=0, excluded=excluded)
+    drawn = torch.cat([stream.draw() for _ in range(20)])
+    assert not torch.isin(drawn, excluded).any() and stream.rejected > 0
+    assert set(drawn.flatten().tolist()) == set(range(95)) - {3, 50, 94}
+
+
+def test_string_keys_are_exact_below_2_63_and_equal_strings_share_a_key():
+    strings = torch.tensor([[1, 2, 3], [3, 2, 1], [1, 2, 3]])
+    keys = string_keys(strings, 95)
+    assert keys[0] == keys[2] != keys[1] and keys[0] == 1 + 2 * 95 + 3 * 95 ** 2
+    long = torch.randint(0, 256, (50, 40))
+    assert torch.equal(string_keys(long, 256), string_keys(long.clone(), 256))
+
+
+def test_fixed_sets_are_distinct_disjoint_and_seeded(make_cfg):
+    cfg = make_cfg(*STATE, "text.length=3")
+    a, b = draw_sets(cfg.text, 0, 3), draw_sets(cfg.text, 0, 3)
+    assert torch.equal(a.heldout, b.heldout) and torch.equal(a.validation, b.validation)
+    rows = {tuple(r) for r in torch.cat([a.validation, a.heldout]).tolist()}
+    assert len(rows) == 256 + 64
+
+
+def test_fano_bound():
+    assert fano_bits(1.0, 8, 95) == pytest.approx(8 * math.log2(95))
+    assert fano_bits(1 / 95, 8, 95) == 0.0  # chance: nothing
+    assert fano_bits(0.99, 1, 95) == pytest.approx(math.log2(95) + 0.99 * math.log2(0.99) + 0.01 * math.log2(0.01)
+                                                   - 0.01 * math.log2(94))
+
+
+# -- the searches ----------------------------------------------------------------------------------------------
+def test_smallest_and_largest_passing():
+    grid = width_grid(type("M", (), {"name": "rnn", "heads": 1})(), 2, 256)
+    assert grid == [2, 3, 4, 6, 8, 11, 16, 23, 32, 45, 64, 91, 128, 181, 256]
+    tried = []
+    assert state.smallest_passing(grid, lambda w: tried.append(w) or w >= 40) == 45
+    assert tried[:5] == [2, 4, 8, 16, 32] and len(tried) <= 8
+    assert state.smallest_passing(grid, lambda w: False) is None
+    assert state.largest_passing(1, 64, lambda v: v <= 11) == (11, False)
+    assert state.largest_passing(1, 64, lambda v: True) == (64, True)
+    assert state.largest_passing(16, 4096, lambda v: v <= 300, resolution=0.125)[0] in range(264, 301)
+
+
+# -- the lifecycle ---------------------------------------------------------------------------------------------
+TINY = [*STATE, "model=gru", "text.length=3", "search.min_hidden=2", "search.max_hidden=8", "search.max_steps=120",
+        "search.check_every=40", "search.lrs=[0.003,0.01]"]
+
+
+def test_same_seed_same_result_and_resume_reuses_recorded_rounds(make_cfg, tmp_path, monkeypatch):
+    cfg = make_cfg(*TINY)
+    first = run_job(cfg, tmp_path / "a", tmp_path / "a")
+    again = run_job(cfg, tmp_path / "b", tmp_path / "b")
+    assert timeless(first["points"]) == timeless(again["points"]) and first["metrics"] == again["metrics"]
+    widths = sorted({p["hidden"] for p in first["points"]})
+    assert len(widths) >= 2 and {p["lr"] for p in first["points"]} == {0.003, 0.01}
+    assert first["config"]["lrs"] == [0.003, 0.01] and first["metrics"]["measure"] == "state capacity"
+
+    trained, real = [], state.run_fit
+
+    def spy(trainer_cfg, module, fit, max_steps):
+        trained.append(module.members[0].encoder.state_size)
+        return real(trainer_cfg, module, fit, max_steps)
+
+    monkeypatch.setattr(state, "run_fit", spy)
+    killed = {**first, "status": "running", "metrics": {},
+              "points": [p for p in first["points"] if p["hidden"] == widths[0]]}
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "result.json").write_text(json.dumps(killed))
+    resumed = run_job(cfg, tmp_path / "c", tmp_path / "c")
+    assert resumed["metrics"] == first["metrics"] and timeless(resumed["points"]) == timeless(first["points"])
+    order = list(dict.fromkeys(p["hidden"] for p in first["points"]))  # the widths in the order first trained
+    assert trained == [w for w in order if w != widths[0]]  # the recorded round is not trained again
+
+
+def test_memorize_counts_bits_over_all_parameters_and_frozen_trains_only_the_decoder(make_cfg, tmp_path):
+    base = ["data=text", "search=memorize", "text.source=random", "runs=1", "model=rnn", "model.hidden=4",
+            "text.length=4", "text.heldout=64", "search.min_count=4", "search.max_count=64", "search.max_steps=800", "search.lrs=[0.03]",
+            "search.resolution=0.5"]
+    trained = run_job(make_cfg(*base), tmp_path / "t", tmp_path)["metrics"]
+    frozen = run_job(make_cfg(*base, "search.freeze_encoder=true"), tmp_path / "f", tmp_path)["metrics"]
+    assert trained["max_count"] >= 4 and trained["measure"] == "memorization"
+    assert trained["bits"] == pytest.approx(trained["max_count"] * 4 * math.log2(95))
+    assert trained["bits_per_param"] == pytest.approx(trained["bits"] / trained["params"])
+    assert frozen["frozen"] and frozen["trainable_params"] == frozen["params"] - frozen["encoder_params"]
+    assert trained["trainable_params"] == trained["params"]
+
+
+# -- bad input, one line naming the key -------------------------------------------------------------------------
+@pytest.mark.parametrize("overrides,key", [
+    (["text.length=0"], "text.length"),
+    (["text.length=1"], "text.heldout"),  # 320 fixed strings of 95 possible: they would overlap the stream
+    (["text.alphabet=latin"], "text.alphabet"),
+    (["search.min_hidden=0"], "search.min_hidden"),
+    (["search.min_hidden=8", "search.max_hidden=4"], "search.max_hidden"),
+    (["search.target=0"], "search.target"),
+    (["search.target=1.5"], "search.target"),
+    (["text.source=stdlib"], "text.source"),
+    (["search.lrs=[]"], "search.lrs"),
+    (["search.vary=depth"], "search.vary"),
+    (["search.vary=length", "model.hidden=0"], "model.hidden"),
+    (["model=transformer", "model.heads=3", "search.min_hidden=2", "search.max_hidden=2"], "search.max_hidden"),
+])
+def test_bad_state_input_is_refused_naming_the_key(make_cfg, overrides, key):
+    with pytest.raises(ConfigError) as error:
+        validate(make_cfg(*STATE, "text.length=4", *overrides))
+    assert error.value.key == key and "\n" not in str(error.value)
+
+
+def test_bad_memorize_input_is_refused(make_cfg):
+    base = ["data=text", "search=memorize", "text.source=random", "text.length=2"]
+    with pytest.raises(ConfigError, match="search.max_count"):
+        validate(make_cfg(*base, "search.max_count=4096"))  # 4096 + 1024 of 9025 strings
+    with pytest.raises(ConfigError, match="search.target"):
+        validate(make_cfg(*base, "search.target=-1", "search.max_count=64", "text.heldout=64"))
+
+
+def test_figures_and_tables_come_from_result_files(make_cfg, tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("text_figures", Path(__file__).parent.parent / "scripts" / "text_figures.py")
+    figures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(figures)
+    run_job(make_cfg(*STATE, "model=rnn", "text.length=3", "search.min_hidden=2", "search.max_hidden=3",
+                     "search.max_steps=100", "search.lrs=[0.01]"), tmp_path / "r" / "state" / "rnn-L3", tmp_path / "r")
+    run_job(make_cfg("data=text", "search=memorize", "text.source=random", "runs=1", "model=rnn", "model.hidden=4",
+                     "text.length=4", "text.heldout=64", "search.min_count=4", "search.max_count=16",
+                     "search.max_steps=100", "search.lrs=[0.03]"), tmp_path / "r" / "memorize" / "rnn-L4", tmp_path / "r")
+    assert figures.main(["--results", str(tmp_path / "r"), "--out", str(tmp_path / "docs"), "--doc", "none"]) == 0
+    md = (tmp_path / "docs" / "text_study.md").read_text()
+    assert "| rnn | 3 |" in md and "| rnn | 4 | trained |" in md and "(a float32 holds 32)" in md
+    assert (tmp_path / "docs" / "state_accuracy.png").exists() and (tmp_path / "docs" / "state_where.png").exists()
