@@ -39,7 +39,49 @@ def reconstruction_loss(logits: torch.Tensor, codes: torch.Tensor) -> torch.Tens
     return cross_entropy(logits.flatten(0, 1), codes.flatten())
 
 
-class TextMemoryModule(pl.LightningModule):
+class MembersModule(pl.LightningModule):
+    """Text networks trained side by side in one fit, each with its own counters and best weights.
+
+    What both text modules share (this one's ``TextMemoryModule`` and
+    memcap.text.state_module's ``StateModule``): the per-member bookkeeping,
+    its place in a mid-round checkpoint, and a loader that only counts steps
+    (the data lives on the module). Subclasses add their data and extra
+    checkpoint state (their random generators) by extending the two hooks.
+    """
+
+    _COUNTERS = ("active", "best_score", "best_loss", "last_loss", "stale", "steps_trained", "stop")
+
+    def __init__(self, members: list[nn.Module], max_steps: int, step_offset: int = 0):
+        super().__init__()
+        self.automatic_optimization = False
+        self.members = nn.ModuleList(members)
+        self.max_steps = max_steps
+        self.step_offset = step_offset  # where this fit's steps start on the job's W&B step axis
+        n = len(members)
+        self.active = [True] * n
+        self.best_score, self.best_loss, self.last_loss = [-1.0] * n, [math.inf] * n, [math.inf] * n
+        self.stale, self.steps_trained, self.stop = [0] * n, [0] * n, [0] * n
+        self.best_state = [self._snapshot(m) for m in members]
+
+    @staticmethod
+    def _snapshot(member: nn.Module) -> dict[str, torch.Tensor]:
+        return {k: v.detach().clone() for k, v in member.state_dict().items()}
+
+    def train_dataloader(self):
+        return DataLoader(range(self.max_steps), batch_size=None)
+
+    # mid-round checkpoints (memcap.fitting.MidRoundCheckpoint): Lightning saves the weights and the optimizer
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["counters"] = {name: list(getattr(self, name)) for name in self._COUNTERS}
+        checkpoint["best_state"] = self.best_state
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        for name, values in checkpoint["counters"].items():
+            setattr(self, name, list(values))
+        self.best_state = checkpoint["best_state"]
+
+
+class TextMemoryModule(MembersModule):
     def __init__(
         self,
         members: list[nn.Module],
@@ -57,30 +99,15 @@ class TextMemoryModule(pl.LightningModule):
         batch_seed: int = 0,
         step_offset: int = 0,
     ):
-        super().__init__()
-        self.automatic_optimization = False
-        self.members = nn.ModuleList(members)
+        super().__init__(members, max_steps, step_offset)
         self.register_buffer("inputs", inputs)
         self.register_buffer("codes", codes)
         self.metric, self.target, self.lr = metric, target, lr
-        self.max_steps, self.check_every, self.patience, self.schedule = max_steps, check_every, patience, schedule
-        self.step_offset = step_offset  # where this fit's steps start on the job's W&B step axis
+        self.check_every, self.patience, self.schedule = check_every, patience, schedule
         # One generator for all members: the k-th minibatch is the same whoever else trains alongside.
         self.batch_size, self.batch_generator = batch_size, torch.Generator().manual_seed(batch_seed)
-        n = len(members)
-        self.active = [True] * n
-        self.best_score, self.best_loss, self.last_loss = [-1.0] * n, [math.inf] * n, [math.inf] * n
-        self.stale, self.steps_trained, self.stop = [0] * n, [0] * n, [0] * n
-        self.best_state = [self._snapshot(m) for m in members]
-
-    @staticmethod
-    def _snapshot(member: nn.Module) -> dict[str, torch.Tensor]:
-        return {k: v.detach().clone() for k, v in member.state_dict().items()}
 
     # -- Lightning plumbing -------------------------------------------------
-    def train_dataloader(self):
-        # The data lives on the module; the loader only counts steps.
-        return DataLoader(range(self.max_steps), batch_size=None)
 
     def configure_optimizers(self):
         optimizer = torch.optim.Adam(self.members.parameters(), lr=self.lr, foreach=True)  # fewer ops per step on a CPU
@@ -91,18 +118,12 @@ class TextMemoryModule(pl.LightningModule):
     def on_fit_start(self):
         self.optimizer, self.scheduler = self.optimizers(), self.lr_schedulers()
 
-    # -- mid-round checkpoints (memcap.fitting.MidRoundCheckpoint) -------------
-    _COUNTERS = ("active", "best_score", "best_loss", "last_loss", "stale", "steps_trained", "stop")
-
     def on_save_checkpoint(self, checkpoint: dict) -> None:
-        checkpoint["counters"] = {name: list(getattr(self, name)) for name in self._COUNTERS}
-        checkpoint["best_state"] = self.best_state
+        super().on_save_checkpoint(checkpoint)
         checkpoint["batch_generator"] = self.batch_generator.get_state()
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
-        for name, values in checkpoint["counters"].items():
-            setattr(self, name, list(values))
-        self.best_state = checkpoint["best_state"]
+        super().on_load_checkpoint(checkpoint)
         self.batch_generator.set_state(checkpoint["batch_generator"])
 
     def progress(self) -> str:

@@ -17,15 +17,11 @@ than 1 %), or at the **cap** (max_steps); it keeps the weights of its best check
 
 from __future__ import annotations
 
-import math
-
-import pytorch_lightning as pl
 import torch
 from torch import nn
 from torch.nn.functional import cross_entropy
-from torch.utils.data import DataLoader
 
-from memcap.text.module import STOP_REASONS
+from memcap.text.module import STOP_REASONS, MembersModule
 
 
 def char_scores(logits: torch.Tensor, targets: torch.Tensor) -> tuple[float, float, float]:
@@ -35,33 +31,19 @@ def char_scores(logits: torch.Tensor, targets: torch.Tensor) -> tuple[float, flo
     return right.float().mean().item(), right.all(-1).float().mean().item(), loss
 
 
-class StateModule(pl.LightningModule):
+class StateModule(MembersModule):
     def __init__(self, members: list[nn.Module], lrs: list[float], encode, *, check: torch.Tensor, target: float,
                  max_steps: int, check_every: int, patience: int, min_delta: float, stream=None,
                  codes: torch.Tensor | None = None, frozen: bool = False, step_offset: int = 0):
-        super().__init__()
-        self.automatic_optimization = False
-        self.members = nn.ModuleList(members)
+        super().__init__(members, max_steps, step_offset)
         self.lrs, self.encode, self.stream, self.frozen = list(lrs), encode, stream, frozen
         self.register_buffer("check", check)
         self.register_buffer("check_inputs", encode(check))
         if codes is not None:
             self.register_buffer("codes", codes)
             self.register_buffer("inputs", encode(codes))
-        self.target, self.max_steps, self.check_every = target, max_steps, check_every
-        self.patience, self.min_delta, self.step_offset = patience, min_delta, step_offset
-        n = len(members)
-        self.active = [True] * n
-        self.best_score, self.best_loss, self.last_loss = [-1.0] * n, [math.inf] * n, [math.inf] * n
-        self.stale, self.steps_trained, self.stop = [0] * n, [0] * n, [0] * n
-        self.best_state = [self._snapshot(m) for m in members]
-
-    @staticmethod
-    def _snapshot(member: nn.Module) -> dict[str, torch.Tensor]:
-        return {k: v.detach().clone() for k, v in member.state_dict().items()}
-
-    def train_dataloader(self):
-        return DataLoader(range(self.max_steps), batch_size=None)
+        self.target, self.check_every = target, check_every
+        self.patience, self.min_delta = patience, min_delta
 
     def trainable(self, member: nn.Module):
         return member.decoder.parameters() if self.frozen else member.parameters()
@@ -73,18 +55,13 @@ class StateModule(pl.LightningModule):
     def on_fit_start(self):
         self.optimizer = self.optimizers()
 
-    _COUNTERS = ("active", "best_score", "best_loss", "last_loss", "stale", "steps_trained", "stop")
-
     def on_save_checkpoint(self, checkpoint: dict) -> None:
-        checkpoint["counters"] = {name: list(getattr(self, name)) for name in self._COUNTERS}
-        checkpoint["best_state"] = self.best_state
+        super().on_save_checkpoint(checkpoint)
         if self.stream is not None:
             checkpoint["stream"] = {"generator": self.stream.generator.get_state(), "rejected": self.stream.rejected}
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
-        for name, values in checkpoint["counters"].items():
-            setattr(self, name, list(values))
-        self.best_state = checkpoint["best_state"]
+        super().on_load_checkpoint(checkpoint)
         if self.stream is not None:
             self.stream.generator.set_state(checkpoint["stream"]["generator"])
             self.stream.rejected = checkpoint["stream"]["rejected"]
