@@ -16,9 +16,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 from hydra.experimental.callback import Callback
 
-from memcap.results import RESULT_FILE, read_result
-
-LOCK_FILE = ".memcap.lock"  # memcap.job.LOCK_FILE (not imported: that would import torch here)
+from memcap.results import LOCK_FILE, RESULT_FILE, read_result
 
 
 def held_elsewhere(job: Path) -> bool:

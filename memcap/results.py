@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from memcap import tasks
 
 RESULT_FILE = "result.json"
+LOCK_FILE = ".memcap.lock"  # a job directory's lock (memcap.job.Job.lock), read by the sweep summary too
 STALE_SECONDS = 3600  # a temporary file this old was left by a killed writer
 
 

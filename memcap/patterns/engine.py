@@ -79,11 +79,12 @@ def build_module(cfg, members: list[tuple[int, int]], max_steps: int | None = No
         X[i, :DS], Y[i, :DS] = member_data(cfg, DS, run)
         weight[i, :DS] = 1.0
     network = build(cfg, [init for _, init, _ in seeds])
+    warmup, warmup_steps = loss_schedule(cfg)
     if prepare is not None:
         prepare(network, members)
     return EnsembleModule(
         network, X, Y, weight,
-        loss=loss_name(cfg), bti=criterion_bti(cfg), warmup=loss_schedule(cfg)[0], warmup_steps=loss_schedule(cfg)[1],
+        loss=loss_name(cfg), bti=criterion_bti(cfg), warmup=warmup, warmup_steps=warmup_steps,
         milestones=milestones,
         lr=learning_rate(cfg), margin=cfg.loss.margin, tau=cfg.loss.tau, max_steps=max_steps or cfg.trainer.max_steps,
         check_every=cfg.trainer.check_every, patience=cfg.trainer.patience, schedule=cfg.trainer.schedule,
