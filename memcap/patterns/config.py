@@ -28,6 +28,7 @@ class ModelConfig:
     w0: float = 30.0  # activation=sine: SIREN's frequency
     density: float = 1.0  # < 1: fixed random sparse connectivity, this fraction of every weight matrix kept
     runs: int = 5  # the runs per DS this network is measured with by default (top-level runs overrides)
+    max_steps: int = 10000  # the step cap this network needs to plateau near capacity (trainer.max_steps overrides)
     warmup: Optional[str] = None  # the recipe's warm-up loss before model.loss (loss=recipe only), or none
     warmup_steps: int = 0  # its length in steps
 
