@@ -58,6 +58,7 @@ class SearchConfig:
     oracle: bool = False  # simple network: also compute the oracle's certified interval at the capacity DS
     oracle_time_limit: float = 60.0  # seconds per dataset for the oracle's certified interval
     fail_fast_steps: Optional[int] = 2000  # a member with no pattern memorized by this step stops (None: never)
+    prior: bool = True  # start from the answers at other N of the same sweep, scaled (memcap.patterns.prior)
 
 
 @dataclass
