@@ -165,8 +165,9 @@ def check_accelerator(accelerator: str) -> None:
                                                      "use auto or cpu")
 
 
-# Keys that cannot change a result: where it is written and shown. Everything else identifies the job.
-NOT_IDENTITY = ("logger", "hydra", "trainer.checkpoint_minutes")
+# Keys that cannot change a result: where it is written and shown, and how many threads compute it
+# (the machine's share, as the launcher's; versions.torch_threads records it). Everything else identifies the job.
+NOT_IDENTITY = ("logger", "hydra", "trainer.checkpoint_minutes", "trainer.threads")
 
 
 def identity(cfg) -> dict:
