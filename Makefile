@@ -38,8 +38,9 @@ test-all: setup  ## including the slow tests
 bench: setup  ## engine vs per-model loop vs matmul peak -> benchmarks/
 	$(BIN)/python scripts/bench.py
 
-sweep: setup  ## the design card's sweep
-	$(BIN)/python train.py -m model=recurrent steps=2,3 N=50,100,150,200
+sweep: setup  ## the design card's sweep (N-major; rerun to resume: multirun/design_card)
+	WANDB_MODE=$${WANDB_MODE:-offline} $(BIN)/python train.py -m model=recurrent N=50,100,150,200 steps=2,3 \
+		hydra.sweep.dir=multirun/design_card
 
 reproduce-quick: setup  ## the report's Tables 1 and 2, quick variants, from scratch; compared with results/
 	$(BIN)/python scripts/reproduce.py

@@ -6,7 +6,7 @@
 
 ``memcap train`` composes the same configs (``memcap.paths.conf_dir()``: the
 checkout's conf/, or the wheel's copy) and runs the same job as train.py; its
-Hydra job is named ``train`` as train.py's is, so each job directory has the
+Hydra job is named ``train`` (conf/train.yaml) as train.py's is, so each job directory has the
 same files (``train.log``, ``.hydra/``). Output goes under the current
 directory (``outputs/``, ``multirun/``), as with train.py.
 """
@@ -35,9 +35,7 @@ def train(argv: list[str]) -> int:
     def _train(cfg) -> None:
         run_job(cfg)
 
-    named = any(arg.startswith(("hydra.job.name=", "++hydra.job.name=")) for arg in argv)
-    # Hydra reads sys.argv; it would name the job after this file ("cli"), train.py's is "train".
-    sys.argv = [sys.argv[0], *argv, *([] if named else ["hydra.job.name=train"])]
+    sys.argv = [sys.argv[0], *argv]  # Hydra reads sys.argv; conf/train.yaml names the job "train"
     _train()
     return 0
 

@@ -65,6 +65,7 @@ class TrainerConfig:
     max_padding: float = 2.0  # and largest DS / smallest DS at most this (padding is wasted compute)
     max_memory_gb: float = 8.0  # refuse a job whose largest ensemble would need more (estimated before allocating)
     checkpoint_minutes: float = 5.0  # mid-round checkpoint every this many minutes of a fit (0: never)
+    threads: Optional[int] = None  # torch CPU threads; None: the launcher's share (memcap.threads)
 
 
 @dataclass
@@ -144,6 +145,8 @@ def validate_common(cfg, task_keys: dict[str, Any]) -> None:
         at_least(f"trainer.{key}", getattr(trainer, key))
     if trainer.batch_size is not None:
         at_least("trainer.batch_size", trainer.batch_size)
+    if trainer.threads is not None:
+        at_least("trainer.threads", trainer.threads)
     if trainer.max_padding < 1:
         raise ConfigError("trainer.max_padding", f"must be at least 1, got {trainer.max_padding}")
     positive("trainer.max_memory_gb", trainer.max_memory_gb)
@@ -162,8 +165,9 @@ def check_accelerator(accelerator: str) -> None:
                                                      "use auto or cpu")
 
 
-# Keys that cannot change a result: where it is written and shown. Everything else identifies the job.
-NOT_IDENTITY = ("logger", "hydra", "trainer.checkpoint_minutes")
+# Keys that cannot change a result: where it is written and shown, and how many threads compute it
+# (the machine's share, as the launcher's; versions.torch_threads records it). Everything else identifies the job.
+NOT_IDENTITY = ("logger", "hydra", "trainer.checkpoint_minutes", "trainer.threads")
 
 
 def identity(cfg) -> dict:

@@ -254,10 +254,14 @@ class Job:
         return Fit(self.logger, self.fits * max_steps, callbacks, resume, f"{phase}{self.key}={values}")
 
 
-def run_job(cfg, out_dir: Path, group: str | Path) -> dict | None:
-    """Run the job described by ``cfg``: validate, lock, resume or skip, work, record. Returns its result."""
+def run_job(cfg, out_dir: Path, group: str | Path, launcher: dict | None = None) -> dict | None:
+    """Run the job described by ``cfg``: validate, lock, resume or skip, work, record. Returns its result.
+
+    ``launcher`` (Hydra's launcher config) sizes the job's CPU threads (memcap.threads).
+    """
     from memcap.config import choice
     from memcap.loggers import build_logger, quiet_libraries
+    from memcap.threads import set_job_threads
 
     choice("data", cfg.data.name, tuple(tasks.TASKS))
     task = cfg.data.name
@@ -266,6 +270,7 @@ def run_job(cfg, out_dir: Path, group: str | Path) -> dict | None:
     data = work.prepare(cfg)  # what can still fail on bad input (a text source), before anything is written
     quiet_libraries()
     job = Job(cfg, out_dir, group, task, work.flat_config(cfg), work.KEY)
+    job.result["versions"]["torch_threads"] = set_job_threads(cfg.trainer.threads, launcher)
     with job.lock() as mine:
         if not mine:
             return None
@@ -291,6 +296,7 @@ def main(cfg) -> None:
     """
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
+    from omegaconf import OmegaConf
 
     hydra_cfg = HydraConfig.get()
     out_dir = Path(hydra_cfg.runtime.output_dir)
@@ -298,7 +304,7 @@ def main(cfg) -> None:
     group = hydra_cfg.sweep.dir if sweeping else hydra_cfg.run.dir
     full_error = os.environ.get("HYDRA_FULL_ERROR") == "1"
     try:
-        run_job(cfg, out_dir, group)
+        run_job(cfg, out_dir, group, OmegaConf.to_container(hydra_cfg.launcher))
     except ConfigError as error:
         if full_error:
             raise

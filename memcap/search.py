@@ -28,17 +28,37 @@ class Bracket:
 
     ``lo`` is the largest index known to pass (0: none yet), ``hi`` the smallest
     known to fail (None: not found yet, so keep galloping).
+
+    Without a ``guess`` the gallop doubles from 1. With one (a prior: the
+    answer scaled from a smaller N of the same sweep) it starts at the guess and
+    gallops away from it with a doubling stride, up while candidates pass, down
+    while they fail, until the answer is bracketed; then it bisects. A good
+    guess brackets the answer in two rounds instead of a dozen; a bad one costs
+    a few rounds more than none. Either way the answer is the same grid point
+    when the predicate falls monotonically.
     """
 
     limit: int
     lo: int = 0
     hi: int | None = None
+    guess: int | None = None
+    stride: int = 1
+
+    def __post_init__(self) -> None:
+        if self.guess is not None:
+            self.guess = min(max(1, self.guess), self.limit)
 
     @property
     def done(self) -> bool:
         return self.lo >= self.limit or (self.hi is not None and self.hi <= self.lo + 1)
 
     def candidates(self, batch: int) -> list[int]:
+        if self.guess is not None and self.lo == 0 and self.hi is None:
+            return [self.guess]
+        if self.guess is not None and (self.hi is None or self.lo == 0):  # gallop away from the guess
+            up = self.hi is None
+            ladder = [self.lo + self.stride * 2**i if up else self.hi - self.stride * 2**i for i in range(batch)]
+            return sorted({min(max(j, 1), self.limit) for j in ladder})
         if self.hi is None:
             start = max(self.lo, 1)
             ladder = [start * 2**i for i in range(1 if self.lo else 0, batch + (1 if self.lo else 0))]
@@ -47,6 +67,8 @@ class Bracket:
         return sorted({self.lo + max(1, min(width - 1, round(i * width / (batch + 1)))) for i in range(1, batch + 1)})
 
     def update(self, passed: dict[int, bool]) -> None:
+        if self.guess is not None and not (self.lo == 0 and self.hi is None and list(passed) == [self.guess]):
+            self.stride *= 2 ** len(passed)  # a gallop round away from the guess (not the guess's own round)
         fails = [j for j, ok in passed.items() if not ok and j > self.lo]
         if fails:
             self.hi = min(fails + ([self.hi] if self.hi is not None else []))
@@ -71,11 +93,12 @@ def _bisect(bracket: Bracket, evaluate: Evaluate, to_ds: Callable[[int], int], h
 
 def capacity_search(
     evaluate: Evaluate, *, step: int, resolution: int, threshold: float, batch: int, max_ds: int,
-    on_phase: Callable[[str], None] = lambda phase: None,
+    on_phase: Callable[[str], None] = lambda phase: None, guess: tuple[int | None, int | None] = (None, None),
 ) -> SearchOutcome:
     """Run the report's two-phase protocol through ``evaluate``; see the module docstring.
 
     ``on_phase`` hears "perfect recall" and then "capacity" as each phase starts (the progress lines name it).
+    ``guess`` = (perfect DS, capacity DS), each or both None: where each phase starts (``Bracket``).
     """
     seen: dict[int, list[int]] = {}
 
@@ -86,13 +109,16 @@ def capacity_search(
         return {ds: seen[ds] for ds in ds_values}
 
     on_phase("perfect recall")
-    perfect = Bracket(limit=max(1, max_ds // resolution))
+    perfect_guess, capacity_guess = guess
+    perfect = Bracket(limit=max(1, max_ds // resolution),
+                      guess=round(perfect_guess / resolution) if perfect_guess else None)
     _bisect(perfect, cached, lambda j: j * resolution, lambda ds, mem: max(mem) >= ds, batch)
     perfect_ds = perfect.lo * resolution or None
 
     on_phase("capacity")
     base = perfect_ds or 0
-    capacity = Bracket(limit=max(0, (max_ds - base) // step))
+    capacity = Bracket(limit=max(0, (max_ds - base) // step),
+                       guess=round((capacity_guess - base) / step) if capacity_guess and capacity_guess > base else None)
     _bisect(capacity, cached, lambda j: base + j * step, lambda ds, mem: max(mem) / ds > threshold, batch)
     capacity_ds = base + capacity.lo * step or None
     capped = capacity.lo >= capacity.limit

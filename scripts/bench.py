@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from memcap.fitting import Fit, make_trainer  # noqa: E402
+from memcap.results import versions  # noqa: E402
 from memcap.tasks import compose  # noqa: E402
 from memcap.patterns.data import make_patterns  # noqa: E402
 from memcap.patterns.engine import build_module  # noqa: E402
@@ -177,7 +178,8 @@ def search_benchmark(cases: list[str], seeds: list[int], out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     header = (f"`python scripts/bench.py --search --cases {','.join(cases)} --seeds {','.join(map(str, seeds))}`, "
               f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores, "
-              f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, torch {torch.__version__}. "
+              f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, torch {torch.__version__}, "
+              f"code {versions().get('git_commit', 'unknown')}. "
               "Each pair ran back to back; load is the 1-minute load average at each job's end.")
     rows = []
     for case in cases:

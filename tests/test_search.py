@@ -78,3 +78,37 @@ def test_converged_counts_only_the_deciding_points():
     # with no capacity found, the smallest DS tried decides
     assert not converged(_points({10: "cap", 20: "plateau"}), capacity_ds=None)
     assert converged(_points({10: "plateau", 20: "cap"}), capacity_ds=None)
+
+
+@pytest.mark.parametrize("guess", [(230, 630), (240, 640), (100, 300), (1000, 3000), (10, 20), (5000, 5000), (None, 700)])
+@pytest.mark.parametrize("batch", [1, 3])
+def test_a_guess_changes_the_rounds_not_the_answer(guess, batch):
+    plain = capacity_search(planted(237, 655), step=100, resolution=10, threshold=0.9, batch=batch, max_ds=5000)
+    calls = []
+    guided = capacity_search(planted(237, 655, calls), step=100, resolution=10, threshold=0.9, batch=batch,
+                             max_ds=5000, guess=guess)
+    assert (guided.perfect_ds, guided.capacity_ds, guided.capped) == (plain.perfect_ds, plain.capacity_ds, False)
+    trained = [ds for call in calls for ds in call]
+    assert len(trained) == len(set(trained))
+
+
+def test_a_good_guess_brackets_each_phase_in_two_rounds():
+    calls = []
+    capacity_search(planted(237, 655, calls), step=100, resolution=10, threshold=0.9, batch=1, max_ds=5000,
+                    guess=(230, 630))
+    assert calls == [[230], [240], [630], [730]]
+    plain = []
+    capacity_search(planted(237, 655, plain), step=100, resolution=10, threshold=0.9, batch=1, max_ds=5000)
+    assert len(plain) > 2 * len(calls)
+
+
+def test_a_guess_above_the_ceiling_still_finds_the_capped_answer():
+    outcome = capacity_search(planted(10**6, 10**6), step=100, resolution=10, threshold=0.9, batch=1, max_ds=800,
+                              guess=(5000, 9000))
+    assert outcome.capped and outcome.perfect_ds == 800 and outcome.capacity_ds == 800
+
+
+def test_a_guess_when_nothing_is_memorized():
+    outcome = capacity_search(lambda ds: {d: [0] for d in ds}, step=100, resolution=10, threshold=0.9, batch=1,
+                              max_ds=500, guess=(200, 400))
+    assert outcome.perfect_ds is None and outcome.capacity_ds is None

@@ -54,12 +54,13 @@ def test_a_sweep_in_a_terminal_ends_ok(tmp_path):
 
 
 def test_without_a_terminal_the_log_file_holds_the_rounds(tmp_path):
-    done = subprocess.run([sys.executable, str(ROOT / "train.py"), *JOB, "DS=null", "search.max_ds=60",
+    done = subprocess.run([sys.executable, str(ROOT / "train.py"), *JOB, "DS=null", "search.max_ds=60", "search.step=5",
                            f"hydra.run.dir={tmp_path}"], cwd=ROOT, env=ENV, capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     log = (tmp_path / "train.log").read_text()
     rounds = [line for line in log.splitlines() if "] - round " in line]
-    assert len(rounds) >= 2 and "DS=10 best" in rounds[0]  # the search's first round: the perfect-recall gallop
+    assert len(rounds) >= 2 and "(perfect recall): DS=10 best" in rounds[0]  # the first round: the perfect-recall gallop
+    assert any("(capacity): DS=" in line for line in rounds)  # each line names its phase
     assert "memcap simple/log_hinge N=20" in log and "capacity DS=" in log
     assert log.count("training DS=") >= len(rounds)  # a round trains its candidates in one or more ensembles

@@ -152,3 +152,13 @@ def test_wandb_service_error_falls_back_to_offline(make_cfg, tmp_path, monkeypat
     assert result["status"] == "ok"
     assert capsys.readouterr().err.count("W&B unreachable") == 1
     assert list((tmp_path / "wandb").glob("offline-run-*"))
+
+
+@pytest.mark.parametrize("args", [["model=recurrent", "--cfg", "job", "--resolve"],
+                                  ["--cfg", "job", "--resolve", "model=recurrent"]])
+def test_cfg_job_resolves_the_model_step_budget_with_flags_anywhere(args):
+    """Hydra's flags before or after the overrides; trainer.max_steps resolves to the model's budget."""
+    done = train(*args)
+    assert done.returncode == 0, done.stderr
+    trainer = done.stdout.split("trainer:")[1]
+    assert "max_steps: 20000" in trainer.split("\n\n")[0]

@@ -6,12 +6,14 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import numpy as np
 
 from memcap.config import learning_rate
 from memcap.patterns.config import loss_name, loss_schedule, model_steps, search_batch, search_ceiling, topology_config
+from memcap.patterns import prior
 from memcap.patterns.data import active_bits
 from memcap.patterns.engine import train_members
 from memcap.patterns.models import build
@@ -19,6 +21,7 @@ from memcap.search import capacity_search, converged
 from memcap.theory import log2_binom
 
 KEY = "DS"  # what a search round varies
+log = logging.getLogger("memcap")
 
 
 def flat_config(cfg) -> dict:
@@ -61,16 +64,23 @@ def run(job, data: None = None) -> str:
         runs = evaluate([cfg.DS])[cfg.DS]
         capacity_ds, perfect_ds, capped = cfg.DS, (cfg.DS if max(runs) == cfg.DS else None), False
     else:
+        perfect_guess, capacity_guess, prior_n = prior.guess(job.index, job.identity) if cfg.search.prior else (None, None, [])
+        if prior_n:
+            job.result["metrics"]["search_guess"] = {"perfect_ds": perfect_guess, "capacity_ds": capacity_guess,
+                                                     "from_N": prior_n}
+            log.info("search starts from perfect DS=%s, capacity DS=%s (scaled from N=%s in this sweep)",
+                     perfect_guess, capacity_guess, ", ".join(map(str, prior_n)))
         outcome = capacity_search(
             evaluate, step=cfg.search.step, resolution=cfg.search.resolution, threshold=cfg.search.threshold,
             batch=search_batch(cfg), max_ds=search_ceiling(cfg), on_phase=job.set_phase,
+            guess=(perfect_guess, capacity_guess),
         )
         capacity_ds, perfect_ds, capped = outcome.capacity_ds, outcome.perfect_ds, outcome.capped
         runs = outcome.results.get(capacity_ds, [])
     params = build(cfg).num_parameters()  # unmasked weights only (model.density)
     points = job.result["points"]
     diverged = sum(p["stop"] == "diverged" for p in points)
-    job.result["metrics"] = {**capacity_metrics(cfg.N, cfg.s, params, capacity_ds, perfect_ds, runs),
+    job.result["metrics"] = {**job.result["metrics"], **capacity_metrics(cfg.N, cfg.s, params, capacity_ds, perfect_ds, runs),
                              "capped": capped, "diverged": diverged, "converged": converged(points, capacity_ds, perfect_ds),
                              "capped_points": sum(p["stop"] == "cap" for p in points),
                              **({"search_batch": search_batch(cfg)} if cfg.DS is None else {})}
