@@ -37,7 +37,8 @@ from filelock import FileLock, Timeout
 from memcap import tasks
 from memcap.config import ConfigError, identity, identity_hash
 from memcap.fitting import Fit
-from memcap.results import LOCK_FILE, RESULT_FILE, read_result, remove_stale_temporaries, versions, write_json_atomic
+from memcap.results import (LOCK_FILE, LOST_FILE, RESULT_FILE, read_result, remove_stale_temporaries, versions,
+                            write_json_atomic)
 
 log = logging.getLogger("memcap")
 
@@ -107,6 +108,7 @@ class Job:
         (``result.<hash>.json``, ``result.malformed-<time>.json``) with one line saying so.
         """
         remove_stale_temporaries(self.dir)
+        (self.dir / LOST_FILE).unlink(missing_ok=True)  # this attempt takes up a job the cluster ended
         previous = read_result(self.path)
         if isinstance(previous, str):
             if not previous.startswith("missing"):

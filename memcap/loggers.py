@@ -19,6 +19,8 @@ def quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", module="pytorch_lightning")
     warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+    # On any machine with SLURM installed, Lightning suggests srun for every job run outside it.
+    warnings.filterwarnings("ignore", message=".*The `srun` command is available on your system.*")
 
 
 def run_name(flat_config: dict, overrides: list[str] = ()) -> str:
