@@ -229,10 +229,13 @@ class Job:
         return points
 
     def log_round(self, scores: dict[int, list]) -> None:
-        """One line per search round: each value's best score over the runs."""
+        """One line per search round (each value's best score over the runs) and one W&B history row per value."""
+        from memcap.loggers import log_search_round
+
         self.rounds += 1
         log.info("round %d: %s", self.rounds,
                  ", ".join(f"{self.key}={value} best {max(runs):g}" for value, runs in scores.items()))
+        log_search_round(self.logger, self.key, self.rounds, scores)
 
     def fit(self, members: list[Member], max_steps: int, checkpoint: bool = True) -> Fit:
         """The logger, W&B step offset, callbacks and checkpoint to resume from, for the fit of ``members``."""
