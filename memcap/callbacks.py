@@ -49,8 +49,8 @@ def held_elsewhere(job: Path) -> bool:
 
 def sweep_status(sweep_dir: Path, since: float | None = None) -> dict[str, list[Path]]:
     """Job directories of a sweep, by outcome: ok, failed (result.json says so or is malformed),
-    running (another runner holds it) or missing (no result; lost: the cluster ended it, ``LOST_FILE``).
-    ``since``: only jobs Hydra set up (or the launcher found lost) after it."""
+    running (another runner holds it) or missing (no result; ``lost_reason`` says why where the cluster
+    ended it). ``since``: only jobs Hydra set up, or the launcher found lost, after it."""
     outcome: dict[str, list[Path]] = {"ok": [], "failed": [], "running": [], "missing": []}
     sweep_dir = Path(sweep_dir)
     marks = [*sweep_dir.glob("*/.hydra/overrides.yaml"), *sweep_dir.glob(f"*/{LOST_FILE}")]

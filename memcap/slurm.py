@@ -10,8 +10,8 @@ Three things submitit leaves to its caller, each found on a real cluster:
   on clusters without accounting (a one-node test cluster, many small ones):
   it warns at every poll and never learns that a task was cancelled, so a
   sweep would wait for it forever. ``SqueueWatcher`` asks ``squeue`` instead.
-- **A task that ends without a result** (cancelled, killed past its requeues,
-  a node failure). submitit raises for it, which would stop the sweep's front
+- **A task that ends without a result** (cancelled, a node failure, timed
+  out with no requeue left). submitit raises for it, which would stop the sweep's front
   end while the other tasks still run; ``tolerant_results`` returns a
   ``LostTask`` instead, which the launcher records for memcap.callbacks.SweepSummary.
 """
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from unittest import mock
 
 from hydra.core.utils import JobReturn, JobStatus
-from submitit.core.utils import UncompletedJobError
+from submitit.core.utils import FailedJobError, UncompletedJobError
 from submitit.slurm.slurm import SlurmInfoWatcher, SlurmJob
 
 from memcap.config import ConfigError
@@ -89,7 +89,10 @@ def check_request(params: dict) -> None:
 
 
 def accounting_enabled() -> bool:
-    """Whether sacct can answer: the cluster stores accounting (``AccountingStorageType`` is not none)."""
+    """Whether sacct can answer: the cluster stores accounting (``AccountingStorageType`` is not none).
+    Without scontrol, submitit's default (sacct) is left alone."""
+    if shutil.which("scontrol") is None:
+        return True
     config = subprocess.run(["scontrol", "show", "config"], capture_output=True, text=True).stdout
     found = re.search(r"^AccountingStorageType\s*=\s*(\S+)", config, re.MULTILINE)
     return found is not None and found.group(1) != "accounting_storage/none"
@@ -125,17 +128,23 @@ class LostTask(JobReturn):
 
 
 def tolerant_results(job: SlurmJob) -> list:
-    """``SlurmJob.results`` that returns a LostTask for a task ended without a result, instead of raising."""
+    """``SlurmJob.results`` that returns a LostTask for a task ended without a result, instead of raising.
+
+    Without a result: SLURM ended it (cancelled, a node failure: no result file), or submitit's wrapper
+    failed around memcap's job, which records its own failures (a time-out with no requeue left).
+    """
     job.wait()
     state = job.state
+    reason = ("left the queue" if state == GONE else f"ended {state.split()[0]}") + " without a result"
     if not state.startswith(LOST_STATES) or job.paths.result_pickle.exists():
         try:
             return SUBMITIT_RESULTS(job)
+        except FailedJobError as error:  # (an UncompletedJobError) its message ends with the exception's line
+            reason = f"failed ({[line for line in str(error).splitlines() if line.strip()][-1].strip()})"
         except UncompletedJobError:
             pass  # ended without writing its result (killed as it finished)
-    how = "left the queue" if state == GONE else f"ended {state.split()[0]}"
     return [LostTask(overrides=job.submission().args[0], status=JobStatus.COMPLETED, _return_value=None,
-                     reason=f"SLURM task {job.job_id} {how} without a result")]
+                     reason=f"SLURM task {job.job_id} {reason}")]
 
 
 SUBMITIT_RESULTS = SlurmJob.results

@@ -3,7 +3,7 @@
 # SLURM in tests/test_slurm.py and in CI (.ci/run) rather than against a mock.
 #
 #   scripts/slurm_local.sh up     # install (Debian/Ubuntu, root), configure, start; wait for the node
-#   scripts/slurm_local.sh down   # stop the daemons this script started
+#   scripts/slurm_local.sh down   # stop its daemons (munged, slurmctld, slurmd)
 #
 # `up` installs slurm-wlm and munge with apt-get when they are missing (about
 # 25 s), writes a minimal /etc/slurm/slurm.conf (this host with the CPUs and
@@ -95,7 +95,8 @@ case "${1:-}" in
         start
         ;;
     down)
-        for pidfile in "$STATE/slurmd.pid" "$STATE/slurmctld.pid"; do
+        grep -qsF "$MARK" "$CONF" || fail "$CONF is not this script's cluster; not stopping anything"
+        for pidfile in "$STATE/slurmd.pid" "$STATE/slurmctld.pid" /run/munge/munged.pid; do
             [ -s "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
         done
         ;;
