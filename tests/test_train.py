@@ -157,14 +157,15 @@ def wandb_records(run_file: Path) -> list:
     return records
 
 
-def test_wandb_offline_run_charts_the_search_and_warns_nothing(tmp_path):
+def test_wandb_offline_run_charts_the_search_and_warns_nothing(make_cfg, tmp_path, monkeypatch, capfd):
     """The offline run holds one history row per DS candidate of each round, on its own step axis
     (``search/round``, not Lightning's ``trainer/global_step``); wandb prints no warning."""
-    done = train("N=10", "s=0.2", "runs=1", *TINY[1:], "logger=wandb", "search.step=5", f"hydra.run.dir={tmp_path}",
-                 env={"WANDB_MODE": "offline", "WANDB_SILENT": "false"})
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "WARNING" not in done.stdout + done.stderr, done.stderr[-2000:]
-    result = json.loads((tmp_path / "result.json").read_text())
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "false")
+    result = run(make_cfg("N=10", "s=0.2", "runs=1", *TINY[1:], "logger=wandb", "search.step=5"), tmp_path, "test")
+    assert result["status"] == "ok"
+    printed = capfd.readouterr()
+    assert "WARNING" not in printed.out + printed.err, printed.err[-2000:]
     records = wandb_records(next((tmp_path / "wandb").glob("offline-run-*/run-*.wandb")))
 
     axes = {(m.metric.name or m.metric.glob_name): m.metric.step_metric for m in records if m.HasField("metric")}
