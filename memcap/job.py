@@ -233,7 +233,7 @@ class Job:
         self.phase = phase
 
     def log_round(self, scores: dict[int, list]) -> None:
-        """One line per search round (its phase, each value's best score over the runs); one W&B history row per value."""
+        """One line per search round (its phase, each value's best score over the runs), one W&B row per value."""
         from memcap.loggers import log_search_round
 
         self.rounds += 1

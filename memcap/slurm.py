@@ -10,10 +10,11 @@ Three things submitit leaves to its caller, each found on a real cluster:
   on clusters without accounting (a one-node test cluster, many small ones):
   it warns at every poll and never learns that a task was cancelled, so a
   sweep would wait for it forever. ``SqueueWatcher`` asks ``squeue`` instead.
-- **A task that ends without a result** (cancelled, a node failure, timed
-  out with no requeue left). submitit raises for it, which would stop the sweep's front
-  end while the other tasks still run; ``tolerant_results`` returns a
-  ``LostTask`` instead, which the launcher records for memcap.callbacks.SweepSummary.
+- **A task that ends without a result** (cancelled, a node failure; a job
+  timed out with no requeue left records that itself, as any failed job
+  does). submitit raises for it, which would stop the sweep's front end while
+  the other tasks still run; ``tolerant_results`` returns a ``LostTask``
+  instead, which the launcher records for memcap.callbacks.SweepSummary.
 """
 
 from __future__ import annotations
@@ -131,7 +132,8 @@ def tolerant_results(job: SlurmJob) -> list:
     """``SlurmJob.results`` that returns a LostTask for a task ended without a result, instead of raising.
 
     Without a result: SLURM ended it (cancelled, a node failure: no result file), or submitit's wrapper
-    failed around memcap's job, which records its own failures (a time-out with no requeue left).
+    failed outside memcap's job, which records its own failures (a time-out with no requeue left among
+    them: result.json says ``UncompletedJobError: Job not requeued because: timed-out too many times``).
     """
     job.wait()
     state = job.state

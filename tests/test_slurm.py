@@ -222,20 +222,22 @@ def test_a_task_that_hits_slurms_own_time_limit_is_requeued_and_resumes(cluster,
 
     Task #0's limit is cut to one minute (its twin #1 keeps five); SLURM sends USR2 signal_delay_s before
     the limit, at the controller's next 30-s check, and submitit requeues the task as timed out, as often
-    as it takes (the limit stays one minute for every attempt). It ends where its twin ends."""
+    as it takes: the limit stays one minute for every attempt, of which start-up takes 5-15 s, so a fit of
+    a minute or two (long enough to be caught by the first signal, 20-50 s in) takes several. It ends
+    where its twin ends."""
     name = f"memcap-test-{uuid.uuid4().hex[:8]}"
     sweep_dir = tmp_path / "sweep"
     args = ["N=30", "runs=1", "logger=none", "DS=100", "trainer.max_steps=60000", "trainer.check_every=50",
             "trainer.patience=100000", "trainer.checkpoint_minutes=0.002,0"]
     launcher = [*SIZED, f"hydra.launcher.name={name}", "hydra.launcher.timeout_min=5",
-                "hydra.launcher.signal_delay_s=10", "hydra.launcher.max_num_timeout=10"]
+                "hydra.launcher.signal_delay_s=10", "hydra.launcher.max_num_timeout=50"]
     front = subprocess.Popen([sys.executable, "train.py", "-m", "hydra/launcher=slurm", *args, *launcher,
                               f"hydra.sweep.dir={sweep_dir}"], cwd=ROOT, env=ENV, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True)
     try:
         array = wait_for(lambda: squeue(name), "the array")[0].split("_")[0]
         subprocess.run(["scontrol", "update", f"JobId={array}_0", "TimeLimit=1"], check=True, timeout=10)
-        output, _ = front.communicate(timeout=1200)
+        output, _ = front.communicate(timeout=1800)
     finally:
         front.kill()
     assert front.returncode == 0 and "memcap sweep: 2 jobs, 2 ok, 0 failed" in output, output
