@@ -19,6 +19,9 @@ MARK="# written by memcap scripts/slurm_local.sh: a one-node test cluster"
 
 fail() { echo "slurm_local: $*" >&2; exit 1; }
 
+# Whether the daemon whose pid file is $1 runs (pid files, not pgrep: a slim image has no procps).
+running() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
 node_idle() { [ "$(sinfo -h -N -o %t 2>/dev/null | head -1)" = idle ]; }
 
 install() {
@@ -76,9 +79,9 @@ start() {
     # munged: the key comes with the package; its run directory may not survive a container restart.
     [ -s /etc/munge/munge.key ] || mungekey --create
     mkdir -p /run/munge && chown munge:munge /run/munge
-    pgrep -x munged >/dev/null || runuser -u munge -- munged
-    pgrep -x slurmctld >/dev/null || slurmctld -i
-    pgrep -x slurmd >/dev/null || slurmd
+    running /run/munge/munged.pid || runuser -u munge -- munged
+    running "$STATE/slurmctld.pid" || slurmctld -i
+    running "$STATE/slurmd.pid" || slurmd
     for _ in $(seq 60); do
         node_idle && return
         sleep 0.5

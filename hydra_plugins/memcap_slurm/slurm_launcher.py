@@ -24,6 +24,8 @@ if SubmititSlurmLauncher is not None:
 
     class SlurmLauncher(SubmititSlurmLauncher):
         def launch(self, job_overrides, initial_job_idx):
+            """Check the request, submit the array and wait as submitit's launcher does, then record each lost
+            task in its job directory (the one Hydra would have made: its sweep dir and subdir)."""
             from omegaconf import open_dict
 
             from memcap import slurm
