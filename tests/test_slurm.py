@@ -242,7 +242,7 @@ def test_a_task_that_hits_slurms_own_time_limit_is_requeued_and_resumes(cluster,
         front.kill()
     assert front.returncode == 0 and "memcap sweep: 2 jobs, 2 ok, 0 failed" in output, output
     results = [json.loads((sweep_dir / job / "result.json").read_text()) for job in ("0", "1")]
-    log = "".join(p.read_text() for p in (sweep_dir / ".submitit").glob(f"{array}_0/*_log.err"))
+    log = "".join(p.read_text() for p in (sweep_dir / ".submitit").glob(f"{array}_0/*_log.*"))
     assert "this job is timed-out" in log and f"Requeued job {array}_0" in log
     assert "resuming the fit of 1 members from checkpoint." in (sweep_dir / "0" / "train.log").read_text()
     assert results[0]["attempts"] >= 2 and results[1]["attempts"] == 1
