@@ -21,11 +21,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from memcap.config import ConfigError
-from memcap import slurm
-from memcap.callbacks import lost_reason, record_lost, sweep_status
-from memcap.job import run_job
-from memcap.slurm import Node, SqueueWatcher, check_request, partition_nodes
+pytest.importorskip("submitit", reason="the cluster extra (pip install -e '.[cluster]') is not installed")
+
+from memcap import slurm  # noqa: E402  (after the skip: memcap.slurm imports submitit)
+from memcap.callbacks import lost_reason, record_lost, sweep_status  # noqa: E402
+from memcap.config import ConfigError  # noqa: E402
+from memcap.job import run_job  # noqa: E402
+from memcap.slurm import Node, SqueueWatcher, check_request, partition_nodes  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "WANDB_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
