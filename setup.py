@@ -11,7 +11,8 @@ from setuptools import find_namespace_packages, find_packages, setup
 CONF = ["memcap.conf", *(f"memcap.conf.{group}" for group in find_namespace_packages(where="conf"))]
 
 setup(
-    packages=[*find_packages(include=["memcap", "memcap.*"]), *CONF],
+    # hydra_plugins.memcap_slurm: the SLURM launcher (Hydra looks for launchers only in that namespace).
+    packages=[*find_packages(include=["memcap", "memcap.*"]), *find_namespace_packages(include=["hydra_plugins.*"]), *CONF],
     package_dir={"memcap.conf": "conf"},
     package_data={package: ["*.yaml", "*.md"] for package in CONF},
     exclude_package_data={"memcap.conf.local": ["*.yaml"]},  # your site's settings (git-ignored) stay out

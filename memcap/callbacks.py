@@ -5,6 +5,9 @@ they left on disk: every job directory has Hydra's .hydra/ folder, and a job
 that finished has a result.json with status "ok". Only this sweep's jobs
 count: those whose .hydra/ Hydra wrote after the sweep started (a directory
 left by an earlier, longer sweep into the same folder is not this sweep's).
+A task the cluster ended without a result (``scancel``; the SLURM launcher,
+hydra_plugins/memcap_slurm) may never have made its directory: the launcher
+leaves the reason in ``LOST_FILE`` there, and the summary names it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,21 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 from hydra.experimental.callback import Callback
 
-from memcap.results import LOCK_FILE, RESULT_FILE, read_result
+from memcap.results import LOCK_FILE, LOST_FILE, RESULT_FILE, read_result
+
+
+def record_lost(job: Path, reason: str) -> None:
+    """Leave in job directory ``job`` why the cluster ended it without a result, and say it in one line."""
+    job.mkdir(parents=True, exist_ok=True)
+    (job / LOST_FILE).write_text(reason + "\n")
+    print(f"memcap: {reason} ({job})", file=sys.stderr, flush=True)
+
+
+def lost_reason(job: Path) -> str | None:
+    try:
+        return (job / LOST_FILE).read_text().strip()
+    except OSError:
+        return None
 
 
 def held_elsewhere(job: Path) -> bool:
@@ -32,11 +49,17 @@ def held_elsewhere(job: Path) -> bool:
 
 def sweep_status(sweep_dir: Path, since: float | None = None) -> dict[str, list[Path]]:
     """Job directories of a sweep, by outcome: ok, failed (result.json says so or is malformed),
-    running (another runner holds it) or missing (no result). ``since``: only jobs Hydra set up after it."""
+    running (another runner holds it) or missing (no result; ``lost_reason`` says why where the cluster
+    ended it). ``since``: only jobs Hydra set up, or the launcher found lost, after it."""
     outcome: dict[str, list[Path]] = {"ok": [], "failed": [], "running": [], "missing": []}
-    for hydra_dir in sorted(Path(sweep_dir).glob("*/.hydra")):
-        job = hydra_dir.parent
-        if since is not None and (hydra_dir / "overrides.yaml").stat().st_mtime < since:
+    sweep_dir = Path(sweep_dir)
+    marks = [*sweep_dir.glob("*/.hydra/overrides.yaml"), *sweep_dir.glob(f"*/{LOST_FILE}")]
+    newest: dict[Path, float] = {}
+    for mark in marks:
+        job = mark.parent.parent if mark.name == "overrides.yaml" else mark.parent
+        newest[job] = max(newest.get(job, 0.0), mark.stat().st_mtime)
+    for job in sorted(newest):
+        if since is not None and newest[job] < since:
             continue
         result = read_result(job / RESULT_FILE)
         status = result.get("status") if isinstance(result, dict) else None
@@ -68,7 +91,8 @@ class SweepSummary(Callback):
         print(f"memcap sweep: {total} jobs, {len(outcome['ok'])} ok, {len(bad)} failed{elsewhere} "
               f"-> {config.hydra.sweep.dir}", flush=True)
         for job in bad:
-            print(f"  failed: {job}", file=sys.stderr)
+            lost = lost_reason(job)
+            print(f"  failed: {job}" + (f" ({lost})" if lost else ""), file=sys.stderr)
         for job in outcome["running"]:
             print(f"  running elsewhere: {job}", file=sys.stderr)
         if bad:

@@ -37,7 +37,8 @@ from filelock import FileLock, Timeout
 from memcap import tasks
 from memcap.config import ConfigError, identity, identity_hash
 from memcap.fitting import Fit
-from memcap.results import LOCK_FILE, RESULT_FILE, read_result, remove_stale_temporaries, versions, write_json_atomic
+from memcap.results import (LOCK_FILE, LOST_FILE, RESULT_FILE, read_result, remove_stale_temporaries, versions,
+                            write_json_atomic)
 
 log = logging.getLogger("memcap")
 
@@ -108,6 +109,7 @@ class Job:
         (``result.<hash>.json``, ``result.malformed-<time>.json``) with one line saying so.
         """
         remove_stale_temporaries(self.dir)
+        (self.dir / LOST_FILE).unlink(missing_ok=True)  # this attempt takes up a job the cluster ended
         previous = read_result(self.path)
         if isinstance(previous, str):
             if not previous.startswith("missing"):
@@ -231,10 +233,13 @@ class Job:
         self.phase = phase
 
     def log_round(self, scores: dict[int, list]) -> None:
-        """One line per search round: its phase and each value's best score over the runs."""
+        """One line per search round (its phase, each value's best score over the runs), one W&B row per value."""
+        from memcap.loggers import log_search_round
+
         self.rounds += 1
         log.info("round %d%s: %s", self.rounds, f" ({self.phase})" if self.phase else "",
                  ", ".join(f"{self.key}={value} best {max(runs):g}" for value, runs in scores.items()))
+        log_search_round(self.logger, self.key, self.rounds, scores)
 
     def fit(self, members: list[Member], max_steps: int, checkpoint: bool = True) -> Fit:
         """The logger, W&B step offset, callbacks and checkpoint to resume from, for the fit of ``members``."""

@@ -19,6 +19,8 @@ def quiet_libraries() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", module="pytorch_lightning")
     warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+    # On any machine with SLURM installed, Lightning suggests srun for every job run outside it.
+    warnings.filterwarnings("ignore", message=".*The `srun` command is available on your system.*")
 
 
 def run_name(flat_config: dict, overrides: list[str] = ()) -> str:
@@ -81,7 +83,9 @@ def build_logger(cfg, out_dir: Path, group: str, flat_config: dict, run_id: str 
     os.environ.setdefault("WANDB_SILENT", "true")
 
     def start(mode: str):
-        logger = WandbLogger(
+        # memcap starts the run itself and hands it to Lightning: WandbLogger would pass wandb.init an
+        # ``anonymous`` argument, which every wandb since 0.19 answers with a deprecation warning.
+        run = wandb.init(
             mode=mode,
             project=cfg.logger.project,
             entity=cfg.logger.entity,
@@ -89,14 +93,14 @@ def build_logger(cfg, out_dir: Path, group: str, flat_config: dict, run_id: str 
             job_type=flat_config["model"],
             name=run_name(flat_config, job_overrides()),
             tags=job_tags(flat_config),
-            save_dir=str(out_dir),
+            dir=str(out_dir),
             config={**flat_config, **({"identity": identity} if identity else {}), "versions": versions},
             id=run_id,
             resume="allow" if run_id else None,
             settings=wandb.Settings(init_timeout=cfg.logger.init_timeout),
         )
-        logger.experiment  # start the run now, so a service error shows here and not mid-training
-        return logger
+        define_axes(run)
+        return WandbLogger(experiment=run, save_dir=str(out_dir))
 
     mode = os.environ["WANDB_MODE"]
     try:
@@ -109,6 +113,36 @@ def build_logger(cfg, out_dir: Path, group: str, flat_config: dict, run_id: str 
         os.environ["WANDB_MODE"] = "offline"  # and for the rest of this process's jobs
         wandb.teardown()  # the failed online start leaves its service half-open
         return start("offline")
+
+
+def define_axes(run) -> None:
+    """Each family of W&B history keys gets its own step axis, so none contradicts another.
+
+    Lightning's rows (``train/*``, pruning's ``prune/*``) are plotted against
+    ``trainer/global_step``, the job's training steps; the search's rows
+    (``search/*``, ``log_search_round``) against ``search/round``.
+    """
+    run.define_metric("trainer/global_step")
+    run.define_metric("train/*", step_metric="trainer/global_step")
+    run.define_metric("prune/*", step_metric="trainer/global_step")
+    run.define_metric("search/round")
+    run.define_metric("search/*", step_metric="search/round")
+
+
+def log_search_round(logger, key: str, round_number: int, scores: dict[int, list]) -> None:
+    """W&B history: one row per candidate of a search round, so the UI charts the capacity curve
+    (``search/best`` against ``search/<key>``: the memorized count against DS for the pattern task).
+
+    Each row has ``search/round``, the candidate ``search/<key>`` (DS, or the text task's H) and its best
+    and mean score over the runs, ``search/best`` and ``search/mean`` (memorized patterns; the text task's
+    accuracy). Other loggers have no use for it.
+    """
+    from pytorch_lightning.loggers import WandbLogger
+
+    if isinstance(logger, WandbLogger):
+        for value, runs in scores.items():
+            logger.experiment.log({"search/round": round_number, f"search/{key}": value,
+                                   "search/best": max(runs), "search/mean": sum(runs) / len(runs)})
 
 
 def finish_logger(logger, result: dict) -> None:

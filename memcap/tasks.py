@@ -36,10 +36,20 @@ def module(task: str, face: str) -> ModuleType:
 
 
 def register_configs() -> None:
-    """Register ``TrainConfig`` (extended by conf/train.yaml) and every task's group schemas."""
-    from hydra.core.config_store import ConfigStore
+    """Register ``TrainConfig`` (extended by conf/train.yaml), every task's group schemas and memcap's launcher.
 
+    Hydra finds plugins by walking the ``hydra_plugins`` namespace with pkgutil,
+    which does not see a package installed editable (PEP 660), so memcap's SLURM
+    launcher (hydra_plugins/memcap_slurm) is registered here by name as well.
+    """
+    from hydra.core.config_store import ConfigStore
+    from hydra.core.plugins import Plugins
+
+    from hydra_plugins.memcap_slurm.slurm_launcher import SlurmLauncher
     from memcap.config import TrainConfig
+
+    if SlurmLauncher is not None:  # None without the cluster extra
+        Plugins.instance().register(SlurmLauncher)
 
     store = ConfigStore.instance()
     store.store(name="train_schema", node=TrainConfig)

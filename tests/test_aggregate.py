@@ -175,6 +175,36 @@ def test_cli_reads_wandb_with_filters(sweep, tmp_path, monkeypatch, capsys):
     assert sorted(p.name for p in (tmp_path / "out").glob("tables.*")) == ["tables.md"]
 
 
+class FailingApi:
+    """wandb.Api() where the key is bad or the service unreachable: it raises as it is made or as it lists."""
+
+    def __init__(self, error: Exception, when: str):
+        self.error, self.when = error, when
+        if when == "made":
+            raise error
+
+    def runs(self, path, filters=None):
+        raise self.error
+
+
+@pytest.mark.parametrize("when,error", [
+    ("made", "AuthenticationError"), ("listed", "CommError"), ("listed", "ConnectionError"), ("listed", "ValueError")])
+def test_wandb_api_errors_are_one_line_and_exit_2(when, error, monkeypatch, capsys):
+    import requests
+    import wandb
+
+    errors = {"AuthenticationError": wandb.errors.AuthenticationError("API key must have 40+ characters, has 5.\nmore"),
+              "CommError": wandb.errors.CommError("Failed to execute API request"),
+              "ConnectionError": requests.ConnectionError("Max retries exceeded with url: /graphql"),
+              "ValueError": ValueError("Could not find project me/memcap")}
+    monkeypatch.setattr(wandb, "Api", lambda timeout=None: FailingApi(errors[error], when))
+    monkeypatch.setattr(cli, "wandb_online", lambda: True)
+    assert cli.main(["--wandb", "me/memcap"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"memcap-aggregate: error: W&B me/memcap: cannot list its runs ({error}: ")
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
 def test_wandb_needs_to_be_online(monkeypatch, capsys):
     monkeypatch.setenv("WANDB_MODE", "disabled")
     assert cli.main(["--wandb", "me/memcap"]) == 2

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -134,12 +135,56 @@ def test_same_seed_same_result(make_cfg, tmp_path):
     assert strip(first["points"]) == strip(second["points"])
 
 
-def test_wandb_offline_run_is_written(make_cfg, tmp_path, monkeypatch):
+def wandb_records(run_file: Path) -> list:
+    """The protobuf records of an offline W&B run file (``run-<id>.wandb``): a 7-byte header, then
+    LevelDB-log blocks of 32 KiB whose chunks (7-byte header: crc, length, type) hold the records."""
+    from wandb.proto import wandb_internal_pb2
+
+    data, records, pending, block = run_file.read_bytes(), [], b"", 32768
+    position = 7
+    while position + 7 <= len(data):
+        left = block - position % block
+        if left < 7:  # a block's tail too short for a chunk header is padding
+            position += left
+            continue
+        length, kind = int.from_bytes(data[position + 4:position + 6], "little"), data[position + 6]
+        pending += data[position + 7:position + 7 + length]
+        position += 7 + length
+        if kind in (1, 4):  # a full record, or the last chunk of one
+            record = wandb_internal_pb2.Record()
+            record.ParseFromString(pending)
+            records.append(record)
+            pending = b""
+    return records
+
+
+def test_wandb_offline_run_charts_the_search_and_warns_nothing(make_cfg, tmp_path, monkeypatch, capfd):
+    """The offline run holds one history row per DS candidate of each round, on its own step axis
+    (``search/round``, not Lightning's ``trainer/global_step``); wandb prints no warning."""
     monkeypatch.setenv("WANDB_MODE", "offline")
-    cfg = make_cfg("N=20", "DS=40", "runs=1", *TINY[1:], "logger=wandb")
-    result = run(cfg, tmp_path, "test-group")
-    runs = list((tmp_path / "wandb").glob("offline-run-*"))
-    assert result["status"] == "ok" and len(runs) == 1
+    monkeypatch.setenv("WANDB_SILENT", "false")
+    result = run(make_cfg("N=10", "s=0.2", "runs=1", *TINY[1:], "logger=wandb", "search.step=5"), tmp_path, "test")
+    assert result["status"] == "ok"
+    printed = capfd.readouterr()
+    assert "WARNING" not in printed.out + printed.err, printed.err[-2000:]
+    # wandb-core writes the file from its own process and may still be flushing it when finish() returns.
+    run_file, deadline = next((tmp_path / "wandb").glob("offline-run-*/run-*.wandb")), time.monotonic() + 60
+    records = wandb_records(run_file)
+    while not any(r.HasField("exit") for r in records) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        records = wandb_records(run_file)
+
+    axes = {(m.metric.name or m.metric.glob_name): m.metric.step_metric for m in records if m.HasField("metric")}
+    assert axes.get("search/*") == "search/round" and axes.get("train/*") == "trainer/global_step", axes
+    rows = [{item.key or "/".join(item.nested_key): json.loads(item.value_json) for item in r.history.item}
+            for r in records if r.HasField("history")]
+    search = [row for row in rows if "search/round" in row]
+    best = {}
+    for point in result["points"]:
+        best[point["DS"]] = max(best.get(point["DS"], 0), point["memorized"])
+    assert {row["search/DS"]: row["search/best"] for row in search} == best  # the capacity curve
+    assert len({row["search/round"] for row in search}) > 1
+    assert not any("search/round" in row for row in rows if "trainer/global_step" in row)
 
 
 def test_wandb_service_error_falls_back_to_offline(make_cfg, tmp_path, monkeypatch, capsys):

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SOURCES = ("pyproject.toml", "setup.py", "README.md", "LICENSE", "memcap", "conf")
+SOURCES = ("pyproject.toml", "setup.py", "README.md", "LICENSE", "memcap", "hydra_plugins", "conf")
 
 
 def run(command, cwd, timeout=300):
@@ -58,8 +58,9 @@ def test_the_wheel_holds_the_configs_and_the_command(installed):
     configs = {f"memcap/conf/{p.relative_to(REPO / 'conf').as_posix()}" for p in (REPO / "conf").rglob("*.yaml")
                if p.parent.name != "local"}
     assert configs and configs <= names
-    modules = {p.relative_to(REPO).as_posix() for p in (REPO / "memcap").rglob("*.py")}
-    assert modules <= names  # every subpackage, including ones added later
+    modules = {p.relative_to(REPO).as_posix() for package in ("memcap", "hydra_plugins")
+               for p in (REPO / package).rglob("*.py")}
+    assert modules <= names  # every subpackage, including ones added later; the SLURM launcher
     entry_points = zipfile.ZipFile(wheel).read("memcap-0.1.0.dist-info/entry_points.txt").decode()
     assert "memcap = memcap.cli:main" in entry_points and "memcap-aggregate = memcap.aggregate.cli:main" in entry_points
 

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from memcap.aggregate.figures import FIGURES, STYLES, TEXT_FIGURES, style, write_figures
-from memcap.aggregate.sources import by_task, load
+from memcap.aggregate.sources import WandbUnavailable, by_task, load
 from memcap.aggregate.tables import WRITERS, print_tables, report_tables, text_tables, write_tables
 from memcap.aggregate.topology import TOPOLOGY_FIGURES, topology_tables, with_topology
 
@@ -127,7 +127,10 @@ def main(argv: list[str] | None = None) -> int:
         return _error("--wandb needs W&B online: WANDB_MODE is offline/disabled or no API key is configured")
 
     filters = wandb_filters(args.group, args.tag, args.where)
-    df, skipped = load(args.sweep_dirs, wandb_path=args.wandb, filters=filters)
+    try:
+        df, skipped = load(args.sweep_dirs, wandb_path=args.wandb, filters=filters)
+    except WandbUnavailable as error:
+        return _error(str(error))
     for where, reason in skipped:
         print(f"skipped {where}: {reason}", file=sys.stderr)
     if df.empty:

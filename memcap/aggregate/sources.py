@@ -163,13 +163,30 @@ def _read(file: Path) -> dict[str, Any] | str:
     return read_result(file)
 
 
-def _wandb_results(path: str, filters: dict[str, Any] | None, api: Any) -> list[Found]:
-    if api is None:
-        import wandb  # slow to import, and only needed here
+class WandbUnavailable(RuntimeError):
+    """The W&B API could not list a project's runs (a bad key, an unreachable service, no such project)."""
 
-        api = wandb.Api(timeout=30)
+
+def _wandb_runs(path: str, filters: dict[str, Any] | None, api: Any) -> list:
+    """The project's runs, or WandbUnavailable saying in one line why not (wandb raises its own errors,
+    requests' and a ValueError for a missing project, each with a traceback's worth of detail)."""
+    import requests
+    from wandb.errors import Error as WandbError  # slow to import, and only needed here
+
+    try:
+        if api is None:
+            import wandb
+
+            api = wandb.Api(timeout=30)
+        return list(api.runs(path, filters=filters))
+    except (WandbError, requests.RequestException, ValueError) as error:
+        detail = (str(error).strip().splitlines() or [""])[0]
+        raise WandbUnavailable(f"W&B {path}: cannot list its runs ({type(error).__name__}: {detail})") from error
+
+
+def _wandb_results(path: str, filters: dict[str, Any] | None, api: Any) -> list[Found]:
     found = []
-    for run in api.runs(path, filters=filters):
+    for run in _wandb_runs(path, filters, api):
         config = {k: v for k, v in dict(run.config).items() if not k.startswith("_")}
         identity, versions = config.pop("identity", None), config.pop("versions", None)  # beside the flat keys
         summary = dict(run.summary.items())
