@@ -144,6 +144,34 @@ def test_same_seed_same_result_and_resume_reuses_recorded_rounds(make_cfg, tmp_p
     assert trained == [w for w in order if w != widths[0]]  # the recorded round is not trained again
 
 
+def test_a_count_search_resumes_matching_points_on_the_count_not_the_width(make_cfg, tmp_path, monkeypatch, caplog):
+    """search=memorize varies the count, not the task's key (hidden): recorded rounds are matched on (count, run),
+    so a resumed job trains only the counts it lacks. The width (3) is no count the search tries."""
+    cfg = make_cfg("data=text", "search=memorize", "text.source=random", "runs=1", "model=rnn", "model.hidden=3",
+                   "text.length=2", "text.heldout=32", "search.min_count=4", "search.max_count=32",
+                   "search.max_steps=150", "search.check_every=50", "search.lrs=[0.03]", "search.resolution=0.5")
+    with caplog.at_level("INFO", logger="memcap"):
+        first = run_job(cfg, tmp_path / "a", tmp_path / "a")
+    counts = list(dict.fromkeys(p["count"] for p in first["points"]))  # in the order first trained
+    assert len(counts) >= 2 and {p["hidden"] for p in first["points"]} == {3}
+    assert f"count={counts[0]} best" in caplog.text and "hidden=" not in caplog.text
+
+    trained, real = [], state.run_fit
+
+    def spy(trainer_cfg, module, fit, max_steps):
+        trained.append(len(module.check))
+        return real(trainer_cfg, module, fit, max_steps)
+
+    monkeypatch.setattr(state, "run_fit", spy)
+    killed = {**first, "status": "running", "metrics": {},
+              "points": [p for p in first["points"] if p["count"] == counts[0]]}
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "result.json").write_text(json.dumps(killed))
+    resumed = run_job(cfg, tmp_path / "c", tmp_path / "c")
+    assert resumed["metrics"] == first["metrics"] and timeless(resumed["points"]) == timeless(first["points"])
+    assert trained == counts[1:]  # the recorded round is not trained again
+
+
 def test_memorize_counts_bits_over_all_parameters_and_frozen_trains_only_the_decoder(make_cfg, tmp_path):
     base = ["data=text", "search=memorize", "text.source=random", "runs=1", "model=rnn", "model.hidden=4",
             "text.length=4", "text.heldout=64", "search.min_count=4", "search.max_count=64", "search.max_steps=800", "search.lrs=[0.03]",

@@ -164,7 +164,8 @@ def train_round(cfg, job, value: int) -> list[dict]:
             points.append(point)
         return points
 
-    return job.run_groups([members], fit_group, max_steps=search.max_steps)
+    # recorded points are matched on (the value this search varies, run), not on the task's key (hidden)
+    return job.run_groups([members], fit_group, max_steps=search.max_steps, key=KEYS[kind])
 
 
 @torch.no_grad()
@@ -209,7 +210,6 @@ def prepare(cfg) -> dict:
 def run(job, prepared: dict) -> str:
     cfg, kind = job.cfg, prepared["kind"]
     search = cfg.search
-    job.key = KEYS[kind]  # the value a round varies: recorded points are matched on (it, run)
     best: dict[int, dict] = {}
 
     def passes(value: int) -> bool:
@@ -218,7 +218,7 @@ def run(job, prepared: dict) -> str:
                                          p["heldout_char"]))
         best[value] = top
         scores = {value: [p["train_char"] if kind == "memorize" else p["heldout_char"] for p in points]}
-        job.log_round(scores)
+        job.log_round(scores, key=KEYS[kind])
         return max(scores[value]) >= search.target
 
     if kind == "width":
