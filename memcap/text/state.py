@@ -253,15 +253,17 @@ def metrics(job, kind: str, answer, capped: bool, at: int, decisive, top: dict) 
     # value that decided the bracket's other side (the width below, the L or count above).
     decisive_points = [p for p in points if decisive is not None and p[key] == decisive]
     converged = top["stop"] != "cap" and all(p["stop"] != "cap" for p in decisive_points)
+    scored = "train_char" if kind == "memorize" else "heldout_char"
     m = {"min_hidden": answer if kind == "width" else None, "capped": capped, "hidden": top["hidden"],
          "state_size": top["state_size"], "params": top["params"], "encoder_params": top["encoder_params"],
          "decoder_params": top["params"] - top["encoder_params"], "train_char": top.get("train_char"),
          "train_exact": top.get("train_exact"), "heldout_char": top["heldout_char"],
          "heldout_exact": top["heldout_exact"],
-         "score_runs": [p["train_char"] if kind == "memorize" else p["heldout_char"] for p in points if p[key] == at],
+         "score_runs": [p[scored] for p in points if p[key] == at],
          "bits_per_char": log2a, "bits_total": None, "bits": None, "bits_per_neuron": None, "bits_per_param": None,
          "length": top["length"], "lr": top["lr"], "converged": converged,
-         "capped_members": sum(p["stop"] == "cap" for p in points)}
+         "capped_members": sum(p["stop"] == "cap" for p in points),
+         "decisive": decisive, "decisive_score": max((p[scored] for p in decisive_points), default=None)}
     if kind == "memorize":
         count = answer or 0
         bits = count * top["length"] * log2a
