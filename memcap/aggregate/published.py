@@ -42,10 +42,11 @@ def beside_report(df: pd.DataFrame) -> pd.DataFrame:
     """One row per (network, N) of ``df`` (pattern jobs): the framework's numbers and the report's.
 
     The Gardner and oracle columns are filled for the simple network only, the
-    one network they are defined for: ``oracle`` is the LP heuristic's count (a
-    lower bound on the optimum), ``oracle_upper`` the proven upper bound, so
-    ``vs_oracle_upper`` is a proven lower bound on how close training came to the
-    best any weights can do. ``vs_report_max`` > 1 means the framework memorized
+    one network they are defined for: ``oracle_lower`` is the oracle's achieved
+    count (weights the LPs found recall that many; a lower bound on the optimum),
+    ``oracle_upper`` the proven upper bound (results from before the interval:
+    empty), each averaged over the runs' datasets, so ``vs_oracle_upper`` is a
+    proven lower bound on how close training came to the best any weights can do. ``vs_report_max`` > 1 means the framework memorized
     more than the report's best run.
     """
     cells, labels = summarize(df), network_labels(df)
@@ -61,8 +62,8 @@ def beside_report(df: pd.DataFrame) -> pd.DataFrame:
             "vs_report_max": round(c.memorized_max / report[0], 3) if report[0] == report[0] else np.nan,
             "gardner_bound": round(c.get("gardner_bound", np.nan), 1),
             "vs_gardner": round(c.get("bound_ratio", np.nan), 3),
-            "oracle": round(c.get("oracle_memorized", np.nan), 1), "vs_oracle": round(c.get("oracle_ratio", np.nan), 3),
-            # The proven upper end of the oracle's interval (results from before it: empty).
+            "oracle_lower": round(c.get("oracle_memorized", np.nan), 1),
+            "vs_oracle_lower": round(c.get("oracle_ratio", np.nan), 3),
             "oracle_upper": round(c.get("oracle_upper", np.nan), 1),
             "vs_oracle_upper": round(c.get("oracle_ratio_upper", np.nan), 3),
             "bits_per_param": round(c.bits_per_param, 3),
