@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from memcap.aggregate.tables import network_labels, summarize
+from memcap.aggregate.tables import CAPPED, UNCONVERGED, network_labels, summarize
 
 PUBLISHED: dict[tuple[str, str, int, int], tuple[float, float, float]] = {
     # Table 1: the simple network, bce and the custom loss (bce_ignore).
@@ -46,8 +46,11 @@ def beside_report(df: pd.DataFrame) -> pd.DataFrame:
     count (weights the LPs found recall that many; a lower bound on the optimum),
     ``oracle_upper`` the proven upper bound (results from before the interval:
     empty), each averaged over the runs' datasets, so ``vs_oracle_upper`` is a
-    proven lower bound on how close training came to the best any weights can do. ``vs_report_max`` > 1 means the framework memorized
-    more than the report's best run.
+    proven lower bound on how close training came to the best any weights can do.
+    ``vs_report_max`` > 1 means the framework memorized more than the report's
+    best run. ``lower_bound`` says why a cell's numbers
+    are only a lower bound: "≥ search ceiling" (capped), "† step cap"
+    (unconverged), as the report tables mark them.
     """
     cells, labels = summarize(df), network_labels(df)
     rows = []
@@ -67,6 +70,10 @@ def beside_report(df: pd.DataFrame) -> pd.DataFrame:
             "oracle_upper": round(c.get("oracle_upper", np.nan), 1),
             "vs_oracle_upper": round(c.get("oracle_ratio_upper", np.nan), 3),
             "bits_per_param": round(c.bits_per_param, 3),
+            # Why a cell's max is only a lower bound, as the report tables mark it (empty otherwise).
+            "lower_bound": "; ".join(mark for flag, mark in ((c.capped, f"{CAPPED} search ceiling"),
+                                                             (c.unconverged, f"{UNCONVERGED} step cap")) if flag)
+                           or np.nan,
         })
     return pd.DataFrame(rows)
 
