@@ -64,6 +64,7 @@ class Job:
         self.earlier_wall_time = 0.0
         self.fits = 0  # groups seen so far, trained or reused: the W&B step offset counts them
         self.rounds = 0
+        self.phase = ""  # the search's phase, when it has several ("perfect recall", "capacity"): progress names it
         self.result: dict[str, Any] = {
             "status": "running", "error": None, "config": config, "metrics": {}, "points": [],
             "versions": versions(), "wall_time": 0.0, "job": self.hash, "identity": self.identity,
@@ -231,10 +232,14 @@ class Job:
             points += new
         return points
 
+    def set_phase(self, phase: str) -> None:
+        self.phase = phase
+
     def log_round(self, scores: dict[int, list], key: str | None = None) -> None:
-        """One line per search round: each value's best score over the runs (``key``: as in ``run_groups``)."""
+        """One line per search round: its phase and each value's best score over the runs (``key``: as in
+        ``run_groups``)."""
         self.rounds += 1
-        log.info("round %d: %s", self.rounds,
+        log.info("round %d%s: %s", self.rounds, f" ({self.phase})" if self.phase else "",
                  ", ".join(f"{key or self.key}={value} best {max(runs):g}" for value, runs in scores.items()))
 
     def fit(self, members: list[Member], max_steps: int, checkpoint: bool = True, key: str | None = None) -> Fit:
@@ -252,7 +257,8 @@ class Job:
             if resume is not None:
                 log.info("resuming the fit of %d members from %s", len(members), resume.name)
         values = sorted({value for value, _ in members})
-        return Fit(self.logger, self.fits * max_steps, callbacks, resume, f"{key}={values}")
+        phase = f"{self.phase}: " if self.phase else ""
+        return Fit(self.logger, self.fits * max_steps, callbacks, resume, f"{phase}{key}={values}")
 
 
 def run_job(cfg, out_dir: Path, group: str | Path) -> dict | None:

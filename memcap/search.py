@@ -70,9 +70,13 @@ def _bisect(bracket: Bracket, evaluate: Evaluate, to_ds: Callable[[int], int], h
 
 
 def capacity_search(
-    evaluate: Evaluate, *, step: int, resolution: int, threshold: float, batch: int, max_ds: int
+    evaluate: Evaluate, *, step: int, resolution: int, threshold: float, batch: int, max_ds: int,
+    on_phase: Callable[[str], None] = lambda phase: None,
 ) -> SearchOutcome:
-    """Run the report's two-phase protocol through ``evaluate``; see the module docstring."""
+    """Run the report's two-phase protocol through ``evaluate``; see the module docstring.
+
+    ``on_phase`` hears "perfect recall" and then "capacity" as each phase starts (the progress lines name it).
+    """
     seen: dict[int, list[int]] = {}
 
     def cached(ds_values: Iterable[int]) -> dict[int, list[int]]:
@@ -81,16 +85,43 @@ def capacity_search(
             seen.update(evaluate(todo))
         return {ds: seen[ds] for ds in ds_values}
 
+    on_phase("perfect recall")
     perfect = Bracket(limit=max(1, max_ds // resolution))
     _bisect(perfect, cached, lambda j: j * resolution, lambda ds, mem: max(mem) >= ds, batch)
     perfect_ds = perfect.lo * resolution or None
 
+    on_phase("capacity")
     base = perfect_ds or 0
     capacity = Bracket(limit=max(0, (max_ds - base) // step))
     _bisect(capacity, cached, lambda j: base + j * step, lambda ds, mem: max(mem) / ds > threshold, batch)
     capacity_ds = base + capacity.lo * step or None
     capped = capacity.lo >= capacity.limit
     return SearchOutcome(perfect_ds=perfect_ds, capacity_ds=capacity_ds, capped=capped, results=seen)
+
+
+def converged(points: list[dict], capacity_ds: int | None, perfect_ds: int | None = None) -> bool:
+    """Whether the answer is the network's and not the step cap's (README: "Convergence"; the aggregation recomputes it from the points).
+
+    A member has converged when it stopped by the criterion: every pattern
+    memorized, or no new best count in ``trainer.patience`` checks (a plateau).
+    The answer rests on the deciding points: the capacity DS (its counts are the
+    reported numbers) and the smallest DS tried above it (its failure bounds the
+    answer), and likewise the smallest DS tried above ``perfect_ds``. The answer
+    has converged when no member at a deciding point ran to the step cap;
+    otherwise the capacity is a lower bound. Members further above decide
+    nothing (the search assumes the predicate falls with DS), so their caps do
+    not count, whatever they cost.
+    """
+    tried = sorted({p["DS"] for p in points})
+
+    def next_above(ds: int | None) -> list[int]:
+        above = [d for d in tried if d > (ds or 0)]
+        return above[:1]
+
+    deciding = set(next_above(capacity_ds) + next_above(perfect_ds))
+    if capacity_ds is not None:
+        deciding.add(capacity_ds)
+    return not any(p["stop"] == "cap" for p in points if p["DS"] in deciding)
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """Benchmark the ensemble engine against a per-model loop and the device's matmul peak.
 
 Usage: python scripts/bench.py [--quick] [--end-to-end-only] [--device cpu|cuda] [--out benchmarks]
+       python scripts/bench.py --search [--cases simple-100,recurrent-50,...] [--seeds 0,1]
 
 1. Throughput: for N in {100, 200, 500} and ensemble sizes {1, 5, 15, 40}, the
    same full-batch Adam steps (DS = 3 N, bce) done (a) by a plain PyTorch loop,
@@ -12,6 +13,14 @@ Usage: python scripts/bench.py [--quick] [--end-to-end-only] [--device cpu|cuda]
 2. End to end: `python train.py N=100 DS=300 runs=5` (the default recipe) in a
    fresh process (start-up included): wall time and mean memorized patterns.
    ``--end-to-end-only`` remeasures just this and keeps the rest of results.json.
+
+3. ``--search``: the cost of whole capacity searches (issue 15): each case
+   (simple N=100, recurrent N=50 and N=100) run as a real job, in a fresh
+   process, under the protocol of session 3 (4 DS candidates a round, no fail
+   fast) and under today's defaults, side by side in one run: the answer
+   (capacity and perfect-recall DS, counts, converged), member-steps (each
+   member's steps, summed), pattern-steps (steps x DS, the work a member does on
+   its own rows) and wall time. Writes <out>/search/search.{json,md}.
 
 Writes <out>/results.json and <out>/results.md (the table the README quotes).
 """
@@ -120,6 +129,67 @@ def end_to_end() -> dict:
             "memorized_runs": result["metrics"]["memorized_runs"], "summary": done.stdout.strip()}
 
 
+# The search protocols compared by --search: overrides on top of the case's config.
+PROTOCOLS = {
+    "session 3": ["search.batch=4", "search.fail_fast_steps=null"],
+    "today": [],
+}
+SEARCH_CASES = {"simple-100": ["N=100"], "recurrent-50": ["model=recurrent", "N=50"],
+                "recurrent-100": ["model=recurrent", "N=100"]}
+
+
+def search_cost(case: str, protocol: str, seed: int) -> dict:
+    """One whole capacity search as a job in a fresh process, and what it cost."""
+    overrides = [*SEARCH_CASES[case], *PROTOCOLS[protocol], f"seed={seed}", "logger=none"]
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, str(ROOT / "train.py"), *overrides, f"hydra.run.dir={tmp}"],
+                       capture_output=True, text=True, env={**os.environ, "WANDB_MODE": "disabled"}, check=True)
+        wall = time.perf_counter() - start
+        result = json.loads((Path(tmp) / "result.json").read_text())
+    m, points = result["metrics"], result["points"]
+    return {"case": case, "protocol": protocol, "seed": seed, "overrides": " ".join(overrides),
+            "capacity_ds": m["capacity_ds"], "perfect_ds": m["perfect_ds"], "memorized_max": m["memorized_max"],
+            "memorized_mean": round(m["memorized_mean"], 1), "converged": m["converged"],
+            "members": len(points), "member_steps": sum(p["steps"] for p in points),
+            "pattern_steps": sum(p["steps"] * p["DS"] for p in points),
+            "stops": {stop: sum(p["stop"] == stop for p in points) for stop in sorted({p["stop"] for p in points})},
+            "wall_s": round(wall, 1), "load": os.getloadavg()[0]}
+
+
+def search_markdown(rows: list[dict], header: str) -> str:
+    lines = [header, "", "| case | seed | protocol | capacity DS | perfect DS | max / mean | converged | members | "
+             "member-steps | pattern-steps | wall s | load | pattern-steps vs session 3 | wall vs session 3 |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    base = {(r["case"], r["seed"]): r for r in rows if r["protocol"] == "session 3"}
+    for r in rows:
+        old = base.get((r["case"], r["seed"]))
+        ratio = lambda key: f"{old[key] / r[key]:.2f}× less" if old and r is not old else "–"
+        lines.append(f"| {r['case']} | {r['seed']} | {r['protocol']} | {r['capacity_ds']} | {r['perfect_ds']} | "
+                     f"{r['memorized_max']} / {r['memorized_mean']} | {'yes' if r['converged'] else 'no'} | "
+                     f"{r['members']} | {r['member_steps']} | {r['pattern_steps']:.3g} | {r['wall_s']} | "
+                     f"{r['load']:.1f} | {ratio('pattern_steps')} | {ratio('wall_s')} |")
+    return "\n".join(lines) + "\n"
+
+
+def search_benchmark(cases: list[str], seeds: list[int], out: Path) -> None:
+    """Part 3; rows are written after every job, so a long run can be read (and cut short) as it goes."""
+    out.mkdir(parents=True, exist_ok=True)
+    header = (f"`python scripts/bench.py --search --cases {','.join(cases)} --seeds {','.join(map(str, seeds))}`, "
+              f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores, "
+              f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, torch {torch.__version__}. "
+              "Each pair ran back to back; load is the 1-minute load average at each job's end.")
+    rows = []
+    for case in cases:
+        for seed in seeds:
+            for protocol in PROTOCOLS:
+                rows.append(search_cost(case, protocol, seed))
+                print(json.dumps(rows[-1]), flush=True)
+                (out / "search.json").write_text(json.dumps(rows, indent=2))
+                (out / "search.md").write_text(search_markdown(rows, header))
+    print(search_markdown(rows, header))
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -127,8 +197,17 @@ def main(argv=None) -> None:
     parser.add_argument("--out", default=str(ROOT / "benchmarks"))
     parser.add_argument("--seconds", type=float, default=1.5, help="target seconds per measurement")
     parser.add_argument("--end-to-end-only", action="store_true", help="remeasure part 2 only, keep part 1")
+    parser.add_argument("--search", action="store_true", help="part 3 only: whole capacity searches, two protocols")
+    parser.add_argument("--cases", default=",".join(SEARCH_CASES), help=f"--search: of {', '.join(SEARCH_CASES)}")
+    parser.add_argument("--seeds", default="0", help="--search: comma-separated seeds")
     args = parser.parse_args(argv)
     out = Path(args.out)
+    if args.search:
+        cases = args.cases.split(",")
+        unknown = [c for c in cases if c not in SEARCH_CASES]
+        if unknown:
+            parser.error(f"unknown --cases {unknown}; choose from {', '.join(SEARCH_CASES)}")
+        return search_benchmark(cases, [int(s) for s in args.seeds.split(",")], out / "search")
     if args.end_to_end_only:
         report = json.loads((out / "results.json").read_text())
         report["end_to_end"] = end_to_end()

@@ -470,12 +470,12 @@ def test_capped_and_unconverged_cells_are_marked_in_every_format(tmp_path, capsy
     assert md_row(md, recurrent, "Maximum number of memorized patterns") == ["57†", "114"]
     table1, table2 = md.split("### Table 2")
     assert "≥ capped: the search reached its ceiling" in table1 and "†" not in table1
-    assert "† unconverged: a run at or above" in table2 and "≥" not in table2
+    assert "† unconverged: a run at the capacity DS or at the DS tried next" in table2 and "≥" not in table2
 
     csv = pd.read_csv(out / "tables.csv").set_index(["Network", "Quantity"])
     assert csv.loc[(simple, "Maximum number of memorized patterns")].tolist() == [38, 76]  # numbers stay numbers
     assert csv.loc[(simple, "Capped: capacity is a lower bound")].tolist() == [0, 1]
-    assert csv.loc[(recurrent, "Unconverged: best run hit the step cap")].tolist() == [1, 0]
+    assert csv.loc[(recurrent, "Unconverged: capacity is a lower bound")].tolist() == [1, 0]
     assert (recurrent, "Capped: capacity is a lower bound") not in csv.index
 
     tex = (out / "tables.tex").read_text()

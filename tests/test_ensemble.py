@@ -75,3 +75,14 @@ def test_a_slow_starter_is_not_stopped_before_its_first_pattern(make_cfg):
     first = next(i for i, c in enumerate(counts) if c > 0)
     assert first > cfg.trainer.patience  # the count stayed 0 for longer than the patience...
     assert module.best_count[0].item() > 0  # ...and the member trained on until it memorized
+
+
+def test_a_member_with_nothing_memorized_by_fail_fast_steps_stops(make_cfg):
+    """Far above capacity a falling loss keeps a member going; with no pattern by search.fail_fast_steps it stops."""
+    common = ("N=30", "s=0.2", "loss=bce", "lr=0.1", "trainer.max_steps=300", "trainer.check_every=10", "trainer.patience=1000")
+    members = [(600, 0), (10, 0)]  # 20 N: nothing is memorized; 10 patterns: all of them, quickly
+    far, easy = sorted(train_members(make_cfg(*common, "search.fail_fast_steps=100"), members), key=lambda p: -p.DS)
+    assert (far.stop, far.memorized, far.steps) == ("nothing", 0, 100)
+    assert easy.stop == "memorized"
+    patient = train_members(make_cfg(*common, "search.fail_fast_steps=null"), members[:1])[0]
+    assert (patient.stop, patient.memorized, patient.steps) == ("cap", 0, 300)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from memcap.search import Bracket, capacity_search
+from memcap.search import Bracket, capacity_search, converged
 
 
 def planted(perfect: int, capacity: int, calls: list | None = None):
@@ -61,3 +61,20 @@ def test_bracket_gallops_then_bisects():
     assert (bracket.lo, bracket.hi) == (4, 8)
     assert bracket.candidates(1) == [6]
     assert bracket.candidates(3) == [5, 6, 7]
+
+
+def _points(stops: dict[int, str]) -> list[dict]:
+    return [{"DS": ds, "stop": stop} for ds, stop in stops.items()]
+
+
+def test_converged_counts_only_the_deciding_points():
+    """The capacity DS and the smallest DS tried above it (and above perfect_ds) decide; caps further up don't."""
+    far_above_capped = _points({100: "memorized", 200: "plateau", 300: "plateau", 400: "plateau", 800: "cap"})
+    assert converged(far_above_capped, capacity_ds=300, perfect_ds=100)
+    assert not converged(_points({100: "memorized", 300: "cap", 400: "plateau"}), capacity_ds=300, perfect_ds=100)
+    assert not converged(_points({100: "memorized", 300: "plateau", 400: "cap"}), capacity_ds=300, perfect_ds=100)
+    # the DS tried next above perfect_ds bounds the perfect-recall answer
+    assert not converged(_points({100: "memorized", 110: "cap", 300: "plateau", 400: "plateau"}), 300, 100)
+    # with no capacity found, the smallest DS tried decides
+    assert not converged(_points({10: "cap", 20: "plateau"}), capacity_ds=None)
+    assert converged(_points({10: "plateau", 20: "cap"}), capacity_ds=None)

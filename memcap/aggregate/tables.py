@@ -40,6 +40,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from memcap.search import converged
 from memcap.theory import gardner_bound
 
 _IDENTITY = ("model", "loss", "steps")  # what a network is named by
@@ -100,11 +101,11 @@ _MARKED = {"capped": (CAPPED, ("memorized_max", "capacity_ds", "bits_per_param",
 NOTES = {
     CAPPED: "capped: the search reached its ceiling (search.max_ds or C(N, k)) still passing, "
             "so the capacity is at least this",
-    UNCONVERGED: "unconverged: a run at or above the capacity DS stopped at the step cap (trainer.max_steps) "
-                 "before memorizing all or reaching its patience, so the capacity is a lower bound",
+    UNCONVERGED: "unconverged: a run at the capacity DS or at the DS tried next above it stopped at the step cap "
+                 "(trainer.max_steps) before memorizing all or reaching its patience, so the capacity is a lower bound",
 }
 # The CSV's rows for the marks (1 where a cell is marked, 0 elsewhere), in blocks that have one.
-FLAG_ROWS = {CAPPED: "Capped: capacity is a lower bound", UNCONVERGED: "Unconverged: best run hit the step cap"}
+FLAG_ROWS = {CAPPED: "Capped: capacity is a lower bound", UNCONVERGED: "Unconverged: capacity is a lower bound"}
 
 
 def _with_varying_keys(df: pd.DataFrame, labels: pd.Series, named: tuple[str, ...]) -> pd.Series:
@@ -154,15 +155,15 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _unconverged(job: pd.Series) -> bool:
-    """Is the job's answer the step cap's: its ``converged`` metric is false (memcap.patterns.job.converged),
-    or, in results from before that metric, its best run at the capacity DS stopped at the step cap?"""
+    """Is the job's answer the step cap's? Recomputed from its points by ``memcap.search.converged``,
+    so that results written under an older, stricter rule are judged by today's; without points, its
+    ``converged`` metric."""
+    if isinstance(job.get("points"), list) and not pd.isna(job.get("capacity_ds")):
+        perfect = None if pd.isna(job.get("perfect_ds")) else int(job["perfect_ds"])
+        return not converged(job["points"], int(job["capacity_ds"]), perfect)
     if isinstance(job.get("converged"), (bool, np.bool_)):
         return not job["converged"]
-    if pd.isna(job.get("capacity_ds")) or pd.isna(job.get("memorized_max")) or not isinstance(job.get("points"), list):
-        return False
-    best = [p for p in job["points"]
-            if p.get("DS") == job["capacity_ds"] and p.get("memorized") == job["memorized_max"]]
-    return bool(best) and all(p.get("stop") == "cap" for p in best)
+    return False
 
 
 def _table(cells: pd.DataFrame, rows: list[tuple[str, str, str]], per: str) -> pd.DataFrame:

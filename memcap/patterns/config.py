@@ -52,10 +52,11 @@ class SearchConfig:
     step: int = 100  # capacity grid: perfect_ds + j * step, as the report
     resolution: int = 10  # grid of the perfect-recall DS search
     threshold: float = 0.9  # capacity: largest DS at which some run memorizes more than this
-    batch: int = 4  # DS candidates trained together per search round
+    batch: Optional[int] = None  # DS candidates trained together per search round (None: search_batch's choice)
     max_ds: Optional[int] = None  # upper end of the search (default: 40 * N)
     oracle: bool = False  # simple network: also compute the oracle's certified interval at the capacity DS
     oracle_time_limit: float = 60.0  # seconds per dataset for the oracle's certified interval
+    fail_fast_steps: Optional[int] = 2000  # a member with no pattern memorized by this step stops (None: never)
 
 
 @dataclass
@@ -139,8 +140,11 @@ def validate(cfg) -> None:
     if cfg.search.name == "fixed" and cfg.DS is None:
         raise ConfigError("DS", "search=fixed needs an integer DS")
     search = cfg.search
-    for key in ("step", "resolution", "batch"):
+    for key in ("step", "resolution"):
         at_least(f"search.{key}", getattr(search, key))
+    for key in ("batch", "fail_fast_steps"):
+        if getattr(search, key) is not None:
+            at_least(f"search.{key}", getattr(search, key))
     if not 0 < search.threshold <= 1:
         raise ConfigError("search.threshold", f"must lie in (0, 1], got {search.threshold}")
     if search.max_ds is not None:
@@ -182,6 +186,24 @@ def validate_topology(cfg) -> None:
         raise ConfigError("search.oracle", "the LP oracle solves the dense network; not with model.density < 1 or prune")
 
 
+def search_batch(cfg) -> int:
+    """DS candidates per search round: search.batch, or by the device's cost of a wider ensemble.
+
+    On a CPU an ensemble's step costs about the sum of its members' (the matmuls
+    are already wide enough to use every core), so every candidate trained beyond
+    the one bisection needs is paid in full: one candidate a round trains least.
+    On a GPU the members of a round train in parallel at little extra cost, and
+    four candidates a round take about half the rounds. Either way the search
+    lands on the same grid point when the predicate falls with DS (memcap.search).
+    """
+    if cfg.search.batch is not None:
+        return cfg.search.batch
+    import torch
+
+    on_gpu = cfg.trainer.accelerator in ("gpu", "cuda") or (cfg.trainer.accelerator == "auto" and torch.cuda.is_available())
+    return 4 if on_gpu else 1
+
+
 def search_ceiling(cfg) -> int:
     """The largest DS the search may try: search.max_ds (default 40 N), at most C(N, k)."""
     return min(cfg.search.max_ds or 40 * cfg.N, math.comb(cfg.N, round(cfg.N * cfg.s)))
@@ -197,7 +219,7 @@ def ensemble_bytes(cfg) -> int:
     than a measurement: enough to refuse a job that cannot fit before it allocates.
     """
     ds = cfg.DS if cfg.DS is not None else search_ceiling(cfg)
-    members = max(1, min(cfg.trainer.max_members, cfg.runs * (1 if cfg.DS is not None else cfg.search.batch)))
+    members = max(1, min(cfg.trainer.max_members, cfg.runs * (1 if cfg.DS is not None else search_batch(cfg))))
     members = max(1, min(members, cfg.trainer.max_elements // max(1, ds * cfg.N)))
     matrices = 1 if cfg.model.name == "simple" else 2
     data = members * ds * (2 * cfg.N + 1)

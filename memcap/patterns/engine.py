@@ -85,7 +85,7 @@ def build_module(cfg, members: list[tuple[int, int]], max_steps: int | None = No
     return EnsembleModule(
         network, X, Y, weight,
         loss=loss_name(cfg), bti=criterion_bti(cfg), warmup=warmup, warmup_steps=warmup_steps,
-        milestones=milestones,
+        milestones=milestones, fail_fast_steps=cfg.search.fail_fast_steps,
         lr=learning_rate(cfg), margin=cfg.loss.margin, tau=cfg.loss.tau, max_steps=max_steps or cfg.trainer.max_steps,
         check_every=cfg.trainer.check_every, patience=cfg.trainer.patience, schedule=cfg.trainer.schedule,
         batch_size=cfg.trainer.batch_size, batch_seeds=[batch for _, _, batch in seeds], step_offset=step_offset,

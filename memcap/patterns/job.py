@@ -11,11 +11,11 @@ import sys
 import numpy as np
 
 from memcap.config import learning_rate
-from memcap.patterns.config import loss_name, loss_schedule, model_steps, search_ceiling, topology_config
+from memcap.patterns.config import loss_name, loss_schedule, model_steps, search_batch, search_ceiling, topology_config
 from memcap.patterns.data import active_bits
 from memcap.patterns.engine import train_members
 from memcap.patterns.models import build
-from memcap.search import capacity_search
+from memcap.search import capacity_search, converged
 from memcap.theory import log2_binom
 
 KEY = "DS"  # what a search round varies
@@ -63,7 +63,7 @@ def run(job, data: None = None) -> str:
     else:
         outcome = capacity_search(
             evaluate, step=cfg.search.step, resolution=cfg.search.resolution, threshold=cfg.search.threshold,
-            batch=cfg.search.batch, max_ds=search_ceiling(cfg),
+            batch=search_batch(cfg), max_ds=search_ceiling(cfg), on_phase=job.set_phase,
         )
         capacity_ds, perfect_ds, capped = outcome.capacity_ds, outcome.perfect_ds, outcome.capped
         runs = outcome.results.get(capacity_ds, [])
@@ -71,26 +71,14 @@ def run(job, data: None = None) -> str:
     points = job.result["points"]
     diverged = sum(p["stop"] == "diverged" for p in points)
     job.result["metrics"] = {**capacity_metrics(cfg.N, cfg.s, params, capacity_ds, perfect_ds, runs),
-                             "capped": capped, "diverged": diverged, "converged": converged(points, capacity_ds),
-                             "capped_points": sum(p["stop"] == "cap" for p in points)}
+                             "capped": capped, "diverged": diverged, "converged": converged(points, capacity_ds, perfect_ds),
+                             "capped_points": sum(p["stop"] == "cap" for p in points),
+                             **({"search_batch": search_batch(cfg)} if cfg.DS is None else {})}
     if cfg.search.oracle and capacity_ds is not None:
         from memcap.patterns.oracle import oracle_metrics
 
         job.result["metrics"].update(oracle_metrics(cfg, capacity_ds, runs, progress=sys.stderr.isatty()))
     return summary_line(job.result)
-
-
-def converged(points: list[dict], capacity_ds: int | None) -> bool:
-    """Whether the answer is the network's and not the step cap's (README: "Convergence").
-
-    A member has converged when it stopped by the criterion: every pattern
-    memorized, or no new best count in ``trainer.patience`` checks (a plateau).
-    The answer has converged when no member at or above the capacity DS ran to
-    the step cap: neither the count at the capacity DS nor the failure of the
-    next DS above it is then the optimizer's. Otherwise the capacity is a lower bound.
-    """
-    floor = capacity_ds or 0
-    return not any(p["stop"] == "cap" for p in points if p["DS"] >= floor)
 
 
 def capacity_metrics(
@@ -129,7 +117,7 @@ def summary_line(result: dict) -> str:
                  f"({100 * m['accuracy']:.1f}%), {perfect}")
     diverged = f", {m['diverged']} members diverged" if m.get("diverged") else ""
     if m.get("converged") is False:
-        diverged += " (not converged: members at or above the capacity DS hit the step cap; a lower bound)"
+        diverged += " (not converged: members at the capacity DS or the DS that bounds it hit the step cap; a lower bound)"
     oracle = f", oracle {m['oracle_memorized']:.1f} (ratio {m['oracle_ratio']:.3f})" if "oracle_ratio" in m else ""
     if "oracle_upper" in m:
         oracle += f", proven best <= {m['oracle_upper']:.1f} (ratio {m['oracle_ratio_upper']:.3f})"

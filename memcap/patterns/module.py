@@ -12,7 +12,9 @@ has memorized every pattern, or when its memorized count has not improved for
 weights grow, so a loss criterion kept members far above capacity training to
 the step cap, and they dominated a capacity search's cost. Only until a member
 memorizes its first pattern does a loss falling by 0.1% per check count as
-progress.) From then on its
+progress.) A member that has memorized nothing by ``fail_fast_steps``
+stops too (stop "nothing"): it is far above capacity, and the falling loss
+that kept it going would otherwise keep it to the step cap. From then on its
 gradient and Adam momentum are zero, so it no longer changes while the others go on. Each member keeps the
 weights of its best check (most patterns memorized), the analogue of the
 report's "best epoch".
@@ -29,7 +31,7 @@ from torch.utils.data import DataLoader
 from memcap.patterns.losses import ensemble_loss
 from memcap.patterns.metrics import memorized
 
-STOP_REASONS = ("running", "memorized", "plateau", "cap", "diverged")
+STOP_REASONS = ("running", "memorized", "plateau", "cap", "diverged", "nothing")
 
 
 class EnsembleModule(pl.LightningModule):
@@ -55,6 +57,7 @@ class EnsembleModule(pl.LightningModule):
         warmup: str | None = None,
         warmup_steps: int = 0,
         milestones: tuple[int, ...] = (),
+        fail_fast_steps: int | None = None,
     ):
         super().__init__()
         self.automatic_optimization = False
@@ -64,6 +67,7 @@ class EnsembleModule(pl.LightningModule):
         self.warmup, self.warmup_steps = warmup, warmup_steps if warmup else 0
         self.max_steps, self.check_every, self.patience, self.schedule = max_steps, check_every, patience, schedule
         self.batch_size, self.step_offset = batch_size, step_offset
+        self.fail_fast_steps = fail_fast_steps
         # Mini-batches come from one generator per member, so a member draws the
         # same batches whichever ensemble it is trained in.
         self.batch_generators = [torch.Generator().manual_seed(int(s)) for s in (batch_seeds or [])]
@@ -180,13 +184,18 @@ class EnsembleModule(pl.LightningModule):
         self.stale = torch.where(improved | better_loss, 0, self.stale + 1)
         done_memorized = self.active & (count >= self.ds)
         done_plateau = self.active & ~done_memorized & (self.stale >= self.patience)
+        # Fail fast: no pattern by fail_fast_steps ends a member (far above capacity; see the docstring).
+        nothing = torch.zeros_like(done_plateau)
+        if self.fail_fast_steps is not None and self.global_step >= self.fail_fast_steps:
+            nothing = self.active & ~done_memorized & (self.best_count <= 0)
         # A NaN or infinite loss ends the member; it keeps its best check's count and weights.
         diverged = self.active & ~torch.isfinite(losses)
-        self.stop = torch.where(diverged, 4, torch.where(done_memorized, 1, torch.where(done_plateau, 2, self.stop)))
+        self.stop = torch.where(diverged, 4, torch.where(done_memorized, 1, torch.where(
+            done_plateau, 2, torch.where(nothing, 5, self.stop))))
         for step in self.milestones:
             if self.global_step <= step:
                 self.best_at(step).copy_(self.best_count)
-        self.active = self.active & ~done_memorized & ~done_plateau & ~diverged
+        self.active = self.active & ~done_memorized & ~done_plateau & ~diverged & ~nothing
         if self.logger is not None:
             fraction = (self.best_count.clamp_min(0) / self.ds).mean()
             self.logger.log_metrics(

@@ -50,7 +50,7 @@ class Metrics(BaseModel):
     bits_per_param: Optional[float] = None
     capped: Optional[bool] = None
     diverged: Optional[int] = None  # members whose loss became non-finite (their best check counts)
-    converged: Optional[bool] = None  # no member at or above capacity_ds stopped at the step cap
+    converged: Optional[bool] = None  # no member at a deciding DS (capacity_ds, the DS tried next above it or above perfect_ds) hit the step cap
     capped_points: Optional[int] = None  # members of the search that stopped at the step cap
 
 
@@ -65,7 +65,7 @@ class Point(BaseModel):
     steps: int
     seconds: float  # wall time of the ensemble that trained this member
     members: Optional[int] = None  # absent in the oldest files; size of that ensemble
-    stop: str  # memorized | plateau | cap | diverged (older files: other words)
+    stop: str  # memorized | plateau | cap | diverged | nothing (older files: other words)
 
 
 REQUIRED_CONFIG = ("model", "loss", "N", "s", "steps", "seed")
