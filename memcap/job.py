@@ -194,36 +194,41 @@ class Job:
             write_json_atomic(index, self.result)
 
     # -- the work's units -------------------------------------------------------
-    def recorded_points(self) -> dict[Member, dict]:
-        return {(p[self.key], p["run"]): p for p in self.result["points"]}
+    def recorded_points(self, key: str | None = None) -> dict[Member, dict]:
+        key = key or self.key
+        return {(p[key], p["run"]): p for p in self.result["points"]}
 
     def run_groups(self, groups: Sequence[list[Member]], fit_group: Callable[[list[Member], Fit], list[dict]],
-                   record: bool = True, checkpoint: bool = True, max_steps: int | None = None) -> list[dict]:
+                   record: bool = True, checkpoint: bool = True, max_steps: int | None = None,
+                   key: str | None = None) -> list[dict]:
         """Each group's points: recorded ones reused, the others trained by ``fit_group`` and saved at once.
 
         ``record=False`` (pruning rounds, whose unit is the round) trains every
         group and leaves recording to the caller; ``checkpoint=False`` trains
-        without mid-round checkpoints.
+        without mid-round checkpoints. ``key``: the point field a member's value
+        is (None: the task's, ``self.key``); the text state search varies the
+        width, L or count, and says which per call.
         """
+        key = key or self.key
         points = []
         steps = max_steps or self.cfg.trainer.max_steps
         for group in groups:
             members = [tuple(m) for m in group]
-            known = self.recorded_points() if record else {}
+            known = self.recorded_points(key) if record else {}
             if all(m in known for m in members):
                 points += [known[m] for m in members]
                 self.fits += 1
                 continue
             values = sorted({value for value, _ in members})
-            log.info("training %s=%s x %d runs (%d members)", self.key, values,
+            log.info("training %s=%s x %d runs (%d members)", key, values,
                      len({run for _, run in members}), len(members))
-            fit = self.fit(members, steps, checkpoint)
+            fit = self.fit(members, steps, checkpoint, key)
             new = fit_group(group, fit)
             self.fits += 1
             if record:  # a group partly recorded by a killed attempt is retrained whole: its points replace those
                 retrained = set(members)
                 self.result["points"] = [p for p in self.result["points"]
-                                         if (p[self.key], p["run"]) not in retrained] + new
+                                         if (p[key], p["run"]) not in retrained] + new
                 self.save()
             self.checkpoint_path.unlink(missing_ok=True)
             points += new
@@ -232,20 +237,23 @@ class Job:
     def set_phase(self, phase: str) -> None:
         self.phase = phase
 
-    def log_round(self, scores: dict[int, list]) -> None:
-        """One line per search round (its phase, each value's best score over the runs), one W&B row per value."""
+    def log_round(self, scores: dict[int, list], key: str | None = None) -> None:
+        """One line per search round (its phase, each value's best score over the runs), one W&B row per value
+        (``key``: as in ``run_groups``)."""
         from memcap.loggers import log_search_round
 
+        key = key or self.key
         self.rounds += 1
         log.info("round %d%s: %s", self.rounds, f" ({self.phase})" if self.phase else "",
-                 ", ".join(f"{self.key}={value} best {max(runs):g}" for value, runs in scores.items()))
-        log_search_round(self.logger, self.key, self.rounds, scores)
+                 ", ".join(f"{key}={value} best {max(runs):g}" for value, runs in scores.items()))
+        log_search_round(self.logger, key, self.rounds, scores)
 
-    def fit(self, members: list[Member], max_steps: int, checkpoint: bool = True) -> Fit:
+    def fit(self, members: list[Member], max_steps: int, checkpoint: bool = True, key: str | None = None) -> Fit:
         """The logger, W&B step offset, callbacks and checkpoint to resume from, for the fit of ``members``."""
         from memcap.fitting import MidRoundCheckpoint, ProgressLog
 
-        callbacks: list = [ProgressLog(self.key, members)]
+        key = key or self.key
+        callbacks: list = [ProgressLog(key, members)]
         resume = None
         minutes = self.cfg.trainer.checkpoint_minutes
         if checkpoint and minutes > 0:
@@ -256,7 +264,7 @@ class Job:
                 log.info("resuming the fit of %d members from %s", len(members), resume.name)
         values = sorted({value for value, _ in members})
         phase = f"{self.phase}: " if self.phase else ""
-        return Fit(self.logger, self.fits * max_steps, callbacks, resume, f"{phase}{self.key}={values}")
+        return Fit(self.logger, self.fits * max_steps, callbacks, resume, f"{phase}{key}={values}")
 
 
 def run_job(cfg, out_dir: Path, group: str | Path, launcher: dict | None = None) -> dict | None:

@@ -171,6 +171,22 @@ def fig_memorize(results, out: Path):
     return path
 
 
+def width_below(result) -> tuple[int, float] | None:
+    """The width that decided a width search from below (the widest tried under the answer) and its best held-out
+    char accuracy: how close the answer came to one grid step smaller. ``metrics.decisive`` where the result has it;
+    results from before it: the same rule from the points. None: capped, or nothing tried below."""
+    m = result["metrics"]
+    if m["capped"] or m["min_hidden"] is None:
+        return None
+    if m.get("decisive") is not None:
+        return m["decisive"], m["decisive_score"]
+    tried = [p for p in result["points"] if p["hidden"] < m["min_hidden"]]
+    if not tried:
+        return None
+    width = max(p["hidden"] for p in tried)
+    return width, max(p["heldout_char"] for p in tried if p["hidden"] == width)
+
+
 def below_target(result) -> dict | None:
     """The best network of the widest width whose best network fell short of the target."""
     target, best = result["config"]["target"], {}
@@ -229,13 +245,15 @@ def tables(results, skipped) -> str:
         if not rs:
             continue
         lines += [f"## State capacity, {encoding}: the smallest width whose held-out char accuracy reaches the target",
-                  "", "| model | L | min width | state | params (enc.) | lr | held-out char / exact | Fano bits | "
-                  "bits / state number | max bits / number | PR | converged | wall s |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                  "", "| model | L | min width | width below: held-out char | state | params (enc.) | lr | "
+                  "held-out char / exact | Fano bits | bits / state number | max bits / number | PR | converged | wall s |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in rs:
             c, m = r["config"], r["metrics"]
             width = fmt(m["min_hidden"], "{}") if not m["capped"] else f"> {m['hidden']}"
-            lines.append(f"| {c['model']} | {c['length']} | {width} | {m['state_size']} | {m['params']:,} "
+            below = width_below(r)
+            below = "–" if below is None else f"{below[0]}: {below[1]:.3f}"
+            lines.append(f"| {c['model']} | {c['length']} | {width} | {below} | {m['state_size']} | {m['params']:,} "
                          f"({m['encoder_params']:,}) | {m['lr']} | {fmt(m['heldout_char'])} / {fmt(m['heldout_exact'])} | "
                          f"{fmt(m['fano_bits'], '{:.1f}')} | {fmt(m['fano_bits_per_state'], '{:.2f}')} | "
                          f"{fmt(m['max_fano_bits_per_state'], '{:.2f}')} | {fmt(m['participation_ratio'], '{:.1f}')} | "

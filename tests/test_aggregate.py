@@ -302,8 +302,14 @@ def test_oracle_rows_appear_when_reported(tmp_path):
                                           oracle_memorized=39, oracle_ratio=38 / 39))
     df, _ = load_dirs([tmp_path])
     md = to_markdown(report_tables(df))
-    assert md_row(md, "simple · bce", "Oracle memorized") == ["39"]
-    assert md_row(md, "simple · bce", "Oracle ratio") == ["0.974"]
+    assert md_row(md, "simple · bce", "Oracle lower bound (achieved)") == ["39.0"]
+    assert md_row(md, "simple · bce", "Ratio to the lower bound") == ["0.974"]
+    assert "Oracle upper bound (proven)" not in md  # a result from before the interval: no row
+    write_job(tmp_path / "i" / "0", make_result("simple", "bce", 1, 10, 40, 30, [38, 34], oracle_memorized=39,
+                                                oracle_ratio=38 / 39, oracle_upper=39.5, oracle_ratio_upper=0.962))
+    md = to_markdown(report_tables(load_dirs([tmp_path / "i"])[0]))
+    assert md_row(md, "simple · bce", "Oracle upper bound (proven)") == ["39.5"]
+    assert md_row(md, "simple · bce", "Ratio to the proven upper bound") == ["0.962"]
 
 
 def test_points_frame_has_one_row_per_trained_point(sweep):

@@ -89,6 +89,30 @@ def test_a_sweep_killed_mid_round_resumes_to_the_same_points(tmp_path):
         assert result["attempts"] == 2 and result["wall_time"] > result["wall_time_last"]
 
 
+# A text state job (search=state: a stream of fresh strings) of one width, one fit of a few seconds to its step cap.
+TEXT_STATE = ["logger=none", "data=text", "search=state", "text.source=random", "runs=1", "text.heldout=256",
+              "text.validation=64", "model=gru", "text.length=3", "search.min_hidden=4", "search.max_hidden=4",
+              "search.max_steps=300", "search.check_every=50", "search.patience=1000", "search.lrs=[0.01]",
+              "trainer.checkpoint_minutes=0.002"]
+
+
+def test_a_text_stream_job_killed_mid_fit_resumes_from_its_checkpoint_to_the_same_result(tmp_path, make_cfg, caplog):
+    """The stream's generator travels in the mid-round checkpoint with the weights and Adam: the resumed fit draws
+    the strings the uninterrupted one would have drawn, and ends with the same points and metrics."""
+    killed = tmp_path / "killed"
+    kill_when(start(killed, *TEXT_STATE), lambda: any((killed / "0").glob("checkpoint.*.ckpt")))
+    assert read_result(killed / "0" / "result.json")["points"] == []  # killed inside the fit, nothing recorded yet
+    cfg = make_cfg(*TEXT_STATE)  # composed as train.py composed it: the same identity, so the job resumes
+    with caplog.at_level("INFO", logger="memcap"):
+        resumed = run_job(cfg, killed / "0", killed)
+    assert "resuming the fit of 1 members from checkpoint" in caplog.text
+    reference = run_job(cfg, tmp_path / "reference", tmp_path / "reference")
+    timeless = [[{k: v for k, v in p.items() if k != "seconds"} for p in r["points"]] for r in (resumed, reference)]
+    assert timeless[0] == timeless[1] and resumed["metrics"] == reference["metrics"]
+    assert resumed["points"][0]["steps"] == 300 and resumed["attempts"] == 2
+    assert not list((killed / "0").glob("checkpoint.*.ckpt"))
+
+
 def test_reordered_and_inserted_values_reuse_every_finished_job(tmp_path):
     assert sweep(tmp_path, *TINY, "DS=30", "N=20,24").returncode == 0
     before = outcome(tmp_path)

@@ -41,6 +41,31 @@ def test_beside_report_matches_each_cell_to_its_published_row(tmp_path):
     assert math.isnan(recurrent["gardner_bound"])  # defined for the one-layer network only
 
 
+def test_beside_report_shows_the_oracles_interval_where_a_result_has_it(tmp_path):
+    interval = dict(oracle_memorized=299.0, oracle_ratio=0.9, oracle_lower=299.0, oracle_upper=300.0,
+                    oracle_ratio_upper=0.897)
+    write_job(tmp_path / "0", make_result("simple", "bce", 1, 100, 300, 200, [290, 270], **interval))
+    write_job(tmp_path / "1", make_result("simple", "bce_ignore", 1, 100, 400, 300, [380, 390],
+                                          oracle_memorized=395.0, oracle_ratio=0.975))  # from before the interval
+    df, _ = load_dirs([tmp_path])
+    table = beside_report(df).set_index(["network", "N"])
+    bce = table.loc[("simple · bce", 100)]
+    assert (bce["oracle_lower"], bce["vs_oracle_lower"], bce["oracle_upper"], bce["vs_oracle_upper"]) == \
+        (299.0, 0.9, 300.0, 0.897)
+    old = table.loc[("simple · bce_ignore", 100)]
+    assert old["oracle_lower"] == 395.0 and math.isnan(old["oracle_upper"]) and math.isnan(old["vs_oracle_upper"])
+
+
+def test_beside_report_says_which_cells_are_lower_bounds(tmp_path):
+    write_job(tmp_path / "0", make_result("simple", "bce", 1, 100, 300, 200, [290, 270], converged=False))
+    write_job(tmp_path / "1", make_result("simple", "bce_ignore", 1, 100, 400, 300, [380, 390], converged=True,
+                                          capped=True))
+    write_job(tmp_path / "2", make_result("simple", "hinge", 1, 100, 400, 300, [380, 390], converged=True))
+    table = beside_report(load_dirs([tmp_path])[0]).set_index("network")["lower_bound"]
+    assert table["simple · bce"] == "† step cap" and table["simple · bce_ignore"] == "≥ search ceiling"
+    assert math.isnan(table["simple · hinge"])
+
+
 def test_compare_accepts_noise_and_rejects_a_real_change(tmp_path):
     committed = frame(tmp_path, "old", [("simple", "bce", 1, 100, 300, 200, [290, 280, 270]),
                                         ("simple", "bce", 1, 50, 200, 150, [180, 185, 190])])

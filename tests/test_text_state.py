@@ -126,6 +126,9 @@ def test_same_seed_same_result_and_resume_reuses_recorded_rounds(make_cfg, tmp_p
     widths = sorted({p["hidden"] for p in first["points"]})
     assert len(widths) >= 2 and {p["lr"] for p in first["points"]} == {0.003, 0.01}
     assert first["config"]["lrs"] == [0.003, 0.01] and first["metrics"]["measure"] == "state capacity"
+    m = first["metrics"]  # the width that decided the bracket from below, with its best held-out score
+    assert m["decisive"] in widths and m["decisive"] < m["hidden"]
+    assert m["decisive_score"] == max(p["heldout_char"] for p in first["points"] if p["hidden"] == m["decisive"])
 
     trained, real = [], state.run_fit
 
@@ -142,6 +145,34 @@ def test_same_seed_same_result_and_resume_reuses_recorded_rounds(make_cfg, tmp_p
     assert resumed["metrics"] == first["metrics"] and timeless(resumed["points"]) == timeless(first["points"])
     order = list(dict.fromkeys(p["hidden"] for p in first["points"]))  # the widths in the order first trained
     assert trained == [w for w in order if w != widths[0]]  # the recorded round is not trained again
+
+
+def test_a_count_search_resumes_matching_points_on_the_count_not_the_width(make_cfg, tmp_path, monkeypatch, caplog):
+    """search=memorize varies the count, not the task's key (hidden): recorded rounds are matched on (count, run),
+    so a resumed job trains only the counts it lacks. The width (3) is no count the search tries."""
+    cfg = make_cfg("data=text", "search=memorize", "text.source=random", "runs=1", "model=rnn", "model.hidden=3",
+                   "text.length=2", "text.heldout=32", "search.min_count=4", "search.max_count=32",
+                   "search.max_steps=150", "search.check_every=50", "search.lrs=[0.03]", "search.resolution=0.5")
+    with caplog.at_level("INFO", logger="memcap"):
+        first = run_job(cfg, tmp_path / "a", tmp_path / "a")
+    counts = list(dict.fromkeys(p["count"] for p in first["points"]))  # in the order first trained
+    assert len(counts) >= 2 and {p["hidden"] for p in first["points"]} == {3}
+    assert f"count={counts[0]} best" in caplog.text and "hidden=" not in caplog.text
+
+    trained, real = [], state.run_fit
+
+    def spy(trainer_cfg, module, fit, max_steps):
+        trained.append(len(module.check))
+        return real(trainer_cfg, module, fit, max_steps)
+
+    monkeypatch.setattr(state, "run_fit", spy)
+    killed = {**first, "status": "running", "metrics": {},
+              "points": [p for p in first["points"] if p["count"] == counts[0]]}
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "result.json").write_text(json.dumps(killed))
+    resumed = run_job(cfg, tmp_path / "c", tmp_path / "c")
+    assert resumed["metrics"] == first["metrics"] and timeless(resumed["points"]) == timeless(first["points"])
+    assert trained == counts[1:]  # the recorded round is not trained again
 
 
 def test_memorize_counts_bits_over_all_parameters_and_frozen_trains_only_the_decoder(make_cfg, tmp_path):
@@ -186,13 +217,30 @@ def test_bad_memorize_input_is_refused(make_cfg):
         validate(make_cfg(*base, "search.target=-1", "search.max_count=64", "text.heldout=64"))
 
 
-def test_figures_and_tables_come_from_result_files(make_cfg, tmp_path):
+def text_figures():
     import importlib.util
     from pathlib import Path
 
     spec = importlib.util.spec_from_file_location("text_figures", Path(__file__).parent.parent / "scripts" / "text_figures.py")
     figures = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(figures)
+    return figures
+
+
+def test_the_table_shows_the_width_below_the_answer_with_its_best_score():
+    """From metrics.decisive where a result has it, else by the same rule from the points (older results)."""
+    width_below = text_figures().width_below
+    points = [{"hidden": w, "run": r, "heldout_char": s} for w, r, s in
+              [(4, 0, 0.5), (8, 0, 0.97), (8, 1, 0.988), (11, 0, 0.992), (16, 0, 0.999)]]
+    old = {"metrics": {"capped": False, "min_hidden": 11}, "points": points}
+    assert width_below(old) == (8, 0.988)
+    assert width_below({**old, "metrics": {**old["metrics"], "decisive": 8, "decisive_score": 0.988}}) == (8, 0.988)
+    assert width_below({**old, "metrics": {"capped": False, "min_hidden": 4}}) is None  # nothing below the first
+    assert width_below({**old, "metrics": {"capped": True, "min_hidden": None}}) is None
+
+
+def test_figures_and_tables_come_from_result_files(make_cfg, tmp_path):
+    figures = text_figures()
     run_job(make_cfg(*STATE, "model=rnn", "text.length=3", "search.min_hidden=2", "search.max_hidden=3",
                      "search.max_steps=100", "search.lrs=[0.01]"), tmp_path / "r" / "state" / "rnn-L3", tmp_path / "r")
     run_job(make_cfg("data=text", "search=memorize", "text.source=random", "runs=1", "model=rnn", "model.hidden=4",

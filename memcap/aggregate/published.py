@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from memcap.aggregate.tables import network_labels, summarize
+from memcap.aggregate.tables import CAPPED, UNCONVERGED, network_labels, summarize
 
 PUBLISHED: dict[tuple[str, str, int, int], tuple[float, float, float]] = {
     # Table 1: the simple network, bce and the custom loss (bce_ignore).
@@ -42,11 +42,15 @@ def beside_report(df: pd.DataFrame) -> pd.DataFrame:
     """One row per (network, N) of ``df`` (pattern jobs): the framework's numbers and the report's.
 
     The Gardner and oracle columns are filled for the simple network only, the
-    one network they are defined for: ``oracle`` is the LP heuristic's count (a
-    lower bound on the optimum), ``oracle_upper`` the proven upper bound, so
-    ``vs_oracle_upper`` is a proven lower bound on how close training came to the
-    best any weights can do. ``vs_report_max`` > 1 means the framework memorized
-    more than the report's best run.
+    one network they are defined for: ``oracle_lower`` is the oracle's achieved
+    count (weights the LPs found recall that many; a lower bound on the optimum),
+    ``oracle_upper`` the proven upper bound (results from before the interval:
+    empty), each averaged over the runs' datasets, so ``vs_oracle_upper`` is a
+    proven lower bound on how close training came to the best any weights can do.
+    ``vs_report_max`` > 1 means the framework memorized more than the report's
+    best run. ``lower_bound`` says why a cell's numbers
+    are only a lower bound: "≥ search ceiling" (capped), "† step cap"
+    (unconverged), as the report tables mark them.
     """
     cells, labels = summarize(df), network_labels(df)
     rows = []
@@ -61,11 +65,15 @@ def beside_report(df: pd.DataFrame) -> pd.DataFrame:
             "vs_report_max": round(c.memorized_max / report[0], 3) if report[0] == report[0] else np.nan,
             "gardner_bound": round(c.get("gardner_bound", np.nan), 1),
             "vs_gardner": round(c.get("bound_ratio", np.nan), 3),
-            "oracle": round(c.get("oracle_memorized", np.nan), 1), "vs_oracle": round(c.get("oracle_ratio", np.nan), 3),
-            # The proven upper end of the oracle's interval (results from before it: empty).
+            "oracle_lower": round(c.get("oracle_memorized", np.nan), 1),
+            "vs_oracle_lower": round(c.get("oracle_ratio", np.nan), 3),
             "oracle_upper": round(c.get("oracle_upper", np.nan), 1),
             "vs_oracle_upper": round(c.get("oracle_ratio_upper", np.nan), 3),
             "bits_per_param": round(c.bits_per_param, 3),
+            # Why a cell's max is only a lower bound, as the report tables mark it (empty otherwise).
+            "lower_bound": "; ".join(mark for flag, mark in ((c.capped, f"{CAPPED} search ceiling"),
+                                                             (c.unconverged, f"{UNCONVERGED} step cap")) if flag)
+                           or np.nan,
         })
     return pd.DataFrame(rows)
 

@@ -59,9 +59,11 @@ ROWS = [
     ("Bits per parameter", "bits_per_param", "{:.3f}"),
     ("Gardner bound α_c(s)·N", "gardner_bound", "{:.1f}"),
     ("Memorized / bound", "bound_ratio", "{:.3f}"),
-    ("Oracle memorized", "oracle_memorized", "{:.0f}"),
-    ("Oracle upper bound (proven)", "oracle_upper", "{:.0f}"),
-    ("Oracle ratio", "oracle_ratio", "{:.3f}"),
+    # The oracle's interval on the same datasets, each end averaged over the runs' datasets (one decimal:
+    # a mean): the lower end is achieved by weights the LPs found, the upper end is proven.
+    ("Oracle lower bound (achieved)", "oracle_memorized", "{:.1f}"),
+    ("Oracle upper bound (proven)", "oracle_upper", "{:.1f}"),
+    ("Ratio to the lower bound", "oracle_ratio", "{:.3f}"),
     ("Ratio to the proven upper bound", "oracle_ratio_upper", "{:.3f}"),
     ("Jobs combined", "jobs", "{:.0f}"),
 ]

@@ -84,6 +84,10 @@ class Metrics(BaseModel):
     max_fano_bits_per_state: Optional[float] = None  # the largest over every network trained (<= 32: float32)
     converged: Optional[bool] = None
     capped_members: Optional[int] = None  # networks stopped by the step cap, not by target or plateau
+    # the value that decided the bracket's other side (the width below the answer; the L or count above it)
+    # and its best score: how close the answer came to being one grid step smaller (or larger)
+    decisive: Optional[int] = None
+    decisive_score: Optional[float] = None
     position_char: Optional[list[float]] = None  # held-out char accuracy per position (the forgetting curve)
     ablation: Optional[list[float]] = None  # held-out char accuracy lost holding each state number at its mean
     participation_ratio: Optional[float] = None  # effective dimension of the state over held-out strings

@@ -164,7 +164,8 @@ def train_round(cfg, job, value: int) -> list[dict]:
             points.append(point)
         return points
 
-    return job.run_groups([members], fit_group, max_steps=search.max_steps)
+    # recorded points are matched on (the value this search varies, run), not on the task's key (hidden)
+    return job.run_groups([members], fit_group, max_steps=search.max_steps, key=KEYS[kind])
 
 
 @torch.no_grad()
@@ -209,7 +210,6 @@ def prepare(cfg) -> dict:
 def run(job, prepared: dict) -> str:
     cfg, kind = job.cfg, prepared["kind"]
     search = cfg.search
-    job.key = KEYS[kind]  # the value a round varies: recorded points are matched on (it, run)
     best: dict[int, dict] = {}
 
     def passes(value: int) -> bool:
@@ -218,7 +218,7 @@ def run(job, prepared: dict) -> str:
                                          p["heldout_char"]))
         best[value] = top
         scores = {value: [p["train_char"] if kind == "memorize" else p["heldout_char"] for p in points]}
-        job.log_round(scores)
+        job.log_round(scores, key=KEYS[kind])
         return max(scores[value]) >= search.target
 
     if kind == "width":
@@ -253,15 +253,17 @@ def metrics(job, kind: str, answer, capped: bool, at: int, decisive, top: dict) 
     # value that decided the bracket's other side (the width below, the L or count above).
     decisive_points = [p for p in points if decisive is not None and p[key] == decisive]
     converged = top["stop"] != "cap" and all(p["stop"] != "cap" for p in decisive_points)
+    scored = "train_char" if kind == "memorize" else "heldout_char"
     m = {"min_hidden": answer if kind == "width" else None, "capped": capped, "hidden": top["hidden"],
          "state_size": top["state_size"], "params": top["params"], "encoder_params": top["encoder_params"],
          "decoder_params": top["params"] - top["encoder_params"], "train_char": top.get("train_char"),
          "train_exact": top.get("train_exact"), "heldout_char": top["heldout_char"],
          "heldout_exact": top["heldout_exact"],
-         "score_runs": [p["train_char"] if kind == "memorize" else p["heldout_char"] for p in points if p[key] == at],
+         "score_runs": [p[scored] for p in points if p[key] == at],
          "bits_per_char": log2a, "bits_total": None, "bits": None, "bits_per_neuron": None, "bits_per_param": None,
          "length": top["length"], "lr": top["lr"], "converged": converged,
-         "capped_members": sum(p["stop"] == "cap" for p in points)}
+         "capped_members": sum(p["stop"] == "cap" for p in points),
+         "decisive": decisive, "decisive_score": max((p[scored] for p in decisive_points), default=None)}
     if kind == "memorize":
         count = answer or 0
         bits = count * top["length"] * log2a
