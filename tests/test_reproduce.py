@@ -57,7 +57,11 @@ def test_beside_report_shows_the_oracles_interval_where_a_result_has_it(tmp_path
 
 
 def test_beside_report_says_which_cells_are_lower_bounds(tmp_path):
-    write_job(tmp_path / "0", make_result("simple", "bce", 1, 100, 300, 200, [290, 270], converged=False))
+    capped = make_result("simple", "bce", 1, 100, 300, 200, [290, 270], converged=False)
+    for point in capped["points"]:  # the capacity DS's members ran to the step cap: the answer is a lower bound
+        if point["DS"] == 300:
+            point["stop"] = "cap"
+    write_job(tmp_path / "0", capped)
     write_job(tmp_path / "1", make_result("simple", "bce_ignore", 1, 100, 400, 300, [380, 390], converged=True,
                                           capped=True))
     write_job(tmp_path / "2", make_result("simple", "hinge", 1, 100, 400, 300, [380, 390], converged=True))
