@@ -55,7 +55,8 @@ def positive(key: str, value: float) -> None:
 class TrainerConfig:
     max_steps: int = 10000  # step cap per run (patience usually stops a run first)
     check_every: int = 50  # steps between memorization checks (the only host syncs)
-    patience: int = 20  # checks without a new best memorized count before a run stops
+    patience: int = 20  # checks without a new best memorized count before a run stops...
+    patience_fraction: float = 0.0  # ...and without one in this fraction of its checks so far (the model's)
     schedule: str = "constant"  # constant | cosine (decays lr to 0 at max_steps)
     batch_size: Optional[int] = None  # None: full batch; else patterns per step per run
     accelerator: str = "auto"  # Lightning's: auto picks the GPU when one is present
@@ -147,6 +148,8 @@ def validate_common(cfg, task_keys: dict[str, Any]) -> None:
         at_least("trainer.batch_size", trainer.batch_size)
     if trainer.threads is not None:
         at_least("trainer.threads", trainer.threads)
+    if not (0 <= trainer.patience_fraction < 1):
+        raise ConfigError("trainer.patience_fraction", f"must be in [0, 1), got {trainer.patience_fraction}")
     if trainer.max_padding < 1:
         raise ConfigError("trainer.max_padding", f"must be at least 1, got {trainer.max_padding}")
     positive("trainer.max_memory_gb", trainer.max_memory_gb)

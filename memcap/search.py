@@ -129,7 +129,10 @@ def converged(points: list[dict], capacity_ds: int | None, perfect_ds: int | Non
     """Whether the answer is the network's and not the step cap's (README: "Convergence"; the aggregation recomputes it from the points).
 
     A member has converged when it stopped by the criterion: every pattern
-    memorized, or no new best count in ``trainer.patience`` checks (a plateau).
+    memorized, a plateau (no new best count in max(``trainer.patience``,
+    ``trainer.patience_fraction`` x its checks) checks), nothing by
+    ``search.fail_fast_steps``, or "short" (it cannot pass the threshold by the
+    cap at its average rate so far) -- anything but the step cap.
     The answer rests on the deciding points: the capacity DS (its counts are the
     reported numbers) and the smallest DS tried above it (its failure bounds the
     answer), and likewise the smallest DS tried above ``perfect_ds``. The answer

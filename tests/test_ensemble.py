@@ -63,6 +63,29 @@ def test_patience_counts_memorized_patterns_not_loss(make_cfg):
     assert float(module.last_loss[0]) < first_loss[0]  # its loss was still falling
 
 
+def test_a_plateau_lasts_patience_fraction_of_the_checks_so_far(make_cfg):
+    """With trainer.patience_fraction the plateau window grows with training: max(patience, fraction x checks)."""
+    common = ("N=40", "loss=bce", "trainer.max_steps=3000", "trainer.check_every=10", "trainer.patience=5")
+
+    def trace(fraction: float):
+        cfg = make_cfg(*common, f"trainer.patience_fraction={fraction}")
+        module = build_module(cfg, [(600, 0)])  # far above capacity: before a first pattern its loss stalls
+        seen, check = [], module._check
+        module._check = lambda logits, losses: (check(logits, losses), seen.append(
+            (module.global_step, int(module.stale[0]), bool(module.active[0]))))
+        make_trainer(cfg.trainer, Fit(), 3000).fit(module)
+        assert module.stop[0].item() == 2  # plateau, before the cap
+        return seen
+
+    traces = {fraction: trace(fraction) for fraction in (0.0, 0.5)}
+    for fraction, seen in traces.items():
+        window = lambda step, fraction=fraction: max(5, fraction * step / 10)
+        stopped = next(i for i, (_, _, active) in enumerate(seen) if not active)
+        assert seen[stopped][1] >= window(seen[stopped][0])  # it stopped on a plateau of the window's length...
+        assert all(stale < window(step) for step, stale, _ in seen[:stopped])  # ...and on no shorter one
+    assert traces[0.5][-1][0] > traces[0.0][-1][0]  # the growing window trains it longer
+
+
 def test_a_slow_starter_is_not_stopped_before_its_first_pattern(make_cfg):
     """At a small lr the count stays 0 for many checks while the loss falls: not a plateau."""
     cfg = make_cfg("N=40", "DS=60", "loss=bce", "lr=0.003", "trainer.max_steps=1500", "trainer.check_every=10",
@@ -86,3 +109,16 @@ def test_a_member_with_nothing_memorized_by_fail_fast_steps_stops(make_cfg):
     assert easy.stop == "memorized"
     patient = train_members(make_cfg(*common, "search.fail_fast_steps=null"), members[:1])[0]
     assert (patient.stop, patient.memorized, patient.steps) == ("cap", 0, 300)
+
+
+def test_a_member_that_cannot_pass_the_threshold_by_the_cap_stops_short(make_cfg):
+    """In a capacity search a member whose count, rising at its average rate so far, would not exceed
+    threshold x DS by the step cap stops "short" at fail_fast_steps; an easy one still memorizes all."""
+    cfg = make_cfg("N=30", "loss=bce", "lr=0.1", "trainer.max_steps=1000", "trainer.check_every=10",
+                   "trainer.patience=1000", "search.fail_fast_steps=100")
+    far, easy = sorted(train_members(cfg, [(120, 0), (10, 0)], must_exceed=0.9), key=lambda p: -p.DS)
+    assert (far.stop, far.steps) == ("short", 100) and 0 < far.memorized
+    assert far.memorized * cfg.trainer.max_steps / far.steps <= 0.9 * far.DS  # the rule's own test, held
+    assert easy.stop == "memorized"
+    patient = train_members(cfg, [(120, 0)])[0]  # no threshold (a fixed DS): trained on
+    assert patient.steps > far.steps and patient.memorized >= far.memorized

@@ -86,7 +86,20 @@ def test_unknown_names_are_refused(make_cfg):
         validate(cfg)
 
 
-@pytest.mark.parametrize("args,expected", [
+def train_concurrently(*commands: list[str]) -> list[subprocess.CompletedProcess]:
+    """``train`` for each argument list, all started at once (the cases of one test share the cores)."""
+    env = {**os.environ, "WANDB_MODE": "disabled", "OMP_NUM_THREADS": "1"}
+    started = [(args, subprocess.Popen([sys.executable, str(ROOT / "train.py"), *args], cwd=ROOT, env=env,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+               for args in commands]
+    done = []
+    for args, process in started:
+        stdout, stderr = process.communicate(timeout=600)
+        done.append(subprocess.CompletedProcess(args, process.returncode, stdout, stderr))
+    return done
+
+
+BAD_INPUT = [
     (["N=0"], "memcap: error: N: must be a positive integer, got 0"),
     (["model=recurrent", "steps=1"], "memcap: error: steps:"),
     (["model=transformerz"], "Could not find 'model/transformerz'"),
@@ -95,13 +108,17 @@ def test_unknown_names_are_refused(make_cfg):
     (["seed=-1"], "memcap: error: seed: must be at least 0, got -1"),
     (["+foo=1"], "memcap: error: foo: no such key"),
     (["data=text", "N=50"], "memcap: error: N: is not used by data=text jobs"),
-])
-def test_bad_input_exits_with_one_clear_line(args, expected, tmp_path):
-    done = train(*args, f"hydra.run.dir={tmp_path}/job")
-    assert done.returncode != 0
-    assert expected in done.stderr
-    assert "Traceback" not in done.stderr
-    assert not (tmp_path / "job" / "result.json").exists()
+    (["model=recurrent", "trainer.patience_fraction=1"], "memcap: error: trainer.patience_fraction: must be in [0, 1)"),
+]
+
+
+def test_bad_input_exits_with_one_clear_line(tmp_path):
+    commands = [[*args, f"hydra.run.dir={tmp_path}/job{i}"] for i, (args, _) in enumerate(BAD_INPUT)]
+    for i, (done, (args, expected)) in enumerate(zip(train_concurrently(*commands), BAD_INPUT)):
+        assert done.returncode != 0, args
+        assert expected in done.stderr, (args, done.stderr[-2000:])
+        assert "Traceback" not in done.stderr, args
+        assert not (tmp_path / f"job{i}" / "result.json").exists(), args
 
 
 def test_design_card_multirun(tmp_path):
@@ -199,11 +216,10 @@ def test_wandb_service_error_falls_back_to_offline(make_cfg, tmp_path, monkeypat
     assert list((tmp_path / "wandb").glob("offline-run-*"))
 
 
-@pytest.mark.parametrize("args", [["model=recurrent", "--cfg", "job", "--resolve"],
-                                  ["--cfg", "job", "--resolve", "model=recurrent"]])
-def test_cfg_job_resolves_the_model_step_budget_with_flags_anywhere(args):
+def test_cfg_job_resolves_the_model_step_budget_with_flags_anywhere():
     """Hydra's flags before or after the overrides; trainer.max_steps resolves to the model's budget."""
-    done = train(*args)
-    assert done.returncode == 0, done.stderr
-    trainer = done.stdout.split("trainer:")[1]
-    assert "max_steps: 20000" in trainer.split("\n\n")[0]
+    for done in train_concurrently(["model=recurrent", "--cfg", "job", "--resolve"],
+                                   ["--cfg", "job", "--resolve", "model=recurrent"]):
+        assert done.returncode == 0, done.stderr
+        trainer = done.stdout.split("trainer:")[1].split("\n\n")[0]
+        assert "max_steps: 20000" in trainer and "patience_fraction: 0.5" in trainer

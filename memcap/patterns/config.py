@@ -29,6 +29,7 @@ class ModelConfig:
     density: float = 1.0  # < 1: fixed random sparse connectivity, this fraction of every weight matrix kept
     runs: int = 5  # the runs per DS this network is measured with by default (top-level runs overrides)
     max_steps: int = 10000  # the step cap this network needs to plateau near capacity (trainer.max_steps overrides)
+    patience_fraction: float = 0.0  # its plateau rule's window as a fraction of the checks so far (trainer.patience_fraction)
     warmup: Optional[str] = None  # the recipe's warm-up loss before model.loss (loss=recipe only), or none
     warmup_steps: int = 0  # its length in steps
 
@@ -58,6 +59,7 @@ class SearchConfig:
     oracle: bool = False  # simple network: also compute the oracle's certified interval at the capacity DS
     oracle_time_limit: float = 60.0  # seconds per dataset for the oracle's certified interval
     fail_fast_steps: Optional[int] = 2000  # a member with no pattern memorized by this step stops (None: never)
+    stop_short: bool = True  # from then on, one that cannot pass threshold x DS by the cap at its rate so far stops
     prior: bool = True  # start from the answers at other N of the same sweep, scaled (memcap.patterns.prior)
 
 

@@ -65,11 +65,13 @@ Prepare = Callable[[PatternEnsemble, list[tuple[int, int]]], None]
 
 
 def build_module(cfg, members: list[tuple[int, int]], max_steps: int | None = None, step_offset: int = 0,
-                 prepare: Prepare | None = None, milestones: tuple[int, ...] = ()) -> EnsembleModule:
+                 prepare: Prepare | None = None, milestones: tuple[int, ...] = (),
+                 must_exceed: float | None = None) -> EnsembleModule:
     """One ensemble of (DS, run) members: seeded data padded to the largest DS, seeded initializations.
 
     ``prepare(network, members)``, when given, changes the network before it is
     trained (memcap.patterns.prune masks and rewinds it) and may keep it to read after.
+    ``must_exceed``: a capacity search's threshold, for the "short" stop (EnsembleModule).
     """
     N = cfg.N
     seeds = [member_seeds(cfg, run, DS) for DS, run in members]
@@ -85,21 +87,22 @@ def build_module(cfg, members: list[tuple[int, int]], max_steps: int | None = No
     return EnsembleModule(
         network, X, Y, weight,
         loss=loss_name(cfg), bti=criterion_bti(cfg), warmup=warmup, warmup_steps=warmup_steps,
-        milestones=milestones, fail_fast_steps=cfg.search.fail_fast_steps,
+        milestones=milestones, fail_fast_steps=cfg.search.fail_fast_steps, must_exceed=must_exceed,
         lr=learning_rate(cfg), margin=cfg.loss.margin, tau=cfg.loss.tau, max_steps=max_steps or cfg.trainer.max_steps,
-        check_every=cfg.trainer.check_every, patience=cfg.trainer.patience, schedule=cfg.trainer.schedule,
+        check_every=cfg.trainer.check_every, patience=cfg.trainer.patience,
+        patience_fraction=cfg.trainer.patience_fraction, schedule=cfg.trainer.schedule,
         batch_size=cfg.trainer.batch_size, batch_seeds=[batch for _, _, batch in seeds], step_offset=step_offset,
     )
 
 
 def train_members(cfg, members: list[tuple[int, int]], job=None, prepare: Prepare | None = None,
-                  record: bool = True, checkpoint: bool = True) -> list[Point]:
+                  record: bool = True, checkpoint: bool = True, must_exceed: float | None = None) -> list[Point]:
     """Train every (DS, run) in ``members`` under ``cfg``; return one Point each (``prepare``: see build_module).
 
     Inside a ``job`` (memcap.job.Job) every ensemble's points are saved as soon
     as it is trained, an ensemble whose points are recorded is not trained
     again, and a long fit is checkpointed; ``record`` and ``checkpoint`` are
-    passed on to ``Job.run_groups``. Without a job: just the training.
+    passed on to ``Job.run_groups``; ``must_exceed``: see build_module. Without a job: just the training.
     """
     if torch.cuda.is_available():
         torch.backends.cuda.matmul.allow_tf32 = cfg.trainer.tf32
@@ -107,7 +110,7 @@ def train_members(cfg, members: list[tuple[int, int]], job=None, prepare: Prepar
     groups = _groups(members, cfg.N, limits.max_members, limits.max_elements, limits.max_padding)
 
     def fit_group(group: list[tuple[int, int]], fit: Fit) -> list[dict]:
-        module = build_module(cfg, group, step_offset=fit.step_offset, prepare=prepare)
+        module = build_module(cfg, group, step_offset=fit.step_offset, prepare=prepare, must_exceed=must_exceed)
         seconds = round(run_fit(cfg.trainer, module, fit, cfg.trainer.max_steps), 3)
         return [Point(DS=DS, run=run, memorized=int(module.best_count[i]), loss=float(module.last_loss[i]),
                       steps=int(module.steps_trained[i]), seconds=seconds, members=len(group),

@@ -54,8 +54,12 @@ def run(job, data: None = None) -> str:
 
         return run_rounds(job)
 
+    # Searched DS only: a member that cannot pass the capacity predicate stops "short" (search.stop_short).
+    must_exceed = cfg.search.threshold if cfg.DS is None and cfg.search.stop_short else None
+
     def evaluate(ds_values: list[int]) -> dict[int, list[int]]:
-        points = train_members(cfg, [(ds, run) for ds in ds_values for run in range(cfg.runs)], job)
+        points = train_members(cfg, [(ds, run) for ds in ds_values for run in range(cfg.runs)], job,
+                               must_exceed=must_exceed)
         scores = {ds: [p.memorized for p in sorted(points, key=lambda p: p.run) if p.DS == ds] for ds in ds_values}
         job.log_round(scores)
         return scores

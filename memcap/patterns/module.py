@@ -8,13 +8,20 @@ the stacked parameters is exactly one Adam per member.
 Every ``check_every`` steps the module counts memorized patterns per member on
 the device; that check is the only host synchronisation. A member stops when it
 has memorized every pattern, or when its memorized count has not improved for
-``patience`` checks. (The count, not the loss: bce's loss falls for ever as the
+``patience`` checks, nor for ``patience_fraction`` of its checks so far (a window
+that grows with training: the recurrent network's count still climbs after 1000
+quiet steps near capacity). (The count, not the loss: bce's loss falls for ever as the
 weights grow, so a loss criterion kept members far above capacity training to
 the step cap, and they dominated a capacity search's cost. Only until a member
 memorizes its first pattern does a loss falling by 0.1% per check count as
 progress.) A member that has memorized nothing by ``fail_fast_steps``
 stops too (stop "nothing"): it is far above capacity, and the falling loss
-that kept it going would otherwise keep it to the step cap. From then on its
+that kept it going would otherwise keep it to the step cap. In a capacity search
+(``must_exceed``: the search's threshold) a member stops "short" when even its
+average rate so far (above its current rate: counts rise fastest early) would
+not take its count above ``must_exceed`` of its DS by the step cap: it fails
+the predicate of every phase (perfect recall needs more), so training it on
+changes no decision, only its own count, which is then a lower bound. From then on its
 gradient and Adam momentum are zero, so it no longer changes while the others go on. Each member keeps the
 weights of its best check (most patterns memorized), the analogue of the
 report's "best epoch".
@@ -31,7 +38,7 @@ from torch.utils.data import DataLoader
 from memcap.patterns.losses import ensemble_loss
 from memcap.patterns.metrics import memorized
 
-STOP_REASONS = ("running", "memorized", "plateau", "cap", "diverged", "nothing")
+STOP_REASONS = ("running", "memorized", "plateau", "cap", "diverged", "nothing", "short")
 
 
 class EnsembleModule(pl.LightningModule):
@@ -48,6 +55,7 @@ class EnsembleModule(pl.LightningModule):
         max_steps: int,
         check_every: int,
         patience: int,
+        patience_fraction: float = 0.0,
         schedule: str = "constant",
         margin: float,
         tau: float,
@@ -58,6 +66,7 @@ class EnsembleModule(pl.LightningModule):
         warmup_steps: int = 0,
         milestones: tuple[int, ...] = (),
         fail_fast_steps: int | None = None,
+        must_exceed: float | None = None,
     ):
         super().__init__()
         self.automatic_optimization = False
@@ -66,8 +75,9 @@ class EnsembleModule(pl.LightningModule):
         # A loss schedule: ``warmup`` for the first ``warmup_steps`` steps, then ``loss`` (the criterion's).
         self.warmup, self.warmup_steps = warmup, warmup_steps if warmup else 0
         self.max_steps, self.check_every, self.patience, self.schedule = max_steps, check_every, patience, schedule
+        self.patience_fraction = patience_fraction
         self.batch_size, self.step_offset = batch_size, step_offset
-        self.fail_fast_steps = fail_fast_steps
+        self.fail_fast_steps, self.must_exceed = fail_fast_steps, must_exceed
         # Mini-batches come from one generator per member, so a member draws the
         # same batches whichever ensemble it is trained in.
         self.batch_generators = [torch.Generator().manual_seed(int(s)) for s in (batch_seeds or [])]
@@ -183,19 +193,29 @@ class EnsembleModule(pl.LightningModule):
         self.last_loss = torch.where(self.active, losses, self.last_loss)
         self.stale = torch.where(improved | better_loss, 0, self.stale + 1)
         done_memorized = self.active & (count >= self.ds)
-        done_plateau = self.active & ~done_memorized & (self.stale >= self.patience)
+        # A plateau: no new best in ``patience`` checks, nor in ``patience_fraction`` of the checks so far
+        # (a recurrent member near capacity can sit 1000 steps on one count and then still climb).
+        window = max(self.patience, self.patience_fraction * self.global_step / self.check_every)
+        done_plateau = self.active & ~done_memorized & (self.stale >= window)
         # Fail fast: no pattern by fail_fast_steps ends a member (far above capacity; see the docstring).
         nothing = torch.zeros_like(done_plateau)
         if self.fail_fast_steps is not None and self.global_step >= self.fail_fast_steps:
             nothing = self.active & ~done_memorized & (self.best_count <= 0)
+        # Short: from fail_fast_steps on, a member whose count, growing on at its average rate so far, would
+        # still not exceed must_exceed x DS by the step cap stops; it fails its round's predicate either way.
+        short = torch.zeros_like(done_plateau)
+        if self.must_exceed is not None and self.global_step >= (self.fail_fast_steps or 0):
+            count_so_far = self.best_count.clamp_min(0)
+            reach = count_so_far + count_so_far * (self.max_steps - self.global_step) / max(self.global_step, 1)
+            short = self.active & ~done_memorized & ~done_plateau & (reach <= self.must_exceed * self.ds)
         # A NaN or infinite loss ends the member; it keeps its best check's count and weights.
         diverged = self.active & ~torch.isfinite(losses)
         self.stop = torch.where(diverged, 4, torch.where(done_memorized, 1, torch.where(
-            done_plateau, 2, torch.where(nothing, 5, self.stop))))
+            done_plateau, 2, torch.where(nothing, 5, torch.where(short, 6, self.stop)))))
         for step in self.milestones:
             if self.global_step <= step:
                 self.best_at(step).copy_(self.best_count)
-        self.active = self.active & ~done_memorized & ~done_plateau & ~diverged & ~nothing
+        self.active = self.active & ~done_memorized & ~done_plateau & ~diverged & ~nothing & ~short
         if self.logger is not None:
             fraction = (self.best_count.clamp_min(0) / self.ds).mean()
             self.logger.log_metrics(

@@ -65,7 +65,7 @@ class Point(BaseModel):
     steps: int
     seconds: float  # wall time of the ensemble that trained this member
     members: Optional[int] = None  # absent in the oldest files; size of that ensemble
-    stop: str  # memorized | plateau | cap | diverged | nothing (older files: other words)
+    stop: str  # memorized | plateau | cap | diverged | nothing | short (older files: other words)
 
 
 REQUIRED_CONFIG = ("model", "loss", "N", "s", "steps", "seed")
