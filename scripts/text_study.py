@@ -3,9 +3,11 @@
     OMP_NUM_THREADS=1 python scripts/text_study.py                 # every part, results under results/text/
     python scripts/text_study.py --parts state --lengths 2,4        # a part of it
     python scripts/text_study.py --preset gpu                       # wider lr grid, more seeds, longer fits
+    python scripts/text_study.py --parts topology --models rnn,dense --lengths 4   # activation x density, one width
 
 Each job is memcap.job.run_job on the config train.py would compose, written to
-results/text/<part>/<model>-L<L>[-frozen]/result.json; a finished job is
+results/text/<part>/<model>-L<L>[-frozen]/result.json (topology:
+<model>-L<L>-H<width>-<activation>-d<density>); a finished job is
 skipped on a rerun (same identity), a killed one resumes its recorded rounds.
 python scripts/text_figures.py then draws docs/text/ from what is committed.
 """
@@ -23,7 +25,9 @@ sys.path.insert(0, str(REPO))
 
 from memcap.config import ConfigError  # noqa: E402
 from memcap.job import run_job  # noqa: E402
+from memcap.results import read_result  # noqa: E402
 from memcap.tasks import compose  # noqa: E402
+from memcap.text.config import TAKES_ACTIVATION  # noqa: E402
 
 MODELS = ("rnn", "lstm", "gru", "transformer", "dense", "hybrid")
 COMMON = ("data=text", "text.source=random", "text.alphabet=printable", "logger=none", "runs=1", "seed=0")
@@ -43,17 +47,49 @@ PARTS = {  # part -> (preset key, default lengths, extra overrides)
     "memorize": ("memorize", (4, 8, 16), ()),
     "frozen": ("memorize", (4, 8, 16), ("search.freeze_encoder=true",)),
     "scalar": ("state", (2, 4), ("text.encoding=scalar",)),
+
+
+    "topology": ("state", (4,), ()),  # one width per model, every activation x density (docs/text.md)
 }
+# --parts topology: each encoder at the width the state study found smallest at that L (its committed result),
+# with every activation it takes (memcap.text.config.TAKES_ACTIVATION; the others keep their own) and density.
+TOPOLOGY_ACTIVATIONS = ("tanh", "relu", "sigmoid", "sine")
+TOPOLOGY_DENSITIES = (1.0, 0.5, 0.25)
 
 
-def jobs(parts, lengths, models, preset):
+def study_width(out: Path, model: str, length: int) -> int:
+    """The smallest width the committed state study found for ``model`` at ``length`` (results/text/state/)."""
+    path = out / "state" / f"{model}-L{length}" / "result.json"
+    result = read_result(path)
+    if isinstance(result, str) or result["status"] != "ok" or result["metrics"]["min_hidden"] is None:
+        raise SystemExit(f"text_study: --parts topology needs the state study's width for {model} at L={length}: "
+                         f"{path} has none ({result if isinstance(result, str) else result['status']})")
+    return result["metrics"]["min_hidden"]
+
+
+def last_wins(overrides) -> tuple[str, ...]:
+    """The overrides with one value per key, the last given (Hydra refuses a key set twice)."""
+    merged = {override.split("=", 1)[0]: override for override in overrides}
+    return tuple(merged.values())
+
+
+def jobs(parts, lengths, models, preset, out: Path):
     for part in parts:
         key, default_lengths, extra = PARTS[part]
         for length in lengths or default_lengths:
             for model in models:
                 overrides = (*COMMON, f"model={model}", f"text.length={length}", *SETS.get(length, ()),
                              *PRESETS[preset][key], *extra)
-                yield part, f"{model}-L{length}", overrides
+                if part != "topology":
+                    yield part, f"{model}-L{length}", overrides
+                    continue
+                width = study_width(out, model, length)
+                for activation in TOPOLOGY_ACTIVATIONS if model in TAKES_ACTIVATION else (None,):
+                    for density in TOPOLOGY_DENSITIES:
+                        arm = (f"search.min_hidden={width}", f"search.max_hidden={width}", f"model.density={density}",
+                               *((f"model.activation={activation}",) if activation else ()))
+                        name = f"{model}-L{length}-H{width}-{activation or 'own'}-d{density}"
+                        yield part, name, last_wins((*overrides, *arm))
 
 
 def main(argv=None) -> int:
@@ -71,7 +107,7 @@ def main(argv=None) -> int:
     lengths = [int(x) for x in args.lengths.split(",") if x]
     out = Path(args.out)
     start = time.perf_counter()
-    for part, name, overrides in jobs(args.parts.split(","), lengths, args.models.split(","), args.preset):
+    for part, name, overrides in jobs(args.parts.split(","), lengths, args.models.split(","), args.preset, out):
         where = out / (part if args.preset == "cpu" else f"{part}-{args.preset}") / name
         if args.dry_run:
             print(where, " ".join(overrides))

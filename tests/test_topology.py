@@ -17,7 +17,7 @@ from memcap.patterns.config import validate
 from memcap.fitting import Fit, make_trainer
 from memcap.patterns.engine import build_module, train_members
 from memcap.patterns.models import PatternEnsemble, build
-from memcap.patterns.models.masks import effective, parameter
+from memcap.topology.masks import effective, parameter
 from memcap.job import run_job
 from memcap.patterns.prune import MemberwiseUnstructured, Tickets
 

@@ -12,7 +12,7 @@ from typing import Optional
 
 from memcap.config import ConfigError, at_least, choice, positive, validate_common
 from memcap.patterns.losses import LOSSES, MARGIN, TAU, bits_to_ignore
-from memcap.patterns.models.activations import ACTIVATIONS
+from memcap.topology import ACTIVATIONS, check_w0_density
 
 MODELS = ("simple", "recurrent")
 SEARCHES = ("capacity", "fixed")
@@ -174,9 +174,7 @@ def validate_topology(cfg) -> None:
     if model.name == "simple" and model.activation != "sigmoid":
         raise ConfigError("model.activation", f"model=simple has no hidden path, only sigmoid outputs; "
                                               f"{model.activation!r} needs model=recurrent (it sets what R feeds back)")
-    positive("model.w0", model.w0)
-    if not 0 < model.density <= 1:
-        raise ConfigError("model.density", f"must lie in (0, 1], got {model.density}")
+    check_w0_density(model)
     choice("prune", pruning.name, PRUNINGS)
     if not 0 < pruning.rate < 1:
         raise ConfigError("prune.rate", f"must lie in (0, 1), got {pruning.rate}")

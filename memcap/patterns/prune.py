@@ -14,7 +14,7 @@ Each member is its own network, so masks are computed per member (one
 ``MemberwiseUnstructured`` over the member's concatenated weights, as
 torch.nn.utils.prune.global_unstructured does for a whole model) and applied
 with ``prune.custom_from_mask``: W = W_orig * W_mask, so pruned weights get
-zero gradient and stay zero (memcap.patterns.models.masks). The job stops after
+zero gradient and stay zero (memcap.topology.masks). The job stops after
 ``prune.rounds`` rounds or after the first round in which no run memorizes
 ``prune.target`` of DS; its answer is the sparsest round that still met the
 target, with its bits per nonzero parameter.
@@ -31,7 +31,7 @@ from torch.nn.utils import prune
 from memcap.patterns.engine import member_seeds, train_members
 from memcap.patterns.job import capacity_metrics, network_name
 from memcap.patterns.models import PatternEnsemble
-from memcap.patterns.models.masks import apply_masks, effective, mask_of, parameter
+from memcap.topology.masks import apply_masks, effective, mask_of, parameter
 
 Member = tuple[int, int]  # (DS, run)
 

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from memcap.config import ConfigError, at_least, choice, validate_common
+from memcap.topology import ACTIVATIONS, check_w0_density
 
 SOURCES = ("random", "stdlib", "file")
 ALPHABETS = ("printable", "bytes")
 ENCODINGS = ("scalar", "onehot")
 ARCHITECTURES = ("rnn", "lstm", "gru", "transformer", "dense", "hybrid")
+TAKES_ACTIVATION = ("rnn", "dense")  # the encoders whose hidden nonlinearity model.activation sets (memcap.text.models)
 DECODERS = ("linear", "mlp")
 TEXT_SEARCHES = ("neurons", "fixed", "state", "memorize")
 STATE_SEARCHES = ("state", "memorize")  # issue 16: measured on fresh random strings (memcap.text.state)
@@ -45,6 +47,11 @@ class TextModelConfig:
     decoder: str = "linear"  # linear: one readout per position | mlp: a hidden layer first
     decoder_hidden: int = 256  # mlp only: width of its hidden layer
     lr: float = 0.1  # the Adam lr this network trains with; top-level lr overrides
+    # rnn, dense: the hidden neurons' nonlinearity, sigmoid | tanh | relu | sine (SIREN); their yaml says tanh.
+    # The other encoders keep their own (gates, feed-forward): null, and anything else is refused.
+    activation: Optional[str] = None
+    w0: float = 30.0  # activation=sine: SIREN's frequency
+    density: float = 1.0  # < 1: a fixed random mask keeps this fraction of every encoder weight matrix
 
 
 @dataclass
@@ -118,10 +125,14 @@ def validate(cfg) -> None:
     Checks what can be checked without reading the source; whether the source
     holds enough distinct sequences is checked by memcap.text.data.make_text.
     """
+    if cfg.prune.name != "none":
+        raise ConfigError("prune", f"prune={cfg.prune.name} is not implemented for data=text (the pruning rounds run "
+                                   f"on data=patterns); for a sparse text encoder set model.density < 1")
     validate_common(cfg, UNUSED)
     text, model, search = cfg.text, cfg.model, cfg.search
     if model.name not in ARCHITECTURES:
         raise ConfigError("model", f"{model.name!r} is not a text model; allowed: {', '.join(ARCHITECTURES)}")
+    validate_topology(model)
     if search.name not in TEXT_SEARCHES:
         raise ConfigError("search", f"{search.name!r} does not apply to data=text; allowed: neurons (the smallest H), "
                                     "fixed (train model.hidden)")
@@ -156,6 +167,24 @@ def validate(cfg) -> None:
     if not hidden_grid(model, search.min_hidden, search.max_hidden):
         raise ConfigError("search.max_hidden", f"no H in [{search.min_hidden}, {search.max_hidden}] "
                                                f"is a multiple of model.heads={model.heads}")
+
+
+def validate_topology(model) -> None:
+    """model.activation only where an encoder has a hidden nonlinearity to choose (memcap.text.models), w0, density."""
+    if model.name in TAKES_ACTIVATION:
+        choice("model.activation", model.activation, ACTIVATIONS)
+    elif model.activation is not None:
+        raise ConfigError("model.activation", f"model={model.name} keeps its own nonlinearities (lstm, gru, hybrid: "
+                                              f"sigmoid gates and a tanh candidate; transformer: a ReLU feed-forward); "
+                                              f"it applies to {' and '.join(TAKES_ACTIVATION)} only, leave it null "
+                                              f"(got {model.activation!r})")
+    check_w0_density(model)
+
+
+def topology_config(model) -> dict:
+    """result.json's flat config keys of the encoder's topology (w0 only where a sine reads it)."""
+    return {"activation": model.activation, "w0": model.w0 if model.activation == "sine" else None,
+            "density": model.density}
 
 
 def validate_state(cfg) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from memcap.config import learning_rate
 from memcap.search import neuron_search
 from memcap.text import state
-from memcap.text.config import STATE_SEARCHES, hidden_grid, step_cap
+from memcap.text.config import STATE_SEARCHES, hidden_grid, step_cap, topology_config
 from memcap.text.data import TextData, make_text
 from memcap.text.engine import goal, train_widths
 
@@ -41,6 +41,7 @@ def flat_config(cfg) -> dict:
         "min_hidden": None if fixed else cfg.search.min_hidden, "max_hidden": None if fixed else cfg.search.max_hidden,
         "seed": cfg.seed, "runs": cfg.runs, "lr": learning_rate(cfg), "max_steps": step_cap(cfg),
         "schedule": cfg.trainer.schedule, "batch_size": cfg.trainer.batch_size,
+        **topology_config(model),
     }
 
 

@@ -12,6 +12,14 @@ reads, which differs from H where the architecture keeps more:
     dense         the H-neuron bottleneck (no recurrence)           H
     hybrid        the final state of every layer                    layers * H
 
+``model.activation`` sets the hidden neurons' nonlinearity where an encoder has
+one to choose (rnn, dense: ``TAKES_ACTIVATION``; ``sine`` with SIREN's
+initialization); the others keep their own (the LSTM's and GRU's sigmoid gates
+and tanh candidates, the transformer's ReLU feed-forward, the hybrid's GRU
+cell), and memcap.text.config refuses the key there. ``model.density`` < 1
+masks every weight matrix of the encoder (memcap.topology.masks); the decoder
+stays dense, as the measure's readout.
+
 ``build_autoencoder`` assembles encoder + decoder from the config; ``ENCODERS``
 maps a ``model=`` name to its class.
 """
@@ -26,7 +34,10 @@ import torch
 from torch import nn
 from torch.nn.functional import scaled_dot_product_attention
 
+from memcap.text.config import TAKES_ACTIVATION
 from memcap.text.data import CODES
+from memcap.topology.activations import Activation, activation, siren_bound
+from memcap.topology.masks import effective, mask_matrices
 
 
 @dataclass(frozen=True)
@@ -46,9 +57,9 @@ class RecurrentEncoder(nn.Module):
     network: type[nn.RNNBase]
     states: int = 1  # tensors in the final state: h, or h and c
 
-    def __init__(self, shape: Shape):
+    def __init__(self, shape: Shape, **options):
         super().__init__()
-        self.net = self.network(shape.input_size, shape.hidden, num_layers=shape.layers, batch_first=True)
+        self.net = self.network(shape.input_size, shape.hidden, num_layers=shape.layers, batch_first=True, **options)
         self.state_size = self.states * shape.layers * shape.hidden
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -58,7 +69,46 @@ class RecurrentEncoder(nn.Module):
 
 
 class ElmanEncoder(RecurrentEncoder):
+    """nn.RNN's Elman network, h_t = f(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh), with f = ``model.activation``.
+
+    tanh and relu run torch's own kernel; sigmoid and sine (which nn.RNN does
+    not offer) are unrolled over the L steps on the same parameters, read through
+    their masks (``effective``: prune's hook refreshes them only when nn.RNN
+    itself runs). For sine the weights get SIREN's ranges: layer 1's input
+    weights are the first layer (fan-in: the input size), every other matrix a
+    later one (fan-in H).
+    """
+
     network = nn.RNN
+
+    def __init__(self, shape: Shape, activation_name: str = "tanh", w0: float = 30.0):
+        native = activation_name in ("tanh", "relu")
+        super().__init__(shape, nonlinearity=activation_name if native else "tanh")
+        self.function = None if native else activation(activation_name, w0)
+        if activation_name == "sine":
+            with torch.no_grad():
+                for name, weight in self.net.named_parameters():
+                    if name.startswith("weight"):
+                        first = name == "weight_ih_l0"
+                        bound = siren_bound(weight.shape[1], w0, first)
+                        weight.uniform_(-bound, bound)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.function is None:
+            return super().forward(x)
+        finals = []
+        for layer in range(self.net.num_layers):
+            w_ih, w_hh, b_ih, b_hh = (effective(self.net, f"{kind}_l{layer}")
+                                      for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+            drive = x @ w_ih.T + (b_ih + b_hh)  # (batch, L, H): the input's part of every step at once
+            h = x.new_zeros(x.shape[0], self.net.hidden_size)
+            states = []
+            for step in drive.unbind(1):
+                h = self.function(step + h @ w_hh.T)
+                states.append(h)
+            x = torch.stack(states, 1)
+            finals.append(h)
+        return torch.cat(finals, -1)
 
 
 class LSTMEncoder(RecurrentEncoder):
@@ -103,12 +153,19 @@ class TransformerStateEncoder(nn.Module):
 
 
 class DenseEncoder(nn.Module):
-    """The whole encoded window at once through ``layers`` tanh layers of H neurons; the state is the last."""
+    """The whole encoded window at once through ``layers`` layers of H neurons (tanh, or ``model.activation``;
+    sine with SIREN's ranges, the first layer's fan-in the window); the state is the last."""
 
-    def __init__(self, shape: Shape):
+    def __init__(self, shape: Shape, activation_name: str = "tanh", w0: float = 30.0):
         super().__init__()
         widths = [shape.length * shape.input_size] + [shape.hidden] * shape.layers
-        self.net = nn.Sequential(*(nn.Sequential(nn.Linear(a, b), nn.Tanh()) for a, b in pairwise(widths)))
+        self.net = nn.Sequential(*(nn.Sequential(nn.Linear(a, b), Activation(activation_name, w0))
+                                   for a, b in pairwise(widths)))
+        if activation_name == "sine":
+            with torch.no_grad():
+                for k, (linear, _) in enumerate(self.net):
+                    bound = siren_bound(linear.in_features, w0, first=k == 0)
+                    linear.weight.uniform_(-bound, bound)
         self.state_size = shape.hidden
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -216,7 +273,15 @@ def num_parameters(module: nn.Module) -> int:
 
 def build_autoencoder(model_cfg, shape: Shape, classes: int = CODES) -> TextAutoencoder:
     """The ``model_cfg.name`` encoder of ``shape`` and the configured decoder (current torch RNG initializes them);
-    the decoder chooses among ``classes`` per position (256 codes, or the alphabet's characters)."""
-    encoder = ENCODERS[model_cfg.name](shape)
+    the decoder chooses among ``classes`` per position (256 codes, or the alphabet's characters).
+
+    With ``model_cfg.density`` < 1 the encoder's masks are drawn last, from a generator seeded by the same RNG:
+    seeded by the member's initialization, and the weights (kept or not) and the decoder are the dense network's.
+    """
+    kind = model_cfg.name
+    encoder = (ENCODERS[kind](shape, model_cfg.activation, model_cfg.w0) if kind in TAKES_ACTIVATION
+               else ENCODERS[kind](shape))
     decoder = Decoder(model_cfg.decoder, encoder.state_size, shape.length, model_cfg.decoder_hidden, classes)
+    if model_cfg.density < 1:
+        mask_matrices(encoder, model_cfg.density, torch.Generator().manual_seed(int(torch.randint(2**62, (1,)))))
     return TextAutoencoder(encoder, decoder)

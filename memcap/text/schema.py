@@ -53,6 +53,10 @@ class Config(BaseModel):
     min_count: Optional[int] = None
     max_count: Optional[int] = None
     freeze_encoder: Optional[bool] = None
+    # the encoder's topology (docs/text.md): absent in results from before these keys
+    activation: Optional[str] = None  # rnn, dense: the hidden nonlinearity; the others: none (their own)
+    w0: Optional[float] = None  # activation=sine: SIREN's frequency
+    density: Optional[float] = None  # fraction of every encoder weight matrix a fixed random mask keeps
 
 
 class Metrics(BaseModel):
@@ -92,6 +96,10 @@ class Metrics(BaseModel):
     ablation: Optional[list[float]] = None  # held-out char accuracy lost holding each state number at its mean
     participation_ratio: Optional[float] = None  # effective dimension of the state over held-out strings
     stream_rejected: Optional[int] = None  # stream rows drawn again because they were held-out strings
+    nonzero_params: Optional[int] = None  # params less the entries a mask (model.density) holds at zero
+    encoder_nonzero_params: Optional[int] = None
+    bits_per_nonzero_param: Optional[float] = None  # bits (state: Fano's) / nonzero_params
+    bits_per_nonzero_encoder_param: Optional[float] = None  # state: Fano bits / encoder_nonzero_params
     # search=memorize
     max_count: Optional[int] = None
     trainable_params: Optional[int] = None
@@ -138,6 +146,8 @@ class Point(BaseModel):
     participation_ratio: Optional[float] = None
     codelength_bits: Optional[float] = None
     generalization_bits: Optional[float] = None
+    nonzero_params: Optional[int] = None
+    encoder_nonzero_params: Optional[int] = None
 
 
 REQUIRED_CONFIG = ("model", "data", "search", "length", "seed", "metric", "target")

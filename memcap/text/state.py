@@ -21,13 +21,14 @@ import torch
 
 from memcap.fitting import Fit, run_fit
 from memcap.text.analysis import ablation, participation_ratio, position_accuracy
-from memcap.text.config import length_floor, width_grid
+from memcap.text.config import length_floor, topology_config, width_grid
 from memcap.text.engine import cpu_threads, init_seed
 from memcap.text.models import Shape, build_autoencoder, num_parameters
 from memcap.text.module import STOP_REASONS
 from memcap.text.state_module import StateModule, char_scores
 from memcap.text.stream import (Stream, alphabet_size, draw_sets, encode_indices, fano_bits, input_size,
                                 validate_sets)
+from memcap.topology.masks import unmasked_parameters
 
 KEYS = {"width": "hidden", "length": "length", "memorize": "count"}  # what a round varies, per search
 FLOAT32_BITS = 32
@@ -57,6 +58,7 @@ def flat_config(cfg) -> dict:
         "min_count": search.min_count if kind == "memorize" else None,
         "max_count": search.max_count if kind == "memorize" else None,
         "freeze_encoder": search.freeze_encoder if kind == "memorize" else None,
+        **topology_config(model),
     }
 
 
@@ -178,6 +180,7 @@ def score(cfg, network, sets, length: int, size: int, kind: str, value: int) -> 
     log2a = math.log2(size)
     params, encoder_params = num_parameters(network), num_parameters(network.encoder)
     point = {"state_size": network.encoder.state_size, "params": params, "encoder_params": encoder_params,
+             "nonzero_params": unmasked_parameters(network), "encoder_nonzero_params": unmasked_parameters(network.encoder),
              "heldout_char": char, "heldout_exact": exact, "heldout_loss_bits": loss / math.log(2)}
     if kind == "memorize":
         stored = sets.stored[:value]
@@ -258,7 +261,8 @@ def metrics(job, kind: str, answer, capped: bool, at: int, decisive, top: dict) 
          "state_size": top["state_size"], "params": top["params"], "encoder_params": top["encoder_params"],
          "decoder_params": top["params"] - top["encoder_params"], "train_char": top.get("train_char"),
          "train_exact": top.get("train_exact"), "heldout_char": top["heldout_char"],
-         "heldout_exact": top["heldout_exact"],
+         "heldout_exact": top["heldout_exact"], "nonzero_params": top["nonzero_params"],
+         "encoder_nonzero_params": top["encoder_nonzero_params"],
          "score_runs": [p[scored] for p in points if p[key] == at],
          "bits_per_char": log2a, "bits_total": None, "bits": None, "bits_per_neuron": None, "bits_per_param": None,
          "length": top["length"], "lr": top["lr"], "converged": converged,
@@ -268,7 +272,7 @@ def metrics(job, kind: str, answer, capped: bool, at: int, decisive, top: dict) 
         count = answer or 0
         bits = count * top["length"] * log2a
         m.update(measure="memorization", max_count=answer, bits_total=bits, bits=bits,
-                 bits_per_param=bits / top["params"], trainable_params=top["trainable_params"],
+                 bits_per_param=bits / top["params"], bits_per_nonzero_param=bits / top["nonzero_params"], trainable_params=top["trainable_params"],
                  bits_per_trainable_param=bits / top["trainable_params"],
                  codelength_bits=top["codelength_bits"] if answer else None,
                  generalization_bits=top["generalization_bits"] if answer else None,
@@ -279,7 +283,9 @@ def metrics(job, kind: str, answer, capped: bool, at: int, decisive, top: dict) 
     m.update(measure="state capacity", max_length=answer if kind == "length" else None, fano_bits=top["fano_bits"],
              fano_bits_per_state=top["fano_bits_per_state"], max_fano_bits_per_state=max(fano_all),
              bits=top["fano_bits"], bits_per_neuron=top["fano_bits_per_state"],
-             bits_per_param=top["fano_bits"] / top["params"], position_char=top.get("position_char"),
+             bits_per_param=top["fano_bits"] / top["params"],
+             bits_per_nonzero_param=top["fano_bits"] / top["nonzero_params"],
+             bits_per_nonzero_encoder_param=top["fano_bits"] / top["encoder_nonzero_params"], position_char=top.get("position_char"),
              ablation=top.get("ablation"), participation_ratio=top.get("participation_ratio"),
              stream_rejected=top.get("stream_rejected"))
     return m

@@ -3,10 +3,10 @@
 simple (steps = 1): z = sigmoid(W x + b), W: N x N, b: N.
 recurrent (steps = T >= 2): the same input is given at every step, and step t
 adds R f(a(t-1)) to the pre-activation a, with f = sigmoid (the report) or
-``model.activation`` (memcap.patterns.models.activations); R's diagonal is held at zero
+``model.activation`` (memcap.topology.activations); R's diagonal is held at zero
 (the report's "connections between the same output neurons were always kept at
 zero"). ``model.density`` < 1 masks every weight matrix with fixed random
-connectivity (memcap.patterns.models.masks).
+connectivity (memcap.topology.masks).
 
 All members live in stacked tensors (members, N, N) so one batched matmul
 advances all of them: tiny networks like these waste a GPU, and drown a CPU in
@@ -20,9 +20,9 @@ import math
 import torch
 from torch import nn
 
-from memcap.patterns.models.activations import activation as activation_function
-from memcap.patterns.models.activations import siren_bound
-from memcap.patterns.models.masks import apply_masks, kept, random_mask
+from memcap.topology.activations import activation as activation_function
+from memcap.topology.activations import siren_bound
+from memcap.topology.masks import apply_masks, kept, random_mask
 
 
 def _uniform(shape: tuple[int, ...], bound: float, gen: torch.Generator) -> torch.Tensor:
@@ -88,6 +88,6 @@ class PatternEnsemble(nn.Module):
         """Trainable parameters of one member: N^2 + N (simple), 2 N^2 (recurrent), unmasked.
 
         The recurrent diagonal is held at zero and not counted (the report's eq. 5);
-        neither is a weight masked by ``density`` or by pruning (memcap.patterns.models.masks).
+        neither is a weight masked by ``density`` or by pruning (memcap.topology.masks).
         """
         return self.N + sum(kept(self, name, self.allowed(name)) for name in self.weight_names)
