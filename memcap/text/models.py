@@ -279,8 +279,8 @@ def build_autoencoder(model_cfg, shape: Shape, classes: int = CODES) -> TextAuto
     seeded by the member's initialization, and the weights (kept or not) and the decoder are the dense network's.
     """
     kind = model_cfg.name
-    encoder = (ENCODERS[kind](shape, model_cfg.activation, model_cfg.w0) if kind in TAKES_ACTIVATION
-               else ENCODERS[kind](shape))
+    chosen = kind in TAKES_ACTIVATION and model_cfg.activation is not None  # None: the encoder's own (tanh)
+    encoder = ENCODERS[kind](shape, model_cfg.activation, model_cfg.w0) if chosen else ENCODERS[kind](shape)
     decoder = Decoder(model_cfg.decoder, encoder.state_size, shape.length, model_cfg.decoder_hidden, classes)
     if model_cfg.density < 1:
         mask_matrices(encoder, model_cfg.density, torch.Generator().manual_seed(int(torch.randint(2**62, (1,)))))
