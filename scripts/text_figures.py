@@ -4,6 +4,10 @@
                                                        # and the tables into docs/text.md between its markers
     python scripts/text_figures.py --results DIR --out DIR
 
+results/text/topology/ (scripts/text_study.py --parts topology: one width, every
+activation x density) is tabulated apart, into text_topology.md and docs/text.md
+between its own markers: its cells are not the state study's answers.
+
 Reads every result.json under --results with memcap.results.read_result (checked
 against memcap/text/schema.py); only finished jobs (status ok) are drawn, and
 text_study.md lists what was found and what was not.
@@ -26,9 +30,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from memcap.results import read_result  # noqa: E402
+from memcap.topology import ACTIVATIONS  # noqa: E402
 
 MODELS = ("rnn", "lstm", "gru", "transformer", "dense", "hybrid")
 BEGIN, END = "<!-- text_study:begin (scripts/text_figures.py writes this) -->", "<!-- text_study:end -->"
+TOPOLOGY_BEGIN = "<!-- text_topology:begin (scripts/text_figures.py writes this) -->"
+TOPOLOGY_END = "<!-- text_topology:end -->"
+TOPOLOGY = "topology"  # the results/text/ part of the topology study
 COLLINS, MORRIS = 5.0, 3.6  # bits per parameter: Collins et al. 2017 (RNNs), Morris et al. 2025 (GPT-style)
 
 
@@ -301,6 +309,72 @@ def tables(results, skipped) -> str:
     return "\n".join(lines)
 
 
+def topology_row(r, width: str) -> str:
+    """A topology job's cells after its width: accuracy (a * where unconverged), bits, forgetting curve."""
+    c, m = r["config"], r["metrics"]
+    star = "" if m["converged"] else "*"
+    forgetting = " ".join(f"{v:.2f}" for v in m["position_char"]) if m.get("position_char") else "–"
+    return (f"| {c['model']} | {c['length']} | {c.get('activation') or 'own'} | {c['density']} | {width} | "
+            f"{m['nonzero_params']:,} ({m['encoder_nonzero_params']:,}) | {m['lr']} | "
+            f"{fmt(m['heldout_char'])}{star} / {fmt(m['heldout_exact'])} | {fmt(m['fano_bits'], '{:.1f}')} | "
+            f"{fmt(m['fano_bits_per_state'], '{:.2f}')} | {fmt(m['bits_per_nonzero_param'], '{:.5f}')} | "
+            f"{fmt(m['bits_per_nonzero_encoder_param'], '{:.4f}')} | {forgetting} | "
+            f"{fmt(m['participation_ratio'], '{:.1f}')} | {'yes' if m['converged'] else 'no'} | {r['wall_time']:.0f} |")
+
+
+def topology_table(results) -> str:
+    """The topology study (results/text/topology/): every activation x density at the state study's width, and
+    each with its own width search: held-out accuracy, Fano bits per state number and per nonzero parameter, and
+    the forgetting curve (held-out char accuracy per position, first read first)."""
+    def key(r):
+        c = r["config"]
+        return (MODELS.index(c["model"]), c["length"],
+                ACTIVATIONS.index(c["activation"]) if c.get("activation") in ACTIVATIONS else -1, -c["density"])
+
+    fixed = sorted((r for r in results if r["config"]["min_hidden"] == r["config"]["max_hidden"]), key=key)
+    searched = sorted((r for r in results if r["config"]["min_hidden"] != r["config"]["max_hidden"]), key=key)
+    if not results:
+        return ""
+    head = ("nonzero params (enc.) | lr | held-out char / exact | Fano bits | bits / state number | "
+            "bits / nonzero param | bits / nonzero enc. param | forgetting curve (position 1..L) | PR | converged | wall s |")
+    rule = "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    lines = ["# Topology on text: activation x density on the state-capacity measure", "",
+             "Written by `python scripts/text_figures.py` from results/text/topology/ (docs/text.md explains every "
+             "column). A * on the held-out accuracy marks an unconverged cell (a deciding network stopped at the step "
+             "cap; converged: no).", ""]
+    if fixed:
+        lines += ["## At the width the state study found smallest (tanh, density 1): does the target still hold?", "",
+                  f"| model | L | activation | density | width: target | {head}", rule]
+        lines += [topology_row(r, f"{r['metrics']['hidden']}: {'reached' if r['metrics']['min_hidden'] else 'short'}")
+                  for r in fixed]
+        lines.append("")
+    if searched:
+        lines += ["## The smallest width reaching the target, per activation x density", "",
+                  f"| model | L | activation | density | min width (width below: held-out char) | {head}", rule]
+        for r in searched:
+            m = r["metrics"]
+            below = width_below(r)
+            width = (f"> {m['hidden']}" if m["capped"] else
+                     f"{m['min_hidden']} ({'–' if below is None else f'{below[0]}: {below[1]:.3f}'})")
+            lines.append(topology_row(r, width))
+        lines.append("")
+    total = sum(r["wall_time"] for r in results)
+    lines += [f"{len(results)} finished jobs, {total / 60:.1f} minutes of job wall time in all.", ""]
+    return "\n".join(lines)
+
+
+def write_between(doc: Path, begin: str, end: str, markdown: str) -> bool:
+    """Replace what lies between ``begin`` and ``end`` in ``doc`` with ``markdown`` (its title dropped, its sections
+    one level down); False where the doc has no such markers."""
+    if not doc.exists() or begin not in doc.read_text():
+        return False
+    head, rest = doc.read_text().split(begin, 1)
+    _, tail = rest.split(end, 1)
+    body = "\n".join(("#" + line if line.startswith("## ") else line) for line in markdown.splitlines()[2:])
+    doc.write_text(f"{head}{begin}\n{body.strip()}\n{end}{tail}")
+    return True
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--results", default=str(REPO / "results" / "text"))
@@ -310,22 +384,25 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    results, skipped = load(Path(args.results))
+    found, skipped = load(Path(args.results))
+    topology = [r for r in found if r["path"].split("/")[0] == TOPOLOGY]
+    results = [r for r in found if r["path"].split("/")[0] != TOPOLOGY]
     written = [fig_state_accuracy(results, out), fig_state_accuracy(results, out, "scalar"), fig_state_bits(results, out),
                fig_memorize(results, out), fig_where(results, out)]
     study = tables(results, skipped)
     (out / "text_study.md").write_text(study)
-    for path in [p for p in written if p] + [out / "text_study.md"]:
+    written.append(out / "text_study.md")
+    topology_md = topology_table(topology)
+    if topology_md:
+        (out / "text_topology.md").write_text(topology_md)
+        written.append(out / "text_topology.md")
+    for path in [p for p in written if p]:
         print(path)
     doc = Path(args.doc)
-    if doc.exists() and BEGIN in doc.read_text():
-        text = doc.read_text()
-        head, rest = text.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        body = "\n".join(("#" + line if line.startswith("## ") else line)
-                         for line in study.splitlines()[2:])  # its title dropped, sections one level down
-        doc.write_text(f"{head}{BEGIN}\n{body.strip()}\n{END}{tail}")
-        print(f"{doc} (the tables between its markers)")
+    if write_between(doc, BEGIN, END, study):
+        print(f"{doc} (the study's tables between its markers)")
+    if topology_md and write_between(doc, TOPOLOGY_BEGIN, TOPOLOGY_END, topology_md):
+        print(f"{doc} (the topology table between its markers)")
     return 0
 
 

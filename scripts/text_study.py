@@ -4,10 +4,12 @@
     python scripts/text_study.py --parts state --lengths 2,4        # a part of it
     python scripts/text_study.py --preset gpu                       # wider lr grid, more seeds, longer fits
     python scripts/text_study.py --parts topology --models rnn,dense --lengths 4   # activation x density, one width
+    python scripts/text_study.py --parts topology-search --models rnn,dense     # ... each with its own width search
 
 Each job is memcap.job.run_job on the config train.py would compose, written to
 results/text/<part>/<model>-L<L>[-frozen]/result.json (topology:
-<model>-L<L>-H<width>-<activation>-d<density>); a finished job is
+<model>-L<L>-H<width>-<activation>-d<density>; topology-search: the same with
+"search" for the width, in results/text/topology/ too); a finished job is
 skipped on a rerun (same identity), a killed one resumes its recorded rounds.
 python scripts/text_figures.py then draws docs/text/ from what is committed.
 """
@@ -50,6 +52,7 @@ PARTS = {  # part -> (preset key, default lengths, extra overrides)
 
 
     "topology": ("state", (4,), ()),  # one width per model, every activation x density (docs/text.md)
+    "topology-search": ("state", (4,), ()),  # every activation x density, each searching its smallest width
 }
 # --parts topology: each encoder at the width the state study found smallest at that L (its committed result),
 # with every activation it takes (memcap.text.config.TAKES_ACTIVATION; the others keep their own) and density.
@@ -80,16 +83,17 @@ def jobs(parts, lengths, models, preset, out: Path):
             for model in models:
                 overrides = (*COMMON, f"model={model}", f"text.length={length}", *SETS.get(length, ()),
                              *PRESETS[preset][key], *extra)
-                if part != "topology":
+                if not part.startswith("topology"):
                     yield part, f"{model}-L{length}", overrides
                     continue
-                width = study_width(out, model, length)
+                fixed = part == "topology"
+                width = study_width(out, model, length) if fixed else None
                 for activation in TOPOLOGY_ACTIVATIONS if model in TAKES_ACTIVATION else (None,):
                     for density in TOPOLOGY_DENSITIES:
-                        arm = (f"search.min_hidden={width}", f"search.max_hidden={width}", f"model.density={density}",
-                               *((f"model.activation={activation}",) if activation else ()))
-                        name = f"{model}-L{length}-H{width}-{activation or 'own'}-d{density}"
-                        yield part, name, last_wins((*overrides, *arm))
+                        arm = (*((f"search.min_hidden={width}", f"search.max_hidden={width}") if fixed else ()),
+                               f"model.density={density}", *((f"model.activation={activation}",) if activation else ()))
+                        name = f"{model}-L{length}-{f'H{width}' if fixed else 'search'}-{activation or 'own'}-d{density}"
+                        yield "topology", name, last_wins((*overrides, *arm))
 
 
 def main(argv=None) -> int:
