@@ -309,12 +309,18 @@ def tables(results, skipped) -> str:
     return "\n".join(lines)
 
 
+def curve_cell(network: dict | None) -> str:
+    """A network's forgetting curve (held-out char accuracy per position) as a table cell."""
+    return " ".join(f"{v:.2f}" for v in network["position_char"]) if network and network.get("position_char") else "–"
+
+
 def topology_row(r, width: str) -> str:
     """A topology job's cells after its width: accuracy (a * where unconverged), bits, forgetting curve."""
     c, m = r["config"], r["metrics"]
     star = "" if m["converged"] else "*"
-    forgetting = " ".join(f"{v:.2f}" for v in m["position_char"]) if m.get("position_char") else "–"
-    return (f"| {c['model']} | {c['length']} | {c.get('activation') or 'own'} | {c['density']} | {width} | "
+    forgetting = curve_cell(m)
+    activation = (c.get("activation") or "own") + (f", w0 {c['w0']:g}" if c.get("w0") is not None else "")
+    return (f"| {c['model']} | {c['length']} | {activation} | {c['density']} | {width} | "
             f"{m['nonzero_params']:,} ({m['encoder_nonzero_params']:,}) | {m['lr']} | "
             f"{fmt(m['heldout_char'])}{star} / {fmt(m['heldout_exact'])} | {fmt(m['fano_bits'], '{:.1f}')} | "
             f"{fmt(m['fano_bits_per_state'], '{:.2f}')} | {fmt(m['bits_per_nonzero_param'], '{:.5f}')} | "
@@ -322,18 +328,29 @@ def topology_row(r, width: str) -> str:
             f"{fmt(m['participation_ratio'], '{:.1f}')} | {'yes' if m['converged'] else 'no'} | {r['wall_time']:.0f} |")
 
 
-def topology_table(results) -> str:
+def per_seed(result) -> list[float]:
+    """Each seed's best held-out char accuracy (over the lr grid) at the answer's width: how far the row's network,
+    the best of them, stands from the other seeds."""
+    best: dict[int, float] = {}
+    for p in result["points"]:
+        if p["hidden"] == result["metrics"]["hidden"]:
+            best[p["seed_run"]] = max(best.get(p["seed_run"], 0.0), p["heldout_char"])
+    return [best[k] for k in sorted(best)]
+
+
+def topology_table(results, skipped) -> str:
     """The topology study (results/text/topology/): every activation x density at the state study's width, and
     each with its own width search: held-out accuracy, Fano bits per state number and per nonzero parameter, and
     the forgetting curve (held-out char accuracy per position, first read first)."""
     def key(r):
         c = r["config"]
         return (MODELS.index(c["model"]), c["length"],
-                ACTIVATIONS.index(c["activation"]) if c.get("activation") in ACTIVATIONS else -1, -c["density"])
+                ACTIVATIONS.index(c["activation"]) if c.get("activation") in ACTIVATIONS else -1, -(c.get("w0") or 0),
+                -c["density"])
 
     fixed = sorted((r for r in results if r["config"]["min_hidden"] == r["config"]["max_hidden"]), key=key)
     searched = sorted((r for r in results if r["config"]["min_hidden"] != r["config"]["max_hidden"]), key=key)
-    if not results:
+    if not results and not skipped:
         return ""
     head = ("nonzero params (enc.) | lr | held-out char / exact | Fano bits | bits / state number | "
             "bits / nonzero param | bits / nonzero enc. param | forgetting curve (position 1..L) | PR | converged | wall s |")
@@ -343,23 +360,29 @@ def topology_table(results) -> str:
              "column). A * on the held-out accuracy marks an unconverged cell (a deciding network stopped at the step "
              "cap; converged: no).", ""]
     if fixed:
-        lines += ["## At the width the state study found smallest (tanh, density 1): does the target still hold?", "",
-                  f"| model | L | activation | density | width: target | {head}", rule]
-        lines += [topology_row(r, f"{r['metrics']['hidden']}: {'reached' if r['metrics']['min_hidden'] else 'short'}")
-                  for r in fixed]
+        lines += ["## At one width (the state study's smallest for tanh, density 1, unless said): does the target hold?",
+                  "", f"| model | L | activation | density | width: target | {head} held-out char per seed |",
+                  rule + "---|"]
+        for r in fixed:
+            m = r["metrics"]
+            width = f"{m['hidden']}: {'reached' if m['min_hidden'] else 'short'}"
+            lines.append(f"{topology_row(r, width)} {' '.join(f'{v:.3f}' for v in per_seed(r))} |")
         lines.append("")
     if searched:
         lines += ["## The smallest width reaching the target, per activation x density", "",
-                  f"| model | L | activation | density | min width (width below: held-out char) | {head}", rule]
+                  f"| model | L | activation | density | min width (width below: held-out char) | {head} "
+                  "forgetting curve, widest width short of the target |", rule + "---|"]
         for r in searched:
             m = r["metrics"]
             below = width_below(r)
             width = (f"> {m['hidden']}" if m["capped"] else
                      f"{m['min_hidden']} ({'–' if below is None else f'{below[0]}: {below[1]:.3f}'})")
-            lines.append(topology_row(r, width))
+            lines.append(f"{topology_row(r, width)} {curve_cell(below_target(r))} |")
         lines.append("")
     total = sum(r["wall_time"] for r in results)
     lines += [f"{len(results)} finished jobs, {total / 60:.1f} minutes of job wall time in all.", ""]
+    if skipped:
+        lines += ["Not finished (not tabulated):", ""] + [f"- {s}" for s in skipped] + [""]
     return "\n".join(lines)
 
 
@@ -389,10 +412,10 @@ def main(argv=None) -> int:
     results = [r for r in found if r["path"].split("/")[0] != TOPOLOGY]
     written = [fig_state_accuracy(results, out), fig_state_accuracy(results, out, "scalar"), fig_state_bits(results, out),
                fig_memorize(results, out), fig_where(results, out)]
-    study = tables(results, skipped)
+    study = tables(results, [s for s in skipped if not s.startswith(TOPOLOGY)])
     (out / "text_study.md").write_text(study)
     written.append(out / "text_study.md")
-    topology_md = topology_table(topology)
+    topology_md = topology_table(topology, [s for s in skipped if s.startswith(TOPOLOGY)])
     if topology_md:
         (out / "text_topology.md").write_text(topology_md)
         written.append(out / "text_topology.md")

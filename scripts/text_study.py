@@ -5,6 +5,8 @@
     python scripts/text_study.py --preset gpu                       # wider lr grid, more seeds, longer fits
     python scripts/text_study.py --parts topology --models rnn,dense --lengths 4   # activation x density, one width
     python scripts/text_study.py --parts topology-search --models rnn,dense     # ... each with its own width search
+    python scripts/text_study.py --parts topology --models rnn --w0 30,3,1      # sine cells at other SIREN frequencies
+    python scripts/text_study.py --parts topology --models dense --width 32 --runs 3 --activations tanh,sine
 
 Each job is memcap.job.run_job on the config train.py would compose, written to
 results/text/<part>/<model>-L<L>[-frozen]/result.json (topology:
@@ -29,7 +31,7 @@ from memcap.config import ConfigError  # noqa: E402
 from memcap.job import run_job  # noqa: E402
 from memcap.results import read_result  # noqa: E402
 from memcap.tasks import compose  # noqa: E402
-from memcap.text.config import TAKES_ACTIVATION  # noqa: E402
+from memcap.text.config import TAKES_ACTIVATION, TextModelConfig  # noqa: E402
 
 MODELS = ("rnn", "lstm", "gru", "transformer", "dense", "hybrid")
 COMMON = ("data=text", "text.source=random", "text.alphabet=printable", "logger=none", "runs=1", "seed=0")
@@ -58,6 +60,7 @@ PARTS = {  # part -> (preset key, default lengths, extra overrides)
 # with every activation it takes (memcap.text.config.TAKES_ACTIVATION; the others keep their own) and density.
 TOPOLOGY_ACTIVATIONS = ("tanh", "relu", "sigmoid", "sine")
 TOPOLOGY_DENSITIES = (1.0, 0.5, 0.25)
+SIREN_W0 = TextModelConfig.w0  # --w0: the sine cells' frequencies (the default's cells carry no w0 in their name)
 
 
 def study_width(out: Path, model: str, length: int) -> int:
@@ -76,7 +79,8 @@ def last_wins(overrides) -> tuple[str, ...]:
     return tuple(merged.values())
 
 
-def jobs(parts, lengths, models, preset, out: Path):
+def jobs(parts, lengths, models, preset, out: Path, w0s=(SIREN_W0,), width=None, runs=1,
+         activations=TOPOLOGY_ACTIVATIONS, densities=TOPOLOGY_DENSITIES):
     for part in parts:
         key, default_lengths, extra = PARTS[part]
         for length in lengths or default_lengths:
@@ -87,13 +91,19 @@ def jobs(parts, lengths, models, preset, out: Path):
                     yield part, f"{model}-L{length}", overrides
                     continue
                 fixed = part == "topology"
-                width = study_width(out, model, length) if fixed else None
-                for activation in TOPOLOGY_ACTIVATIONS if model in TAKES_ACTIVATION else (None,):
-                    for density in TOPOLOGY_DENSITIES:
-                        arm = (*((f"search.min_hidden={width}", f"search.max_hidden={width}") if fixed else ()),
-                               f"model.density={density}", *((f"model.activation={activation}",) if activation else ()))
-                        name = f"{model}-L{length}-{f'H{width}' if fixed else 'search'}-{activation or 'own'}-d{density}"
-                        yield "topology", name, last_wins((*overrides, *arm))
+                width = (width or study_width(out, model, length)) if fixed else None
+                for activation in activations if model in TAKES_ACTIVATION else (None,):
+                    for w0 in w0s if activation == "sine" else (SIREN_W0,):
+                        for density in densities:
+                            arm = (*((f"search.min_hidden={width}", f"search.max_hidden={width}") if fixed else ()),
+                                   f"model.density={density}",
+                                   *((f"model.activation={activation}",) if activation else ()),
+                                   *((f"model.w0={w0}",) if w0 != SIREN_W0 else ()),
+                                   *((f"runs={runs}",) if runs != 1 else ()))
+                            name = (f"{model}-L{length}-{f'H{width}' if fixed else 'search'}-{activation or 'own'}"
+                                    f"{f'-w0_{w0:g}' if w0 != SIREN_W0 else ''}-d{density}"
+                                    f"{f'-runs{runs}' if runs != 1 else ''}")
+                            yield "topology", name, last_wins((*overrides, *arm))
 
 
 def main(argv=None) -> int:
@@ -103,6 +113,11 @@ def main(argv=None) -> int:
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--preset", default="cpu", choices=tuple(PRESETS))
     parser.add_argument("--out", default=str(REPO / "results" / "text"))
+    parser.add_argument("--w0", default=str(SIREN_W0), help="topology parts: comma list of the sine cells' w0")
+    parser.add_argument("--width", type=int, help="--parts topology: this width instead of the state study's")
+    parser.add_argument("--runs", type=int, default=1, help="topology parts: seeds per lr")
+    parser.add_argument("--activations", default=",".join(TOPOLOGY_ACTIVATIONS), help="topology parts: comma list")
+    parser.add_argument("--densities", default=",".join(map(str, TOPOLOGY_DENSITIES)), help="topology parts: comma list")
     parser.add_argument("--dry-run", action="store_true", help="list the jobs and their overrides")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
@@ -111,7 +126,9 @@ def main(argv=None) -> int:
     lengths = [int(x) for x in args.lengths.split(",") if x]
     out = Path(args.out)
     start = time.perf_counter()
-    for part, name, overrides in jobs(args.parts.split(","), lengths, args.models.split(","), args.preset, out):
+    for part, name, overrides in jobs(args.parts.split(","), lengths, args.models.split(","), args.preset, out,
+                                      [float(w) for w in args.w0.split(",")], args.width, args.runs,
+                                      args.activations.split(","), [float(d) for d in args.densities.split(",")]):
         where = out / (part if args.preset == "cpu" else f"{part}-{args.preset}") / name
         if args.dry_run:
             print(where, " ".join(overrides))
