@@ -82,7 +82,6 @@ def test_gallops_then_bisects_and_trains_no_width_twice():
     (["lr=nan"], "lr", "finite positive"),
     (["seed=-1"], "seed", "at least 0"),
     (["+foo=1"], "foo", "no such key"),
-    (["prune=lottery"], "prune.name", "not used by data=text"),
     (["loss=bce"], "loss.name", "not used by data=text"),
     (["loss.tau=3"], "loss.tau", "not used by data=text"),
     (["DS=5"], "DS", "not used by data=text"),

@@ -114,7 +114,7 @@ SCHEMAS = {
 
 # Keys of the pattern task that text jobs do not read, with their defaults (set to anything else: refused).
 UNUSED = {"N": 100, "s": 0.1, "DS": None, "steps": None, "data_seed": None, "init_seed": None,
-          "loss.name": None, "loss.margin": 1.0, "loss.tau": 10.0, "prune.name": "none",
+          "loss.name": None, "loss.margin": 1.0, "loss.tau": 10.0,
           "trainer.max_members": 64, "trainer.max_elements": 50_000_000, "trainer.max_padding": 2.0,
           "trainer.patience_fraction": 0.0}
 

@@ -80,6 +80,26 @@ class MembersModule(pl.LightningModule):
             setattr(self, name, list(values))
         self.best_state = checkpoint["best_state"]
 
+    def _record(self, i: int, score: float, loss: float, *, loss_tolerance: float, min_delta: float = 0.0) -> None:
+        """One check of member ``i``: keep its best weights; stop it at ``self.target`` or on a plateau.
+
+        A check makes progress when the score rises by more than ``min_delta`` or
+        the loss falls by more than ``loss_tolerance`` (relative); ``self.patience``
+        checks without progress are a plateau.
+        """
+        improved = score > self.best_score[i] + min_delta
+        if score > self.best_score[i]:
+            self.best_score[i] = score
+            self.best_state[i] = self._snapshot(self.members[i])
+        better_loss = loss < self.best_loss[i] * (1 - loss_tolerance)
+        self.best_loss[i] = min(loss, self.best_loss[i])
+        self.last_loss[i] = loss
+        self.stale[i] = 0 if improved or better_loss else self.stale[i] + 1
+        if score >= self.target:
+            self.active[i], self.stop[i] = False, STOP_REASONS.index("target")
+        elif self.stale[i] >= self.patience:
+            self.active[i], self.stop[i] = False, STOP_REASONS.index("plateau")
+
 
 class TextMemoryModule(MembersModule):
     def __init__(
@@ -171,19 +191,7 @@ class TextMemoryModule(MembersModule):
             self.trainer.should_stop = True
 
     def _check(self, i: int, logits: torch.Tensor, loss: torch.Tensor) -> None:
-        score, loss = accuracies(logits, self.codes)[self.metric], loss.item()
-        improved = score > self.best_score[i]
-        if improved:
-            self.best_score[i] = score
-            self.best_state[i] = self._snapshot(self.members[i])
-        better_loss = loss < self.best_loss[i] * (1 - 1e-4)
-        self.best_loss[i] = min(loss, self.best_loss[i])
-        self.last_loss[i] = loss
-        self.stale[i] = 0 if improved or better_loss else self.stale[i] + 1
-        if score >= self.target:
-            self.active[i], self.stop[i] = False, STOP_REASONS.index("target")
-        elif self.stale[i] >= self.patience:
-            self.active[i], self.stop[i] = False, STOP_REASONS.index("plateau")
+        self._record(i, accuracies(logits, self.codes)[self.metric], loss.item(), loss_tolerance=1e-4)
 
     def on_train_end(self):
         """Score the last weights of members that ran to the step cap, then restore every member's best."""

@@ -98,18 +98,7 @@ class StateModule(MembersModule):
     @torch.no_grad()
     def _check(self, i: int) -> None:
         score, _, loss = char_scores(self.members[i](self.check_inputs), self.check)
-        improved = score > self.best_score[i] + self.min_delta
-        if score > self.best_score[i]:
-            self.best_score[i] = score
-            self.best_state[i] = self._snapshot(self.members[i])
-        better_loss = loss < self.best_loss[i] * (1 - 1e-2)
-        self.best_loss[i] = min(loss, self.best_loss[i])
-        self.last_loss[i] = loss
-        self.stale[i] = 0 if improved or better_loss else self.stale[i] + 1
-        if score >= self.target:
-            self.active[i], self.stop[i] = False, STOP_REASONS.index("target")
-        elif self.stale[i] >= self.patience:
-            self.active[i], self.stop[i] = False, STOP_REASONS.index("plateau")
+        self._record(i, score, loss, loss_tolerance=1e-2, min_delta=self.min_delta)
 
     def on_train_end(self):
         for i, member in enumerate(self.members):
