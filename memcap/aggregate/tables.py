@@ -65,6 +65,7 @@ ROWS = [
     ("Oracle upper bound (proven)", "oracle_upper", "{:.1f}"),
     ("Ratio to the lower bound", "oracle_ratio", "{:.3f}"),
     ("Ratio to the proven upper bound", "oracle_ratio_upper", "{:.3f}"),
+    ("Wall time [s] (the cell's jobs, every attempt)", "wall_time", "{:.0f}"),
     ("Jobs combined", "jobs", "{:.0f}"),
 ]
 # The text table: one cell per (architecture, L), from the neuron searches' answers.
@@ -141,6 +142,7 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
         runs = np.concatenate([np.asarray(r, dtype=float) for r in jobs["memorized_runs"]])
         cell = {"network": network, "model": best.model, "s": best.s, "N": N, "jobs": len(jobs),
                 "accuracy_pct": 100 * best.accuracy,
+                "wall_time": jobs["wall_time"].sum(min_count=1) if "wall_time" in jobs else np.nan,
                 "memorized_mean": runs.mean() if runs.size else np.nan,
                 "memorized_std": runs.std() if runs.size else np.nan,  # population std, as the report
                 **{k: best[k] for k in _BEST_JOB if k in best}}
