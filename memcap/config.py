@@ -57,6 +57,7 @@ class TrainerConfig:
     check_every: int = 50  # steps between memorization checks (the only host syncs)
     patience: int = 20  # checks without a new best memorized count before a run stops...
     patience_fraction: float = 0.0  # ...and without one in this fraction of its checks so far (the model's)
+    plateau_before_first_pattern: bool = True  # False: with nothing memorized only search.fail_fast_steps stops it (the model's)
     schedule: str = "constant"  # constant | cosine (decays lr to 0 at max_steps)
     batch_size: Optional[int] = None  # None: full batch; else patterns per step per run
     accelerator: str = "auto"  # Lightning's: auto picks the GPU when one is present

@@ -1,14 +1,16 @@
 """Which recipe trains the recurrent network to its capacity, and how many steps does it need?
 
 Usage: python scripts/recurrent_recipe_study.py [--sizes 50:700] [--steps 2,3] [--runs 3]
-                                                [--recipes NAME,...] [--out benchmarks/recurrent_recipe]
+                                                [--recipes NAME,...] [--budgets 2000,5000,10000,20000]
+                                                [--out benchmarks/recurrent_recipe]
 
 For each (N, DS) near the recurrent network's capacity, each number of time
 steps and each recipe (config overrides), trains ``runs`` members on exactly the
 datasets a job would use, for up to the largest budget, with the job's own
 stopping rule (patience on the memorized count), and records the best count by
-each budget (2k, 5k, 10k, 20k steps), the steps each member trained (its
-plateau, or the cap) and the wall time. Writes recipe.csv and recipe.md into
+each budget (by default 2k, 5k, 10k, 20k steps; the largest is the cap), the
+steps each member trained (its plateau, or the cap) and the wall time; finer
+budgets show when a member takes off (results/recurrent_slow_start). Writes recipe.csv and recipe.md into
 --out; rows of earlier runs are kept unless this run measures them again.
 """
 
@@ -41,23 +43,28 @@ RECIPES = {  # name -> overrides; every one with the job's patience (20 checks o
 }
 
 
-def measure(N: int, DS: int, steps: int, runs: int, name: str) -> dict:
+def measure(N: int, DS: int, steps: int, runs: int, name: str, budgets: tuple[int, ...]) -> dict:
     cfg = compose("logger=none", "model=recurrent", f"N={N}", f"steps={steps}", f"runs={runs}",
-                  f"trainer.max_steps={max(BUDGETS)}", *RECIPES[name])
-    module = build_module(cfg, [(DS, run) for run in range(runs)], milestones=BUDGETS)
-    seconds = run_fit(cfg.trainer, module, Fit(), max(BUDGETS))
+                  f"trainer.max_steps={max(budgets)}", *RECIPES[name])
+    module = build_module(cfg, [(DS, run) for run in range(runs)], milestones=budgets)
+    seconds = run_fit(cfg.trainer, module, Fit(), max(budgets))
     row = {"recipe": name, "N": N, "DS": DS, "steps": steps, "runs": runs}
-    for budget in BUDGETS:
+    for budget in budgets:
         counts = module.best_at(budget).tolist()
-        row[f"mean@{budget // 1000}k"], row[f"max@{budget // 1000}k"] = float(np.mean(counts)), max(counts)
+        row[f"mean@{label(budget)}"], row[f"max@{label(budget)}"] = float(np.mean(counts)), max(counts)
     trained = module.steps_trained.tolist()
     row.update({"steps_trained_mean": float(np.mean(trained)), "steps_trained_max": max(trained),
-                "capped_runs": sum(s >= max(BUDGETS) for s in trained), "seconds": round(seconds, 1)})
+                "capped_runs": sum(s >= max(budgets) for s in trained), "seconds": round(seconds, 1)})
     return row
 
 
-def markdown(frame: pd.DataFrame) -> str:
-    columns = ["recipe", "N", "DS", "steps", *[f"{kind}@{b // 1000}k" for b in BUDGETS for kind in ("mean", "max")],
+def label(budget: int) -> str:
+    """A budget's column name: 2000 -> "2k", 1500 -> "1.5k"."""
+    return f"{budget / 1000:g}k"
+
+
+def markdown(frame: pd.DataFrame, budgets: tuple[int, ...]) -> str:
+    columns = ["recipe", "N", "DS", "steps", *[f"{kind}@{label(b)}" for b in budgets for kind in ("mean", "max")],
                "steps_trained_mean", "capped_runs", "seconds"]
     return frame[columns].to_markdown(index=False, floatfmt=".1f")
 
@@ -68,8 +75,11 @@ def main() -> None:
     parser.add_argument("--steps", default="2,3")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--recipes", default=",".join(RECIPES), help="names from RECIPES, comma-separated")
+    parser.add_argument("--budgets", default=",".join(map(str, BUDGETS)),
+                        help="steps at which the best count is recorded, comma-separated; the largest is the cap")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "recurrent_recipe")
     args = parser.parse_args()
+    budgets = tuple(sorted(int(b) for b in args.budgets.split(",")))
     names = [name.strip() for name in args.recipes.split(",")]
     unknown = [name for name in names if name not in RECIPES]
     if unknown:
@@ -82,9 +92,9 @@ def main() -> None:
         for steps in (int(s) for s in args.steps.split(",")):
             for name in names:
                 start = time.perf_counter()
-                row = measure(N, DS, steps, args.runs, name)
+                row = measure(N, DS, steps, args.runs, name, budgets)
                 print(f"{name} N={N} DS={DS} steps={steps}: " + ", ".join(
-                    f"{b // 1000}k {row[f'mean@{b // 1000}k']:.1f}/{row[f'max@{b // 1000}k']}" for b in BUDGETS)
+                    f"{label(b)} {row[f'mean@{label(b)}']:.1f}/{row[f'max@{label(b)}']}" for b in budgets)
                     + f"; {time.perf_counter() - start:.0f}s", flush=True)
                 earlier = pd.read_csv(csv) if csv.exists() else pd.DataFrame()
                 if not earlier.empty:
@@ -92,7 +102,7 @@ def main() -> None:
                     earlier = earlier[~same]
                 frame = pd.concat([earlier, pd.DataFrame([row])], ignore_index=True)
                 frame.to_csv(csv, index=False)
-                (args.out / "recipe.md").write_text(markdown(frame) + "\n")
+                (args.out / "recipe.md").write_text(markdown(frame, budgets) + "\n")
 
 
 if __name__ == "__main__":

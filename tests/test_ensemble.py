@@ -100,6 +100,24 @@ def test_a_slow_starter_is_not_stopped_before_its_first_pattern(make_cfg):
     assert module.best_count[0].item() > 0  # ...and the member trained on until it memorized
 
 
+def test_without_the_loss_plateau_before_a_first_pattern_only_fail_fast_steps_stops_it(make_cfg):
+    """The recurrent network's loss is flat until it takes off: with trainer.plateau_before_first_pattern=false
+    a member with nothing memorized and a flat loss trains on to search.fail_fast_steps (stop "nothing")."""
+    common = ("N=30", "loss=bce", "lr=1e-6", "trainer.max_steps=400", "trainer.check_every=10", "trainer.patience=5",
+              "search.fail_fast_steps=300")
+    stops = {flag: train_members(make_cfg(*common, f"trainer.plateau_before_first_pattern={flag}"), [(300, 0)])[0]
+             for flag in ("true", "false")}
+    assert (stops["true"].stop, stops["true"].memorized) == ("plateau", 0) and stops["true"].steps < 300
+    assert (stops["false"].stop, stops["false"].memorized, stops["false"].steps) == ("nothing", 0, 300)
+
+
+def test_the_recurrent_network_waits_for_its_first_pattern(make_cfg):
+    """Its model config turns the loss plateau off before a first pattern and gives it 5000 steps to find one."""
+    recurrent, simple = make_cfg("model=recurrent"), make_cfg("model=simple")
+    assert (recurrent.trainer.plateau_before_first_pattern, recurrent.search.fail_fast_steps) == (False, 5000)
+    assert (simple.trainer.plateau_before_first_pattern, simple.search.fail_fast_steps) == (True, 2000)
+
+
 def test_a_member_with_nothing_memorized_by_fail_fast_steps_stops(make_cfg):
     """Far above capacity a falling loss keeps a member going; with no pattern by search.fail_fast_steps it stops."""
     common = ("N=30", "s=0.2", "loss=bce", "lr=0.1", "trainer.max_steps=300", "trainer.check_every=10", "trainer.patience=1000")
@@ -122,3 +140,12 @@ def test_a_member_that_cannot_pass_the_threshold_by_the_cap_stops_short(make_cfg
     assert easy.stop == "memorized"
     patient = train_members(cfg, [(120, 0)])[0]  # no threshold (a fixed DS): trained on
     assert patient.steps > far.steps and patient.memorized >= far.memorized
+
+
+def test_without_fail_fast_steps_a_member_is_not_stopped_short_before_its_first_pattern(make_cfg):
+    """search.fail_fast_steps=null: "short" judges a member from its first pattern on, never one with nothing yet."""
+    cfg = make_cfg("N=30", "loss=bce", "lr=0.1", "trainer.max_steps=600", "trainer.check_every=10",
+                   "trainer.patience=1000", "search.fail_fast_steps=null")
+    far, easy = sorted(train_members(cfg, [(120, 0), (10, 0)], must_exceed=0.9), key=lambda p: -p.DS)
+    assert far.memorized > 0 and far.steps > 10
+    assert easy.stop == "memorized"

@@ -30,6 +30,8 @@ class ModelConfig:
     runs: int = 5  # the runs per DS this network is measured with by default (top-level runs overrides)
     max_steps: int = 10000  # the step cap this network needs to plateau near capacity (trainer.max_steps overrides)
     patience_fraction: float = 0.0  # its plateau rule's window as a fraction of the checks so far (trainer.patience_fraction)
+    plateau_before_first_pattern: bool = True  # whether its loss can stop it before its first pattern (trainer.*)
+    fail_fast_steps: Optional[int] = 2000  # the steps it may take to memorize its first pattern (search.fail_fast_steps)
     warmup: Optional[str] = None  # the recipe's warm-up loss before model.loss (loss=recipe only), or none
     warmup_steps: int = 0  # its length in steps
 

@@ -91,6 +91,7 @@ def build_module(cfg, members: list[tuple[int, int]], max_steps: int | None = No
         lr=learning_rate(cfg), margin=cfg.loss.margin, tau=cfg.loss.tau, max_steps=max_steps or cfg.trainer.max_steps,
         check_every=cfg.trainer.check_every, patience=cfg.trainer.patience,
         patience_fraction=cfg.trainer.patience_fraction, schedule=cfg.trainer.schedule,
+        plateau_before_first_pattern=cfg.trainer.plateau_before_first_pattern,
         batch_size=cfg.trainer.batch_size, batch_seeds=[batch for _, _, batch in seeds], step_offset=step_offset,
     )
 

@@ -25,6 +25,12 @@ changes no decision, only its own count, which is then a lower bound. From then 
 gradient and Adam momentum are zero, so it no longer changes while the others go on. Each member keeps the
 weights of its best check (most patterns memorized), the analogue of the
 report's "best epoch".
+
+The recurrent network (``plateau_before_first_pattern=False``) has a loss that
+stays flat until it takes off (N=100, 3 steps, DS=1190: nothing memorized at
+1500 steps, over 1100 patterns by 6000): no loss rule can tell a slow starter
+from a member that will never start, so before its first pattern only
+``fail_fast_steps`` (the model's: 5000 there) stops it.
 """
 
 from __future__ import annotations
@@ -56,6 +62,7 @@ class EnsembleModule(pl.LightningModule):
         check_every: int,
         patience: int,
         patience_fraction: float = 0.0,
+        plateau_before_first_pattern: bool = True,
         schedule: str = "constant",
         margin: float,
         tau: float,
@@ -75,7 +82,7 @@ class EnsembleModule(pl.LightningModule):
         # A loss schedule: ``warmup`` for the first ``warmup_steps`` steps, then ``loss`` (the criterion's).
         self.warmup, self.warmup_steps = warmup, warmup_steps if warmup else 0
         self.max_steps, self.check_every, self.patience, self.schedule = max_steps, check_every, patience, schedule
-        self.patience_fraction = patience_fraction
+        self.patience_fraction, self.plateau_before_first_pattern = patience_fraction, plateau_before_first_pattern
         self.batch_size, self.step_offset = batch_size, step_offset
         self.fail_fast_steps, self.must_exceed = fail_fast_steps, must_exceed
         # Mini-batches come from one generator per member, so a member draws the
@@ -197,6 +204,8 @@ class EnsembleModule(pl.LightningModule):
         # (a recurrent member near capacity can sit 1000 steps on one count and then still climb).
         window = max(self.patience, self.patience_fraction * self.global_step / self.check_every)
         done_plateau = self.active & ~done_memorized & (self.stale >= window)
+        if not self.plateau_before_first_pattern:  # the recurrent network's loss is flat until it takes off
+            done_plateau = done_plateau & (self.best_count > 0)
         # Fail fast: no pattern by fail_fast_steps ends a member (far above capacity; see the docstring).
         nothing = torch.zeros_like(done_plateau)
         if self.fail_fast_steps is not None and self.global_step >= self.fail_fast_steps:
@@ -207,7 +216,8 @@ class EnsembleModule(pl.LightningModule):
         if self.must_exceed is not None and self.global_step >= (self.fail_fast_steps or 0):
             count_so_far = self.best_count.clamp_min(0)
             reach = count_so_far + count_so_far * (self.max_steps - self.global_step) / max(self.global_step, 1)
-            short = self.active & ~done_memorized & ~done_plateau & (reach <= self.must_exceed * self.ds)
+            started = self.best_count > 0  # before its first pattern only "nothing" ends a member (with fail_fast_steps)
+            short = self.active & started & ~done_memorized & ~done_plateau & (reach <= self.must_exceed * self.ds)
         # A NaN or infinite loss ends the member; it keeps its best check's count and weights.
         diverged = self.active & ~torch.isfinite(losses)
         self.stop = torch.where(diverged, 4, torch.where(done_memorized, 1, torch.where(

@@ -116,7 +116,7 @@ SCHEMAS = {
 UNUSED = {"N": 100, "s": 0.1, "DS": None, "steps": None, "data_seed": None, "init_seed": None,
           "loss.name": None, "loss.margin": 1.0, "loss.tau": 10.0,
           "trainer.max_members": 64, "trainer.max_elements": 50_000_000, "trainer.max_padding": 2.0,
-          "trainer.patience_fraction": 0.0}
+          "trainer.patience_fraction": 0.0, "trainer.plateau_before_first_pattern": True}
 
 
 def validate(cfg) -> None:
