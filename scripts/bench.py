@@ -130,9 +130,12 @@ def end_to_end() -> dict:
             "memorized_runs": result["metrics"]["memorized_runs"], "summary": done.stdout.strip()}
 
 
-# The search protocols compared by --search: overrides on top of the case's config.
+# The search protocols compared by --search: overrides on top of the case's config. Session 3's
+# turns off every stop added since (fail fast, "short", the growing plateau window, the wait for a
+# first pattern): with only fail_fast_steps=null, "short" would still judge its members.
 PROTOCOLS = {
-    "session 3": ["search.batch=4", "search.fail_fast_steps=null"],
+    "session 3": ["search.batch=4", "search.fail_fast_steps=null", "search.stop_short=false",
+                  "trainer.patience_fraction=0", "trainer.plateau_before_first_pattern=true"],
     "today": [],
 }
 SEARCH_CASES = {"simple-100": ["N=100"], "recurrent-50": ["model=recurrent", "N=50"],

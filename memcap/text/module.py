@@ -70,6 +70,23 @@ class MembersModule(pl.LightningModule):
     def train_dataloader(self):
         return DataLoader(range(self.max_steps), batch_size=None)
 
+    def _step_members(self, inputs: torch.Tensor, loss_of, on_check=None) -> None:
+        """One optimizer step of every active member on ``inputs``; ``on_check(i, logits, loss)``, when given,
+        scores member i on the weights it had before the step (a check step)."""
+        losses = []
+        for i, member in enumerate(self.members):
+            if not self.active[i]:
+                continue
+            logits = member(inputs)
+            losses.append(loss_of(logits))
+            self.steps_trained[i] += 1
+            if on_check is not None:
+                on_check(i, logits, losses[-1])
+        if losses:
+            self.optimizer.zero_grad(set_to_none=True)
+            self.manual_backward(torch.stack(losses).sum())
+            self.optimizer.step()
+
     # mid-round checkpoints (memcap.fitting.MidRoundCheckpoint): Lightning saves the weights and the optimizer
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["counters"] = {name: list(getattr(self, name)) for name in self._COUNTERS}
@@ -160,24 +177,16 @@ class TextMemoryModule(MembersModule):
     def training_step(self, batch, batch_idx):
         inputs, codes = self._batch()
         check = self.global_step % self.check_every == 0
-        losses = []
-        for i, member in enumerate(self.members):
-            if not self.active[i]:
-                continue
-            logits = member(inputs)
-            losses.append(reconstruction_loss(logits, codes))
-            self.steps_trained[i] += 1
-            if check:
-                with torch.no_grad():
-                    if self.batch_size is None:
-                        self._check(i, logits, losses[-1])
-                    else:
-                        logits = member(self.inputs)
-                        self._check(i, logits, reconstruction_loss(logits, self.codes))
-        if losses:
-            self.optimizer.zero_grad(set_to_none=True)
-            self.manual_backward(torch.stack(losses).sum())
-            self.optimizer.step()
+
+        def on_check(i: int, logits: torch.Tensor, loss: torch.Tensor) -> None:
+            with torch.no_grad():
+                if self.batch_size is None:
+                    self._check(i, logits, loss)
+                else:  # a minibatch step: score the member on every sequence
+                    logits = self.members[i](self.inputs)
+                    self._check(i, logits, reconstruction_loss(logits, self.codes))
+
+        self._step_members(inputs, lambda logits: reconstruction_loss(logits, codes), on_check if check else None)
         if self.scheduler is not None:
             self.scheduler.step()
         if check and self.logger is not None:

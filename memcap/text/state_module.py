@@ -76,19 +76,8 @@ class StateModule(MembersModule):
         else:
             codes, inputs = self.codes, self.inputs
         check = self.global_step % self.check_every == 0
-        losses = []
-        for i, member in enumerate(self.members):
-            if not self.active[i]:
-                continue
-            logits = member(inputs)
-            losses.append(cross_entropy(logits.flatten(0, 1), codes.flatten()))
-            self.steps_trained[i] += 1
-            if check:
-                self._check(i)
-        if losses:
-            self.optimizer.zero_grad(set_to_none=True)
-            self.manual_backward(torch.stack(losses).sum())
-            self.optimizer.step()
+        self._step_members(inputs, lambda logits: cross_entropy(logits.flatten(0, 1), codes.flatten()),
+                           (lambda i, logits, loss: self._check(i)) if check else None)
         if check and self.logger is not None:
             self.logger.log_metrics({"train/check_score": max(self.best_score), "train/active_members": sum(self.active)},
                                     step=self.step_offset + self.global_step)
