@@ -118,6 +118,7 @@ class Job:
             other = previous.get("job") or "unidentified"
             self._keep_aside(f"result.{other}.json", "it is the result of another config")
         elif previous["status"] == "ok":
+            self._index(previous)  # a result copied in from elsewhere joins the index, so later jobs' priors see it
             log.info("complete, skipped: %s", self.path)
             return previous
         else:
@@ -183,15 +184,16 @@ class Job:
         self.result["wall_time"] = round(self.earlier_wall_time + last, 3)
         write_json_atomic(self.path, self.result)
 
-    def _index(self) -> None:
-        """Link the finished result into the sweep's index (a hard link: it survives the file's replacement)."""
+    def _index(self, result: dict | None = None) -> None:
+        """Link the finished result (this job's, or ``result`` found in its directory) into the sweep's index
+        (a hard link: it survives the file's replacement)."""
         index = self.index / f"{self.hash}.json"
         try:
             index.parent.mkdir(parents=True, exist_ok=True)
             index.unlink(missing_ok=True)
             os.link(self.path, index)
         except OSError:
-            write_json_atomic(index, self.result)
+            write_json_atomic(index, result or self.result)
 
     # -- the work's units -------------------------------------------------------
     def recorded_points(self, key: str | None = None) -> dict[Member, dict]:

@@ -45,7 +45,9 @@ RECIPES = {  # name -> overrides; every one with the job's patience (20 checks o
 
 def measure(N: int, DS: int, steps: int, runs: int, name: str, budgets: tuple[int, ...]) -> dict:
     cfg = compose("logger=none", "model=recurrent", f"N={N}", f"steps={steps}", f"runs={runs}",
-                  f"trainer.max_steps={max(budgets)}", *RECIPES[name])
+                  f"trainer.max_steps={max(budgets)}",
+                  "search.fail_fast_steps=null",  # every member trains to the largest budget unless its count plateaus
+                  *RECIPES[name])
     module = build_module(cfg, [(DS, run) for run in range(runs)], milestones=budgets)
     seconds = run_fit(cfg.trainer, module, Fit(), max(budgets))
     row = {"recipe": name, "N": N, "DS": DS, "steps": steps, "runs": runs}

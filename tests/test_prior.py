@@ -5,7 +5,7 @@ import json
 import pytest
 
 from memcap.config import identity
-from memcap.job import run_job
+from memcap.job import INDEX_DIR, run_job
 from memcap.patterns.job import flat_config
 from memcap.patterns.prior import guess, scaled
 
@@ -52,3 +52,32 @@ def test_a_sweep_over_n_starts_from_the_smaller_n(make_cfg, tmp_path):
                      "from_N": [20]}
     assert second["points"][0]["DS"] == round(start["perfect_ds"] / 2) * 2  # the first round trains the guess
     assert "search_guess" not in alone["metrics"] and alone["points"][0]["DS"] == 2
+
+
+def test_a_sweep_copied_to_a_fresh_directory_keeps_its_prior_and_its_resumed_path(make_cfg, tmp_path):
+    """The design card's resume on a fresh checkout: only result.json files are copied, not the sweep's index.
+
+    A finished job found in its directory joins the index when it is skipped, so the next job's prior sees it;
+    a partial job resumes from the start its first attempt recorded, even where no neighbour is left to guess from."""
+    sweep = tmp_path / "sweep"
+    run_job(make_cfg("N=20", *QUICK), sweep / "0", sweep)
+    second = run_job(make_cfg("N=30", *QUICK), sweep / "1", sweep)
+    assert second["metrics"]["search_guess"]["from_N"] == [20]
+
+    fresh = tmp_path / "fresh"
+    (fresh / "0").mkdir(parents=True)
+    (fresh / "0" / "result.json").write_text((sweep / "0" / "result.json").read_text())
+    skipped = run_job(make_cfg("N=20", *QUICK), fresh / "0", fresh)
+    assert (fresh / INDEX_DIR / f"{skipped['job']}.json").exists()
+    again = run_job(make_cfg("N=30", *QUICK), fresh / "1", fresh)
+    assert again["metrics"]["search_guess"] == second["metrics"]["search_guess"]
+
+    partial = {**second, "status": "running", "points": second["points"][:1],
+               "metrics": {"search_guess": second["metrics"]["search_guess"]}}
+    alone = tmp_path / "alone"
+    (alone / "1").mkdir(parents=True)
+    (alone / "1" / "result.json").write_text(json.dumps(partial))
+    resumed = run_job(make_cfg("N=30", *QUICK), alone / "1", alone)
+    assert resumed["metrics"]["search_guess"] == second["metrics"]["search_guess"]
+    assert [p["DS"] for p in resumed["points"]] == [p["DS"] for p in second["points"]]
+    assert resumed["metrics"]["capacity_ds"] == second["metrics"]["capacity_ds"]

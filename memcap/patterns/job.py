@@ -68,7 +68,14 @@ def run(job, data: None = None) -> str:
         runs = evaluate([cfg.DS])[cfg.DS]
         capacity_ds, perfect_ds, capped = cfg.DS, (cfg.DS if max(runs) == cfg.DS else None), False
     else:
-        perfect_guess, capacity_guess, prior_n = prior.guess(job.index, job.identity) if cfg.search.prior else (None, None, [])
+        recorded = job.result["metrics"].get("search_guess")
+        if job.result["points"]:  # resumed: start where the first attempt did, whatever the index holds now
+            perfect_guess, capacity_guess, prior_n = (
+                (recorded["perfect_ds"], recorded["capacity_ds"], recorded["from_N"]) if recorded else (None, None, []))
+        elif cfg.search.prior:
+            perfect_guess, capacity_guess, prior_n = prior.guess(job.index, job.identity)
+        else:
+            perfect_guess, capacity_guess, prior_n = None, None, []
         if prior_n:
             job.result["metrics"]["search_guess"] = {"perfect_ds": perfect_guess, "capacity_ds": capacity_guess,
                                                      "from_N": prior_n}
