@@ -7,11 +7,13 @@
     python scripts/text_study.py --parts topology-search --models rnn,dense     # ... each with its own width search
     python scripts/text_study.py --parts topology --models rnn --w0 30,3,1      # sine cells at other SIREN frequencies
     python scripts/text_study.py --parts topology --models dense --width 32 --runs 3 --activations tanh,sine
+    python scripts/text_study.py --parts prune --models rnn,lstm        # lottery and random rounds at the same width
 
 Each job is memcap.job.run_job on the config train.py would compose, written to
 results/text/<part>/<model>-L<L>[-frozen]/result.json (topology:
 <model>-L<L>-H<width>-<activation>-d<density>; topology-search: the same with
-"search" for the width, in results/text/topology/ too); a finished job is
+"search" for the width, in results/text/topology/ too; prune:
+<model>-L<L>-H<width>-<method>, also there); a finished job is
 skipped on a rerun (same identity), a killed one resumes its recorded rounds.
 python scripts/text_figures.py then draws docs/text/ from what is committed.
 """
@@ -46,6 +48,9 @@ PRESETS = {
             "memorize": ("search=memorize", "model.hidden=8", "search.max_steps=10000", "search.lrs=[0.003,0.01,0.03]",
                          "runs=3", "trainer.accelerator=gpu")},
 }
+# --parts prune: every round run (prune.target=null), so lottery and random are compared at densities 1 .. 1/8,
+# the dense round being the topology study's density-1 cell of the same width.
+PRUNE_ROUNDS = ("prune.rate=0.5", "prune.rounds=3", "prune.target=null")
 PARTS = {  # part -> (preset key, default lengths, extra overrides)
     "state": ("state", (2, 4, 8), ()),
     "memorize": ("memorize", (4, 8, 16), ()),
@@ -55,6 +60,7 @@ PARTS = {  # part -> (preset key, default lengths, extra overrides)
 
     "topology": ("state", (4,), ()),  # one width per model, every activation x density (docs/text.md)
     "topology-search": ("state", (4,), ()),  # every activation x density, each searching its smallest width
+    "prune": ("state", (4,), PRUNE_ROUNDS),  # at the state study's width, each --prunes method (memcap.text.prune)
 }
 # --parts topology: each encoder at the width the state study found smallest at that L (its committed result),
 # with every activation it takes (memcap.text.config.TAKES_ACTIVATION; the others keep their own) and density.
@@ -80,13 +86,20 @@ def last_wins(overrides) -> tuple[str, ...]:
 
 
 def jobs(parts, lengths, models, preset, out: Path, w0s=(SIREN_W0,), width=None, runs=1,
-         activations=TOPOLOGY_ACTIVATIONS, densities=TOPOLOGY_DENSITIES):
+         activations=TOPOLOGY_ACTIVATIONS, densities=TOPOLOGY_DENSITIES, prunes=("lottery", "random")):
     for part in parts:
         key, default_lengths, extra = PARTS[part]
         for length in lengths or default_lengths:
             for model in models:
                 overrides = (*COMMON, f"model={model}", f"text.length={length}", *SETS.get(length, ()),
                              *PRESETS[preset][key], *extra)
+                if part == "prune":
+                    at = width or study_width(out, model, length)
+                    for method in prunes:
+                        yield "topology", f"{model}-L{length}-H{at}-{method}", last_wins(
+                            (*overrides, f"model.hidden={at}", f"prune={method}",
+                             *((f"runs={runs}",) if runs != 1 else ())))
+                    continue
                 if not part.startswith("topology"):
                     yield part, f"{model}-L{length}", overrides
                     continue
@@ -118,6 +131,7 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=1, help="topology parts: seeds per lr")
     parser.add_argument("--activations", default=",".join(TOPOLOGY_ACTIVATIONS), help="topology parts: comma list")
     parser.add_argument("--densities", default=",".join(map(str, TOPOLOGY_DENSITIES)), help="topology parts: comma list")
+    parser.add_argument("--prunes", default="lottery,random", help="--parts prune: comma list of prune methods")
     parser.add_argument("--dry-run", action="store_true", help="list the jobs and their overrides")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
@@ -128,7 +142,8 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     for part, name, overrides in jobs(args.parts.split(","), lengths, args.models.split(","), args.preset, out,
                                       [float(w) for w in args.w0.split(",")], args.width, args.runs,
-                                      args.activations.split(","), [float(d) for d in args.densities.split(",")]):
+                                      args.activations.split(","), [float(d) for d in args.densities.split(",")],
+                                      args.prunes.split(",")):
         where = out / (part if args.preset == "cpu" else f"{part}-{args.preset}") / name
         if args.dry_run:
             print(where, " ".join(overrides))

@@ -114,8 +114,10 @@ def test_sine_draws_sirens_ranges(make_cfg, model):
     (["model=rnn", "model.density=0"], "model.density"),
     (["model=gru", "model.density=1.5"], "model.density"),
     (["model=rnn", "model.activation=sine", "model.w0=0"], "model.w0"),
-    (["prune=lottery"], "prune"),
-    (["prune=random"], "prune"),
+    (["prune=lottery", "search=memorize"], "prune"),  # the rounds run on the state measure only
+    (["prune=random", "search.vary=length"], "prune"),  # ... at one width and one L
+    (["prune=lottery", "prune.rewind_step=5"], "prune.rewind_step"),  # text rewinds to the initialization
+    (["prune=lottery", "prune.rate=1"], "prune.rate"),
 ])
 def test_bad_topology_input_is_refused_in_one_line_naming_the_key(make_cfg, overrides, key):
     with pytest.raises(ConfigError) as error:

@@ -17,9 +17,9 @@ from memcap.patterns.config import validate
 from memcap.fitting import Fit, make_trainer
 from memcap.patterns.engine import build_module, train_members
 from memcap.patterns.models import PatternEnsemble, build
-from memcap.topology.masks import effective, parameter
+from memcap.topology.masks import MemberwiseUnstructured, effective, parameter
 from memcap.job import run_job
-from memcap.patterns.prune import MemberwiseUnstructured, Tickets
+from memcap.patterns.prune import Tickets
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["N=20", "runs=2", "trainer.max_steps=120", "trainer.check_every=20"]

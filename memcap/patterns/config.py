@@ -12,11 +12,10 @@ from typing import Optional
 
 from memcap.config import ConfigError, at_least, choice, positive, validate_common
 from memcap.patterns.losses import LOSSES, MARGIN, TAU, bits_to_ignore
-from memcap.topology import ACTIVATIONS, check_w0_density
+from memcap.topology import ACTIVATIONS, check_prune, check_w0_density
 
 MODELS = ("simple", "recurrent")
 SEARCHES = ("capacity", "fixed")
-PRUNINGS = ("none", "lottery", "random")
 
 
 @dataclass
@@ -67,7 +66,8 @@ class SearchConfig:
 
 @dataclass
 class PruneConfig:
-    """Iterative pruning rounds at a fixed DS (memcap.patterns.prune, docs/topology.md)."""
+    """Iterative pruning rounds: at a fixed DS (memcap.patterns.prune, docs/topology.md), or on a text encoder's
+    state measure at a fixed width and L (memcap.text.prune, docs/text.md)."""
 
     name: str = "none"  # none | lottery (magnitude, rewound: the lottery ticket) | random (the control)
     rate: float = 0.2  # fraction of each member's remaining weights removed per round
@@ -177,13 +177,7 @@ def validate_topology(cfg) -> None:
         raise ConfigError("model.activation", f"model=simple has no hidden path, only sigmoid outputs; "
                                               f"{model.activation!r} needs model=recurrent (it sets what R feeds back)")
     check_w0_density(model)
-    choice("prune", pruning.name, PRUNINGS)
-    if not 0 < pruning.rate < 1:
-        raise ConfigError("prune.rate", f"must lie in (0, 1), got {pruning.rate}")
-    at_least("prune.rounds", pruning.rounds)
-    at_least("prune.rewind_step", pruning.rewind_step, 0)
-    if pruning.target is not None and not 0 < pruning.target <= 1:
-        raise ConfigError("prune.target", f"must lie in (0, 1] (or null: every round), got {pruning.target}")
+    check_prune(pruning)
     if pruning.name != "none" and cfg.DS is None:
         raise ConfigError("DS", f"prune={pruning.name} trains one dataset size through its rounds: give an integer DS")
     if cfg.search.oracle and (model.density < 1 or pruning.name != "none"):

@@ -31,30 +31,9 @@ from torch.nn.utils import prune
 from memcap.patterns.engine import member_seeds, train_members
 from memcap.patterns.job import capacity_metrics, network_name
 from memcap.patterns.models import PatternEnsemble
-from memcap.topology.masks import apply_masks, effective, mask_of, parameter
+from memcap.topology.masks import MemberwiseUnstructured, apply_masks, effective, mask_of, parameter
 
 Member = tuple[int, int]  # (DS, run)
-
-
-class MemberwiseUnstructured(prune.BasePruningMethod):
-    """Remove ``amount`` of each member's unpruned entries: those of lowest importance.
-
-    ``t`` holds importance scores with the members along dim 0 (|w| for the
-    lottery, uniform noise for the control); every member loses
-    round(amount * its remaining entries), whatever the others hold.
-    """
-
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount: float):
-        self.amount = amount
-
-    def compute_mask(self, t: torch.Tensor, default_mask: torch.Tensor) -> torch.Tensor:
-        mask = default_mask.clone()
-        order = t.masked_fill(default_mask == 0, torch.inf).flatten(1).argsort(dim=1, stable=True)
-        for member, remaining in enumerate(default_mask.flatten(1).sum(1).tolist()):
-            mask.view(len(mask), -1)[member, order[member, : round(self.amount * remaining)]] = 0
-        return mask
 
 
 class Tickets:

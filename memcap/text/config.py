@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from memcap.config import ConfigError, at_least, choice, validate_common
-from memcap.topology import ACTIVATIONS, check_w0_density
+from memcap.topology import ACTIVATIONS, check_prune, check_w0_density
 
 SOURCES = ("random", "stdlib", "file")
 ALPHABETS = ("printable", "bytes")
@@ -125,9 +125,7 @@ def validate(cfg) -> None:
     Checks what can be checked without reading the source; whether the source
     holds enough distinct sequences is checked by memcap.text.data.make_text.
     """
-    if cfg.prune.name != "none":
-        raise ConfigError("prune", f"prune={cfg.prune.name} is not implemented for data=text (the pruning rounds run "
-                                   f"on data=patterns); for a sparse text encoder set model.density < 1")
+    validate_prune(cfg)
     validate_common(cfg, UNUSED)
     text, model, search = cfg.text, cfg.model, cfg.search
     if model.name not in ARCHITECTURES:
@@ -167,6 +165,22 @@ def validate(cfg) -> None:
     if not hidden_grid(model, search.min_hidden, search.max_hidden):
         raise ConfigError("search.max_hidden", f"no H in [{search.min_hidden}, {search.max_hidden}] "
                                                f"is a multiple of model.heads={model.heads}")
+
+
+def validate_prune(cfg) -> None:
+    """prune=lottery|random on text: the state measure's rounds at one width and one L (memcap.text.prune)."""
+    pruning = cfg.prune
+    check_prune(pruning)
+    if pruning.name == "none":
+        return
+    if cfg.search.name != "state" or cfg.search.vary != "width":
+        raise ConfigError("prune", f"prune={pruning.name} on data=text runs on the state measure at one width and "
+                                   f"one L (model.hidden, text.length): set search=state and leave search.vary=width "
+                                   f"(got search={cfg.search.name}"
+                                   f"{', vary=' + str(cfg.search.vary) if cfg.search.name == 'state' else ''})")
+    if pruning.rewind_step != 0:
+        raise ConfigError("prune.rewind_step", f"text pruning rewinds to the initialization (0); rewinding to step "
+                                               f"{pruning.rewind_step} is implemented for data=patterns only")
 
 
 def validate_topology(model) -> None:
@@ -216,6 +230,9 @@ def validate_state(cfg) -> None:
     choice("search.vary", search.vary, VARY)
     at_least("text.validation", text.validation)
     at_least("search.batch", search.batch)
+    if cfg.prune.name != "none":  # memcap.text.prune trains model.hidden: no width grid
+        check_heads(model, model.hidden)
+        return
     if search.vary == "length":
         check_heads(model, model.hidden)
         at_least("search.max_length", search.max_length)

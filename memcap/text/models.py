@@ -37,7 +37,7 @@ from torch.nn.functional import scaled_dot_product_attention
 from memcap.text.config import TAKES_ACTIVATION
 from memcap.text.data import CODES
 from memcap.topology.activations import Activation, activation, siren_bound
-from memcap.topology.masks import effective, mask_matrices
+from memcap.topology.masks import effective, mask_matrices, random_matrix_masks
 
 
 @dataclass(frozen=True)
@@ -283,5 +283,6 @@ def build_autoencoder(model_cfg, shape: Shape, classes: int = CODES) -> TextAuto
     encoder = ENCODERS[kind](shape, model_cfg.activation, model_cfg.w0) if chosen else ENCODERS[kind](shape)
     decoder = Decoder(model_cfg.decoder, encoder.state_size, shape.length, model_cfg.decoder_hidden, classes)
     if model_cfg.density < 1:
-        mask_matrices(encoder, model_cfg.density, torch.Generator().manual_seed(int(torch.randint(2**62, (1,)))))
+        gen = torch.Generator().manual_seed(int(torch.randint(2**62, (1,))))
+        mask_matrices(encoder, random_matrix_masks(encoder, model_cfg.density, gen))
     return TextAutoencoder(encoder, decoder)

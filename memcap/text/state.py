@@ -41,7 +41,7 @@ def search_kind(cfg) -> str:
 def flat_config(cfg) -> dict:
     text, model, search = cfg.text, cfg.model, cfg.search
     kind = search_kind(cfg)
-    return {
+    flat = {
         "model": model.name, "data": "text", "search": search.name, "loss": "cross_entropy", "steps": text.length,
         "hidden": None if kind == "width" else model.hidden, "layers": model.layers, "heads": model.heads,
         "decoder": model.decoder, "source": text.source, "alphabet": text.alphabet, "path": None,
@@ -60,6 +60,10 @@ def flat_config(cfg) -> dict:
         "freeze_encoder": search.freeze_encoder if kind == "memorize" else None,
         **topology_config(model),
     }
+    if cfg.prune.name != "none":  # memcap.text.prune: model.hidden at text.length, through the rounds
+        flat.update(hidden=model.hidden, min_hidden=None, max_hidden=None, vary=None, prune=cfg.prune.name,
+                    prune_rate=cfg.prune.rate, prune_rounds=cfg.prune.rounds, prune_target=cfg.prune.target)
+    return flat
 
 
 # -- the searches (pure logic) -------------------------------------------------------------------------
@@ -121,8 +125,11 @@ def build(cfg, hidden: int, length: int, seed_run: int, salt: int):
         return build_autoencoder(cfg.model, shape, classes=alphabet_size(cfg.text))
 
 
-def train_round(cfg, job, value: int) -> list[dict]:
-    """Train (and score) every lr x run member of one searched ``value``; the points, through ``job.run_groups``."""
+def train_round(cfg, job, value: int, prepare=None, record: bool = True, checkpoint: bool = True) -> list[dict]:
+    """Train (and score) every lr x run member of one searched ``value``; the points, through ``job.run_groups``.
+
+    ``prepare(network, run)``, when given, changes each network after it is built and before it is trained
+    (memcap.text.prune masks it); ``record`` and ``checkpoint`` go to ``job.run_groups``."""
     kind = search_kind(cfg)
     search, text = cfg.search, cfg.text
     hidden = value if kind == "width" else cfg.model.hidden
@@ -137,6 +144,9 @@ def train_round(cfg, job, value: int) -> list[dict]:
         runs = [member_lr(cfg, run) for _, run in group]
         # The initialization depends on (seed run, width): the same at every lr, and at every L of a length search.
         networks = [build(cfg, hidden, length, seed_run, hidden) for _, _, seed_run in runs]
+        if prepare is not None:
+            for (_, run), network in zip(group, networks):
+                prepare(network, run)
         if kind == "memorize":
             sets = draw_sets(text, cfg.seed, length, stored=search.max_count)
             stored = sets.stored[:value]
@@ -167,7 +177,8 @@ def train_round(cfg, job, value: int) -> list[dict]:
         return points
 
     # recorded points are matched on (the value this search varies, run), not on the task's key (hidden)
-    return job.run_groups([members], fit_group, max_steps=search.max_steps, key=KEYS[kind])
+    return job.run_groups([members], fit_group, record=record, checkpoint=checkpoint, max_steps=search.max_steps,
+                          key=KEYS[kind])
 
 
 @torch.no_grad()
@@ -212,6 +223,10 @@ def prepare(cfg) -> dict:
 
 def run(job, prepared: dict) -> str:
     cfg, kind = job.cfg, prepared["kind"]
+    if cfg.prune.name != "none":
+        from memcap.text.prune import run_rounds
+
+        return run_rounds(job)
     search = cfg.search
     best: dict[int, dict] = {}
 
@@ -246,9 +261,10 @@ def run(job, prepared: dict) -> str:
     return summary_line(job.result)
 
 
-def metrics(job, kind: str, answer, capped: bool, at: int, decisive, top: dict) -> dict:
+def metrics(job, kind: str, answer, capped: bool, at: int, decisive, top: dict, points: list[dict] | None = None) -> dict:
+    """result.json's metrics of a state or memorize search, from its ``points`` (all the job's unless given)."""
     cfg = job.cfg
-    points = job.result["points"]
+    points = job.result["points"] if points is None else points
     size = alphabet_size(cfg.text)
     log2a = math.log2(size)
     key = KEYS[kind]

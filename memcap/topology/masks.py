@@ -10,8 +10,9 @@ sparse network multiplies its mask in (prune's PruningContainer).
 The pattern networks stack their members in one tensor; every member keeps the
 same number of weights (masks are drawn and pruned by exact counts), so one
 member's count is the network's. The text encoders are one network per module:
-``mask_matrices`` masks every weight matrix of one, ``unmasked_parameters`` counts
-what it keeps.
+``mask_matrices`` masks weight matrices of one (``random_matrix_masks``: fixed random
+connectivity; memcap.text.prune: pruning rounds), ``unmasked_parameters`` counts what it
+keeps. ``MemberwiseUnstructured`` is the pruning method of both tasks.
 """
 
 from __future__ import annotations
@@ -59,24 +60,73 @@ def kept(model: nn.Module, name: str, allowed: torch.Tensor) -> int:
     return int((mask_of(model, name, allowed)[0] * allowed).sum())
 
 
-def mask_matrices(module: nn.Module, density: float, gen: torch.Generator) -> None:
-    """Mask every weight matrix (every parameter of two or more dimensions, biases and gains left whole) of
-    ``module`` with its own random mask keeping round(density * entries), in registration order from ``gen``.
+class MemberwiseUnstructured(prune.BasePruningMethod):
+    """Remove ``amount`` of each member's unpruned entries: those of lowest importance.
+
+    ``t`` holds importance scores with the members along dim 0 (|w| for the
+    lottery, uniform noise for the control); every member loses
+    round(amount * its remaining entries), whatever the others hold. A single
+    network (a text encoder) is one member: its matrices flattened into one row.
+    """
+
+    PRUNING_TYPE = "unstructured"
+
+    def __init__(self, amount: float):
+        self.amount = amount
+
+    def compute_mask(self, t: torch.Tensor, default_mask: torch.Tensor) -> torch.Tensor:
+        mask = default_mask.clone()
+        order = t.masked_fill(default_mask == 0, torch.inf).flatten(1).argsort(dim=1, stable=True)
+        for member, remaining in enumerate(default_mask.flatten(1).sum(1).tolist()):
+            mask.view(len(mask), -1)[member, order[member, : round(self.amount * remaining)]] = 0
+        return mask
+
+
+Matrix = tuple[str, str]  # (the owner's path in the module, the weight's name)
+
+
+def weight_matrices(module: nn.Module) -> list[Matrix]:
+    """Every weight matrix of ``module`` (each parameter of two or more dimensions; biases and gains are not),
+    masked or not, in registration order."""
+    found = []
+    for path, owner in module.named_modules():
+        for name, weight in owner.named_parameters(recurse=False):
+            if weight.dim() >= 2:
+                found.append((path, name.removesuffix("_orig")))
+    return found
+
+
+def matrix_mask(module: nn.Module, matrix: Matrix) -> torch.Tensor:
+    """The matrix's current mask: its prune buffer, or ones where it has none."""
+    owner = module.get_submodule(matrix[0])
+    mask = getattr(owner, f"{matrix[1]}_mask", None)
+    return mask if mask is not None else torch.ones_like(parameter(owner, matrix[1]))
+
+
+def random_matrix_masks(module: nn.Module, density: float, gen: torch.Generator) -> dict[Matrix, torch.Tensor]:
+    """A random mask for every weight matrix of ``module``, keeping round(density * entries) each, drawn from
+    ``gen`` in registration order."""
+    return {matrix: random_mask(torch.ones(parameter(module.get_submodule(matrix[0]), matrix[1]).shape), density, gen)
+            for matrix in weight_matrices(module)}
+
+
+def mask_matrices(module: nn.Module, masks: dict[Matrix, torch.Tensor]) -> None:
+    """Mask weight matrices of ``module`` (a matrix masked before gets the product: prune's PruningContainer).
 
     prune's hook refreshes a masked weight only when its owner runs, and some owners' weights are read without
     that (nn.MultiheadAttention reads ``out_proj.weight`` without calling ``out_proj``): a stale product, from an
     earlier step's graph. So ``module`` itself refreshes every masked weight before each of its forwards. The hook
     finds the weights by name, so a copy of ``module`` refreshes its own.
     """
-    masked = []
-    for path, owner in module.named_modules():
-        for name, weight in list(owner.named_parameters(recurse=False)):
-            if weight.dim() >= 2:
-                apply_masks(owner, {name: random_mask(torch.ones(weight.shape), density, gen)})
-                masked.append((path, name))
+    for (path, name), mask in masks.items():
+        apply_masks(module.get_submodule(path), {name: mask})
+    first = not hasattr(module, "masked_matrices")
+    module.masked_matrices = sorted(set(getattr(module, "masked_matrices", [])) | set(masks))
+    if not first:
+        return
 
     def refresh(root: nn.Module, _inputs) -> None:
-        for path, name in masked:
+        for path, name in root.masked_matrices:
             owner = root.get_submodule(path)
             setattr(owner, name, effective(owner, name))
 
