@@ -348,8 +348,11 @@ def topology_table(results, skipped) -> str:
                 ACTIVATIONS.index(c["activation"]) if c.get("activation") in ACTIVATIONS else -1, -(c.get("w0") or 0),
                 -c["density"])
 
-    fixed = sorted((r for r in results if r["config"]["min_hidden"] == r["config"]["max_hidden"]), key=key)
-    searched = sorted((r for r in results if r["config"]["min_hidden"] != r["config"]["max_hidden"]), key=key)
+    pruned = sorted((r for r in results if r["config"].get("prune") not in (None, "none")),
+                    key=lambda r: (*key(r), r["config"]["prune"]))
+    kept = [r for r in results if r not in pruned]
+    fixed = sorted((r for r in kept if r["config"]["min_hidden"] == r["config"]["max_hidden"]), key=key)
+    searched = sorted((r for r in kept if r["config"]["min_hidden"] != r["config"]["max_hidden"]), key=key)
     if not results and not skipped:
         return ""
     head = ("nonzero params (enc.) | lr | held-out char / exact | Fano bits | bits / state number | "
@@ -378,6 +381,24 @@ def topology_table(results, skipped) -> str:
             width = (f"> {m['hidden']}" if m["capped"] else
                      f"{m['min_hidden']} ({'–' if below is None else f'{below[0]}: {below[1]:.3f}'})")
             lines.append(f"{topology_row(r, width)} {curve_cell(below_target(r))} |")
+        lines.append("")
+    if pruned:
+        lines += ["## Pruning rounds (prune=lottery | random, memcap.text.prune): each round's best network", "",
+                  "Round 0 is the dense network; each later round removes half the encoder's remaining weights "
+                  "(lottery: the smallest trained, across all its matrices; random: the control) and retrains from "
+                  "the initialization. The fixed random masks of the same density (model.density) are in the first "
+                  "table.", "",
+                  "| model | L | width | method | round | encoder density | nonzero enc. params | lr | "
+                  "held-out char / exact | Fano bits | bits / nonzero enc. param | converged | meets target |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in pruned:
+            c = r["config"]
+            for k in r["metrics"]["rounds"]:
+                lines.append(f"| {c['model']} | {c['length']} | {c['hidden']} | {c['prune']} | {k['round']} | "
+                             f"{k['density']:.3f} | {k['encoder_nonzero_params']:,} | {k['lr']} | "
+                             f"{k['heldout_char']:.3f}{'' if k['converged'] else '*'} / {k['heldout_exact']:.3f} | "
+                             f"{k['fano_bits']:.1f} | {k['bits_per_nonzero_encoder_param']:.4f} | "
+                             f"{'yes' if k['converged'] else 'no'} | {'yes' if k['met_target'] else 'no'} |")
         lines.append("")
     total = sum(r["wall_time"] for r in results)
     lines += [f"{len(results)} finished jobs, {total / 60:.1f} minutes of job wall time in all.", ""]

@@ -48,9 +48,9 @@ PRESETS = {
             "memorize": ("search=memorize", "model.hidden=8", "search.max_steps=10000", "search.lrs=[0.003,0.01,0.03]",
                          "runs=3", "trainer.accelerator=gpu")},
 }
-# --parts prune: every round run (prune.target=null), so lottery and random are compared at densities 1 .. 1/8,
+# --parts prune: every round run (prune.target=null), so lottery and random are compared at densities 1 .. 1/64,
 # the dense round being the topology study's density-1 cell of the same width.
-PRUNE_ROUNDS = ("prune.rate=0.5", "prune.rounds=3", "prune.target=null")
+PRUNE_ROUNDS = ("prune.rate=0.5", "prune.rounds=6", "prune.target=null")
 PARTS = {  # part -> (preset key, default lengths, extra overrides)
     "state": ("state", (2, 4, 8), ()),
     "memorize": ("memorize", (4, 8, 16), ()),
