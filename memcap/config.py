@@ -174,6 +174,21 @@ def check_accelerator(accelerator: str) -> None:
 NOT_IDENTITY = ("logger", "hydra", "trainer.checkpoint_minutes", "trainer.threads")
 
 
+def per_steps(steps: int | None, own: int, table: dict) -> Any:
+    """``${memcap.per_steps:${steps},2,{2: 0.1, 3: 0.03}}`` in a model's yaml: a recipe default that depends on the
+    recurrent network's time steps (``own``, the network's own count, where ``steps`` is null): the entry of the
+    largest tabled step count not above them (the smallest entry below them all). Only the resolved value enters a
+    job's identity, so tabling a new step count changes no other job's."""
+    steps = own if steps is None else steps
+    counts = sorted(table)
+    return table[max((k for k in counts if k <= steps), default=counts[0])]
+
+
+# Registered on import: every process that resolves a config (a joblib or SLURM worker too) imports this module.
+if not OmegaConf.has_resolver("memcap.per_steps"):
+    OmegaConf.register_new_resolver("memcap.per_steps", per_steps)
+
+
 def identity(cfg) -> dict:
     """A job's identity: its whole resolved config minus ``NOT_IDENTITY``.
 

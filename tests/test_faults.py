@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from memcap.aggregate.sources import load_dirs
 from memcap.aggregate.tables import summarize
 from memcap.callbacks import sweep_status
@@ -84,3 +86,24 @@ def test_killed_sweep_resumes_without_duplicates(tmp_path):
     assert len(list(killed.glob("*/result.json"))) == 6
     table = lambda d: summarize(load_dirs([d])[0]).drop(columns=["wall_time"], errors="ignore")
     assert table(killed).equals(table(complete))
+
+
+def test_the_recurrent_lr_by_steps_resolves_in_the_main_process_and_in_joblib_workers(tmp_path):
+    """model=recurrent's lr is ``${memcap.per_steps:${steps},2,{2: 0.1, 3: 0.03}}``: the resolver must be there
+    wherever a config is resolved (memcap.config registers it on import), and only its value identifies the job."""
+    args = ["logger=none", "runs=1", "trainer.max_steps=50", "trainer.check_every=25", "model=recurrent", "N=20",
+            "DS=20", "steps=2,3"]
+    for launcher in ([], ["hydra/launcher=parallel"]):
+        out = tmp_path / ("parallel" if launcher else "basic")
+        done = subprocess.run([sys.executable, str(ROOT / "train.py"), "-m", *args, *launcher, f"hydra.sweep.dir={out}"],
+                              cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        results = [json.loads(p.read_text()) for p in out.glob("*/result.json")]
+        assert sorted((r["config"]["steps"], r["config"]["lr"]) for r in results) == [(2, 0.1), (3, 0.03)]
+
+
+@pytest.mark.parametrize("steps,lr", [(1, 0.1), (2, 0.1), (3, 0.03), (5, 0.03), (None, 0.1)])
+def test_per_steps_takes_the_entry_of_the_largest_tabled_step_count_not_above(steps, lr):
+    from memcap.config import per_steps
+
+    assert per_steps(steps, 2, {2: 0.1, 3: 0.03}) == lr  # None: the network's own 2 steps
