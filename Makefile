@@ -13,15 +13,16 @@ TORCH_INDEX ?=
 VENV := .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.memcap-installed
+# Each pip call is tried 3 times: one truncated index page must not fail a set-up (scripts/retry.sh).
+RETRY := scripts/retry.sh 3
 
 .PHONY: setup run test test-all bench sweep reproduce-quick aggregate clean
 
 $(READY): pyproject.toml requirements/constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python scripts/install_torch.py \
+	$(BIN)/python -c "import torch" 2>/dev/null || $(RETRY) $(BIN)/python scripts/install_torch.py \
 		$(if $(TORCH_INDEX),--index "$(TORCH_INDEX)") -- "$(firstword $(TORCH))" $(wordlist 2,$(words $(TORCH)),$(TORCH))
-	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e ".[dev,cluster]"
+	$(RETRY) $(BIN)/python -m pip install -q -c requirements/constraints.txt -e ".[dev,cluster]"
 	touch $@
 
 setup: $(READY)

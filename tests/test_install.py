@@ -87,3 +87,21 @@ def test_the_local_config_example_works_with_every_launcher(tmp_path):
     GlobalHydra.instance().clear()
     assert launchers["slurm"].partition == "gpu" and launchers["slurm"].account == "my-lab"
     assert all("partition" not in launchers[name] for name in ("basic", "processes", "parallel"))
+
+
+@pytest.mark.parametrize(("tries", "failures", "rc", "runs"), [(3, 2, 0, 3), (2, 2, 7, 2), (3, 0, 0, 1)])
+def test_retry_runs_a_failing_install_again_up_to_its_tries(tmp_path, tries, failures, rc, runs):
+    """`make setup`'s pip calls go through scripts/retry.sh: a truncated index page (CI, stop 22) fails one try only."""
+    counter = tmp_path / "runs"
+    flaky = f'n=$(($(cat {counter} 2>/dev/null || echo 0) + 1)); echo $n > {counter}; [ $n -gt {failures} ] || exit 7'
+    done = subprocess.run([str(REPO / "scripts" / "retry.sh"), str(tries), "bash", "-c", flaky],
+                          capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "RETRY_PAUSE": "0"}, timeout=60)
+    assert done.returncode == rc
+    assert int(counter.read_text()) == runs
+    assert ("giving up" in done.stderr) == (rc != 0)
+
+
+def test_the_makefile_installs_through_retry():
+    makefile = (REPO / "Makefile").read_text()
+    assert "RETRY := scripts/retry.sh 3" in makefile
+    assert all("$(RETRY)" in line for line in makefile.splitlines() if "pip install" in line and "\t" in line)
