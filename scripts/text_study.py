@@ -8,6 +8,7 @@
     python scripts/text_study.py --parts topology --models rnn --w0 30,3,1      # sine cells at other SIREN frequencies
     python scripts/text_study.py --parts topology --models dense --width 32 --runs 3 --activations tanh,sine
     python scripts/text_study.py --parts prune --models rnn,lstm        # lottery and random rounds at the same width
+    python scripts/text_study.py --jobs 2                          # two jobs at a time, one torch thread each
 
 Each job is memcap.job.run_job on the config train.py would compose, written to
 results/text/<part>/<model>-L<L>[-frozen]/result.json (topology:
@@ -22,8 +23,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
+import os
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -119,6 +123,21 @@ def jobs(parts, lengths, models, preset, out: Path, w0s=(SIREN_W0,), width=None,
                             yield "topology", name, last_wins((*overrides, *arm))
 
 
+def run_one(overrides, where: Path, out: Path) -> Path:
+    """One study job through the lifecycle; a refused config is reported, not raised (the other jobs go on)."""
+    try:
+        run_job(compose(*overrides), where, out)
+    except ConfigError as error:
+        print(f"memcap: error: {error} ({where})", flush=True)
+    return where
+
+
+def quiet_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    for name in ("pytorch_lightning", "lightning", "lightning.pytorch", "lightning_fabric"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--parts", default="state,memorize,frozen", help=f"comma list of {', '.join(PARTS)}")
@@ -132,14 +151,18 @@ def main(argv=None) -> int:
     parser.add_argument("--activations", default=",".join(TOPOLOGY_ACTIVATIONS), help="topology parts: comma list")
     parser.add_argument("--densities", default=",".join(map(str, TOPOLOGY_DENSITIES)), help="topology parts: comma list")
     parser.add_argument("--prunes", default="lottery,random", help="--parts prune: comma list of prune methods")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="jobs at a time, each in its own process with its share of the cores as torch threads "
+                             "(trainer.threads, not part of a job's identity: the results are the same)")
     parser.add_argument("--dry-run", action="store_true", help="list the jobs and their overrides")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    for name in ("pytorch_lightning", "lightning", "lightning.pytorch", "lightning_fabric"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
+    quiet_logging()
     lengths = [int(x) for x in args.lengths.split(",") if x]
     out = Path(args.out)
     start = time.perf_counter()
+    todo = []
     for part, name, overrides in jobs(args.parts.split(","), lengths, args.models.split(","), args.preset, out,
                                       [float(w) for w in args.w0.split(",")], args.width, args.runs,
                                       args.activations.split(","), [float(d) for d in args.densities.split(",")],
@@ -147,12 +170,20 @@ def main(argv=None) -> int:
         where = out / (part if args.preset == "cpu" else f"{part}-{args.preset}") / name
         if args.dry_run:
             print(where, " ".join(overrides))
-            continue
-        try:
-            run_job(compose(*overrides), where, out)
-        except ConfigError as error:
-            print(f"memcap: error: {error} ({where})", flush=True)
-        print(f"[study {time.perf_counter() - start:.0f}s] {where}", flush=True)
+        else:
+            todo.append((overrides, where))
+    if args.jobs == 1:
+        for overrides, where in todo:
+            run_one(overrides, where, out)
+            print(f"[study {time.perf_counter() - start:.0f}s] {where}", flush=True)
+        return 0
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    threads = f"trainer.threads={max(1, cores // args.jobs)}"
+    # fork: the workers inherit this module (a script, not importable by name) and its logging set-up
+    with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        running = [pool.submit(run_one, last_wins((*overrides, threads)), where, out) for overrides, where in todo]
+        for done in as_completed(running):
+            print(f"[study {time.perf_counter() - start:.0f}s] {done.result()}", flush=True)
     return 0
 
 
