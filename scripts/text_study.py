@@ -123,8 +123,12 @@ def jobs(parts, lengths, models, preset, out: Path, w0s=(SIREN_W0,), width=None,
                             yield "topology", name, last_wins((*overrides, *arm))
 
 
-def run_one(overrides, where: Path, out: Path) -> Path:
-    """One study job through the lifecycle; a refused config is reported, not raised (the other jobs go on)."""
+def run_one(overrides, where: Path, out: Path, tag: str | None = None) -> Path:
+    """One study job through the lifecycle; a refused config is reported, not raised (the other jobs go on).
+
+    ``tag`` (with --jobs) starts each of its log lines, so that two jobs' interleaved lines say whose they are."""
+    if tag:  # in a worker process of its own: its logging is this job's
+        quiet_logging(f"[{tag}] ")
     try:
         run_job(compose(*overrides), where, out)
     except ConfigError as error:
@@ -132,8 +136,9 @@ def run_one(overrides, where: Path, out: Path) -> Path:
     return where
 
 
-def quiet_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+def quiet_logging(prefix: str = "") -> None:
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {prefix}%(message)s", datefmt="%H:%M:%S",
+                        force=bool(prefix))
     for name in ("pytorch_lightning", "lightning", "lightning.pytorch", "lightning_fabric"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
@@ -181,7 +186,8 @@ def main(argv=None) -> int:
     threads = f"trainer.threads={max(1, cores // args.jobs)}"
     # fork: the workers inherit this module (a script, not importable by name) and its logging set-up
     with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-        running = [pool.submit(run_one, last_wins((*overrides, threads)), where, out) for overrides, where in todo]
+        running = [pool.submit(run_one, last_wins((*overrides, threads)), where, out, f"{where.parent.name}/{where.name}")
+                   for overrides, where in todo]
         for done in as_completed(running):
             print(f"[study {time.perf_counter() - start:.0f}s] {done.result()}", flush=True)
     return 0

@@ -35,11 +35,14 @@ def points(out: Path) -> dict[str, list]:
     return found
 
 
-def test_two_jobs_at_a_time_give_the_results_of_one_at_a_time(study, tmp_path, capsys):
+def test_two_jobs_at_a_time_give_the_results_of_one_at_a_time(study, tmp_path, capfd):
     args = ["--parts", "state", "--lengths", "2", "--models", "rnn,dense"]
     assert study.main([*args, "--jobs", "2", "--out", str(tmp_path / "two")]) == 0
-    finished = [line for line in capsys.readouterr().out.splitlines() if line.startswith("[study ")]
+    out, err = capfd.readouterr()
+    finished = [line for line in out.splitlines() if line.startswith("[study ")]
     assert len(finished) == 2  # one progress line per job, as each ends
+    for job in ("state/rnn-L2", "state/dense-L2"):  # each job's log lines name it (the workers write to stderr)
+        assert any(f"[{job}] round 1:" in line for line in err.splitlines()), err[-2000:]
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # the workers' share of a 2-core machine: one thread each
     try:
