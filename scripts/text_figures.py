@@ -245,6 +245,28 @@ def fmt(v, spec="{:.3f}"):
     return spec.format(v)
 
 
+def memorize_table(results, encoding: str) -> list[str]:
+    """The memorization table's lines for one input encoding, trained and frozen encoders together ([] if none)."""
+    trained = select(results, "memorize", encoding=encoding, frozen=False)
+    frozen = select(results, "memorize", encoding=encoding, frozen=True)
+    if not (trained or frozen):
+        return []
+    title = "" if encoding == "onehot" else f", {encoding} input"
+    lines = [f"## Memorization{title}: the most stored random strings reconstructed (char >= target), width 8", "",
+             "| model | L | encoder | count | params (trainable) | bits | bits / param | bits / trainable param | "
+             "code-length bits | generalization bits | held-out char | converged | wall s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in order(trained + frozen):
+        c, m = r["config"], r["metrics"]
+        lines.append(f"| {c['model']} | {c['length']} | {'frozen' if m['frozen'] else 'trained'} | "
+                     f"{fmt(m['max_count'], '{}')}{'+' if m['capped'] else ''} | {m['params']:,} "
+                     f"({m['trainable_params']:,}) | {fmt(m['bits'], '{:.0f}')} | {fmt(m['bits_per_param'])} | "
+                     f"{fmt(m['bits_per_trainable_param'])} | {fmt(m['codelength_bits'], '{:.0f}')} | "
+                     f"{fmt(m['generalization_bits'], '{:.0f}')} | {fmt(m['heldout_char'])} | "
+                     f"{'yes' if m['converged'] else 'no'} | {r['wall_time']:.0f} |")
+    return lines + [""]
+
+
 def tables(results, skipped) -> str:
     lines = ["# Text study (issue 16): tables", "",
              "Written by `python scripts/text_figures.py` from results/text/ (docs/text.md explains every column).", ""]
@@ -278,21 +300,8 @@ def tables(results, skipped) -> str:
                          f"{fmt(m['fano_bits'], '{:.1f}')} | {fmt(m['fano_bits_per_state'], '{:.2f}')} | "
                          f"{'yes' if m['converged'] else 'no'} |")
         lines.append("")
-    trained, frozen = select(results, "memorize", frozen=False), select(results, "memorize", frozen=True)
-    if trained or frozen:
-        lines += ["## Memorization: the most stored random strings reconstructed (char >= target), width 8", "",
-                  "| model | L | encoder | count | params (trainable) | bits | bits / param | bits / trainable param | "
-                  "code-length bits | generalization bits | held-out char | converged | wall s |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-        for r in order(trained + frozen):
-            c, m = r["config"], r["metrics"]
-            lines.append(f"| {c['model']} | {c['length']} | {'frozen' if m['frozen'] else 'trained'} | "
-                         f"{fmt(m['max_count'], '{}')}{'+' if m['capped'] else ''} | {m['params']:,} "
-                         f"({m['trainable_params']:,}) | {fmt(m['bits'], '{:.0f}')} | {fmt(m['bits_per_param'])} | "
-                         f"{fmt(m['bits_per_trainable_param'])} | {fmt(m['codelength_bits'], '{:.0f}')} | "
-                         f"{fmt(m['generalization_bits'], '{:.0f}')} | {fmt(m['heldout_char'])} | "
-                         f"{'yes' if m['converged'] else 'no'} | {r['wall_time']:.0f} |")
-        lines.append("")
+    for encoding in ("onehot", "scalar"):
+        lines += memorize_table(results, encoding)
     total = sum(r["wall_time"] for r in results)
     per_state = [p["fano_bits_per_state"] for r in results for p in r["points"] if p.get("fano_bits_per_state") is not None]
     if per_state:

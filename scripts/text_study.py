@@ -60,6 +60,7 @@ PARTS = {  # part -> (preset key, default lengths, extra overrides)
     "memorize": ("memorize", (4, 8, 16), ()),
     "frozen": ("memorize", (4, 8, 16), ("search.freeze_encoder=true",)),
     "scalar": ("state", (2, 4), ("text.encoding=scalar",)),
+    "memorize-scalar": ("memorize", (4, 8, 16), ("text.encoding=scalar",)),
 
 
     "topology": ("state", (4,), ()),  # one width per model, every activation x density (docs/text.md)
