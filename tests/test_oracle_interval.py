@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 
 import numpy as np
 import pytest
@@ -125,11 +126,17 @@ def test_bad_input_is_refused_in_one_line():
         oracle_interval(X, Y[:5])
 
 
-def test_oracle_metrics_report_the_interval_beside_the_old_keys():
+def test_oracle_metrics_report_the_interval_beside_the_old_keys(caplog):
     from memcap.tasks import compose
     from memcap.patterns.oracle import oracle_metrics
     cfg = compose("logger=none", "N=50", "search.oracle=true", "search.oracle_time_limit=20")
-    m = oracle_metrics(cfg, 120, [118, 119], progress=False)
+    with caplog.at_level(logging.INFO, logger="memcap"):
+        m = oracle_metrics(cfg, 120, [118, 119], progress=False)
+    # without a terminal (a log file, a SLURM job) the minutes of LPs still show: a line per dataset, with its interval
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("oracle:")]
+    assert lines[0].startswith("oracle: the certified interval at DS=120 on each of 2 datasets")
+    for k, (lo, up) in enumerate(zip(m["oracle_lower_runs"], m["oracle_upper_runs"]), start=1):
+        assert lines[k].startswith(f"oracle: dataset {k}/2: {lo} <= best <= {up} (")
     assert m["oracle_memorized_runs"] == m["oracle_lower_runs"] and m["oracle_ratio"] == m["oracle_ratio_lower"]
     for lo, up, gap in zip(m["oracle_lower_runs"], m["oracle_upper_runs"], m["oracle_gap_runs"]):
         assert lo <= up <= 120 and gap == up - lo

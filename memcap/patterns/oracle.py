@@ -30,6 +30,7 @@ The oracle thus tells apart "the architecture cannot store this" from
 
 from __future__ import annotations
 
+import logging
 import math
 import sys
 from dataclasses import dataclass, field
@@ -212,8 +213,14 @@ def oracle_metrics(cfg, DS: int, memorized_runs: list[int], progress: bool = Tru
     if not limit > 0:
         raise ConfigError("search.oracle_time_limit", f"must be positive, got {limit}")
     bti = criterion_bti(cfg)
-    found = [oracle_interval(*member_data(cfg, DS, run), bti=bti, time_limit=limit, progress=progress)
-             for run in range(len(memorized_runs))]
+    log = logging.getLogger("memcap")  # a line per dataset: minutes of LPs and MILP, silent without a terminal
+    log.info("oracle: the certified interval at DS=%d on each of %d datasets (MILP time limit %g s each)",
+             DS, len(memorized_runs), limit)
+    found = []
+    for run in range(len(memorized_runs)):
+        found.append(oracle_interval(*member_data(cfg, DS, run), bti=bti, time_limit=limit, progress=progress))
+        log.info("oracle: dataset %d/%d: %d <= best <= %d (%s), %.0fs", run + 1, len(memorized_runs),
+                 found[-1].lower, found[-1].upper, found[-1].status, found[-1].seconds)
     lower, upper = [r.lower for r in found], [r.upper for r in found]
     gap = [u - lo for lo, u in zip(lower, upper)]
     ratio_lower = [trained / best for trained, best in zip(memorized_runs, lower)]
