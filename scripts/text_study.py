@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import logging
 import multiprocessing
-import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -38,6 +37,7 @@ from memcap.job import run_job  # noqa: E402
 from memcap.results import read_result  # noqa: E402
 from memcap.tasks import compose  # noqa: E402
 from memcap.text.config import TAKES_ACTIVATION, TextModelConfig  # noqa: E402
+from memcap.threads import job_threads  # noqa: E402
 
 MODELS = ("rnn", "lstm", "gru", "transformer", "dense", "hybrid")
 COMMON = ("data=text", "text.source=random", "text.alphabet=printable", "logger=none", "runs=1", "seed=0")
@@ -124,12 +124,13 @@ def jobs(parts, lengths, models, preset, out: Path, w0s=(SIREN_W0,), width=None,
                             yield "topology", name, last_wins((*overrides, *arm))
 
 
-def run_one(overrides, where: Path, out: Path, tag: str | None = None) -> Path:
+def run_one(overrides, where: Path, out: Path, in_worker: bool = False) -> Path:
     """One study job through the lifecycle; a refused config is reported, not raised (the other jobs go on).
 
-    ``tag`` (with --jobs) starts each of its log lines, so that two jobs' interleaved lines say whose they are."""
-    if tag:  # in a worker process of its own: its logging is this job's
-        quiet_logging(f"[{tag}] ")
+    ``in_worker`` (--jobs): the process is this job's alone, and its log lines start with the job's
+    part/name, so that two jobs' interleaved lines say whose they are."""
+    if in_worker:
+        quiet_logging(f"[{where.parent.name}/{where.name}] ")
     try:
         run_job(compose(*overrides), where, out)
     except ConfigError as error:
@@ -183,12 +184,10 @@ def main(argv=None) -> int:
             run_one(overrides, where, out)
             print(f"[study {time.perf_counter() - start:.0f}s] {where}", flush=True)
         return 0
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    threads = f"trainer.threads={max(1, cores // args.jobs)}"
+    threads = f"trainer.threads={job_threads(None, {'n_jobs': args.jobs})}"  # each worker's share, as under joblib
     # fork: the workers inherit this module (a script, not importable by name) and its logging set-up
     with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-        running = [pool.submit(run_one, last_wins((*overrides, threads)), where, out, f"{where.parent.name}/{where.name}")
-                   for overrides, where in todo]
+        running = [pool.submit(run_one, last_wins((*overrides, threads)), where, out, True) for overrides, where in todo]
         for done in as_completed(running):
             print(f"[study {time.perf_counter() - start:.0f}s] {done.result()}", flush=True)
     return 0

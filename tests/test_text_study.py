@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from memcap.threads import job_threads
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -44,7 +46,7 @@ def test_two_jobs_at_a_time_give_the_results_of_one_at_a_time(study, tmp_path, c
     for job in ("state/rnn-L2", "state/dense-L2"):  # each job's log lines name it (the workers write to stderr)
         assert any(f"[{job}] round 1:" in line for line in err.splitlines()), err[-2000:]
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # the workers' share of a 2-core machine: one thread each
+    torch.set_num_threads(job_threads(None, {"n_jobs": 2}))  # the workers' share of the cores (one each on 2 cores)
     try:
         assert study.main([*args, "--out", str(tmp_path / "one")]) == 0
     finally:
