@@ -12,6 +12,10 @@ import sys
 import warnings
 from pathlib import Path
 
+from pytorch_lightning.loggers import WandbLogger
+
+log = logging.getLogger("memcap")
+
 
 def quiet_libraries() -> None:
     """Silence Lightning's start-up banners and known-harmless warnings: they would bury a job's one summary line."""
@@ -76,7 +80,6 @@ def build_logger(cfg, out_dir: Path, group: str, flat_config: dict, run_id: str 
 
         return CSVLogger(save_dir=str(out_dir), name="csv", version="")
     import wandb
-    from pytorch_lightning.loggers import WandbLogger
 
     # No account or network needed: runs are written locally and `wandb sync` uploads them later.
     os.environ.setdefault("WANDB_MODE", "offline")
@@ -100,7 +103,7 @@ def build_logger(cfg, out_dir: Path, group: str, flat_config: dict, run_id: str 
             settings=wandb.Settings(init_timeout=cfg.logger.init_timeout),
         )
         define_axes(run)
-        return WandbLogger(experiment=run, save_dir=str(out_dir))
+        return TolerantWandbLogger(experiment=run, save_dir=str(out_dir))
 
     mode = os.environ["WANDB_MODE"]
     try:
@@ -113,6 +116,49 @@ def build_logger(cfg, out_dir: Path, group: str, flat_config: dict, run_id: str 
         os.environ["WANDB_MODE"] = "offline"  # and for the rest of this process's jobs
         wandb.teardown()  # the failed online start leaves its service half-open
         return start("offline")
+
+
+class TolerantWandbLogger(WandbLogger):
+    """Lightning's W&B logger, except that W&B can never fail the measurement it watches.
+
+    wandb writes through a service process (wandb-core). When that process dies
+    during a job (killed, out of memory, its disk full), every later call raises
+    ``ConnectionResetError``: the fit, the job and, since the dead service stays
+    the process's, every later job of a sweep would fail with it. Here the first
+    error is reported once, W&B stops for this job, the service is let go so the
+    next job starts a fresh one, and the work goes on: result.json and train.log
+    remain its record (``wandb sync`` uploads what was written before the error).
+    """
+
+    lost: str | None = None  # the error that stopped W&B for this job
+
+    def guarded(self, call, *args, **kwargs) -> None:
+        """``call(*args, **kwargs)`` unless W&B has failed in this job; its first failure is reported, not raised."""
+        if self.lost:
+            return
+        try:
+            call(*args, **kwargs)
+        except Exception as error:
+            import wandb
+
+            self.lost = f"{type(error).__name__}: {error}"
+            log.warning("W&B stopped logging this job (%s); its result.json and train.log still record it", self.lost)
+            try:
+                wandb.teardown()  # forget the dead service: the next wandb.init starts a new one
+            except Exception:
+                pass  # a dead service's teardown raises too, and still lets it go
+
+    def log_metrics(self, metrics, step=None) -> None:
+        self.guarded(super().log_metrics, metrics, step)
+
+    def log_hyperparams(self, params) -> None:
+        self.guarded(super().log_hyperparams, params)
+
+    def after_save_checkpoint(self, checkpoint_callback) -> None:
+        self.guarded(super().after_save_checkpoint, checkpoint_callback)
+
+    def finalize(self, status: str) -> None:
+        self.guarded(super().finalize, status)
 
 
 def define_axes(run) -> None:
@@ -137,11 +183,9 @@ def log_search_round(logger, key: str, round_number: int, scores: dict[int, list
     and mean score over the runs, ``search/best`` and ``search/mean`` (memorized patterns; the text task's
     accuracy). Other loggers have no use for it.
     """
-    from pytorch_lightning.loggers import WandbLogger
-
-    if isinstance(logger, WandbLogger):
+    if isinstance(logger, TolerantWandbLogger):
         for value, runs in scores.items():
-            logger.experiment.log({"search/round": round_number, f"search/{key}": value,
+            logger.guarded(logger.experiment.log, {"search/round": round_number, f"search/{key}": value,
                                    "search/best": max(runs), "search/mean": sum(runs) / len(runs)})
 
 
@@ -151,17 +195,19 @@ def finish_logger(logger, result: dict) -> None:
     ``points`` stays the list result.json holds (the aggregation reads it back);
     ``points_table`` is the same as a wandb.Table, which the UI charts (memorized against DS).
     """
-    from pytorch_lightning.loggers import WandbLogger
-
-    if isinstance(logger, WandbLogger):
-        import wandb
-
-        points = result["points"]
-        columns = list(dict.fromkeys(key for point in points for key in point))
-        table = wandb.Table(columns=columns, data=[[point.get(key) for key in columns] for point in points])
-        logger.experiment.summary.update({**result["metrics"], "points": points, "points_table": table,
-                                          "status": result["status"], "wall_time": result["wall_time"],
-                                          "error": result["error"], "job": result.get("job")})
-        wandb.finish()
+    if isinstance(logger, TolerantWandbLogger):
+        logger.guarded(_finish_wandb, logger, result)
     elif logger:
         logger.finalize(result["status"])
+
+
+def _finish_wandb(logger: TolerantWandbLogger, result: dict) -> None:
+    import wandb
+
+    points = result["points"]
+    columns = list(dict.fromkeys(key for point in points for key in point))
+    table = wandb.Table(columns=columns, data=[[point.get(key) for key in columns] for point in points])
+    logger.experiment.summary.update({**result["metrics"], "points": points, "points_table": table,
+                                      "status": result["status"], "wall_time": result["wall_time"],
+                                      "error": result["error"], "job": result.get("job")})
+    wandb.finish()

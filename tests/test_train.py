@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -214,6 +215,47 @@ def test_wandb_service_error_falls_back_to_offline(make_cfg, tmp_path, monkeypat
     assert result["status"] == "ok"
     assert capsys.readouterr().err.count("W&B unreachable") == 1
     assert list((tmp_path / "wandb").glob("offline-run-*"))
+
+
+def kill_wandb_service() -> int:
+    """Kill this process's W&B service (its wandb-core child), as the out-of-memory killer would; how many died."""
+    killed = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # a process that ended while we looked
+        comm, fields = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
+        if comm.startswith("wandb-core") and int(fields[1]) == os.getpid():
+            os.kill(int(stat.parent.name), signal.SIGKILL)
+            killed += 1
+    return killed
+
+
+def test_a_dead_wandb_service_fails_neither_its_job_nor_the_next(make_cfg, tmp_path, monkeypatch, caplog):
+    """The W&B service dies right after a job's run starts: that job still measures (the same result as
+    a job whose W&B lives), says once that W&B stopped, and the next job in the process logs to a new service."""
+    import memcap.loggers as loggers
+
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    define_axes = loggers.define_axes
+
+    def start_then_kill(run):
+        define_axes(run)
+        assert kill_wandb_service() == 1
+
+    cfg = make_cfg("N=10", "s=0.2", "runs=1", *TINY[1:], "logger=wandb", "search.step=5")
+    monkeypatch.setattr(loggers, "define_axes", start_then_kill)
+    first = run(cfg, tmp_path / "dead", "test")
+    stopped = [r.getMessage() for r in caplog.records if "W&B stopped logging" in r.getMessage()]
+    assert len(stopped) == 1 and "ConnectionResetError" in stopped[0], stopped
+
+    monkeypatch.setattr(loggers, "define_axes", define_axes)
+    second = run(cfg, tmp_path / "alive", "test")
+    assert first["status"] == second["status"] == "ok"
+    assert first["metrics"] == second["metrics"] and first["metrics"]["capacity_ds"]
+    assert sum("W&B stopped logging" in r.getMessage() for r in caplog.records) == 1  # the second job's W&B lived
+    assert list((tmp_path / "alive" / "wandb").glob("offline-run-*/run-*.wandb"))
 
 
 def test_cfg_job_resolves_the_model_step_budget_with_flags_anywhere():
