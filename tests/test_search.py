@@ -102,6 +102,30 @@ def test_a_good_guess_brackets_each_phase_in_two_rounds():
     assert len(plain) > 2 * len(calls)
 
 
+def test_a_failed_guess_whose_best_run_stored_most_of_it_jumps_down_to_that_count():
+    """The report's N=400 (bce): the prior's DS=1330 failed with a best run of 1265 (95%). The next
+    candidate is 1260, not the ladder's 1320, 1300, 1260 (rounds of an hour each on a CPU); the answer is
+    the one the plain search finds."""
+    calls = []
+    guided = capacity_search(planted(1262, 1400, calls), step=100, resolution=10, threshold=0.9, batch=1,
+                             max_ds=16000, guess=(1330, 1330))
+    plain = capacity_search(planted(1262, 1400), step=100, resolution=10, threshold=0.9, batch=1, max_ds=16000)
+    assert (guided.perfect_ds, guided.capacity_ds) == (plain.perfect_ds, plain.capacity_ds) == (1260, 1360)
+    assert calls[:2] == [[1330], [1260]]
+    ladder = Bracket(limit=1600, guess=133)
+    ladder.update({133: False})  # the same failure without its count: the ladder's step
+    assert ladder.candidates(1) == [132]
+
+
+def test_a_collapsed_count_gives_no_hint():
+    """Far above capacity a run stores almost nothing (80% here, under the 90% threshold): its count says
+    nothing about where perfect recall lies, and the search gallops down its ladder as before."""
+    calls = []
+    capacity_search(planted(500, 600, calls), step=100, resolution=10, threshold=0.9, batch=1, max_ds=5000,
+                    guess=(700, 700))
+    assert calls[:3] == [[700], [690], [670]]
+
+
 def test_a_guess_above_the_ceiling_still_finds_the_capped_answer():
     outcome = capacity_search(planted(10**6, 10**6), step=100, resolution=10, threshold=0.9, batch=1, max_ds=800,
                               guess=(5000, 9000))
