@@ -153,6 +153,24 @@ def test_same_seed_same_result(make_cfg, tmp_path):
     assert strip(first["points"]) == strip(second["points"])
 
 
+@pytest.mark.parametrize("model", ["simple", "recurrent"])
+def test_the_thread_count_does_not_change_the_result(make_cfg, tmp_path, model):
+    """``trainer.threads`` is outside a job's identity (a job resumed or skipped under another launcher
+    keeps its answer), so 1 and 2 torch threads must give the same counts and losses, to the bit."""
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        results = [run(make_cfg(f"model={model}", "N=64", "DS=200", "runs=2", *TINY, f"trainer.threads={threads}"),
+                       tmp_path / str(threads), "test") for threads in (1, 2)]
+    finally:
+        torch.set_num_threads(before)
+    assert [r["versions"]["torch_threads"] for r in results] == [1, 2]
+    strip = lambda points: [{k: v for k, v in p.items() if k != "seconds"} for p in points]
+    assert strip(results[0]["points"]) == strip(results[1]["points"])
+    assert results[0]["metrics"] == results[1]["metrics"]
+
+
 def wandb_records(run_file: Path) -> list:
     """The protobuf records of an offline W&B run file (``run-<id>.wandb``): a 7-byte header, then
     LevelDB-log blocks of 32 KiB whose chunks (7-byte header: crc, length, type) hold the records."""
