@@ -2,6 +2,7 @@
 
     memcap train [HYDRA OVERRIDES ...]      # = python train.py ...   (-m to sweep, --help, --cfg job, ...)
     memcap aggregate SWEEP_DIR ... [--style single] ...   # = memcap-aggregate ...
+    memcap status SWEEP_DIR ...             # each job: done, training, interrupted, failed; its last log line
     memcap --version
 
 ``memcap train`` composes the same configs (``memcap.paths.conf_dir()``: the
@@ -18,7 +19,7 @@ import sys
 from memcap import __version__
 
 USAGE = __doc__.split("\n\n")[1]
-COMMANDS = ("train", "aggregate")
+COMMANDS = ("train", "aggregate", "status")
 
 
 def train(argv: list[str]) -> int:
@@ -59,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"memcap: unknown command {command!r} (choose from {', '.join(COMMANDS)})\nusage:\n{USAGE}",
               file=sys.stderr)
         return 2
+    if command == "status":
+        from memcap.status import main as status
+
+        return status(rest)
     return train(rest) if command == "train" else aggregate(rest)
 
 

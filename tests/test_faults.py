@@ -26,6 +26,15 @@ def sweep(sweep_dir: Path, *args: str) -> subprocess.CompletedProcess:
                           cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
 
 
+def status_counts(sweep_dir: Path) -> dict[str, int]:
+    """`memcap status SWEEP_DIR` as a user runs it (no terminal here: no colour codes), its summary line parsed."""
+    done = subprocess.run([sys.executable, "-m", "memcap.cli", "status", str(sweep_dir)], cwd=ROOT,
+                          env={**ENV, "COLUMNS": "200"}, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "\x1b[" not in done.stdout, done.stdout + done.stderr
+    summary = next(line for line in done.stdout.splitlines() if " jobs: " in line or " job: " in line)
+    return {state: int(n) for n, state in (part.split(" ", 1) for part in summary.split(": ", 1)[1].split(", "))}
+
+
 def metrics(sweep_dir: Path) -> dict:
     out = {}
     for path in sweep_dir.glob("*/result.json"):
@@ -56,6 +65,7 @@ def test_failing_and_diverging_jobs_do_not_stop_the_sweep(tmp_path):
     failed = [r for r in results if r["status"] == "failed"]
     assert len(failed) == 2 and all("MPS" in r["error"] for r in failed)
     assert {p["stop"] for p in by_key[(1e37, "ok")]["points"]} == {"diverged"}
+    assert status_counts(tmp_path) == {"done": 2, "failed": 2}
     assert "diverged" not in {p["stop"] for p in by_key[(0.1, "ok")]["points"]}
 
 
@@ -76,13 +86,19 @@ def test_killed_sweep_resumes_without_duplicates(tmp_path):
             os.killpg(process.pid, signal.SIGKILL)
             break
     process.wait()
-    assert 2 <= len(sweep_status(killed)["ok"]) < 6
+    ok = len(sweep_status(killed)["ok"])
+    assert 2 <= ok < 6
+    # What `memcap status` tells the user before resuming: the six jobs the command asked for, by state.
+    counts = status_counts(killed)
+    assert counts["done"] == ok and sum(counts.values()) == 6, counts
+    assert counts.get("interrupted", 0) + counts.get("not started", 0) == 6 - ok and not counts.get("failed")
 
     resumed = sweep(killed, *args)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert resumed.stdout.count("complete, skipped") >= 2
     status = sweep_status(killed)
     assert len(status["ok"]) == 6 and not status["failed"] and not status["missing"]
+    assert status_counts(killed) == {"done": 6}
     assert len(list(killed.glob("*/result.json"))) == 6
     table = lambda d: summarize(load_dirs([d])[0]).drop(columns=["wall_time"], errors="ignore")
     assert table(killed).equals(table(complete))

@@ -15,10 +15,12 @@ ENV = {**os.environ, "WANDB_MODE": "disabled", "TERM": "xterm-256color", "COLUMN
 JOB = ["N=20", "DS=30", "runs=2", "logger=none", "trainer.max_steps=200"]
 
 
-def in_terminal(*args: str, timeout: float = 300) -> tuple[int, str]:
-    """Run train.py with stdin, stdout and stderr on a pseudo-terminal; (exit code, everything it showed)."""
+def in_terminal(*args: str, timeout: float = 300, program: list[str] | None = None) -> tuple[int, str]:
+    """Run train.py (or python ``program``: ["-m", "memcap.cli"]) with stdin, stdout and stderr on a
+    pseudo-terminal; (exit code, everything it showed)."""
     master, slave = pty.openpty()
-    process = subprocess.Popen([sys.executable, str(ROOT / "train.py"), *args], cwd=ROOT, env=ENV,
+    program = program or [str(ROOT / "train.py")]
+    process = subprocess.Popen([sys.executable, *program, *args], cwd=ROOT, env=ENV,
                                stdin=slave, stdout=slave, stderr=slave, close_fds=True)
     os.close(slave)
     shown = b""

@@ -1,0 +1,167 @@
+"""``memcap status SWEEP_DIR ...``: where each job of a long sweep stands, read from its files alone.
+
+A sweep of hours resumes across sittings: rerunning its command skips the
+finished jobs and continues an interrupted one from its recorded rounds and
+mid-round checkpoint. Before rerunning (or while another process runs it) one
+wants to see which jobs are done, which one is training now, which wait to
+resume, and where each search got to. Every job directory already says it:
+result.json its status, attempts and job time; the lock whether a process
+holds it now; train.log its last progress line. This module reads them, starts
+nothing, and imports no torch, so it answers in a moment on a login node.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from memcap.callbacks import held_elsewhere, lost_reason
+from memcap.results import LOST_FILE, RESULT_FILE, read_result
+
+LOG_LINE = re.compile(r"^\[(?P<time>[\d-]+ [\d:]+),\d+\]\[[^]]*\]\[\w+\] - (?P<message>.*)$")
+STATES = ("done", "training", "interrupted", "failed", "lost", "not started")
+
+
+@dataclass
+class JobStatus:
+    job: Path
+    state: str  # one of STATES
+    config: dict  # the job's flat config ({} when it has no result yet)
+    attempts: int
+    job_seconds: float  # summed over its attempts, as result.json records it
+    latest: str  # its train.log's last line (the summary line once done), or why it failed or was lost
+    latest_age: float | None  # seconds since that line was written
+
+
+def job_dirs(sweep_dir: Path) -> list[Path]:
+    """The job directories under ``sweep_dir``: those Hydra set up, wrote a result in, or the cluster lost.
+    Numbered ones (Hydra's job numbers) in numeric order."""
+    marks = [*sweep_dir.glob(f"*/{RESULT_FILE}"), *sweep_dir.glob("*/.hydra"), *sweep_dir.glob(f"*/{LOST_FILE}")]
+    return sorted({mark.parent for mark in marks}, key=lambda p: (not p.name.isdigit(), int(p.name) if p.name.isdigit() else 0, p.name))
+
+
+def planned_jobs(sweep_dir: Path) -> int | None:
+    """How many jobs the sweep's command asks for, from the multirun.yaml Hydra writes beside them: the
+    product of its sweep overrides' lengths (the command line's over the sweeper's ``params``, as Hydra's
+    basic sweeper takes them). None without that file (a copy under results/) or for another sweeper."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from omegaconf import OmegaConf
+
+    try:
+        hydra = OmegaConf.load(sweep_dir / "multirun.yaml").hydra
+        if not str(hydra.sweeper.get("_target_", "")).endswith("BasicSweeper"):
+            return None
+        given = [f"{key}={value}" for key, value in (hydra.sweeper.get("params") or {}).items()]
+        overrides = OverridesParser.create().parse_overrides([*given, *hydra.overrides.task])
+    except Exception:  # no file, or one this reader does not understand: say nothing rather than a wrong count
+        return None
+    sweeps = {o.get_key_element(): len(list(o.sweep_string_iterator())) if o.is_sweep_override() else 1
+              for o in overrides}
+    return math.prod(sweeps.values())
+
+
+def last_log_line(job: Path, prefer: str = "") -> tuple[str, float | None]:
+    """The message of the last memcap line in the job's train.log (of the last starting with ``prefer``,
+    where there is one), and how long ago it was written."""
+    try:
+        lines = (job / "train.log").read_text(errors="replace").splitlines()
+    except OSError:
+        return "", None
+    matches = [match for match in map(LOG_LINE.match, lines) if match]
+    chosen = [match for match in matches if match["message"].startswith(prefer)] if prefer else []
+    if not (chosen or matches):
+        return "", None
+    match = (chosen or matches)[-1]
+    written = time.mktime(time.strptime(match["time"], "%Y-%m-%d %H:%M:%S"))
+    return match["message"].strip(), max(0.0, time.time() - written)
+
+
+def job_status(job: Path) -> JobStatus:
+    result = read_result(job / RESULT_FILE)
+    done = isinstance(result, dict) and result["status"] == "ok"
+    latest, age = last_log_line(job, prefer="memcap " if done else "")  # a finished job's summary line
+    if not isinstance(result, dict):  # no result.json, or a malformed one (read_result says which)
+        lost = lost_reason(job)
+        held = held_elsewhere(job)
+        state = "training" if held else "lost" if lost else "not started" if result.startswith("missing") else "failed"
+        return JobStatus(job, state, {}, 0, 0.0, lost or (latest if held else result), age)
+    state = {"ok": "done", "failed": "failed"}.get(result["status"])
+    if state is None:
+        state = "training" if held_elsewhere(job) else "interrupted"
+    if state == "failed":
+        latest = result.get("error") or latest
+    return JobStatus(job, state, result.get("config") or {}, result.get("attempts") or 1,
+                     float(result.get("wall_time") or 0.0), latest, age)
+
+
+def varying(statuses: list[JobStatus]) -> list[str]:
+    """The config keys whose values differ between the jobs: what tells them apart."""
+    keys = list(dict.fromkeys(key for s in statuses for key in s.config))
+    return [key for key in keys if len({repr(s.config.get(key)) for s in statuses if s.config}) > 1]
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def render(sweep_dir: Path, console) -> dict[str, int]:
+    """Print ``sweep_dir``'s jobs as a table on ``console`` (rich); returns the count of jobs per state."""
+    from rich.table import Table
+
+    statuses = [job_status(job) for job in job_dirs(sweep_dir)]
+    keys = varying(statuses) or ["model", "N"]
+    table = Table(title=str(sweep_dir), title_justify="left")
+    for column in ("job", " ".join(keys), "state", "attempts", "job time"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("last line", overflow="fold", ratio=1)
+    table.add_column("written", no_wrap=True)
+    style = {"done": "green", "training": "cyan", "interrupted": "yellow", "failed": "red", "lost": "red"}
+    for s in statuses:
+        config = " ".join(f"{key}={s.config[key]}" for key in keys if key in s.config)
+        table.add_row(s.job.name, config, f"[{style.get(s.state, '')}]{s.state}" if s.state in style else s.state,
+                      str(s.attempts or ""), duration(s.job_seconds) if s.job_seconds else "", s.latest,
+                      f"{duration(s.latest_age)} ago" if s.latest_age is not None else "")
+    console.print(table)
+    counts = {state: sum(s.state == state for s in statuses) for state in STATES}
+    planned = planned_jobs(sweep_dir)
+    if planned is not None and planned > len(statuses):
+        counts["not started"] += planned - len(statuses)  # jobs the launcher has not reached yet
+    summary = ", ".join(f"{n} {state}" for state, n in counts.items() if n)
+    total = sum(counts.values())
+    console.print(f"{total} job{'' if total == 1 else 's'}: {summary or 'none found'}", highlight=False)
+    if counts["interrupted"] or counts["not started"]:
+        console.print("rerun the sweep's command to resume: finished jobs are skipped, interrupted ones continue",
+                      highlight=False)
+    return counts
+
+
+def main(argv: list[str]) -> int:
+    """``memcap status SWEEP_DIR ...``; exit 2 when a directory has no job in it."""
+    import argparse
+
+    from rich.console import Console
+
+    parser = argparse.ArgumentParser(prog="memcap status", description=__doc__.split("\n\n")[0])
+    parser.add_argument("sweep_dirs", nargs="+", type=Path, metavar="SWEEP_DIR")
+    args = parser.parse_args(argv)
+    console, empty = Console(), []
+    for sweep_dir in args.sweep_dirs:
+        if not sweep_dir.is_dir():
+            empty.append(f"{sweep_dir}: not a directory")
+        elif not job_dirs(sweep_dir):
+            empty.append(f"{sweep_dir}: no job directory in it (none with {RESULT_FILE}, .hydra/ or {LOST_FILE})")
+        else:
+            render(sweep_dir, console)
+    for line in empty:
+        print(f"memcap status: {line}", file=sys.stderr)
+    return 2 if empty else 0

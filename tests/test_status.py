@@ -1,0 +1,70 @@
+"""`memcap status`: each job's state from its files, as a user reads it in a terminal or a log."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+from filelock import FileLock
+from rich.console import Console
+
+from memcap.callbacks import record_lost
+from memcap.results import LOCK_FILE
+from memcap.status import job_status, main, render
+from test_terminal import ROOT, in_terminal
+
+TINY = ["N=20", "DS=30", "runs=2", "trainer.max_steps=200"]
+
+
+def test_each_state_is_read_from_the_job_files(tmp_path, capsys):
+    sweep = tmp_path / "sweep"
+    done = subprocess.run([sys.executable, str(ROOT / "train.py"), "-m", *TINY, "logger=none", f"hydra.sweep.dir={sweep}"],
+                          cwd=ROOT, env={**os.environ, "WANDB_MODE": "disabled"}, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    # An interrupted job: its result says running and no process holds its lock.
+    shutil.copytree(sweep / "0", sweep / "1")
+    result = json.loads((sweep / "1" / "result.json").read_text())
+    (sweep / "1" / "result.json").write_text(json.dumps({**result, "status": "running"}))
+    shutil.copytree(sweep / "1", sweep / "2")
+    record_lost(sweep / "3", "the cluster ended job 3 (TIMEOUT) without a result")
+    capsys.readouterr()
+
+    with FileLock(sweep / "2" / LOCK_FILE):  # another process training job 2 now
+        states = {job: job_status(sweep / job).state for job in "0123"}
+        console = Console(record=True, width=200)
+        counts = render(sweep, console)
+    assert states == {"0": "done", "1": "interrupted", "2": "training", "3": "lost"}
+    assert {state: n for state, n in counts.items() if n} == {"done": 1, "training": 1, "interrupted": 1, "lost": 1}
+    shown = console.export_text()
+    assert "memcap simple/log_hinge N=20" in shown  # the finished job's summary line
+    assert "TIMEOUT" in shown and "4 jobs: 1 done, 1 training, 1 interrupted, 1 lost" in shown
+    assert "rerun the sweep's command to resume" in shown
+
+
+def test_a_directory_without_jobs_is_named_and_exits_2(tmp_path, capsys):
+    assert main([str(tmp_path), str(tmp_path / "nowhere")]) == 2
+    shown = capsys.readouterr().err
+    assert f"{tmp_path}: no job directory in it" in shown and f"{tmp_path / 'nowhere'}: not a directory" in shown
+
+
+def test_status_of_a_sweep_in_a_terminal(tmp_path):
+    code, shown = in_terminal("-m", *TINY, "logger=none", "N=20,22", f"hydra.sweep.dir={tmp_path}")
+    assert code == 0, shown[-3000:]
+    code, shown = in_terminal("status", str(tmp_path), program=["-m", "memcap.cli"])
+    assert code == 0 and "Traceback" not in shown, shown[-3000:]
+    assert "2 jobs: 2 done" in shown and "N=22" in shown
+
+
+def test_status_imports_no_torch(tmp_path):
+    """A login node's quick look: `memcap status` reads files and never loads torch or Lightning."""
+    record_lost(tmp_path / "0", "the cluster ended job 0 without a result")
+    probe = ("import sys; from memcap.status import main; main([sys.argv[1]]); "
+             "assert not {'torch', 'pytorch_lightning'} & set(sys.modules), 'torch imported'")
+    done = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "1 job: 1 lost" in done.stdout
