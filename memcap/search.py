@@ -38,12 +38,12 @@ class Bracket:
     when the predicate falls monotonically.
 
     ``hints`` maps a failed index to where its result says the answer lies (the
-    perfect-recall phase: the best run's count, when that run still stored more
-    than the capacity threshold of its DS). Galloping down, the next candidate
-    is the lower of the ladder's and the hint: at N=400 a guess of DS=1330 whose
-    best run stored 1265 tries 1260 next, not 1320, 1300, 1260 in three rounds
-    of an hour each. It moves only where the search looks, so the answer is the
-    same grid point as without it.
+    perfect-recall phase: the best run's count, when that count is settled, not
+    cut off by the step cap, and above the capacity threshold of its DS).
+    Galloping down, the next candidate is the lower of the ladder's and the
+    hint: a guess of DS=1330 whose best run settled at 1265 tries 1260 next, not
+    1320, 1300, 1260 in three rounds. It moves only where the search looks, so
+    the answer is the same grid point as without it.
     """
 
     limit: int
@@ -110,11 +110,16 @@ def _bisect(bracket: Bracket, evaluate: Evaluate, to_ds: Callable[[int], int], h
 def capacity_search(
     evaluate: Evaluate, *, step: int, resolution: int, threshold: float, batch: int, max_ds: int,
     on_phase: Callable[[str], None] = lambda phase: None, guess: tuple[int | None, int | None] = (None, None),
+    settled: Callable[[int], bool] = lambda ds: True,
 ) -> SearchOutcome:
     """Run the report's two-phase protocol through ``evaluate``; see the module docstring.
 
     ``on_phase`` hears "perfect recall" and then "capacity" as each phase starts (the progress lines name it).
     ``guess`` = (perfect DS, capacity DS), each or both None: where each phase starts (``Bracket``).
+    ``settled(ds)``: whether the best count at ``ds`` is final (its run did not stop at the step cap);
+    only a settled count of a failed guess sends the gallop down to it (``Bracket.hints``). A count cut
+    off by the cap was still rising: at the report's N=400, DS=1330 stopped at 1265 by the cap, and the
+    perfect-recall DS turned out to be 1300 or more.
     """
     seen: dict[int, list[int]] = {}
 
@@ -129,7 +134,7 @@ def capacity_search(
     perfect = Bracket(limit=max(1, max_ds // resolution),
                       guess=round(perfect_guess / resolution) if perfect_guess else None)
     _bisect(perfect, cached, lambda j: j * resolution, lambda ds, mem: max(mem) >= ds, batch,
-            hint=lambda ds, mem: max(mem) // resolution if max(mem) > threshold * ds else None)
+            hint=lambda ds, mem: max(mem) // resolution if max(mem) > threshold * ds and settled(ds) else None)
     perfect_ds = perfect.lo * resolution or None
 
     on_phase("capacity")

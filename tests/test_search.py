@@ -102,19 +102,22 @@ def test_a_good_guess_brackets_each_phase_in_two_rounds():
     assert len(plain) > 2 * len(calls)
 
 
-def test_a_failed_guess_whose_best_run_stored_most_of_it_jumps_down_to_that_count():
-    """The report's N=400 (bce): the prior's DS=1330 failed with a best run of 1265 (95%). The next
-    candidate is 1260, not the ladder's 1320, 1300, 1260 (rounds of an hour each on a CPU); the answer is
-    the one the plain search finds."""
+def test_a_failed_guess_whose_best_run_settled_on_most_of_it_jumps_down_to_that_count():
+    """A prior's DS=1330 fails with a best run that settled (stopped on a plateau) at 1265 (95%): the next
+    candidate is 1260, not the ladder's 1320, 1300, 1260; the answer is the one the plain search finds.
+    Had that run been cut off by the step cap (still rising; the report's N=400, where perfect recall
+    turned out to lie at 1300 or above), the count says nothing and the ladder goes on."""
     calls = []
     guided = capacity_search(planted(1262, 1400, calls), step=100, resolution=10, threshold=0.9, batch=1,
                              max_ds=16000, guess=(1330, 1330))
     plain = capacity_search(planted(1262, 1400), step=100, resolution=10, threshold=0.9, batch=1, max_ds=16000)
     assert (guided.perfect_ds, guided.capacity_ds) == (plain.perfect_ds, plain.capacity_ds) == (1260, 1360)
     assert calls[:2] == [[1330], [1260]]
-    ladder = Bracket(limit=1600, guess=133)
-    ladder.update({133: False})  # the same failure without its count: the ladder's step
-    assert ladder.candidates(1) == [132]
+    capped = []
+    at_cap = capacity_search(planted(1262, 1400, capped), step=100, resolution=10, threshold=0.9, batch=1,
+                             max_ds=16000, guess=(1330, 1330), settled=lambda ds: False)
+    assert (at_cap.perfect_ds, at_cap.capacity_ds) == (1260, 1360)
+    assert capped[:3] == [[1330], [1320], [1300]]
 
 
 def test_a_collapsed_count_gives_no_hint():

@@ -81,10 +81,15 @@ def run(job, data: None = None) -> str:
                                                      "from_N": prior_n}
             log.info("search starts from perfect DS=%s, capacity DS=%s (scaled from N=%s in this sweep)",
                      perfect_guess, capacity_guess, ", ".join(map(str, prior_n)))
+        def settled(ds: int) -> bool:  # no run with the best count at ds stopped at the step cap
+            at = [p for p in job.result["points"] if p["DS"] == ds]
+            best = max(p["memorized"] for p in at)
+            return all(p.get("stop") != "cap" for p in at if p["memorized"] == best)
+
         outcome = capacity_search(
             evaluate, step=cfg.search.step, resolution=cfg.search.resolution, threshold=cfg.search.threshold,
             batch=search_batch(cfg), max_ds=search_ceiling(cfg), on_phase=job.set_phase,
-            guess=(perfect_guess, capacity_guess),
+            guess=(perfect_guess, capacity_guess), settled=settled,
         )
         capacity_ds, perfect_ds, capped = outcome.capacity_ds, outcome.perfect_ds, outcome.capped
         runs = outcome.results.get(capacity_ds, [])
