@@ -82,16 +82,14 @@ def last_log_line(job: Path, prefer: str = "") -> tuple[str, float | None]:
 
 def job_status(job: Path) -> JobStatus:
     result = read_result(job / RESULT_FILE)
-    done = isinstance(result, dict) and result["status"] == "ok"
-    latest, age = last_log_line(job, prefer="memcap " if done else "")  # a finished job's summary line
     if not isinstance(result, dict):  # no result.json, or a malformed one (read_result says which)
-        lost = lost_reason(job)
-        held = held_elsewhere(job)
+        lost, held = lost_reason(job), held_elsewhere(job)
         state = "training" if held else "lost" if lost else "not started" if result.startswith("missing") else "failed"
+        latest, age = last_log_line(job)
         return JobStatus(job, state, {}, 0, 0.0, lost or (latest if held else result), age)
-    state = {"ok": "done", "failed": "failed"}.get(result["status"])
-    if state is None:
-        state = "training" if held_elsewhere(job) else "interrupted"
+    state = {"ok": "done", "failed": "failed"}.get(result["status"]) or (
+        "training" if held_elsewhere(job) else "interrupted")
+    latest, age = last_log_line(job, prefer="memcap " if state == "done" else "")  # a finished job's summary line
     if state == "failed":
         latest = result.get("error") or latest
     return JobStatus(job, state, result.get("config") or {}, result.get("attempts") or 1,
@@ -128,7 +126,7 @@ def render(sweep_dir: Path, console) -> dict[str, int]:
     style = {"done": "green", "training": "cyan", "interrupted": "yellow", "failed": "red", "lost": "red"}
     for s in statuses:
         config = " ".join(f"{key}={s.config[key]}" for key in keys if key in s.config)
-        table.add_row(s.job.name, config, f"[{style.get(s.state, '')}]{s.state}" if s.state in style else s.state,
+        table.add_row(s.job.name, config, f"[{style[s.state]}]{s.state}" if s.state in style else s.state,
                       str(s.attempts or ""), duration(s.job_seconds) if s.job_seconds else "", s.latest,
                       f"{duration(s.latest_age)} ago" if s.latest_age is not None else "")
     console.print(table)

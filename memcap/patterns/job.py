@@ -81,6 +81,7 @@ def run(job, data: None = None) -> str:
                                                      "from_N": prior_n}
             log.info("search starts from perfect DS=%s, capacity DS=%s (scaled from N=%s in this sweep)",
                      perfect_guess, capacity_guess, ", ".join(map(str, prior_n)))
+
         def settled(ds: int) -> bool:  # no run with the best count at ds stopped at the step cap
             at = [p for p in job.result["points"] if p["DS"] == ds]
             best = max(p["memorized"] for p in at)
