@@ -16,41 +16,21 @@ import sys
 import time
 from pathlib import Path
 
-from filelock import FileLock, Timeout
 from hydra.experimental.callback import Callback
 
-from memcap.results import LOCK_FILE, LOST_FILE, RESULT_FILE, read_result
+from memcap.results import LOST_FILE
+from memcap.status import job_state, lost_reason
 
-
-def record_lost(job: Path, reason: str) -> None:
-    """Leave in job directory ``job`` why the cluster ended it without a result, and say it in one line."""
-    job.mkdir(parents=True, exist_ok=True)
-    (job / LOST_FILE).write_text(reason + "\n")
-    print(f"memcap: {reason} ({job})", file=sys.stderr, flush=True)
-
-
-def lost_reason(job: Path) -> str | None:
-    try:
-        return (job / LOST_FILE).read_text().strip()
-    except OSError:
-        return None
-
-
-def held_elsewhere(job: Path) -> bool:
-    """Whether another process holds the job directory's lock (it is training that job now)."""
-    if not (job / LOCK_FILE).exists():
-        return False
-    try:
-        with FileLock(job / LOCK_FILE, timeout=0):
-            return False
-    except Timeout:
-        return True
+# memcap.status's job states, as the end of a sweep counts them: a job not done by then has failed
+OUTCOME = {"done": "ok", "training": "running", "failed": "failed", "interrupted": "failed",
+           "lost": "missing", "not started": "missing"}
 
 
 def sweep_status(sweep_dir: Path, since: float | None = None) -> dict[str, list[Path]]:
-    """Job directories of a sweep, by outcome: ok, failed (result.json says so or is malformed),
-    running (another runner holds it) or missing (no result; ``lost_reason`` says why where the cluster
-    ended it). ``since``: only jobs Hydra set up, or the launcher found lost, after it."""
+    """Job directories of a sweep, by outcome (``OUTCOME`` of each one's ``job_state``): ok, failed (its
+    error, a malformed result.json, or stopped before its end), running (another runner holds it) or
+    missing (no result; ``lost_reason`` says why where the cluster ended it). ``since``: only jobs Hydra
+    set up, or the launcher found lost, after it."""
     outcome: dict[str, list[Path]] = {"ok": [], "failed": [], "running": [], "missing": []}
     sweep_dir = Path(sweep_dir)
     marks = [*sweep_dir.glob("*/.hydra/overrides.yaml"), *sweep_dir.glob(f"*/{LOST_FILE}")]
@@ -59,18 +39,9 @@ def sweep_status(sweep_dir: Path, since: float | None = None) -> dict[str, list[
         job = mark.parent.parent if mark.name == "overrides.yaml" else mark.parent
         newest[job] = max(newest.get(job, 0.0), mark.stat().st_mtime)
     for job in sorted(newest):
-        if since is not None and newest[job] < since:
-            continue
-        result = read_result(job / RESULT_FILE)
-        status = result.get("status") if isinstance(result, dict) else None
-        if status == "ok":
-            outcome["ok"].append(job)
-        elif held_elsewhere(job):
-            outcome["running"].append(job)
-        elif status is not None or not result.startswith("missing"):
-            outcome["failed"].append(job)
-        else:
-            outcome["missing"].append(job)
+        if since is None or newest[job] >= since:
+            state, _ = job_state(job)
+            outcome[OUTCOME[state]].append(job)
     return outcome
 
 

@@ -19,8 +19,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from memcap.callbacks import held_elsewhere, lost_reason
-from memcap.results import LOST_FILE, RESULT_FILE, read_result
+from filelock import FileLock, Timeout
+
+from memcap.results import LOCK_FILE, LOST_FILE, RESULT_FILE, read_result
 
 LOG_LINE = re.compile(r"^\[(?P<time>[\d-]+ [\d:]+),\d+\]\[[^]]*\]\[\w+\] - (?P<message>.*)$")
 STATES = ("done", "training", "interrupted", "failed", "lost", "not started")
@@ -35,6 +36,48 @@ class JobStatus:
     job_seconds: float  # summed over its attempts, as result.json records it
     latest: str  # its train.log's last line (the summary line once done), or why it failed or was lost
     latest_age: float | None  # seconds since that line was written
+
+
+def record_lost(job: Path, reason: str) -> None:
+    """Leave in job directory ``job`` why the cluster ended it without a result, and say it in one line."""
+    job.mkdir(parents=True, exist_ok=True)
+    (job / LOST_FILE).write_text(reason + "\n")
+    print(f"memcap: {reason} ({job})", file=sys.stderr, flush=True)
+
+
+def lost_reason(job: Path) -> str | None:
+    try:
+        return (job / LOST_FILE).read_text().strip()
+    except OSError:
+        return None
+
+
+def held_elsewhere(job: Path) -> bool:
+    """Whether another process holds the job directory's lock (it is training that job now)."""
+    if not (job / LOCK_FILE).exists():
+        return False
+    try:
+        with FileLock(job / LOCK_FILE, timeout=0):
+            return False
+    except Timeout:
+        return True
+
+
+def job_state(job: Path) -> tuple[str, dict | str]:
+    """Where job directory ``job`` stands (one of STATES), and its result: the dict in result.json, or why
+    there is none (``read_result``'s line: missing or malformed). The one place a job's state is decided:
+    ``memcap status`` shows it, and the end-of-sweep summary (memcap.callbacks) counts it."""
+    result = read_result(job / RESULT_FILE)
+    status = result.get("status") if isinstance(result, dict) else None
+    if status == "ok":
+        return "done", result
+    if held_elsewhere(job):  # a first attempt, a resumed one, or a rerun of a failed one
+        return "training", result
+    if status == "failed" or (status is None and not result.startswith("missing")):
+        return "failed", result  # the job's own error, or a result.json that cannot be read
+    if status is not None:
+        return "interrupted", result  # a result of its rounds so far, and nobody training it
+    return ("lost" if lost_reason(job) else "not started"), result
 
 
 def job_dirs(sweep_dir: Path) -> list[Path]:
@@ -81,15 +124,11 @@ def last_log_line(job: Path, prefer: str = "") -> tuple[str, float | None]:
 
 
 def job_status(job: Path) -> JobStatus:
-    result = read_result(job / RESULT_FILE)
-    if not isinstance(result, dict):  # no result.json, or a malformed one (read_result says which)
-        lost, held = lost_reason(job), held_elsewhere(job)
-        state = "training" if held else "lost" if lost else "not started" if result.startswith("missing") else "failed"
-        latest, age = last_log_line(job)
-        return JobStatus(job, state, {}, 0, 0.0, lost or (latest if held else result), age)
-    state = {"ok": "done", "failed": "failed"}.get(result["status"]) or (
-        "training" if held_elsewhere(job) else "interrupted")
+    state, result = job_state(job)
     latest, age = last_log_line(job, prefer="memcap " if state == "done" else "")  # a finished job's summary line
+    if not isinstance(result, dict):  # no result.json, or a malformed one
+        reason = lost_reason(job) if state == "lost" else latest if state == "training" else result
+        return JobStatus(job, state, {}, 0, 0.0, reason, age)
     if state == "failed":
         latest = result.get("error") or latest
     return JobStatus(job, state, result.get("config") or {}, result.get("attempts") or 1,

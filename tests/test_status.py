@@ -11,9 +11,9 @@ import sys
 from filelock import FileLock
 from rich.console import Console
 
-from memcap.callbacks import record_lost
+from memcap.callbacks import sweep_status
 from memcap.results import LOCK_FILE
-from memcap.status import job_status, main, render
+from memcap.status import job_status, main, record_lost, render
 from test_terminal import ROOT, in_terminal
 
 TINY = ["N=20", "DS=30", "runs=2", "trainer.max_steps=200"]
@@ -31,17 +31,26 @@ def test_each_state_is_read_from_the_job_files(tmp_path, capsys):
     (sweep / "1" / "result.json").write_text(json.dumps({**result, "status": "running"}))
     shutil.copytree(sweep / "1", sweep / "2")
     record_lost(sweep / "3", "the cluster ended job 3 (TIMEOUT) without a result")
+    # A failed job, and a failed job that a rerun is training again.
+    shutil.copytree(sweep / "0", sweep / "4")
+    (sweep / "4" / "result.json").write_text(json.dumps({**result, "status": "failed", "error": "ValueError: boom"}))
+    shutil.copytree(sweep / "4", sweep / "5")
     capsys.readouterr()
 
-    with FileLock(sweep / "2" / LOCK_FILE):  # another process training job 2 now
-        states = {job: job_status(sweep / job).state for job in "0123"}
+    with FileLock(sweep / "2" / LOCK_FILE), FileLock(sweep / "5" / LOCK_FILE):
+        states = {job: job_status(sweep / job).state for job in "012345"}
+        outcome = sweep_status(sweep)  # the end-of-sweep summary's count: the same decision
         console = Console(record=True, width=200)
         counts = render(sweep, console)
-    assert states == {"0": "done", "1": "interrupted", "2": "training", "3": "lost"}
-    assert {state: n for state, n in counts.items() if n} == {"done": 1, "training": 1, "interrupted": 1, "lost": 1}
+    assert states == {"0": "done", "1": "interrupted", "2": "training", "3": "lost", "4": "failed", "5": "training"}
+    assert {key: [job.name for job in jobs] for key, jobs in outcome.items()} == {
+        "ok": ["0"], "failed": ["1", "4"], "running": ["2", "5"], "missing": ["3"]}
+    assert {state: n for state, n in counts.items() if n} == {
+        "done": 1, "training": 2, "interrupted": 1, "failed": 1, "lost": 1}
     shown = console.export_text()
     assert "memcap simple/log_hinge N=20" in shown  # the finished job's summary line
-    assert "TIMEOUT" in shown and "4 jobs: 1 done, 1 training, 1 interrupted, 1 lost" in shown
+    assert "TIMEOUT" in shown and "ValueError: boom" in shown
+    assert "6 jobs: 1 done, 2 training, 1 interrupted, 1 failed, 1 lost" in shown
     assert "rerun the sweep's command to resume" in shown
 
 

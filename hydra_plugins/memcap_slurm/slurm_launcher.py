@@ -29,7 +29,7 @@ if SubmititSlurmLauncher is not None:
             from omegaconf import open_dict
 
             from memcap import slurm
-            from memcap.callbacks import record_lost
+            from memcap.status import record_lost
             from memcap.config import ConfigError
 
             try:
