@@ -19,7 +19,7 @@ from pathlib import Path
 from hydra.experimental.callback import Callback
 
 from memcap.results import LOST_FILE
-from memcap.status import job_state, lost_reason
+from memcap.status import job_dirs, job_state, lost_reason
 
 # memcap.status's job states, as the end of a sweep counts them: a job not done by then has failed
 OUTCOME = {"done": "ok", "training": "running", "failed": "failed", "interrupted": "failed",
@@ -32,17 +32,17 @@ def sweep_status(sweep_dir: Path, since: float | None = None) -> dict[str, list[
     missing (no result; ``lost_reason`` says why where the cluster ended it). ``since``: only jobs Hydra
     set up, or the launcher found lost, after it."""
     outcome: dict[str, list[Path]] = {"ok": [], "failed": [], "running": [], "missing": []}
-    sweep_dir = Path(sweep_dir)
-    marks = [*sweep_dir.glob("*/.hydra/overrides.yaml"), *sweep_dir.glob(f"*/{LOST_FILE}")]
-    newest: dict[Path, float] = {}
-    for mark in marks:
-        job = mark.parent.parent if mark.name == "overrides.yaml" else mark.parent
-        newest[job] = max(newest.get(job, 0.0), mark.stat().st_mtime)
-    for job in sorted(newest):
-        if since is None or newest[job] >= since:
-            state, _ = job_state(job)
-            outcome[OUTCOME[state]].append(job)
+    for job in job_dirs(Path(sweep_dir)):
+        if since is None or set_up_at(job) >= since:
+            outcome[OUTCOME[job_state(job)[0]]].append(job)
     return outcome
+
+
+def set_up_at(job: Path) -> float:
+    """When this sweep's launcher last touched job directory ``job``: Hydra writes .hydra/overrides.yaml as
+    it sets a job up (again on every rerun), the SLURM launcher the lost marker; 0 for neither."""
+    marks = [job / ".hydra" / "overrides.yaml", job / LOST_FILE]
+    return max((mark.stat().st_mtime for mark in marks if mark.exists()), default=0.0)
 
 
 class SweepSummary(Callback):
