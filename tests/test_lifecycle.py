@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from memcap.job import run_job
 from memcap.results import read_result
@@ -87,6 +88,38 @@ def test_a_sweep_killed_mid_round_resumes_to_the_same_points(tmp_path):
     for path in killed.glob("*/result.json"):
         result = json.loads(path.read_text())
         assert result["attempts"] == 2 and result["wall_time"] > result["wall_time_last"]
+
+
+# Recurrent, 2 steps, N=30 (capacity about 414), DS=450: one member stops on the plateau rule at step 900,
+# the other runs to the 1500-step cap; checkpointed about every 0.1 s.
+RECURRENT_PLATEAU = ["logger=none", "model=recurrent", "steps=2", "N=30", "DS=450", "runs=2", "lr=0.1",
+                     "trainer.max_steps=1500", "trainer.check_every=50", "trainer.patience=2",
+                     "model.patience_fraction=0", "trainer.checkpoint_minutes=0.002"]
+
+
+def test_a_recurrent_job_killed_twice_mid_round_resumes_to_the_same_points(tmp_path):
+    """The second kill lands in the resumed fit after one member has stopped on its plateau: its frozen weights,
+    best count and Adam state come back from the checkpoint with the other's, and it stays stopped."""
+    reference = tmp_path / "reference"
+    assert sweep(reference, *RECURRENT_PLATEAU).returncode == 0
+    assert sorted(p["stop"] for p in outcome(reference)[30][0]) == ["cap", "plateau"]  # the case this test is for
+    killed = tmp_path / "killed"
+    checkpoint = lambda: next(iter((killed / "0").glob("checkpoint.*.ckpt")), None)  # noqa: E731
+    kill_when(start(killed, *RECURRENT_PLATEAU), checkpoint)
+
+    def one_member_stopped() -> bool:  # the resumed attempt's checkpoint: one member done, one training
+        try:
+            stop = torch.load(checkpoint(), weights_only=False)["state_dict"]["stop"].tolist()
+        except Exception:  # none yet, or replaced while read
+            return False
+        return sorted(stop)[0] == 0 and sorted(stop)[1] != 0
+
+    kill_when(start(killed, *RECURRENT_PLATEAU), one_member_stopped)
+    resumed = sweep(killed, *RECURRENT_PLATEAU)
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    assert "resuming the fit of 2 members from checkpoint" in resumed.stdout
+    assert outcome(killed) == outcome(reference)
+    assert read_result(killed / "0" / "result.json")["attempts"] == 3
 
 
 # A text state job (search=state: a stream of fresh strings) of one width, one fit of a few seconds to its step cap.
