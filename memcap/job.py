@@ -272,20 +272,21 @@ class Job:
 def run_job(cfg, out_dir: Path, group: str | Path, launcher: dict | None = None) -> dict | None:
     """Run the job described by ``cfg``: validate, lock, resume or skip, work, record. Returns its result.
 
-    ``launcher`` (Hydra's launcher config) sizes the job's CPU threads (memcap.threads).
+    ``launcher`` (Hydra's launcher config) sizes the job's CPU threads (memcap.cpu).
     """
     from memcap.config import choice
+    from memcap.cpu import set_job_cpu
     from memcap.loggers import build_logger, quiet_libraries
-    from memcap.threads import set_job_threads
 
     choice("data", cfg.data.name, tuple(tasks.TASKS))
     task = cfg.data.name
     tasks.module(task, "config").validate(cfg)
     work = tasks.module(task, "job")
+    cpu = set_job_cpu(cfg.trainer.threads, launcher, cfg.trainer.flush_subnormals)  # before any torch work
     data = work.prepare(cfg)  # what can still fail on bad input (a text source), before anything is written
     quiet_libraries()
     job = Job(cfg, out_dir, group, task, work.flat_config(cfg), work.KEY)
-    job.result["versions"]["torch_threads"] = set_job_threads(cfg.trainer.threads, launcher)
+    job.result["versions"].update(cpu)
     with job.lock() as mine:
         if not mine:
             return None

@@ -37,7 +37,7 @@ from memcap.job import run_job  # noqa: E402
 from memcap.results import read_result  # noqa: E402
 from memcap.tasks import compose  # noqa: E402
 from memcap.text.config import TAKES_ACTIVATION, TextModelConfig  # noqa: E402
-from memcap.threads import job_threads  # noqa: E402
+from memcap.cpu import job_threads  # noqa: E402
 
 MODELS = ("rnn", "lstm", "gru", "transformer", "dense", "hybrid")
 COMMON = ("data=text", "text.source=random", "text.alphabet=printable", "logger=none", "runs=1", "seed=0")

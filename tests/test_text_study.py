@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from memcap.threads import job_threads
+from memcap.cpu import job_threads
 
 REPO = Path(__file__).resolve().parents[1]
 
