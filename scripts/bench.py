@@ -2,6 +2,7 @@
 
 Usage: python scripts/bench.py [--quick] [--end-to-end-only] [--device cpu|cuda] [--out benchmarks]
        python scripts/bench.py --search [--cases simple-100,recurrent-50,...] [--seeds 0,1]
+       python scripts/bench.py --subnormals [--repeats 3]
 
 1. Throughput: for N in {100, 200, 500} and ensemble sizes {1, 5, 15, 40}, the
    same full-batch Adam steps (DS = 3 N, bce) done (a) by a plain PyTorch loop,
@@ -21,6 +22,11 @@ Usage: python scripts/bench.py [--quick] [--end-to-end-only] [--device cpu|cuda]
    (capacity and perfect-recall DS, counts, converged), member-steps (each
    member's steps, summed), pattern-steps (steps x DS, the work a member does on
    its own rows) and wall time. Writes <out>/search/search.{json,md}.
+
+4. ``--subnormals``: jobs whose training makes subnormal floats (bce once its
+   sigmoids saturate), each with ``trainer.flush_subnormals`` false and true,
+   back to back, repeated: median wall times, their ratio, and whether the
+   points are the same. Writes <out>/subnormals/subnormals.{json,md}.
 
 Writes <out>/results.json and <out>/results.md (the table the README quotes).
 """
@@ -116,18 +122,21 @@ def engine(N: int, DS: int, members: int, steps: int, device: str) -> tuple[floa
 END_TO_END = "N=100 DS=300 runs=5"
 
 
-def end_to_end() -> dict:
+def train_in_fresh_process(overrides: list[str]) -> tuple[dict, float, str]:
+    """``python train.py OVERRIDES logger=none`` as a user runs it: its result.json, wall seconds (start-up
+    included) and what it printed."""
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, str(ROOT / "train.py"), *END_TO_END.split(), "logger=none",
-             f"hydra.run.dir={tmp}"],
-            capture_output=True, text=True, env={**os.environ, "WANDB_MODE": "disabled"}, check=True,
-        )
+        done = subprocess.run([sys.executable, str(ROOT / "train.py"), *overrides, "logger=none", f"hydra.run.dir={tmp}"],
+                              capture_output=True, text=True, env={**os.environ, "WANDB_MODE": "disabled"}, check=True)
         wall = time.perf_counter() - start
-        result = json.loads((Path(tmp) / "result.json").read_text())
+        return json.loads((Path(tmp) / "result.json").read_text()), wall, done.stdout.strip()
+
+
+def end_to_end() -> dict:
+    result, wall, printed = train_in_fresh_process(END_TO_END.split())
     return {"wall_s": round(wall, 2), "memorized_mean": result["metrics"]["memorized_mean"],
-            "memorized_runs": result["metrics"]["memorized_runs"], "summary": done.stdout.strip()}
+            "memorized_runs": result["metrics"]["memorized_runs"], "summary": printed}
 
 
 # The search protocols compared by --search: overrides on top of the case's config. Session 3's
@@ -144,13 +153,8 @@ SEARCH_CASES = {"simple-100": ["N=100"], "recurrent-50": ["model=recurrent", "N=
 
 def search_cost(case: str, protocol: str, seed: int) -> dict:
     """One whole capacity search as a job in a fresh process, and what it cost."""
-    overrides = [*SEARCH_CASES[case], *PROTOCOLS[protocol], f"seed={seed}", "logger=none"]
-    with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        subprocess.run([sys.executable, str(ROOT / "train.py"), *overrides, f"hydra.run.dir={tmp}"],
-                       capture_output=True, text=True, env={**os.environ, "WANDB_MODE": "disabled"}, check=True)
-        wall = time.perf_counter() - start
-        result = json.loads((Path(tmp) / "result.json").read_text())
+    overrides = [*SEARCH_CASES[case], *PROTOCOLS[protocol], f"seed={seed}"]
+    result, wall, _ = train_in_fresh_process(overrides)
     m, points = result["metrics"], result["points"]
     return {"case": case, "protocol": protocol, "seed": seed, "overrides": " ".join(overrides),
             "capacity_ds": m["capacity_ds"], "perfect_ds": m["perfect_ds"], "memorized_max": m["memorized_max"],
@@ -195,6 +199,50 @@ def search_benchmark(cases: list[str], seeds: list[int], out: Path) -> None:
     print(search_markdown(rows, header))
 
 
+# Part 4: jobs whose training makes subnormal floats (bce once sigmoids saturate), with and without flushing them.
+SUBNORMAL_CASES = {
+    "simple-bce-100": ["N=100", "DS=320", "loss=bce", "runs=5"],  # a Table 1 round near capacity
+    "recurrent-50": ["model=recurrent", "steps=2", "N=50", "DS=690", "runs=3", "trainer.max_steps=6000"],
+}
+
+
+def subnormal_benchmark(repeats: int, out: Path) -> None:
+    """Each case with trainer.flush_subnormals=false and =true, back to back in alternating order, ``repeats``
+    times: median wall seconds of each, their ratio, and whether every point (less seconds) came out the same."""
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for case, overrides in SUBNORMAL_CASES.items():
+        walls: dict[str, list[float]] = {"false": [], "true": []}
+        points, loads = {}, []
+        for repeat in range(repeats):
+            for flush in ("false", "true") if repeat % 2 == 0 else ("true", "false"):
+                result, wall, _ = train_in_fresh_process([*overrides, "trainer.threads=1",
+                                                          f"trainer.flush_subnormals={flush}"])
+                walls[flush].append(wall)
+                points.setdefault(flush, []).append([{k: v for k, v in p.items() if k != "seconds"}
+                                                     for p in result["points"]])
+                loads.append(os.getloadavg()[0])
+        every = [run for runs in points.values() for run in runs]
+        rows.append({"case": case, "overrides": " ".join(overrides), "repeats": repeats,
+                     "wall_s_unflushed": round(statistics.median(walls["false"]), 1),
+                     "wall_s_flushed": round(statistics.median(walls["true"]), 1),
+                     "speedup": round(statistics.median(walls["false"]) / statistics.median(walls["true"]), 2),
+                     "same_points": all(run == every[0] for run in every),
+                     "load": f"{min(loads):.1f}-{max(loads):.1f}"})
+        print(json.dumps(rows[-1]), flush=True)
+    header = (f"`python scripts/bench.py --subnormals --repeats {repeats}`, {time.strftime('%Y-%m-%d')}, "
+              f"{platform.machine()}, {os.cpu_count()} cores, 1 torch thread a job, torch {torch.__version__}, "
+              f"code {versions().get('git_commit', 'unknown')}. Medians of the repeats; load is the 1-minute "
+              "load average at the jobs' ends.")
+    lines = [header, "", "| case | overrides | wall s, subnormals kept | wall s, flushed | speedup | same points | load |",
+             "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['case']} | `{r['overrides']}` | {r['wall_s_unflushed']} | {r['wall_s_flushed']} | "
+              f"{r['speedup']:.2f}× | {'yes' if r['same_points'] else 'NO'} | {r['load']} |" for r in rows]
+    (out / "subnormals.json").write_text(json.dumps(rows, indent=2))
+    (out / "subnormals.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -205,8 +253,13 @@ def main(argv=None) -> None:
     parser.add_argument("--search", action="store_true", help="part 3 only: whole capacity searches, two protocols")
     parser.add_argument("--cases", default=",".join(SEARCH_CASES), help=f"--search: of {', '.join(SEARCH_CASES)}")
     parser.add_argument("--seeds", default="0", help="--search: comma-separated seeds")
+    parser.add_argument("--subnormals", action="store_true",
+                        help="part 4 only: jobs with subnormal floats kept and flushed (trainer.flush_subnormals)")
+    parser.add_argument("--repeats", type=int, default=3, help="--subnormals: pairs of jobs per case")
     args = parser.parse_args(argv)
     out = Path(args.out)
+    if args.subnormals:
+        return subnormal_benchmark(args.repeats, out / "subnormals")
     if args.search:
         cases = args.cases.split(",")
         unknown = [c for c in cases if c not in SEARCH_CASES]
