@@ -16,8 +16,8 @@ beyond 87 is one (5% of the logits in a Table 1 round at N=400, 2% in a
 recurrent N=200 round), and a step from such a checkpoint took 3.7-5x longer.
 ``trainer.flush_subnormals`` (true) sets the CPU's flush-to-zero and
 denormals-are-zero modes, as TensorFlow does by default: whole jobs ran
-3.5-3.8x faster with the same points to the bit (tests/test_cpu.py, and
-docs/architecture.md). The modes belong to a thread, and torch's worker
+2.5-3.2x faster with the same points to the bit (``scripts/bench.py
+--subnormals``: benchmarks/subnormals; tests/test_cpu.py). The modes belong to a thread, and torch's worker
 threads take them from the thread that starts them, so they are set before the
 job's first torch operation; ``subnormals_flushed`` checks every thread.
 """

@@ -50,15 +50,14 @@ def test_a_fresh_job_process_flushes_subnormals_in_every_thread():
 
 
 # A job whose training makes subnormals and runs on with them: bce's exp(-|logit|) once sigmoids saturate,
-# near capacity, to the step cap. Without the flush it took 1.4x as long here (48 s against 35 s, 2 threads).
+# near capacity, to the step cap (slower without the flush: benchmarks/subnormals has larger jobs' times).
 SUBNORMAL_JOB = ["N=60", "DS=190", "loss=bce", "runs=3", "trainer.max_steps=3000"]
 
 
 def test_flushing_subnormals_leaves_every_point_as_it_was(tmp_path):
     """trainer.flush_subnormals is outside a job's identity because it changes no point: the same counts,
-    losses to the bit and stops, each job in a fresh process as train.py runs it. (Also seen, not tested
-    here for time: the Table 1 job bce N=100 DS=320, 125 s against 36 s, and recurrent 2 steps N=50 DS=690
-    at 6000 steps, 76 s against 20 s, both with identical points.)"""
+    losses to the bit and stops, each job in a fresh process as train.py runs it. (Larger jobs, too long
+    for a test: `python scripts/bench.py --subnormals` checks their points as well.)"""
     points = {}
     for flush in ("false", "true"):
         run = tmp_path / flush
