@@ -17,9 +17,10 @@ recurrent N=200 round), and a step from such a checkpoint took 3.7-5x longer.
 ``trainer.flush_subnormals`` (true) sets the CPU's flush-to-zero and
 denormals-are-zero modes, as TensorFlow does by default: whole jobs ran
 2.5-3.2x faster with the same points to the bit (``scripts/bench.py
---subnormals``: benchmarks/subnormals; tests/test_cpu.py). The modes belong to a thread, and torch's worker
-threads take them from the thread that starts them, so they are set before the
-job's first torch operation; ``subnormals_flushed`` checks every thread.
+--subnormals``: benchmarks/subnormals; tests/test_cpu.py). The modes belong to
+a thread, and torch's worker threads take them from the thread that starts
+them, so they are set before the job's first torch operation;
+``subnormals_flushed`` checks every thread.
 """
 
 from __future__ import annotations
