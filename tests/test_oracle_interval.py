@@ -144,6 +144,21 @@ def test_oracle_metrics_report_the_interval_beside_the_old_keys(caplog):
     assert m["oracle_ratio_upper"] <= m["oracle_ratio_lower"]
 
 
+def test_a_dataset_training_recalled_whole_needs_no_lp(monkeypatch):
+    """Its optimum is DS, witnessed by the trained network: no LP runs for it, and the others' still do."""
+    from memcap.patterns import oracle
+    from memcap.tasks import compose
+    cfg = compose("logger=none", "N=50", "search.oracle=true", "search.oracle_time_limit=20")
+    solved = []
+    real = oracle.oracle_interval
+    monkeypatch.setattr(oracle, "oracle_interval", lambda X, Y, **kw: solved.append(len(X)) or real(X, Y, **kw))
+    m = oracle.oracle_metrics(cfg, 120, [120, 119], progress=False)
+    assert solved == [120]  # dataset 2 only
+    assert m["oracle_lower_runs"][0] == m["oracle_upper_runs"][0] == 120 and m["oracle_gap_runs"][0] == 0
+    assert m["oracle_status_runs"][0] == "trained" and m["oracle_ratio_runs"][0] == 1.0
+    assert m["oracle_lower_runs"][1] <= m["oracle_upper_runs"][1] <= 120
+
+
 def test_the_oracle_refuses_other_models_and_time_limits_in_one_line():
     from memcap.config import ConfigError
     from memcap.patterns.config import validate
