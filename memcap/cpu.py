@@ -12,8 +12,9 @@ machine's cores over its ``n_jobs`` (joblib: parallel), else every core.
 
 Subnormal floats (below 1.2e-38) cost x86 cores tens of cycles an operation.
 Training makes many: once a sigmoid saturates, bce's exp(-|logit|) of a logit
-beyond 87 is one (5% of the logits in a Table 1 round at N=400, 2% in a
-recurrent N=200 round), and a step from such a checkpoint took 3.7-5x longer.
+beyond 87 is one, and the late steps of a round slow down (Table 1's N=400
+round at DS=1310: about 130 steps a minute before the flush, 1190 after, in
+results/report_table1/3/train.log).
 ``trainer.flush_subnormals`` (true) sets the CPU's flush-to-zero and
 denormals-are-zero modes, as TensorFlow does by default: whole jobs ran
 2.5-3.2x faster with the same points to the bit (``scripts/bench.py
