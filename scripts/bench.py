@@ -3,6 +3,7 @@
 Usage: python scripts/bench.py [--quick] [--end-to-end-only] [--device cpu|cuda] [--out benchmarks]
        python scripts/bench.py --search [--cases simple-100,recurrent-50,...] [--seeds 0,1]
        python scripts/bench.py --subnormals [--repeats 3]
+       python scripts/bench.py --default-job [--repeats 3]
 
 1. Throughput: for N in {100, 200, 500} and ensemble sizes {1, 5, 15, 40}, the
    same full-batch Adam steps (DS = 3 N, bce) done (a) by a plain PyTorch loop,
@@ -27,6 +28,11 @@ Usage: python scripts/bench.py [--quick] [--end-to-end-only] [--device cpu|cuda]
    sigmoids saturate), each with ``trainer.flush_subnormals`` false and true,
    back to back, repeated: median wall times, their ratio, and whether the
    points are the same. Writes <out>/subnormals/subnormals.{json,md}.
+
+5. ``--default-job``: the default job as ``make run`` runs it (``python
+   train.py``, W&B offline, nothing overridden), in fresh processes, repeated:
+   wall seconds (start-up included), seconds in the job, the answer, and the
+   load. Issue 15's target for it is 60 s. Writes <out>/default_job/default_job.{json,md}.
 
 Writes <out>/results.json and <out>/results.md (the table the README quotes).
 """
@@ -122,13 +128,15 @@ def engine(N: int, DS: int, members: int, steps: int, device: str) -> tuple[floa
 END_TO_END = "N=100 DS=300 runs=5"
 
 
-def train_in_fresh_process(overrides: list[str]) -> tuple[dict, float, str]:
-    """``python train.py OVERRIDES logger=none`` as a user runs it: its result.json, wall seconds (start-up
-    included) and what it printed."""
+def train_in_fresh_process(overrides: list[str], wandb_mode: str = "disabled") -> tuple[dict, float, str]:
+    """``python train.py OVERRIDES`` as a user runs it: its result.json, wall seconds (start-up included) and
+    what it printed. W&B is off (``logger=none``) unless ``wandb_mode`` names another mode ("offline": as
+    ``make run``)."""
+    logger = ["logger=none"] if wandb_mode == "disabled" else []
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, str(ROOT / "train.py"), *overrides, "logger=none", f"hydra.run.dir={tmp}"],
-                              capture_output=True, text=True, env={**os.environ, "WANDB_MODE": "disabled"}, check=True)
+        done = subprocess.run([sys.executable, str(ROOT / "train.py"), *overrides, *logger, f"hydra.run.dir={tmp}"],
+                              capture_output=True, text=True, env={**os.environ, "WANDB_MODE": wandb_mode}, check=True)
         wall = time.perf_counter() - start
         return json.loads((Path(tmp) / "result.json").read_text()), wall, done.stdout.strip()
 
@@ -243,6 +251,37 @@ def subnormal_benchmark(repeats: int, out: Path) -> None:
     print("\n".join(lines))
 
 
+def default_job_benchmark(repeats: int, out: Path) -> None:
+    """Part 5: ``python train.py`` with W&B offline (what ``make run`` runs), ``repeats`` times in fresh
+    processes: median wall seconds against issue 15's 60 s, and each run's answer (the same every time)."""
+    out.mkdir(parents=True, exist_ok=True)
+    runs = []
+    for _ in range(repeats):
+        load_before = os.getloadavg()[0]
+        result, wall, _ = train_in_fresh_process([], wandb_mode="offline")
+        m = result["metrics"]
+        runs.append({"wall_s": round(wall, 1), "job_s": round(result["wall_time"], 1),
+                     "capacity_ds": m["capacity_ds"], "memorized_mean": round(m["memorized_mean"], 1),
+                     "converged": m["converged"], "torch_threads": result["versions"].get("torch_threads"),
+                     "load_before": round(load_before, 2), "load_after": round(os.getloadavg()[0], 2)})
+        print(json.dumps(runs[-1]), flush=True)
+    median = statistics.median(r["wall_s"] for r in runs)
+    header = (f"`python scripts/bench.py --default-job --repeats {repeats}`, {time.strftime('%Y-%m-%d')}, "
+              f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+              f"code {versions().get('git_commit', 'unknown')}. Loads are the 1-minute load average before and "
+              "after each run.")
+    lines = [header, "", "| run | wall s | in the job s | capacity DS | mean memorized | converged | torch threads | load |",
+             "|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {i + 1} | {r['wall_s']} | {r['job_s']} | {r['capacity_ds']} | {r['memorized_mean']} | "
+              f"{'yes' if r['converged'] else 'no'} | {r['torch_threads']} | {r['load_before']}-{r['load_after']} |"
+              for i, r in enumerate(runs)]
+    lines += ["", f"Median wall time {median:.1f} s against the target of 60 s: "
+              f"{'met' if median <= 60 else 'missed'}."]
+    (out / "default_job.json").write_text(json.dumps({"median_wall_s": median, "runs": runs}, indent=2))
+    (out / "default_job.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -255,9 +294,14 @@ def main(argv=None) -> None:
     parser.add_argument("--seeds", default="0", help="--search: comma-separated seeds")
     parser.add_argument("--subnormals", action="store_true",
                         help="part 4 only: jobs with subnormal floats kept and flushed (trainer.flush_subnormals)")
-    parser.add_argument("--repeats", type=int, default=3, help="--subnormals: pairs of jobs per case")
+    parser.add_argument("--default-job", action="store_true",
+                        help="part 5 only: the default job as `make run` runs it, timed")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="--subnormals: pairs of jobs per case; --default-job: runs")
     args = parser.parse_args(argv)
     out = Path(args.out)
+    if args.default_job:
+        return default_job_benchmark(args.repeats, out / "default_job")
     if args.subnormals:
         return subnormal_benchmark(args.repeats, out / "subnormals")
     if args.search:
