@@ -24,6 +24,9 @@ from filelock import FileLock, Timeout
 from memcap.results import LOCK_FILE, LOST_FILE, RESULT_FILE, read_result
 
 LOG_LINE = re.compile(r"^\[(?P<time>[\d-]+ [\d:]+),\d+\]\[[^]]*\]\[\w+\] - (?P<message>.*)$")
+# A finished job's summary line (memcap.job.Job.summary): "memcap <network and config> seed=S: <answer>; <s>s -> <path>".
+# The table shows only the answer: its other columns already name the job, its time and its directory.
+SUMMARY_LINE = re.compile(r"^memcap .*? seed=-?\d+: (?P<answer>.*?)(; [\d.]+s -> .*)?$")
 STATES = ("done", "training", "interrupted", "failed", "lost", "not started")
 
 
@@ -126,6 +129,8 @@ def last_log_line(job: Path, prefer: str = "") -> tuple[str, float | None]:
 def job_status(job: Path) -> JobStatus:
     state, result = job_state(job)
     latest, age = last_log_line(job, prefer="memcap " if state == "done" else "")  # a finished job's summary line
+    summary = SUMMARY_LINE.match(latest) if state == "done" else None
+    latest = summary["answer"] if summary else latest
     if not isinstance(result, dict):  # no result.json, or a malformed one
         reason = lost_reason(job) if state == "lost" else latest if state == "training" else result
         return JobStatus(job, state, {}, 0, 0.0, reason, age)
@@ -151,6 +156,9 @@ def duration(seconds: float | None) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+LAST_LINE_WIDTH = 28
+
+
 def render(sweep_dir: Path, console) -> dict[str, int]:
     """Print ``sweep_dir``'s jobs as a table on ``console`` (rich); returns the count of jobs per state."""
     from rich.table import Table
@@ -158,16 +166,19 @@ def render(sweep_dir: Path, console) -> dict[str, int]:
     statuses = [job_status(job) for job in job_dirs(sweep_dir)]
     keys = varying(statuses) or ["model", "N"]
     table = Table(title=str(sweep_dir), title_justify="left")
-    for column in ("job", " ".join(keys), "state", "attempts", "job time"):
+    # The last line is what a user watches (a job's progress, or its result): in an 80-column terminal it
+    # keeps at least LAST_LINE_WIDTH columns, and the config column wraps to make room.
+    table.add_column("job", no_wrap=True)
+    table.add_column(" ".join(keys), overflow="fold")
+    for column in ("state", "tries", "job time"):
         table.add_column(column, no_wrap=True)
-    table.add_column("last line", overflow="fold", ratio=1)
-    table.add_column("written", no_wrap=True)
+    table.add_column("last line (written)", overflow="fold", ratio=1)
     style = {"done": "green", "training": "cyan", "interrupted": "yellow", "failed": "red", "lost": "red"}
     for s in statuses:
         config = " ".join(f"{key}={s.config[key]}" for key in keys if key in s.config)
         table.add_row(s.job.name, config, f"[{style[s.state]}]{s.state}" if s.state in style else s.state,
-                      str(s.attempts or ""), duration(s.job_seconds) if s.job_seconds else "", s.latest,
-                      f"{duration(s.latest_age)} ago" if s.latest_age is not None else "")
+                      str(s.attempts or ""), duration(s.job_seconds) if s.job_seconds else "",
+                      s.latest + (f" [dim]({duration(s.latest_age)} ago)" if s.latest_age is not None else ""))
     console.print(table)
     counts = {state: sum(s.state == state for s in statuses) for state in STATES}
     planned = planned_jobs(sweep_dir)

@@ -42,13 +42,20 @@ def test_each_state_is_read_from_the_job_files(tmp_path, capsys):
         outcome = sweep_status(sweep)  # the end-of-sweep summary's count: the same decision
         console = Console(record=True, width=200)
         counts = render(sweep, console)
+        narrow = Console(record=True, width=80)  # a standard terminal: the last line must still be shown
+        render(sweep, narrow)
     assert states == {"0": "done", "1": "interrupted", "2": "training", "3": "lost", "4": "failed", "5": "training"}
     assert {key: [job.name for job in jobs] for key, jobs in outcome.items()} == {
         "ok": ["0"], "failed": ["1", "4"], "running": ["2", "5"], "missing": ["3"]}
     assert {state: n for state, n in counts.items() if n} == {
         "done": 1, "training": 2, "interrupted": 1, "failed": 1, "lost": 1}
     shown = console.export_text()
-    assert "memcap simple/log_hinge N=20" in shown  # the finished job's summary line
+    # A finished job's line is its summary's answer: the other columns name the job, its time and directory.
+    finished = job_status(sweep / "0").latest
+    assert finished.startswith("capacity DS=") and finished.endswith("params=420"), finished
+    in_80 = narrow.export_text()
+    assert "last line" in in_80 and "capacity" in in_80 and "ValueError" in in_80
+    assert max(map(len, in_80.splitlines())) <= 80
     assert "TIMEOUT" in shown and "ValueError: boom" in shown
     assert "6 jobs: 1 done, 2 training, 1 interrupted, 1 failed, 1 lost" in shown
     assert "rerun the sweep's command to resume" in shown
