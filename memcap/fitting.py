@@ -30,6 +30,8 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import TQDMProgressBar
 
+from memcap.status import duration
+
 log = logging.getLogger("memcap")
 
 
@@ -106,22 +108,33 @@ class MidRoundCheckpoint(pl.Callback):
 
 
 class ProgressLog(pl.Callback):
-    """One line a minute inside a fit: the step, the members still training, ``pl_module.progress()``."""
+    """One line a minute inside a fit: the step, its rate, the longest the fit can still take (to the step
+    cap, at that rate: members that stop end it sooner), the members still training, ``pl_module.progress()``.
+
+    A long sweep is watched through these lines (train.log, ``memcap status``): the rate and the bound say
+    whether a round is worth waiting for. The rate counts this attempt's steps only (a resumed fit starts
+    from its checkpoint's step).
+    """
 
     def __init__(self, key: str, members: list, every_seconds: float = 60.0):
         self.key, self.members, self.every = key, members, every_seconds
         self.start = self.last = time.monotonic()
+        self.first_step = 0
 
     def on_train_start(self, trainer, pl_module) -> None:
         self.start = self.last = time.monotonic()
+        self.first_step = trainer.global_step
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         now = time.monotonic()
         if now - self.last >= self.every:
             self.last = now
             values = sorted({value for value, _ in self.members})
-            log.info("  %s=%s step %d/%d, %s, %.0fs", self.key, values, trainer.global_step,
-                     trainer.max_steps, pl_module.progress(), now - self.start)
+            per_minute = (trainer.global_step - self.first_step) / max(now - self.start, 1e-9) * 60
+            left = duration((trainer.max_steps - trainer.global_step) / per_minute * 60) if per_minute else "?"
+            log.info("  %s=%s step %d/%d (%.0f/min, at most %s left), %s, %.0fs", self.key, values,
+                     trainer.global_step, trainer.max_steps, per_minute, left, pl_module.progress(),
+                     now - self.start)
 
 
 class FitProgressBar(TQDMProgressBar):

@@ -281,3 +281,22 @@ def test_the_aggregation_tells_apart_configs_that_share_a_flat_config(tmp_path, 
     assert sorted(df["loss.tau"]) == [3.0, 10.0] and "loss.tau" in df.attrs["config_keys"]
     assert [why for _, why in skipped] == [f"duplicate of {tmp_path / 'again' / 'result.json'}"] or \
         [why for _, why in skipped] == [f"duplicate of {tmp_path / 'tau10' / 'result.json'}"]
+
+
+def test_progress_line_gives_the_rate_of_this_attempt_and_the_longest_the_fit_can_take(monkeypatch, caplog):
+    """A resumed fit (from step 100) that reaches step 400 a minute later runs at 300 steps a minute, and
+    its 600 steps left to the cap of 1000 take at most 2 minutes."""
+    from types import SimpleNamespace
+
+    from memcap import fitting
+
+    clock = iter([1000.0, 1000.0, 1060.0])  # construction, on_train_start, the batch a minute later
+    monkeypatch.setattr(fitting.time, "monotonic", lambda: next(clock))
+    callback = fitting.ProgressLog("DS", [(300, 0), (300, 1)])
+    trainer = SimpleNamespace(global_step=100, max_steps=1000)
+    module = SimpleNamespace(progress=lambda: "2/2 members training")
+    callback.on_train_start(trainer, module)
+    trainer.global_step = 400
+    with caplog.at_level("INFO", logger="memcap"):
+        callback.on_train_batch_end(trainer, module, None, None, 0)
+    assert "DS=[300] step 400/1000 (300/min, at most 2 min left), 2/2 members training, 60s" in caplog.text
