@@ -34,8 +34,8 @@ def test_a_member_aligned_to_the_vector_width_trains_bit_for_bit_as_alone(make_c
     Not so for other shapes: PyTorch's CPU elementwise kernels compute a tensor's last elements (the
     remainder after the vector width) on a scalar path whose exp and log differ from the vector path's in
     the last bit, and whether a member's last elements land there depends on its companions (N=30, DS=90:
-    the first difference after 1 step of the recurrent network, 36 of the simple one). Over thousands of
-    steps that grows into counts a few patterns apart (docs/architecture.md, Determinism).
+    a bit differs at the 2nd step of the recurrent network, the 37th of the simple one: scripts/companions.py).
+    Over thousands of steps that can grow into counts a few patterns apart (docs/architecture.md, Determinism).
     """
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
