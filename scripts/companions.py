@@ -5,8 +5,10 @@ Usage: python scripts/companions.py [--threads 1,2] [--out benchmarks/companions
 For each shape (N, DS) and network, member 1 of a 3-member ensemble and the same
 member alone take the same full-batch Adam steps (bce, lr 0.05, no stopping
 rule); the table gives the first step after which their weights differ in any
-bit, or "none" within the steps run. A DS x N that is a multiple of 64 keeps
-every member's elements off the elementwise kernels' scalar remainder path.
+bit, or "none" within the steps run, with each member's rows unpadded (DS, as
+before 2026-12-05) and padded to the engine's alignment
+(memcap.patterns.engine.aligned_rows: rows x N a multiple of ALIGN = 64, which
+keeps every member's elements off the elementwise kernels' scalar remainder path).
 """
 
 from __future__ import annotations
@@ -21,17 +23,17 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from memcap.patterns.engine import build_module  # noqa: E402
+import memcap.patterns.engine as engine  # noqa: E402
 from memcap.tasks import compose  # noqa: E402
 
-SHAPES = [(30, 90, 400), (32, 96, 400), (50, 128, 400), (200, 2800, 30)]  # N, DS, steps run
+SHAPES = [(30, 90, 400), (32, 96, 400), (50, 690, 400), (100, 290, 400), (200, 2800, 30)]  # N, DS, steps run
 NETWORKS = {"simple": ["loss=bce"], "recurrent 2 steps": ["model=recurrent", "loss=bce", "steps=2"]}
 
 
 def first_difference(N: int, DS: int, overrides: list[str], steps: int) -> str:
     cfg = compose(f"N={N}", "lr=0.05", "logger=none", *overrides)
-    crowd = build_module(cfg.copy(), [(DS, 0), (DS, 1), (DS, 2)], max_steps=steps)
-    alone = build_module(cfg.copy(), [(DS, 1)], max_steps=steps)
+    crowd = engine.build_module(cfg.copy(), [(DS, 0), (DS, 1), (DS, 2)], max_steps=steps)
+    alone = engine.build_module(cfg.copy(), [(DS, 1)], max_steps=steps)
     optimizers = [torch.optim.Adam(m.model.parameters(), lr=0.05) for m in (crowd, alone)]
     for step in range(steps):
         for module, optimizer in zip((crowd, alone), optimizers):
@@ -50,13 +52,20 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     lines = [f"`python scripts/companions.py --threads {args.threads}`, {time.strftime('%Y-%m-%d')}, torch "
              f"{torch.__version__}: the first step after which member 1 of 3 differs from itself trained alone.", "",
-             "| torch threads | network | N | DS | DS x N mod 64 | first differing step |", "|---|---|---|---|---|---|"]
+             "| torch threads | network | N | DS | DS x N mod 64 | padded rows | first differing step, unpadded | "
+             "padded |", "|---|---|---|---|---|---|---|---|"]
+    aligned = engine.ALIGN
     for threads in map(int, args.threads.split(",")):
         torch.set_num_threads(threads)
         for N, DS, steps in SHAPES:
             for name, overrides in NETWORKS.items():
-                lines.append(f"| {threads} | {name} | {N} | {DS} | {N * DS % 64} | "
-                             f"{first_difference(N, DS, overrides, steps)} |")
+                found = {}
+                for align in (1, aligned):  # ALIGN = 1: no padding, as before
+                    engine.ALIGN = align
+                    found[align] = first_difference(N, DS, overrides, steps)
+                engine.ALIGN = aligned
+                lines.append(f"| {threads} | {name} | {N} | {DS} | {N * DS % 64} | {engine.aligned_rows(DS, N)} | "
+                             f"{found[1]} | {found[aligned]} |")
                 print(lines[-1], flush=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

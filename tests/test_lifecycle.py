@@ -92,7 +92,7 @@ def test_a_sweep_killed_mid_round_resumes_to_the_same_points(tmp_path):
 
 # Recurrent, 2 steps, N=30 (capacity about 414), DS=450: one member stops on the plateau rule at step 900,
 # the other runs to the 1500-step cap; checkpointed about every 0.1 s.
-RECURRENT_PLATEAU = ["logger=none", "model=recurrent", "steps=2", "N=30", "DS=450", "runs=2", "lr=0.1",
+RECURRENT_PLATEAU = ["logger=none", "model=recurrent", "steps=2", "N=30", "DS=430", "runs=2", "lr=0.1",
                      "trainer.max_steps=1500", "trainer.check_every=50", "trainer.patience=2",
                      "model.patience_fraction=0", "trainer.checkpoint_minutes=0.002"]
 

@@ -4,11 +4,13 @@ This is where a search point becomes tensors: each member gets its own seeded
 data and initialization (so its result does not depend on its companions),
 members are grouped into ensembles of at most ``trainer.max_members`` and
 ``trainer.max_elements`` (members x DS x N), padded to the largest DS in the
-group, and each group is fitted by one Lightning Trainer.
+group and on to an aligned row count (``aligned_rows``), and each group is
+fitted by one Lightning Trainer.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
@@ -43,6 +45,20 @@ def member_data(cfg, DS: int, run: int) -> tuple[torch.Tensor, torch.Tensor]:
     return make_patterns(cfg.N, DS, cfg.s, member_seeds(cfg, run, DS)[0])
 
 
+# Each member's rows are padded (weight 0) until rows x N is a multiple of ALIGN elements: PyTorch's CPU
+# elementwise kernels compute a tensor's last elements (the remainder after the vector width, 16 floats
+# with AVX2 and 32 with AVX-512, loops unrolled twice) on a scalar path whose exp and log differ from the
+# vector path's in the last bit. With every member's slab aligned, none of its elements lands there, so on
+# one thread a member trains to the bit as it would alone (tests/test_ensemble.py, scripts/companions.py).
+ALIGN = 64
+
+
+def aligned_rows(DS: int, N: int) -> int:
+    """The fewest rows, at least ``DS``, whose rows x N elements are a multiple of ALIGN."""
+    step = ALIGN // math.gcd(N, ALIGN)
+    return -(-DS // step) * step
+
+
 def _groups(
     members: list[tuple[int, int]], N: int, max_members: int, max_elements: int, max_padding: float
 ) -> list[list[tuple[int, int]]]:
@@ -67,7 +83,7 @@ Prepare = Callable[[PatternEnsemble, list[tuple[int, int]]], None]
 def build_module(cfg, members: list[tuple[int, int]], max_steps: int | None = None, step_offset: int = 0,
                  prepare: Prepare | None = None, milestones: tuple[int, ...] = (),
                  must_exceed: float | None = None) -> EnsembleModule:
-    """One ensemble of (DS, run) members: seeded data padded to the largest DS, seeded initializations.
+    """One ensemble of (DS, run) members: seeded data padded to the largest DS and aligned, seeded initializations.
 
     ``prepare(network, members)``, when given, changes the network before it is
     trained (memcap.patterns.prune masks and rewinds it) and may keep it to read after.
@@ -75,8 +91,8 @@ def build_module(cfg, members: list[tuple[int, int]], max_steps: int | None = No
     """
     N = cfg.N
     seeds = [member_seeds(cfg, run, DS) for DS, run in members]
-    longest = max(DS for DS, _ in members)
-    X, Y, weight = torch.zeros(len(members), longest, N), torch.zeros(len(members), longest, N), torch.zeros(len(members), longest)
+    rows = aligned_rows(max(DS for DS, _ in members), N)
+    X, Y, weight = torch.zeros(len(members), rows, N), torch.zeros(len(members), rows, N), torch.zeros(len(members), rows)
     for i, (DS, run) in enumerate(members):
         X[i, :DS], Y[i, :DS] = member_data(cfg, DS, run)
         weight[i, :DS] = 1.0

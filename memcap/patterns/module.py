@@ -89,9 +89,10 @@ class EnsembleModule(pl.LightningModule):
         # same batches whichever ensemble it is trained in.
         self.batch_generators = [torch.Generator().manual_seed(int(s)) for s in (batch_seeds or [])]
         members = X.shape[0]
-        self.register_buffer("X", X)
-        self.register_buffer("Y", Y)
-        self.register_buffer("weight", weight)
+        # The data is rebuilt from the members' seeds (memcap.patterns.engine), so checkpoints leave it out.
+        self.register_buffer("X", X, persistent=False)
+        self.register_buffer("Y", Y, persistent=False)
+        self.register_buffer("weight", weight, persistent=False)
         self.register_buffer("ds", weight.sum(-1).long())
         self.register_buffer("active", torch.ones(members, dtype=torch.bool))
         self.register_buffer("best_count", torch.full((members,), -1, dtype=torch.long))
@@ -128,11 +129,15 @@ class EnsembleModule(pl.LightningModule):
     # -- mid-round checkpoints (memcap.fitting.MidRoundCheckpoint) -------------
     # The buffers (counters, active, best counts) and the optimizer are in Lightning's
     # checkpoint already; the best weights and the mini-batch generators are added here.
+    # The data (X, Y, weight) is not saved; a checkpoint written before 2026-12-05 holds
+    # it, unpadded: it is dropped on loading, and the fit goes on with this module's data.
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["best_state"] = {name: t.cpu() for name, t in self.best_state.items()}
         checkpoint["batch_generators"] = [g.get_state() for g in self.batch_generators]
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
+        for name in ("X", "Y", "weight"):
+            checkpoint["state_dict"].pop(name, None)
         self.best_state = dict(checkpoint["best_state"])
         for generator, state in zip(self.batch_generators, checkpoint["batch_generators"]):
             generator.set_state(state)
