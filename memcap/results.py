@@ -12,6 +12,7 @@ No torch and no Hydra here: the aggregation imports this module.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -150,8 +151,14 @@ def versions() -> dict:
     }
 
 
+@functools.cache
 def git_commit() -> str | None:
-    """The checkout's commit (with "-dirty" when files differ from it), None outside a git checkout."""
+    """The checkout's commit (with "-dirty" when files differ from it), None outside a git checkout.
+
+    Read once per process, at its first job: a sweep's process runs the code it imported to its end, so a
+    commit made while it runs must not relabel its later jobs (it did: a job run by code at 16a3376 recorded
+    the HEAD of its start, 0009e21).
+    """
     root = Path(__file__).resolve().parents[1]
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)

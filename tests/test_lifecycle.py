@@ -300,3 +300,20 @@ def test_progress_line_gives_the_rate_of_this_attempt_and_the_longest_the_fit_ca
     with caplog.at_level("INFO", logger="memcap"):
         callback.on_train_batch_end(trainer, module, None, None, 0)
     assert "DS=[300] step 400/1000 (300/min, at most 2 min left), 2/2 members training, 60s" in caplog.text
+
+
+def test_the_git_commit_is_read_once_per_process(monkeypatch):
+    """A sweep's process runs the code it imported to its end: a commit made meanwhile must not relabel its jobs."""
+    from memcap import results
+
+    results.git_commit.cache_clear()
+    calls = []
+    real_run = subprocess.run
+    monkeypatch.setattr(results.subprocess, "run", lambda *args, **kwargs: calls.append(args[0]) or real_run(*args, **kwargs))
+    try:
+        first = results.versions()["git_commit"]
+        commands = len(calls)
+        assert commands >= 1 and first == results.versions()["git_commit"] == results.git_commit()
+        assert len(calls) == commands  # git is asked once, at the first job
+    finally:
+        results.git_commit.cache_clear()
