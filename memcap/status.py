@@ -156,9 +156,6 @@ def duration(seconds: float | None) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-LAST_LINE_WIDTH = 28
-
-
 def render(sweep_dir: Path, console) -> dict[str, int]:
     """Print ``sweep_dir``'s jobs as a table on ``console`` (rich); returns the count of jobs per state."""
     from rich.table import Table
@@ -166,8 +163,8 @@ def render(sweep_dir: Path, console) -> dict[str, int]:
     statuses = [job_status(job) for job in job_dirs(sweep_dir)]
     keys = varying(statuses) or ["model", "N"]
     table = Table(title=str(sweep_dir), title_justify="left")
-    # The last line is what a user watches (a job's progress, or its result): in an 80-column terminal it
-    # keeps at least LAST_LINE_WIDTH columns, and the config column wraps to make room.
+    # The last line is what a user watches (a job's progress, or its result): in an 80-column terminal
+    # the config column wraps to leave it room (with every other column unwrapped, rich squeezed it to nothing).
     table.add_column("job", no_wrap=True)
     table.add_column(" ".join(keys), overflow="fold")
     for column in ("state", "tries", "job time"):
