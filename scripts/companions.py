@@ -34,7 +34,7 @@ def first_difference(N: int, DS: int, overrides: list[str], steps: int) -> str:
     cfg = compose(f"N={N}", "lr=0.05", "logger=none", *overrides)
     crowd = engine.build_module(cfg.copy(), [(DS, 0), (DS, 1), (DS, 2)], max_steps=steps)
     alone = engine.build_module(cfg.copy(), [(DS, 1)], max_steps=steps)
-    optimizers = [torch.optim.Adam(m.model.parameters(), lr=0.05) for m in (crowd, alone)]
+    optimizers = [m.configure_optimizers() for m in (crowd, alone)]  # the module's own Adam (constant schedule)
     for step in range(steps):
         for module, optimizer in zip((crowd, alone), optimizers):
             optimizer.zero_grad()

@@ -65,11 +65,12 @@ def _groups(
     """Split members (sorted by DS) into ensembles that fit the limits.
 
     A member joins the current ensemble only while its DS is at most ``max_padding``
-    times the smallest DS there: every member computes on the longest one's rows.
+    times the smallest DS there: every member computes on the longest one's rows (aligned:
+    ``max_elements`` counts the rows ``build_module`` allocates).
     """
     groups, current = [], []
     for DS, run in sorted(members):
-        full = len(current) >= max_members or (len(current) + 1) * DS * N > max_elements
+        full = len(current) >= max_members or (len(current) + 1) * aligned_rows(DS, N) * N > max_elements
         if current and (full or DS > max_padding * current[0][0]):
             groups.append(current)
             current = []
