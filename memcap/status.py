@@ -158,6 +158,7 @@ def duration(seconds: float | None) -> str:
 
 def render(sweep_dir: Path, console) -> dict[str, int]:
     """Print ``sweep_dir``'s jobs as a table on ``console`` (rich); returns the count of jobs per state."""
+    from rich.markup import escape
     from rich.table import Table
 
     statuses = [job_status(job) for job in job_dirs(sweep_dir)]
@@ -172,10 +173,12 @@ def render(sweep_dir: Path, console) -> dict[str, int]:
     table.add_column("last line (written)", overflow="fold", ratio=1)
     style = {"done": "green", "training": "cyan", "interrupted": "yellow", "failed": "red", "lost": "red"}
     for s in statuses:
-        config = " ".join(f"{key}={s.config[key]}" for key in keys if key in s.config)
+        # Configs and log lines are text, not markup: an error that quotes "[/tmp/x]" would otherwise
+        # be read as a closing tag and abort the whole table.
+        config = escape(" ".join(f"{key}={s.config[key]}" for key in keys if key in s.config))
         table.add_row(s.job.name, config, f"[{style[s.state]}]{s.state}" if s.state in style else s.state,
                       str(s.attempts or ""), duration(s.job_seconds) if s.job_seconds else "",
-                      s.latest + (f" [dim]({duration(s.latest_age)} ago)" if s.latest_age is not None else ""))
+                      escape(s.latest) + (f" [dim]({duration(s.latest_age)} ago)" if s.latest_age is not None else ""))
     console.print(table)
     counts = {state: sum(s.state == state for s in statuses) for state in STATES}
     planned = planned_jobs(sweep_dir)

@@ -33,7 +33,7 @@ def test_each_state_is_read_from_the_job_files(tmp_path, capsys):
     record_lost(sweep / "3", "the cluster ended job 3 (TIMEOUT) without a result")
     # A failed job, and a failed job that a rerun is training again.
     shutil.copytree(sweep / "0", sweep / "4")
-    (sweep / "4" / "result.json").write_text(json.dumps({**result, "status": "failed", "error": "ValueError: boom"}))
+    (sweep / "4" / "result.json").write_text(json.dumps({**result, "status": "failed", "error": "ValueError: boom in [/tmp/x] [bold]"}))
     shutil.copytree(sweep / "4", sweep / "5")
     capsys.readouterr()
 
@@ -56,7 +56,7 @@ def test_each_state_is_read_from_the_job_files(tmp_path, capsys):
     in_80 = narrow.export_text()
     assert "last line" in in_80 and "capacity" in in_80 and "ValueError" in in_80
     assert max(map(len, in_80.splitlines())) <= 80
-    assert "TIMEOUT" in shown and "ValueError: boom" in shown
+    assert "TIMEOUT" in shown and "ValueError: boom in [/tmp/x] [bold]" in shown  # text, not rich markup
     assert "6 jobs: 1 done, 2 training, 1 interrupted, 1 failed, 1 lost" in shown
     assert "rerun the sweep's command to resume" in shown
 
