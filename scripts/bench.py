@@ -22,7 +22,10 @@ Usage: python scripts/bench.py [--quick] [--end-to-end-only] [--device cpu|cuda]
    fast) and under today's defaults, side by side in one run: the answer
    (capacity and perfect-recall DS, counts, converged), member-steps (each
    member's steps, summed), pattern-steps (steps x DS, the work a member does on
-   its own rows) and wall time. Writes <out>/search/search.{json,md}.
+   its own rows) and the job's time. Each search is a job in
+   multirun/bench_search/ (one torch thread), so an interrupted benchmark resumes
+   it through the framework's resume when run again, and a finished one is read,
+   not rerun. Rows of other cases are kept. Writes <out>/search/search.{json,md}.
 
 4. ``--subnormals``: jobs whose training makes subnormal floats (bce once its
    sigmoids saturate), each with ``trainer.flush_subnormals`` false and true,
@@ -159,50 +162,78 @@ SEARCH_CASES = {"simple-100": ["N=100"], "recurrent-50": ["model=recurrent", "N=
                 "recurrent-100": ["model=recurrent", "N=100"]}
 
 
+def search_job_dir(case: str, protocol: str, seed: int) -> Path:
+    """Where a search's job lives: under multirun/ (not a temporary directory), so that an interrupted
+    benchmark resumes each search through the framework's own resume, and a finished one is skipped."""
+    return ROOT / "multirun" / "bench_search" / f"{case}-{protocol.replace(' ', '_')}-seed{seed}"
+
+
+def short_commit(commit: str) -> str:
+    """A commit as people quote it (7 hex digits), keeping the "-dirty" of uncommitted changes."""
+    head, dirty, _ = commit.partition("-dirty")
+    return head[:7] + dirty
+
+
 def search_cost(case: str, protocol: str, seed: int) -> dict:
-    """One whole capacity search as a job in a fresh process, and what it cost."""
+    """One whole capacity search as a job in a fresh process, and what it cost. The time is the job's own
+    (result.json's wall_time, summed over its attempts), so a search resumed in a later sitting counts once."""
     overrides = [*SEARCH_CASES[case], *PROTOCOLS[protocol], f"seed={seed}"]
-    result, wall, _ = train_in_fresh_process(overrides)
+    job = search_job_dir(case, protocol, seed)
+    subprocess.run([sys.executable, str(ROOT / "train.py"), *overrides, "trainer.threads=1", "logger=none",
+                    f"hydra.run.dir={job}"],
+                   capture_output=True, text=True, env={**os.environ, "WANDB_MODE": "disabled"}, check=True)
+    written = job / "result.json"
+    result = json.loads(written.read_text())
     m, points = result["metrics"], result["points"]
     return {"case": case, "protocol": protocol, "seed": seed, "overrides": " ".join(overrides),
+            "date": time.strftime("%Y-%m-%d", time.gmtime(written.stat().st_mtime)), "code": short_commit(result["versions"].get("git_commit", "unknown")),
             "capacity_ds": m["capacity_ds"], "perfect_ds": m["perfect_ds"], "memorized_max": m["memorized_max"],
             "memorized_mean": round(m["memorized_mean"], 1), "converged": m["converged"],
             "members": len(points), "member_steps": sum(p["steps"] for p in points),
             "pattern_steps": sum(p["steps"] * p["DS"] for p in points),
             "stops": {stop: sum(p["stop"] == stop for p in points) for stop in sorted({p["stop"] for p in points})},
-            "wall_s": round(wall, 1), "load": os.getloadavg()[0]}
+            "wall_s": round(result["wall_time"], 1), "attempts": result.get("attempts") or 1,
+            "load": os.getloadavg()[0]}
 
 
 def search_markdown(rows: list[dict], header: str) -> str:
-    lines = [header, "", "| case | seed | protocol | capacity DS | perfect DS | max / mean | converged | members | "
-             "member-steps | pattern-steps | wall s | load | pattern-steps vs session 3 | wall vs session 3 |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    base = {(r["case"], r["seed"]): r for r in rows if r["protocol"] == "session 3"}
+    lines = [header, "", "| case | seed | protocol | date, code | capacity DS | perfect DS | max / mean | converged | "
+             "members | member-steps | pattern-steps | job s (attempts) | load | session 3 ÷ this: pattern-steps | "
+             "session 3 ÷ this: time |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    base = {(r["case"], r["seed"], r.get("code")): r for r in rows if r["protocol"] == "session 3"}
     for r in rows:
-        old = base.get((r["case"], r["seed"]))
-        ratio = lambda key: f"{old[key] / r[key]:.2f}× less" if old and r is not old else "–"
-        lines.append(f"| {r['case']} | {r['seed']} | {r['protocol']} | {r['capacity_ds']} | {r['perfect_ds']} | "
+        old = base.get((r["case"], r["seed"], r.get("code")))  # a ratio only between rows of the same code
+        ratio = lambda key: f"{old[key] / r[key]:.2f}" if old and r is not old else "–"
+        lines.append(f"| {r['case']} | {r['seed']} | {r['protocol']} | {r.get('date', '?')}, {r.get('code', '?')} | "
+                     f"{r['capacity_ds']} | {r['perfect_ds']} | "
                      f"{r['memorized_max']} / {r['memorized_mean']} | {'yes' if r['converged'] else 'no'} | "
-                     f"{r['members']} | {r['member_steps']} | {r['pattern_steps']:.3g} | {r['wall_s']} | "
-                     f"{r['load']:.1f} | {ratio('pattern_steps')} | {ratio('wall_s')} |")
+                     f"{r['members']} | {r['member_steps']} | {r['pattern_steps']:.3g} | "
+                     f"{r['wall_s']} ({r.get('attempts', 1)}) | {r['load']:.1f} | {ratio('pattern_steps')} | "
+                     f"{ratio('wall_s')} |")
     return "\n".join(lines) + "\n"
 
 
 def search_benchmark(cases: list[str], seeds: list[int], out: Path) -> None:
-    """Part 3; rows are written after every job, so a long run can be read (and cut short) as it goes."""
+    """Part 3; rows are written after every job, so a long run can be read (and cut short) as it goes. Rows
+    of cases and seeds not measured now are kept: one case can be added, or remeasured, alone."""
     out.mkdir(parents=True, exist_ok=True)
-    header = (f"`python scripts/bench.py --search --cases {','.join(cases)} --seeds {','.join(map(str, seeds))}`, "
-              f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores, "
-              f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, torch {torch.__version__}, "
-              f"code {versions().get('git_commit', 'unknown')}. "
-              "Each pair ran back to back; load is the 1-minute load average at each job's end.")
-    rows = []
+    header = ("`python scripts/bench.py --search [--cases ...] [--seeds ...]`: each row is one search run as a job "
+              f"(multirun/bench_search/, resumed there if interrupted), on {platform.machine()}, {os.cpu_count()} "
+              f"cores, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, torch {torch.__version__}. "
+              "The two protocols of a case ran back to back under the same code; ratios compare rows of the same "
+              "code only. Job s: the job's own time, summed over attempts; load: the 1-minute load average at the "
+              "row's end. Rows of 2026-12-01 ran in temporary directories at the code before 1da4260; their time is the "
+              "process's wall time, start-up included.")
+    path = out / "search.json"
+    rows = json.loads(path.read_text()) if path.exists() else []
+    key = lambda row: (row["case"], row["seed"], row["protocol"])
     for case in cases:
         for seed in seeds:
             for protocol in PROTOCOLS:
-                rows.append(search_cost(case, protocol, seed))
+                row = search_cost(case, protocol, seed)
+                rows = [r for r in rows if key(r) != key(row)] + [row]  # a remeasured row replaces the old one
                 print(json.dumps(rows[-1]), flush=True)
-                (out / "search.json").write_text(json.dumps(rows, indent=2))
+                path.write_text(json.dumps(rows, indent=2))
                 (out / "search.md").write_text(search_markdown(rows, header))
     print(search_markdown(rows, header))
 
