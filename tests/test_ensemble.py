@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from memcap.fitting import Fit, make_trainer
+from memcap.patterns.config import ensemble_bytes
 from memcap.patterns.engine import ALIGN, aligned_rows, build_module, train_members
 
 
@@ -51,6 +52,13 @@ def test_on_one_thread_a_member_trains_bit_for_bit_as_alone(make_cfg, overrides)
 @pytest.mark.parametrize("DS,N,rows", [(90, 30, 96), (96, 32, 96), (97, 32, 98), (2790, 200, 2792), (1, 64, 1), (5, 10, 32)])
 def test_rows_are_padded_to_the_alignment(DS, N, rows):
     assert aligned_rows(DS, N) == rows and rows * N % ALIGN == 0
+
+
+def test_the_memory_estimate_counts_the_padded_rows(make_cfg):
+    """The refusal before work (trainer.max_memory_gb) sizes what build_module allocates: DS=65 at N=10
+    trains on 96 rows, the same as DS=96 does."""
+    padded, aligned = (ensemble_bytes(make_cfg("N=10", f"DS={DS}", "runs=3")) for DS in (65, 96))
+    assert padded == aligned > ensemble_bytes(make_cfg("N=10", "DS=64", "runs=3"))
 
 
 def test_a_checkpoint_written_with_the_data_in_it_still_loads(make_cfg):

@@ -210,19 +210,23 @@ def search_ceiling(cfg) -> int:
 def ensemble_bytes(cfg) -> int:
     """An estimate of the memory the largest ensemble of this job needs, in bytes.
 
-    The data (X, Y: members x DS x N floats each, plus weights), and per member
+    The data (X, Y: members x rows x N floats each, plus weights; rows is DS padded
+    to the engine's alignment), and per member
     the parameters with their gradient, Adam's two moments and the best weights
     (N^2 per matrix), and the activations of every step (pre-activations, sigmoid
-    and the backward pass's copy: about 3 x steps x DS x N). An upper end rather
+    and the backward pass's copy: about 3 x steps x rows x N). An upper end rather
     than a measurement: enough to refuse a job that cannot fit before it allocates.
     """
+    from memcap.patterns.engine import aligned_rows  # the engine's layout; lazy: the engine imports this module
+
     ds = cfg.DS if cfg.DS is not None else search_ceiling(cfg)
+    rows = aligned_rows(ds, cfg.N)  # every member's slab is padded to these rows, as build_module allocates
     members = max(1, min(cfg.trainer.max_members, cfg.runs * (1 if cfg.DS is not None else search_batch(cfg))))
-    members = max(1, min(members, cfg.trainer.max_elements // max(1, ds * cfg.N)))
+    members = max(1, min(members, cfg.trainer.max_elements // max(1, rows * cfg.N)))
     matrices = 1 if cfg.model.name == "simple" else 2
-    data = members * ds * (2 * cfg.N + 1)
+    data = members * rows * (2 * cfg.N + 1)
     weights = members * 5 * (matrices * cfg.N * cfg.N + cfg.N)
-    activations = members * 3 * model_steps(cfg) * ds * cfg.N
+    activations = members * 3 * model_steps(cfg) * rows * cfg.N
     return 4 * (data + weights + activations)
 
 
