@@ -155,3 +155,15 @@ def test_without_greedy_removal_the_count_is_the_plain_hinge_optimum():
     plain = lp_memorized(X, Y, progress=False, greedy=False)
     assert_consistent(plain, X, Y, 0)
     assert plain.memorized < lp_memorized(X, Y, progress=False).memorized
+
+
+def test_a_long_heuristic_reports_its_progress_to_the_log(caplog):
+    """Without a terminal (a sweep's train.log) the greedy LPs say where they are; the answer is the same."""
+    X, Y = make_patterns(20, 120, 0.1, seed=2)
+    with caplog.at_level("INFO", logger="memcap"):
+        logged = lp_memorized(X, Y, bti=1, progress=False, log_every=0)
+    lines = [r.getMessage() for r in caplog.records if "oracle: hinge LPs" in r.getMessage()]
+    assert lines[0].startswith("  oracle: hinge LPs, round 1: neuron 1/20, 0 patterns dropped, 0 bits waived")
+    assert any("round 2:" in line for line in lines)
+    quiet = lp_memorized(X, Y, bti=1, progress=False)
+    assert logged.memorized == quiet.memorized and torch.equal(logged.W, quiet.W)

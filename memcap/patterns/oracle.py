@@ -30,9 +30,11 @@ The oracle thus tells apart "the architecture cannot store this" from
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import sys
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,6 +45,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from scipy.optimize import linprog
 
 from memcap.patterns.metrics import memorized
+
+log = logging.getLogger("memcap")
 
 # HiGHS's default primal feasibility tolerance: slack below it is solver noise.
 _FEASIBILITY_TOL = 1e-7
@@ -129,7 +133,8 @@ def _progress_bar(enabled: bool) -> Progress:
     )
 
 
-def lp_memorized(X, Y, bti: int = 0, progress: bool = True, greedy: bool = True) -> LPResult:
+def lp_memorized(X, Y, bti: int = 0, progress: bool = True, greedy: bool = True,
+                 log_every: float = 60.0) -> LPResult:
     """A lower bound on the patterns a one-layer network can memorize, with weights that reach it.
 
     Storing the largest subset of patterns exactly is NP-hard (it asks for the
@@ -152,6 +157,9 @@ def lp_memorized(X, Y, bti: int = 0, progress: bool = True, greedy: bool = True)
     margin >= 1/2, and dropped ones may be recalled by chance. ``greedy=False``
     stops after the first solve: the count of the plain hinge optimum, which
     shows how much the removal adds (docs/recipe.md).
+
+    It can take many minutes (at N=500 about 15 a dataset): a line goes to the log at most every
+    ``log_every`` seconds, what a log file or ``memcap status`` shows beside the terminal's bar.
     """
     X, Y = _as_array(X), _as_array(Y)
     if X.ndim != 2 or Y.ndim != 2 or len(X) != len(Y):
@@ -163,16 +171,21 @@ def lp_memorized(X, Y, bti: int = 0, progress: bool = True, greedy: bool = True)
     waived = np.zeros((DS, n_out), dtype=bool)
     W, b = np.zeros((n_out, X.shape[1])), np.zeros(n_out)
     todo = np.arange(n_out)
+    start = last = time.monotonic()
     with _progress_bar(progress) as bar:
         task = bar.add_task("hinge LPs")
-        while True:
+        for round_ in itertools.count(1):
             bar.reset(task, total=len(todo), description=f"hinge LPs ({DS - kept.sum()} dropped)")
             enforced = kept[:, None] & ~waived
-            for j in todo:
+            for done, j in enumerate(todo, 1):
                 rows = np.flatnonzero(enforced[:, j])
                 x = _margin_lp(Xs[rows], sign[rows, j], hinge=True).x
                 W[j], b[j] = x[: X.shape[1]], x[X.shape[1]]
                 bar.advance(task)
+                if time.monotonic() - last >= log_every:
+                    last = time.monotonic()
+                    log.info("  oracle: hinge LPs, round %d: neuron %d/%d, %d patterns dropped, %d bits waived, "
+                             "%.0fs", round_, done, len(todo), DS - kept.sum(), waived.sum(), last - start)
             margin = sign * (Xs @ W.T + b)
             wrong = enforced & (margin < _STORED_MARGIN)
             if not wrong.any() or not greedy:
@@ -228,7 +241,6 @@ def oracle_metrics(cfg, DS: int, memorized_runs: list[int], progress: bool = Tru
     if not limit > 0:
         raise ConfigError("search.oracle_time_limit", f"must be positive, got {limit}")
     bti = criterion_bti(cfg)
-    log = logging.getLogger("memcap")  # a line per dataset: minutes of LPs and MILP, silent without a terminal
     log.info("oracle: the certified interval at DS=%d on each of %d datasets (MILP time limit %g s each)",
              DS, len(memorized_runs), limit)
     found = []
