@@ -184,6 +184,8 @@ def wandb_records(run_file: Path) -> list:
             position += left
             continue
         length, kind = int.from_bytes(data[position + 4:position + 6], "little"), data[position + 6]
+        if kind == 0 or position + 7 + length > len(data):  # a chunk wandb-core is still writing: read it later
+            break
         pending += data[position + 7:position + 7 + length]
         position += 7 + length
         if kind in (1, 4):  # a full record, or the last chunk of one
@@ -209,6 +211,11 @@ def test_wandb_offline_run_charts_the_search_and_warns_nothing(make_cfg, tmp_pat
     while not any(r.HasField("exit") for r in records) and time.monotonic() < deadline:
         time.sleep(0.2)
         records = wandb_records(run_file)
+    # Read mid-write (any prefix of the file), the records are a prefix of the whole file's, never an error.
+    data, partial = run_file.read_bytes(), tmp_path / "partial.wandb"
+    for cut in range(0, len(data), max(1, len(data) // 200)):
+        partial.write_bytes(data[:cut])
+        assert wandb_records(partial) == records[:len(wandb_records(partial))]
 
     axes = {(m.metric.name or m.metric.glob_name): m.metric.step_metric for m in records if m.HasField("metric")}
     assert axes.get("search/*") == "search/round" and axes.get("train/*") == "trainer/global_step", axes
