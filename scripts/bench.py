@@ -200,9 +200,9 @@ def search_markdown(rows: list[dict], header: str) -> str:
     lines = [header, "", "| case | seed | protocol | date, code | capacity DS | perfect DS | max / mean | converged | "
              "members | member-steps | pattern-steps | job s (attempts) | load | session 3 ÷ this: pattern-steps | "
              "session 3 ÷ this: time |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    base = {(r["case"], r["seed"], r.get("code")): r for r in rows if r["protocol"] == "session 3"}
+    base = {(r["case"], r["seed"]): r for r in rows if r["protocol"] == "session 3"}
     for r in rows:
-        old = base.get((r["case"], r["seed"], r.get("code")))  # a ratio only between rows of the same code
+        old = base.get((r["case"], r["seed"]))
         ratio = lambda key: f"{old[key] / r[key]:.2f}" if old and r is not old else "–"
         lines.append(f"| {r['case']} | {r['seed']} | {r['protocol']} | {r.get('date', '?')}, {r.get('code', '?')} | "
                      f"{r['capacity_ds']} | {r['perfect_ds']} | "
@@ -220,8 +220,8 @@ def search_benchmark(cases: list[str], seeds: list[int], out: Path) -> None:
     header = ("`python scripts/bench.py --search [--cases ...] [--seeds ...]`: each row is one search run as a job "
               f"(multirun/bench_search/, resumed there if interrupted), on {platform.machine()}, {os.cpu_count()} "
               f"cores, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, torch {torch.__version__}. "
-              "The two protocols of a case ran back to back under the same code; ratios compare rows of the same "
-              "code only. Job s: the job's own time, summed over attempts; load: the 1-minute load average at the "
+              "The two protocols of a case ran back to back; each row names the code its job ran (a commit between "
+              "them that does not touch training leaves the comparison fair: check with git diff). Job s: the job's own time, summed over attempts; load: the 1-minute load average at the "
               "row's end. Rows of 2026-12-01 ran in temporary directories at the code before 1da4260; their time is the "
               "process's wall time, start-up included.")
     path = out / "search.json"
@@ -235,6 +235,7 @@ def search_benchmark(cases: list[str], seeds: list[int], out: Path) -> None:
                 print(json.dumps(rows[-1]), flush=True)
                 path.write_text(json.dumps(rows, indent=2))
                 (out / "search.md").write_text(search_markdown(rows, header))
+    (out / "search.md").write_text(search_markdown(rows, header))
     print(search_markdown(rows, header))
 
 
@@ -321,7 +322,7 @@ def main(argv=None) -> None:
     parser.add_argument("--seconds", type=float, default=1.5, help="target seconds per measurement")
     parser.add_argument("--end-to-end-only", action="store_true", help="remeasure part 2 only, keep part 1")
     parser.add_argument("--search", action="store_true", help="part 3 only: whole capacity searches, two protocols")
-    parser.add_argument("--cases", default=",".join(SEARCH_CASES), help=f"--search: of {', '.join(SEARCH_CASES)}")
+    parser.add_argument("--cases", default=",".join(SEARCH_CASES), help=f"--search: of {', '.join(SEARCH_CASES)}; empty: no job, search.md rewritten from search.json")
     parser.add_argument("--seeds", default="0", help="--search: comma-separated seeds")
     parser.add_argument("--subnormals", action="store_true",
                         help="part 4 only: jobs with subnormal floats kept and flushed (trainer.flush_subnormals)")
@@ -336,7 +337,7 @@ def main(argv=None) -> None:
     if args.subnormals:
         return subnormal_benchmark(args.repeats, out / "subnormals")
     if args.search:
-        cases = args.cases.split(",")
+        cases = [case for case in args.cases.split(",") if case]  # none: rewrite search.md from search.json
         unknown = [c for c in cases if c not in SEARCH_CASES]
         if unknown:
             parser.error(f"unknown --cases {unknown}; choose from {', '.join(SEARCH_CASES)}")
