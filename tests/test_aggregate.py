@@ -282,6 +282,9 @@ def test_mixed_sweep_splits_blocks_and_combines_seeds(tmp_path):
     # deviations from 32: -2, -6, 4, 4; population variance (4 + 36 + 16 + 16) / 4 = 18
     assert two_seeds["Standard deviation of memorized patterns"] == pytest.approx(math.sqrt(18))
     assert two_seeds["Jobs combined"] == 2
+    # Gardner's bound caps error-free recall, not bce_ignore's criterion that tolerates wrong bits.
+    assert two_seeds["Gardner bound α_c(s)·N"] == pytest.approx(39.13, abs=0.01)
+    assert "Gardner bound α_c(s)·N" not in tables["simple"].loc["simple · bce_ignore"].index
 
 
 def test_a_job_that_memorized_nothing_leaves_empty_cells(tmp_path):

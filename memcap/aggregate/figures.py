@@ -104,7 +104,7 @@ def _report_figure(df: pd.DataFrame, per: str | None, ylabel: str, gardner_label
         if not capped.empty:
             ax.plot(capped.N, capped.memorized_max / scale(capped), marker="^", ls="none", mfc="none",
                     markersize=2.2 * mpl.rcParams["lines.markersize"], color=line.get_color())
-    simple = cells[cells.model == "simple"]
+    simple = cells[cells.model == "simple"].dropna(subset=["gardner_bound"])  # error-free recall only (tables.py)
     for s, bound in simple.drop_duplicates(["s", "N"]).groupby("s"):
         ax.plot(bound.N, bound.gardner_bound / scale(bound), "k--", label=gardner_label.format(s=s))
     ax.set(xlabel="N (neurons per layer)", ylabel=ylabel)
