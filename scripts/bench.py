@@ -131,17 +131,19 @@ def engine(N: int, DS: int, members: int, steps: int, device: str) -> tuple[floa
 END_TO_END = "N=100 DS=300 runs=5"
 
 
-def train_in_fresh_process(overrides: list[str], wandb_mode: str = "disabled") -> tuple[dict, float, str]:
+def train_in_fresh_process(overrides: list[str], wandb_mode: str = "disabled",
+                           run_dir: Path | None = None) -> tuple[dict, float, str]:
     """``python train.py OVERRIDES`` as a user runs it: its result.json, wall seconds (start-up included) and
     what it printed. W&B is off (``logger=none``) unless ``wandb_mode`` names another mode ("offline": as
-    ``make run``)."""
+    ``make run``). The job runs in a temporary directory, or in ``run_dir``, where a rerun resumes it."""
     logger = ["logger=none"] if wandb_mode == "disabled" else []
     with tempfile.TemporaryDirectory() as tmp:
+        job = run_dir or Path(tmp)
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, str(ROOT / "train.py"), *overrides, *logger, f"hydra.run.dir={tmp}"],
+        done = subprocess.run([sys.executable, str(ROOT / "train.py"), *overrides, *logger, f"hydra.run.dir={job}"],
                               capture_output=True, text=True, env={**os.environ, "WANDB_MODE": wandb_mode}, check=True)
         wall = time.perf_counter() - start
-        return json.loads((Path(tmp) / "result.json").read_text()), wall, done.stdout.strip()
+        return json.loads((job / "result.json").read_text()), wall, done.stdout.strip()
 
 
 def end_to_end() -> dict:
@@ -179,14 +181,12 @@ def search_cost(case: str, protocol: str, seed: int) -> dict:
     (result.json's wall_time, summed over its attempts), so a search resumed in a later sitting counts once."""
     overrides = [*SEARCH_CASES[case], *PROTOCOLS[protocol], f"seed={seed}"]
     job = search_job_dir(case, protocol, seed)
-    subprocess.run([sys.executable, str(ROOT / "train.py"), *overrides, "trainer.threads=1", "logger=none",
-                    f"hydra.run.dir={job}"],
-                   capture_output=True, text=True, env={**os.environ, "WANDB_MODE": "disabled"}, check=True)
-    written = job / "result.json"
-    result = json.loads(written.read_text())
+    result, _, _ = train_in_fresh_process([*overrides, "trainer.threads=1"], run_dir=job)
+    finished = time.gmtime((job / "result.json").stat().st_mtime)
     m, points = result["metrics"], result["points"]
     return {"case": case, "protocol": protocol, "seed": seed, "overrides": " ".join(overrides),
-            "date": time.strftime("%Y-%m-%d", time.gmtime(written.stat().st_mtime)), "code": short_commit(result["versions"].get("git_commit", "unknown")),
+            "date": time.strftime("%Y-%m-%d", finished),
+            "code": short_commit(result["versions"].get("git_commit", "unknown")),
             "capacity_ds": m["capacity_ds"], "perfect_ds": m["perfect_ds"], "memorized_max": m["memorized_max"],
             "memorized_mean": round(m["memorized_mean"], 1), "converged": m["converged"],
             "members": len(points), "member_steps": sum(p["steps"] for p in points),
@@ -221,9 +221,10 @@ def search_benchmark(cases: list[str], seeds: list[int], out: Path) -> None:
               f"(multirun/bench_search/, resumed there if interrupted), on {platform.machine()}, {os.cpu_count()} "
               f"cores, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, torch {torch.__version__}. "
               "The two protocols of a case ran back to back; each row names the code its job ran (a commit between "
-              "them that does not touch training leaves the comparison fair: check with git diff). Job s: the job's own time, summed over attempts; load: the 1-minute load average at the "
-              "row's end. Rows of 2026-12-01 ran in temporary directories at the code before 1da4260; their time is the "
-              "process's wall time, start-up included.")
+              "them that does not touch training leaves the comparison fair: check with git diff). Job s: the "
+              "job's own time, summed over attempts; load: the 1-minute load average at the row's end. Rows of "
+              "2026-12-01 ran in temporary directories at the code before 1da4260; their time is the process's "
+              "wall time, start-up included.")
     path = out / "search.json"
     rows = json.loads(path.read_text()) if path.exists() else []
     key = lambda row: (row["case"], row["seed"], row["protocol"])
@@ -322,7 +323,8 @@ def main(argv=None) -> None:
     parser.add_argument("--seconds", type=float, default=1.5, help="target seconds per measurement")
     parser.add_argument("--end-to-end-only", action="store_true", help="remeasure part 2 only, keep part 1")
     parser.add_argument("--search", action="store_true", help="part 3 only: whole capacity searches, two protocols")
-    parser.add_argument("--cases", default=",".join(SEARCH_CASES), help=f"--search: of {', '.join(SEARCH_CASES)}; empty: no job, search.md rewritten from search.json")
+    parser.add_argument("--cases", default=",".join(SEARCH_CASES), help=f"--search: of {', '.join(SEARCH_CASES)}; empty: no job, search.md rewritten "
+                        "from search.json")
     parser.add_argument("--seeds", default="0", help="--search: comma-separated seeds")
     parser.add_argument("--subnormals", action="store_true",
                         help="part 4 only: jobs with subnormal floats kept and flushed (trainer.flush_subnormals)")
