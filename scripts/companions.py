@@ -7,7 +7,7 @@ member alone take the same full-batch Adam steps (bce, lr 0.05, no stopping
 rule); the table gives the first step after which their weights differ in any
 bit, or "none" within the steps run, with each member's rows unpadded (DS, as
 before 2026-12-05) and padded to the engine's alignment
-(memcap.patterns.engine.aligned_rows: rows x N a multiple of ALIGN = 64, which
+(memcap.patterns.layout.aligned_rows: rows x N a multiple of ALIGN = 64, which
 keeps every member's elements off the elementwise kernels' scalar remainder path).
 """
 
@@ -23,7 +23,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import memcap.patterns.engine as engine  # noqa: E402
+import memcap.patterns.layout as layout  # noqa: E402
 from memcap.tasks import compose  # noqa: E402
 
 SHAPES = [(30, 90, 400), (32, 96, 400), (50, 690, 400), (100, 290, 400), (200, 2800, 30)]  # N, DS, steps run
@@ -54,17 +54,17 @@ def main(argv=None) -> None:
              f"{torch.__version__}: the first step after which member 1 of 3 differs from itself trained alone.", "",
              "| torch threads | network | N | DS | DS x N mod 64 | padded rows | first differing step, unpadded | "
              "padded |", "|---|---|---|---|---|---|---|---|"]
-    aligned = engine.ALIGN
+    aligned = layout.ALIGN
     for threads in map(int, args.threads.split(",")):
         torch.set_num_threads(threads)
         for N, DS, steps in SHAPES:
             for name, overrides in NETWORKS.items():
                 found = {}
                 for align in (1, aligned):  # ALIGN = 1: no padding, as before
-                    engine.ALIGN = align
+                    layout.ALIGN = align
                     found[align] = first_difference(N, DS, overrides, steps)
-                engine.ALIGN = aligned
-                lines.append(f"| {threads} | {name} | {N} | {DS} | {N * DS % 64} | {engine.aligned_rows(DS, N)} | "
+                layout.ALIGN = aligned
+                lines.append(f"| {threads} | {name} | {N} | {DS} | {N * DS % 64} | {layout.aligned_rows(DS, N)} | "
                              f"{found[1]} | {found[aligned]} |")
                 print(lines[-1], flush=True)
     out = Path(args.out)

@@ -5,7 +5,8 @@ import torch
 
 from memcap.fitting import Fit, make_trainer
 from memcap.patterns.config import ensemble_bytes
-from memcap.patterns.engine import ALIGN, aligned_rows, build_module, train_members
+from memcap.patterns.engine import build_module, train_members
+from memcap.patterns.layout import ALIGN, aligned_rows
 
 
 def _fit(cfg, members, steps):
@@ -35,7 +36,7 @@ def test_on_one_thread_a_member_trains_bit_for_bit_as_alone(make_cfg, overrides)
     PyTorch's CPU elementwise kernels compute a tensor's last elements (the remainder after the vector
     width) on a scalar path whose exp and log differ from the vector path's in the last bit, and whether a
     member's last elements landed there depended on its companions; each member's rows are now padded to
-    an aligned count (memcap.patterns.engine.aligned_rows), so none does (scripts/companions.py).
+    an aligned count (memcap.patterns.layout.aligned_rows), so none does (scripts/companions.py).
     """
     threads = torch.get_num_threads()
     torch.set_num_threads(1)

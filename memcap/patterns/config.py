@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from memcap.config import ConfigError, at_least, choice, positive, validate_common
+from memcap.patterns.layout import aligned_rows
 from memcap.patterns.losses import LOSSES, MARGIN, TAU, bits_to_ignore
 from memcap.topology import ACTIVATIONS, check_prune, check_w0_density
 
@@ -217,8 +218,6 @@ def ensemble_bytes(cfg) -> int:
     and the backward pass's copy: about 3 x steps x rows x N). An upper end rather
     than a measurement: enough to refuse a job that cannot fit before it allocates.
     """
-    from memcap.patterns.engine import aligned_rows  # the engine's layout; lazy: the engine imports this module
-
     ds = cfg.DS if cfg.DS is not None else search_ceiling(cfg)
     rows = aligned_rows(ds, cfg.N)  # every member's slab is padded to these rows, as build_module allocates
     members = max(1, min(cfg.trainer.max_members, cfg.runs * (1 if cfg.DS is not None else search_batch(cfg))))

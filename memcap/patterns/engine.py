@@ -4,13 +4,12 @@ This is where a search point becomes tensors: each member gets its own seeded
 data and initialization (so its result does not depend on its companions),
 members are grouped into ensembles of at most ``trainer.max_members`` and
 ``trainer.max_elements`` (members x DS x N), padded to the largest DS in the
-group and on to an aligned row count (``aligned_rows``), and each group is
+group and on to an aligned row count (``memcap.patterns.layout``), and each group is
 fitted by one Lightning Trainer.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import numpy as np
@@ -20,6 +19,7 @@ from memcap.config import learning_rate
 from memcap.fitting import Fit, run_fit
 from memcap.patterns.config import criterion_bti, loss_name, loss_schedule
 from memcap.patterns.data import make_patterns
+from memcap.patterns.layout import aligned_rows
 from memcap.patterns.models import PatternEnsemble, build
 from memcap.patterns.module import STOP_REASONS, EnsembleModule
 from memcap.patterns.schema import Point
@@ -43,20 +43,6 @@ def member_seeds(cfg, run: int, DS: int) -> tuple[int, int, int]:
 def member_data(cfg, DS: int, run: int) -> tuple[torch.Tensor, torch.Tensor]:
     """The (X, Y) that member (DS, run) of this configuration trains on."""
     return make_patterns(cfg.N, DS, cfg.s, member_seeds(cfg, run, DS)[0])
-
-
-# Each member's rows are padded (weight 0) until rows x N is a multiple of ALIGN elements: PyTorch's CPU
-# elementwise kernels compute a tensor's last elements (the remainder after the vector width, 16 floats
-# with AVX2 and 32 with AVX-512, loops unrolled twice) on a scalar path whose exp and log differ from the
-# vector path's in the last bit. With every member's slab aligned, none of its elements lands there, so on
-# one thread a member trains to the bit as it would alone (tests/test_ensemble.py, scripts/companions.py).
-ALIGN = 64
-
-
-def aligned_rows(DS: int, N: int) -> int:
-    """The fewest rows, at least ``DS``, whose rows x N elements are a multiple of ALIGN."""
-    step = ALIGN // math.gcd(N, ALIGN)
-    return -(-DS // step) * step
 
 
 def _groups(
