@@ -7,8 +7,8 @@ Usage:
 
 For each experiment (conf/experiment/NAME.yaml) this runs
 ``python train.py -m +experiment=NAME`` into multirun/reproduce/NAME, writes its
-tables and figures (memcap-aggregate) and the table beside the report's numbers
-(memcap.aggregate.published) into multirun/reproduce/NAME/aggregate, and compares
+tables and figures and the table beside the report's numbers
+(memcap-aggregate --beside-report) into multirun/reproduce/NAME/aggregate, and compares
 every cell with results/NAME (memcap.aggregate.compare). Exit status 1 when a
 cell does not reproduce. ``--publish`` copies the rerun's result.json files to
 results/NAME and its tables and figures to docs/results/NAME.
@@ -28,15 +28,9 @@ sys.path.insert(0, str(ROOT))
 from memcap.aggregate import load_dirs  # noqa: E402
 from memcap.aggregate.cli import main as aggregate  # noqa: E402
 from memcap.aggregate.compare import compare  # noqa: E402
-from memcap.aggregate.published import beside_report, figure_beside_report  # noqa: E402
+from memcap.aggregate.published import to_markdown  # noqa: E402
 
 EXPERIMENTS = ("report_table1_quick", "report_table2_quick", "report_table2_converged_quick", "report_bar")
-
-
-def markdown(df) -> str:
-    """A table for docs/results.md: columns empty throughout left out, other empty cells "–"."""
-    df = df.dropna(axis=1, how="all")
-    return df.astype(object).where(df.notna(), None).to_markdown(index=False, missingval="–") + "\n"
 
 
 def rerun(name: str, sweep_dir: Path) -> None:
@@ -49,17 +43,15 @@ def rerun(name: str, sweep_dir: Path) -> None:
 def report(name: str, sweep_dir: Path) -> bool:
     """Aggregate the rerun, write the table beside the report, compare with results/NAME."""
     out = sweep_dir / "aggregate"
-    aggregate([str(sweep_dir), "--out", str(out), "--formats", "md,csv"])
+    aggregate([str(sweep_dir), "--out", str(out), "--formats", "md,csv", "--beside-report"])
     fresh, _ = load_dirs([sweep_dir])
-    (out / "beside_report.md").write_text(markdown(beside_report(fresh)))
-    figure_beside_report({name: fresh}).savefig(out / "beside_report.png", dpi=130)
     committed_dir = ROOT / "results" / name
     if not committed_dir.exists():
         print(f"{name}: no committed results in {committed_dir} to compare with")
         return True
     committed, _ = load_dirs([committed_dir])
     table = compare(committed, fresh)
-    (out / "reproduced.md").write_text(markdown(table))
+    (out / "reproduced.md").write_text(to_markdown(table))
     print(table.to_string(index=False))
     ok = bool(table["reproduced"].all())
     print(f"{name}: {'reproduced' if ok else 'NOT reproduced'} ({int(table['reproduced'].sum())} of {len(table)} cells)")

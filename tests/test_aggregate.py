@@ -587,7 +587,7 @@ def test_every_marker_has_a_legend_entry_and_the_labels_say_what_is_plotted(tmp_
     fig = figures.figure_memorized(df, chosen)
     texts = legend_texts(fig)
     assert {"simple · bce", "recurrent · bce_ignore · 2 steps", "max over runs", "mean ± s.d. over runs",
-            "capped: a lower bound"} <= set(texts)
+            "a lower bound: capped (≥) or unconverged (†)"} <= set(texts)
     assert any(text.startswith("Gardner") for text in texts)
     ax = fig.axes[0]
     assert "max" in ax.get_ylabel() and "mean over runs" in ax.get_ylabel() and ax.get_xlabel().startswith("N")

@@ -9,7 +9,11 @@ with its reason. For a paper: --style single (one column, 3.3 in) or double
 (6.8 in), fonts sized for print; include the PDF at its own width. Capped and
 unconverged cells are marked (≥, †) and explained under each table. Text-memory jobs (data=text) get their own table of minimal H,
 text_tables.{md,csv,tex}, and figure, text_accuracy.{png,pdf}; a sweep of both
-tasks gets both. Exit status 0 when at least one job was aggregated, 2 when none.
+tasks gets both. --beside-report also writes the pattern jobs beside the report's
+Tables 1 and 2 and Gardner's bound (memcap.aggregate.published): one row per
+network and N, with the oracle's interval and the wall time, as beside_report.md
+and .csv, and its figure beside_report.{png,pdf}. Exit status 0 when at least
+one job was aggregated, 2 when none.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from memcap.aggregate.figures import FIGURES, STYLES, TEXT_FIGURES, style, write_figures
+from memcap.aggregate.published import BESIDE_REPORT_FIGURES, write_beside_report
 from memcap.aggregate.sources import WandbUnavailable, by_task, load
 from memcap.aggregate.tables import WRITERS, print_tables, report_tables, text_tables, write_tables
 from memcap.aggregate.topology import TOPOLOGY_FIGURES, topology_tables, with_topology
@@ -108,6 +113,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="figure style: screen (6.4 in, matplotlib's fonts), or for a paper single (one column, "
                              "3.3 in, 8 pt) or double (two columns, 6.8 in, 9 pt); default: screen")
     parser.add_argument("--width", type=float, metavar="INCHES", help="figure width, overriding the style's")
+    parser.add_argument("--beside-report", action="store_true",
+                        help="also write beside_report.{md,csv,png,pdf}: the pattern jobs beside the report's "
+                             "Tables 1 and 2, Gardner's bound and the oracle, with each cell's wall time")
     parser.add_argument("--log-wandb", action="store_true",
                         help="log tables and figures to a W&B run (in the --wandb project if given); "
                              "skipped when W&B is offline or has no API key")
@@ -144,10 +152,13 @@ def main(argv: list[str] | None = None) -> int:
     tables, figures, written = {}, [], []
     for task, frame in with_topology(by_task(df)).items():
         build, stem, drawings = OUTPUTS[task]
+        beside = args.beside_report and task == "patterns"
         task_tables = build(frame)
         print_tables(task_tables)
+        drawings = drawings | (BESIDE_REPORT_FIGURES if beside else {})
         figures += write_figures(frame, args.out, figures=drawings, style=style(args.style, args.width))
         written += write_tables(task_tables, args.out, args.formats, stem) if task_tables else []
+        written += write_beside_report(frame, args.out, args.formats) if beside else []
         tables.update(task_tables)
     written += figures
     print(f"{len(df)} job(s) aggregated, {len(skipped)} input(s) skipped; wrote {len(written)} files to {args.out}")

@@ -80,13 +80,23 @@ def _key(label: str, **line) -> Line2D:
     return Line2D([], [], label=label, **{"color": "0.35", **line})
 
 
+def lower_bound_marker(color) -> dict:
+    """The plot keywords of the mark for a maximum that is only a lower bound: an open triangle around the point."""
+    return dict(marker="^", ls="none", mfc="none", markersize=2.2 * mpl.rcParams["lines.markersize"], color=color)
+
+
+def lower_bound_key() -> Line2D:
+    """The legend entry of ``lower_bound_marker``."""
+    return _key("a lower bound: capped (≥) or unconverged (†)", **lower_bound_marker("0.35"))
+
+
 def _report_figure(df: pd.DataFrame, per: str | None, ylabel: str, gardner_label: str,
                    style: Style = SCREEN) -> Figure:
     """Memorized patterns against N, divided by ``per`` (a summary column) or not.
 
     The maximum over runs is a line with markers; the mean is an 'x' with the
     standard deviation as a vertical bar, as in the report's Figure 1; a capped
-    cell's maximum (only a lower bound) gets an open triangle around it. The legend
+    or unconverged cell's maximum (only a lower bound) gets an open triangle around it. The legend
     names each network's colour and then what each mark is.
     """
     cells = summarize(df)
@@ -100,10 +110,8 @@ def _report_figure(df: pd.DataFrame, per: str | None, ylabel: str, gardner_label
         line, = ax.plot(block.N, block.memorized_max / scale(block), marker="o", label=network)
         ax.errorbar(block.N, block.memorized_mean / scale(block), yerr=block.memorized_std / scale(block),
                     fmt="x", color=line.get_color(), capsize=mpl.rcParams["errorbar.capsize"] or 3)
-        capped = block[block.capped]
-        if not capped.empty:
-            ax.plot(capped.N, capped.memorized_max / scale(capped), marker="^", ls="none", mfc="none",
-                    markersize=2.2 * mpl.rcParams["lines.markersize"], color=line.get_color())
+        bounds = block[block.capped | block.unconverged]
+        ax.plot(bounds.N, bounds.memorized_max / scale(bounds), **lower_bound_marker(line.get_color()))
     simple = cells[cells.model == "simple"].dropna(subset=["gardner_bound"])  # error-free recall only (tables.py)
     for s, bound in simple.drop_duplicates(["s", "N"]).groupby("s"):
         ax.plot(bound.N, bound.gardner_bound / scale(bound), "k--", label=gardner_label.format(s=s))
@@ -111,9 +119,8 @@ def _report_figure(df: pd.DataFrame, per: str | None, ylabel: str, gardner_label
     ax.grid(alpha=0.3)
     handles, labels = ax.get_legend_handles_labels()
     extra = [_key("max over runs", marker="o"), _key("mean ± s.d. over runs", marker="x", ls="none")]
-    if cells.capped.any():
-        extra.append(_key("capped: a lower bound", marker="^", mfc="none", ls="none",
-                          markersize=2.2 * mpl.rcParams["lines.markersize"]))
+    if (cells.capped | cells.unconverged).any():
+        extra.append(lower_bound_key())
     if style.legend_below:
         labels += [h.get_label() for h in extra]
         fig.legend(handles + extra, labels, loc="outside lower center", ncols=2 if max(map(len, labels)) < 24 else 1)
@@ -147,12 +154,12 @@ def _no_points(style: Style = SCREEN) -> Figure:
     return fig
 
 
-def _panels(count: int, style: Style, cols: int | None = None) -> tuple[Figure, list]:
-    """A figure of ``count`` panels sharing their y axis, at most ``cols`` (default: the style's) a row; spares hidden."""
+def panels(count: int, style: Style, cols: int | None = None, sharey: bool = True) -> tuple[Figure, list]:
+    """A figure of ``count`` panels, at most ``cols`` (default: the style's) a row; spares hidden."""
     cols = min(count, cols or style.cols)
     rows = -(-count // cols)
     fig = Figure(figsize=style.size(rows, cols), layout="constrained")
-    axes = fig.subplots(rows, cols, squeeze=False, sharey=True).ravel()
+    axes = fig.subplots(rows, cols, squeeze=False, sharey=sharey).ravel()
     for ax in axes[count:]:
         ax.set_visible(False)
     return fig, list(axes[:count])
@@ -179,7 +186,7 @@ def figure_capacity_curve(df: pd.DataFrame, style: Style = SCREEN) -> Figure:
     points["fraction"] = points.memorized / points.DS
     curves = points.groupby(["network", "N", "DS"], sort=False).fraction.agg(["mean", "max"]).reset_index()
     networks = list(dict.fromkeys(summarize(df).network))  # the tables' order
-    fig, axes = _panels(len(networks), style)
+    fig, axes = panels(len(networks), style)
     for ax, network in zip(axes, networks):
         for i, (N, curve) in enumerate(curves[curves.network == network].sort_values("DS").groupby("N")):
             color = f"C{i}"
@@ -213,7 +220,7 @@ def figure_text_accuracy(df: pd.DataFrame, style: Style = SCREEN) -> Figure:
     stars = {(network, length): h for network, length, h in minima.dropna().itertuples(index=False)}
     networks = list(dict.fromkeys([*minima.network, *curves.network]))  # the table's order first
     lengths = sorted(curves.length.unique())
-    fig, axes = _panels(len(lengths), style, cols=3 if style.cols > 1 else 1)
+    fig, axes = panels(len(lengths), style, cols=3 if style.cols > 1 else 1)
     for ax, length in zip(axes, lengths):
         for i, network in enumerate(networks):
             curve = curves[(curves.network == network) & (curves.length == length)].sort_values("hidden")

@@ -1,18 +1,22 @@
 """The report's published numbers, and the framework's results beside them.
 
 Tables 1 and 2 of shared/seeds/memory-capacity-report.txt, typed in once here so
-that docs/results.md and ``make reproduce-quick`` compare against the same
-values. Keys are (model, loss, steps, N); values (max, mean, std) of memorized
-patterns over the report's runs (5 for Table 1, 3 for Table 2).
+that docs/results.md, ``make reproduce-quick`` and ``memcap-aggregate
+--beside-report`` compare against the same values. Keys are (model, loss, steps,
+N); values (max, mean, std) of memorized patterns over the report's runs (5 for
+Table 1, 3 for Table 2).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from memcap.aggregate.tables import CAPPED, UNCONVERGED, network_labels, summarize
+from memcap.aggregate.figures import SCREEN, Style, lower_bound_key, lower_bound_marker, panels
+from memcap.aggregate.tables import CAPPED, UNCONVERGED, summarize
 
 PUBLISHED: dict[tuple[str, str, int, int], tuple[float, float, float]] = {
     # Table 1: the simple network, bce and the custom loss (bce_ignore).
@@ -42,25 +46,28 @@ def beside_report(df: pd.DataFrame) -> pd.DataFrame:
     """One row per (network, N) of ``df`` (pattern jobs): the framework's numbers and the report's.
 
     The Gardner and oracle columns are filled for the simple network only, the
-    one network they are defined for: ``oracle_lower`` is the oracle's achieved
-    count (weights the LPs found recall that many; a lower bound on the optimum),
+    one network they are defined for (Gardner's not under bce_ignore, whose
+    criterion it does not cap): ``oracle_lower`` is the oracle's achieved count
+    (weights the LPs found recall that many; a lower bound on the optimum),
     ``oracle_upper`` the proven upper bound (results from before the interval:
     empty), each averaged over the runs' datasets, so ``vs_oracle_upper`` is a
     proven lower bound on how close training came to the best any weights can do.
     ``vs_report_max`` > 1 means the framework memorized more than the report's
-    best run. ``lower_bound`` says why a cell's numbers
-    are only a lower bound: "≥ search ceiling" (capped), "† step cap"
-    (unconverged), as the report tables mark them.
+    best run; ``report_loss`` names the loss of the report's row where it is not
+    the cell's (the report trained its recurrent network with bce_ignore only).
+    ``lower_bound`` says why a cell's numbers are only a lower bound: "≥ search
+    ceiling" (capped), "† step cap" (unconverged), as the report tables mark
+    them. ``wall_time_s``: the cell's jobs' wall time, summed over their attempts
+    (result.json's ``wall_time``).
     """
-    cells, labels = summarize(df), network_labels(df)
     rows = []
-    for _, c in cells.iterrows():
-        jobs = df[(labels == c.network) & (df["N"] == c.N)]
-        loss, steps = jobs["loss"].iloc[0], int(jobs["steps"].iloc[0])
-        report = PUBLISHED.get((c.model, loss, steps, int(c.N)), (np.nan,) * 3)
+    for _, c in summarize(df).iterrows():
+        key = _published_key(c, int(c.N))
+        report = PUBLISHED.get(key, (np.nan,) * 3) if key else (np.nan,) * 3
         rows.append({
             "network": c.network, "N": int(c.N), "capacity_ds": c.capacity_ds,
             "max": c.memorized_max, "mean": round(c.memorized_mean, 1), "std": round(c.memorized_std, 1),
+            "report_loss": key[1] if key and key[1] != c.loss else np.nan,
             "report_max": report[0], "report_mean": report[1], "report_std": report[2],
             "vs_report_max": round(c.memorized_max / report[0], 3) if report[0] == report[0] else np.nan,
             "gardner_bound": round(c.get("gardner_bound", np.nan), 1),
@@ -74,35 +81,84 @@ def beside_report(df: pd.DataFrame) -> pd.DataFrame:
             "lower_bound": "; ".join(mark for flag, mark in ((c.capped, f"{CAPPED} search ceiling"),
                                                              (c.unconverged, f"{UNCONVERGED} step cap")) if flag)
                            or np.nan,
+            "wall_time_s": round(c.wall_time) if c.wall_time == c.wall_time else np.nan,
         })
     return pd.DataFrame(rows)
 
 
-def figure_beside_report(frames: dict[str, pd.DataFrame]) -> Figure:
-    """Memorized patterns (max over runs) against N: each experiment's networks, and the report's.
+def _published_key(cell: pd.Series, N: int) -> tuple[str, str, int, int] | None:
+    """The key of PUBLISHED that a summary cell's network (memcap.aggregate.tables.summarize) stands beside at N.
 
-    ``frames`` maps an experiment name to its pattern-job frame. The report's
-    Tables 1 and 2 are drawn as hollow markers on dotted lines in the colour of
-    the same network's line, for the networks in the frames, up to their largest N.
+    The same network and loss; or, when the report trained this network with one loss
+    only (the recurrent network: bce_ignore), that row, whatever the cell's loss
+    (``beside_report`` names it in ``report_loss``); None when the report has no row.
     """
-    fig = Figure(figsize=(7.5, 4.8), layout="constrained")
-    ax = fig.add_subplot()
-    shown, largest = set(), max(df["N"].max() for df in frames.values())
-    for name, df in frames.items():
-        table = beside_report(df)
-        for network, block in table.groupby("network", sort=False):
-            ax.plot(block.N, block["max"], marker="o", label=f"{network} ({name})")
-        jobs = df.drop_duplicates(["model", "loss", "steps"])
-        shown |= {(j.model, j.loss, int(j.steps)) for j in jobs.itertuples()}
-    for key in sorted(shown):
-        points = sorted((N, values[0]) for (*k, N), values in PUBLISHED.items() if tuple(k) == key and N <= largest)
-        if points:
-            N, best = zip(*points)
-            network = f"{key[0]} · {key[1]}" + (f" · {key[2]} steps" if key[2] > 1 else "")
-            ours = [line for line in ax.get_lines() if line.get_label().startswith(network)]
-            ax.plot(N, best, linestyle=":", marker="o", markerfacecolor="none", markersize=8,
-                    color=ours[0].get_color() if ours else "grey", label=f"report: {network}")
-    ax.set(xlabel="N", ylabel="memorized patterns (max over runs)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="x-small")
+    exact = (cell.model, cell.loss, int(cell.steps), N)
+    others = [key for key in PUBLISHED if (key[0], key[2], key[3]) == (cell.model, int(cell.steps), N)]
+    return exact if exact in PUBLISHED else others[0] if len(others) == 1 else None
+
+
+def to_markdown(table: pd.DataFrame) -> str:
+    """A table for docs/results.md: columns empty throughout left out, other empty cells "–"."""
+    table = table.dropna(axis=1, how="all")
+    return table.astype(object).where(table.notna(), None).to_markdown(index=False, missingval="–") + "\n"
+
+
+def figure_beside_report(df: pd.DataFrame, style: Style = SCREEN) -> Figure:
+    """Memorized patterns (max over runs) against N beside the report's, one panel per network type.
+
+    Each network is a solid line in a colour of its own, the report's Table 1 or 2
+    maximum for the same network (``_published_key``) a dotted line with open
+    squares in that colour (up to the largest N drawn), and Gardner's bound a
+    dashed black line where it applies (the one-layer network under error-free
+    recall). A cell whose maximum is only a lower bound (capped or unconverged:
+    ``lower_bound`` in ``beside_report``) gets an open triangle around its point.
+    One legend under the panels, whose scales differ.
+    """
+    cells = summarize(df)
+    models = list(dict.fromkeys(cells.model))
+    fig, axes = panels(len(models), style, sharey=False)
+    width, height = fig.get_size_inches()
+    fig.set_size_inches(width, height + 1.6)  # room for the legend below
+    colours = {network: f"C{i}" for i, network in enumerate(dict.fromkeys(cells.network))}
+    for ax, model in zip(axes, models):
+        block = cells[cells.model == model]
+        for network, ours in block.groupby("network", sort=False):
+            colour = colours[network]
+            ax.plot(ours.N, ours.memorized_max, marker="o", color=colour, label=network)
+            bounds = ours[ours.capped | ours.unconverged]
+            ax.plot(bounds.N, bounds.memorized_max, **lower_bound_marker(colour))
+            keys = [key for key in (_published_key(ours.iloc[0], N) for N in sorted({k[3] for k in PUBLISHED}))
+                    if key and key[3] <= ours.N.max()]
+            if keys:
+                model_, loss, steps, _ = keys[0]
+                label = f"report: {model_} · {loss}" + (f" · {steps} steps" if steps > 1 else "")
+                ax.plot([key[3] for key in keys], [PUBLISHED[key][0] for key in keys], ls=":", marker="s",
+                        mfc="none", color=colour, label=label)
+        for s, bound in block.dropna(subset=["gardner_bound"]).drop_duplicates(["s", "N"]).groupby("s"):
+            ax.plot(bound.N, bound.gardner_bound, "k--", label=rf"Gardner $\alpha_c({s:g})\cdot N$")
+        ax.set(title=f"{model} network", xlabel="N (neurons per layer)", ylabel="memorized patterns\n(max over runs)")
+        ax.grid(alpha=0.3)
+    handles, labels = [], []
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.append(handle)
+            labels.append(label)
+    if (cells.capped | cells.unconverged).any():
+        handles.append(lower_bound_key())
+        labels.append(handles[-1].get_label())
+    fig.legend(handles, labels, loc="outside lower center", ncols=2 if style.cols > 1 else 1, fontsize="small")
     return fig
+
+
+BESIDE_REPORT_FIGURES = {"beside_report": figure_beside_report}  # for memcap.aggregate.figures.write_figures
+
+
+def write_beside_report(df: pd.DataFrame, out: Path, formats=("md", "csv")) -> list[Path]:
+    """beside_report.md and / or .csv in ``out``, for those of ``formats`` (memcap-aggregate --formats)."""
+    table, written = beside_report(df), []
+    for fmt, render in (("md", to_markdown), ("csv", lambda t: t.to_csv(index=False))):
+        if fmt in formats:
+            (out / f"beside_report.{fmt}").write_text(render(table), encoding="utf-8")
+            written.append(out / f"beside_report.{fmt}")
+    return written

@@ -140,7 +140,8 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
     for (network, N), jobs in df.groupby(["network", "N"], sort=False):
         best = jobs.sort_values("memorized_max", ascending=False, kind="stable").iloc[0]
         runs = np.concatenate([np.asarray(r, dtype=float) for r in jobs["memorized_runs"]])
-        cell = {"network": network, "model": best.model, "s": best.s, "N": N, "jobs": len(jobs),
+        cell = {"network": network, "model": best.model, "loss": best.loss, "steps": best.steps, "s": best.s, "N": N,
+                "jobs": len(jobs),
                 "accuracy_pct": 100 * best.accuracy,
                 "wall_time": jobs["wall_time"].sum(min_count=1) if "wall_time" in jobs else np.nan,
                 "memorized_mean": runs.mean() if runs.size else np.nan,
