@@ -163,6 +163,21 @@ def test_wandb_gives_the_same_frame(sweep):
     assert from_dirs.attrs == from_wandb.attrs
 
 
+@pytest.mark.parametrize("jobs", [SWEEP[2:], [("simple", "bce_ignore", 1, 10, 40, 30, [38, 34])]],
+                         ids=["recurrent only (the design card)", "bce_ignore only"])
+def test_a_sweep_with_no_cell_under_gardners_bound_aggregates_whole(tmp_path, jobs):
+    """No cell gets Gardner's bound (a recurrent network, or the tolerant bce_ignore): every table and figure
+    is still written, and none shows the bound."""
+    for i, job in enumerate(jobs):
+        write_job(tmp_path / "sweep" / str(i), make_result(*job))
+    out = tmp_path / "out"
+    assert cli.main([str(tmp_path / "sweep"), "--out", str(out), "--formats", "md", "--beside-report"]) == 0
+    for name in ("figure1_memorized", "figure2_per_n", "figure3_per_param", "capacity_curve", "beside_report"):
+        assert (out / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+    assert "Gardner" not in (out / "tables.md").read_text()
+    assert "gardner" not in (out / "beside_report.md").read_text()
+
+
 def test_cli_reads_wandb_with_filters(sweep, tmp_path, monkeypatch, capsys):
     api = FakeApi(sorted(sweep.rglob("result.json")))
     monkeypatch.setattr(cli, "load", partial(sources.load, api=api))

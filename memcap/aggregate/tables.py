@@ -148,7 +148,9 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
                 "memorized_std": runs.std() if runs.size else np.nan,  # population std, as the report
                 **{k: best[k] for k in _BEST_JOB if k in best}}
         # Gardner's bound caps error-free recall; bce_ignore's criterion counts a pattern with up to #bti
-        # wrong bits of each kind (the report's "bits to ignore"), which the bound does not cap.
+        # wrong bits of each kind (the report's "bits to ignore"), which the bound does not cap. NaN where
+        # it does not apply: the columns exist even when no cell has a bound (a recurrent-only sweep).
+        cell["gardner_bound"] = cell["bound_ratio"] = np.nan
         if best.model == "simple" and best.get("loss") != "bce_ignore":
             cell["gardner_bound"] = gardner_bound(N, best.s)
             cell["bound_ratio"] = best.memorized_max / cell["gardner_bound"]
