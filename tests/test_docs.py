@@ -73,3 +73,19 @@ def test_no_file_keeps_a_merge_conflict():
              *ROOT.glob("tests/*.py")]
     marker = re.compile(r"^(<{7} |>{7} |={7}$)", re.M)
     assert [str(f.relative_to(ROOT)) for f in files if marker.search(f.read_text())] == []
+
+
+def test_the_full_size_table_is_the_committed_results():
+    """docs/results.md's full-size table is results/full_size/beside_report.md, and that file is what
+    memcap-aggregate --beside-report writes today from the committed results/report_table1 and
+    results/design_card: a job committed without rerunning the command, or a change of the aggregation,
+    fails here instead of leaving the published table stale."""
+    from memcap.aggregate import load_dirs
+    from memcap.aggregate.published import beside_report, to_markdown
+
+    committed = (ROOT / "results" / "full_size" / "beside_report.md").read_text()
+    df, _ = load_dirs([ROOT / "results" / "report_table1", ROOT / "results" / "design_card"])
+    assert to_markdown(beside_report(df)) == committed
+    docs = (ROOT / "docs" / "results.md").read_text()
+    shown = docs.split("<!-- full-size table: results/full_size/beside_report.md -->\n")[1]
+    assert shown.split("<!-- end of full-size table -->")[0] == committed
