@@ -186,3 +186,39 @@ def test_the_exact_circuit_check_accepts_a_farkas_support_and_rejects_a_broken_o
     flipped = sign.copy()
     flipped[C[0]] *= -1
     assert not _verified_circuit(exact, flipped, C, lam)
+
+
+def test_a_job_killed_in_its_oracle_resumes_without_solving_the_finished_datasets_again(tmp_path, monkeypatch):
+    """At N=500 a dataset's LPs take 30-40 minutes: each interval is saved as it is found, and a resumed job
+    (the same identity) solves only the datasets still missing, to the same metrics as a job never killed."""
+    from memcap.job import run_job
+    from memcap.patterns import oracle
+    from memcap.results import read_result
+    from memcap.tasks import compose
+    cfg = compose("logger=none", "N=20", "DS=60", "runs=3", "trainer.max_steps=30", "search.oracle=true",
+                  "search.oracle_time_limit=10")
+    reference = run_job(cfg, tmp_path / "reference", "test")["metrics"]
+    assert all(trained < 60 for trained in reference["memorized_runs"])  # every dataset needs its LPs
+    real, solved = oracle.oracle_interval, []
+
+    def solve(X, Y, **kwargs):
+        if kill_at is not None and len(solved) == kill_at:
+            raise KeyboardInterrupt  # as a signal or the end of an allocation would stop the job
+        solved.append(len(X))
+        return real(X, Y, **kwargs)
+
+    monkeypatch.setattr(oracle, "oracle_interval", solve)
+    kill_at = 2
+    with pytest.raises(KeyboardInterrupt):
+        run_job(cfg, tmp_path / "job", "test")
+    partial = read_result(tmp_path / "job" / "result.json")
+    assert partial["status"] == "running"
+    assert [(e["run"], e["DS"]) for e in partial["metrics"]["oracle_datasets"]] == [(0, 60), (1, 60)]
+
+    solved.clear()
+    kill_at = None
+    resumed = run_job(cfg, tmp_path / "job", "test")
+    assert solved == [60]  # dataset 3 only
+    assert resumed["status"] == "ok" and "oracle_datasets" not in resumed["metrics"]
+    for key in ("oracle_lower_runs", "oracle_upper_runs", "oracle_status_runs", "oracle_ratio_upper"):
+        assert resumed["metrics"][key] == reference[key]

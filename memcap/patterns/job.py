@@ -21,6 +21,7 @@ from memcap.search import capacity_search, converged
 from memcap.theory import log2_binom
 
 KEY = "DS"  # what a search round varies
+ORACLE_DATASETS = "oracle_datasets"  # a running job's metrics: the oracle's intervals found so far (a resume reuses them)
 log = logging.getLogger("memcap")
 
 
@@ -104,7 +105,15 @@ def run(job, data: None = None) -> str:
     if cfg.search.oracle and capacity_ds is not None:
         from memcap.patterns.oracle import oracle_metrics
 
-        job.result["metrics"].update(oracle_metrics(cfg, capacity_ds, runs, progress=sys.stderr.isatty()))
+        metrics = job.result["metrics"]
+
+        def keep(entries: list[dict]) -> None:  # each dataset's interval saved as found: a resume skips its LPs
+            metrics[ORACLE_DATASETS] = entries
+            job.save()
+
+        metrics.update(oracle_metrics(cfg, capacity_ds, runs, progress=sys.stderr.isatty(),
+                                      recorded=metrics.get(ORACLE_DATASETS, ()), on_dataset=keep))
+        metrics.pop(ORACLE_DATASETS, None)  # a finished job has them as the oracle_*_runs metrics
     return summary_line(job.result)
 
 

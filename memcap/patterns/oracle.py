@@ -35,6 +35,7 @@ import logging
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -223,7 +224,18 @@ class TrainedOptimum:
         return self.lower
 
 
-def oracle_metrics(cfg, DS: int, memorized_runs: list[int], progress: bool = True) -> dict:
+@dataclass
+class RecordedInterval:
+    """A dataset's interval as an earlier attempt of the same job found it (``oracle_metrics``' ``recorded``)."""
+
+    lower: int
+    upper: int
+    status: str
+    seconds: float
+
+
+def oracle_metrics(cfg, DS: int, memorized_runs: list[int], progress: bool = True,
+                   recorded: list[dict] = (), on_dataset: Callable[[list[dict]], None] | None = None) -> dict:
     """``search.oracle``: the certified interval on each run's dataset at ``DS``, and trained / each end.
 
     ``oracle_lower`` (also under its old name ``oracle_memorized``, with
@@ -231,6 +243,13 @@ def oracle_metrics(cfg, DS: int, memorized_runs: list[int], progress: bool = Tru
     ``oracle_upper`` is proven (``oracle_interval``); ``oracle_gap`` is their
     difference, 0 where the optimum is known. ``trained / oracle_upper`` is a
     proven lower bound on the fraction of the best possible that training reached.
+
+    At N=500 one dataset's LPs take 30-40 minutes, longer than is left of many a
+    sitting or cluster allocation, so each dataset's interval is handed to
+    ``on_dataset`` (with those before it: a list of {"run", "DS", "lower",
+    "upper", "status", "seconds"}) as soon as it is found, and a resumed job
+    passes that list back as ``recorded``: a dataset recorded at this DS is not
+    solved again (the job's identity fixes its data, bti and time limit).
     """
     from memcap.config import ConfigError
     from memcap.patterns.config import criterion_bti
@@ -243,14 +262,23 @@ def oracle_metrics(cfg, DS: int, memorized_runs: list[int], progress: bool = Tru
     bti = criterion_bti(cfg)
     log.info("oracle: the certified interval at DS=%d on each of %d datasets (MILP time limit %g s each)",
              DS, len(memorized_runs), limit)
-    found = []
+    earlier = {entry["run"]: entry for entry in recorded if entry["DS"] == DS}
+    found, entries = [], []
     for run, trained in enumerate(memorized_runs):
-        if trained == DS:  # the trained network recalls every pattern: it witnesses the optimum, DS; no LP needed
+        if run in earlier:
+            entry = earlier[run]
+            found.append(RecordedInterval(entry["lower"], entry["upper"], entry["status"], entry["seconds"]))
+        elif trained == DS:  # the trained network recalls every pattern: it witnesses the optimum, DS; no LP needed
             found.append(TrainedOptimum(DS))
         else:
             found.append(oracle_interval(*member_data(cfg, DS, run), bti=bti, time_limit=limit, progress=progress))
-        log.info("oracle: dataset %d/%d: %d <= best <= %d (%s), %.0fs", run + 1, len(memorized_runs),
-                 found[-1].lower, found[-1].upper, found[-1].status, found[-1].seconds)
+        entries.append({"run": run, "DS": DS, "lower": found[-1].lower, "upper": found[-1].upper,
+                        "status": found[-1].status, "seconds": round(found[-1].seconds, 2)})
+        if on_dataset is not None and run not in earlier:
+            on_dataset(entries)
+        log.info("oracle: dataset %d/%d: %d <= best <= %d (%s), %.0fs%s", run + 1, len(memorized_runs),
+                 found[-1].lower, found[-1].upper, found[-1].status, found[-1].seconds,
+                 ", recorded by an earlier attempt" if run in earlier else "")
     lower, upper = [r.lower for r in found], [r.upper for r in found]
     gap = [u - lo for lo, u in zip(lower, upper)]
     ratio_lower = [trained / best for trained, best in zip(memorized_runs, lower)]
