@@ -9,6 +9,7 @@
           fit_group(group, job.fit(...))   # Lightning fit, mid-round checkpoints, progress lines
           job.save()                       # result.json rewritten atomically after every group
       job.finish(...)                      # status, wall time over every attempt, W&B summary, the sweep's index
+    Ctrl-C or SIGTERM during the work: result.json saved as running (its points, its wall time), to resume
 
 A job is identified by its whole resolved config (memcap.config.identity),
 stored in result.json with a short hash: a rerun skips only a job whose
@@ -24,8 +25,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -157,8 +160,9 @@ class Job:
             self.result["status"], self.result["error"] = "failed", f"{type(error).__name__}: {error}"
             self._close()
             raise
-        except BaseException:  # interrupted (Ctrl-C, a signal): saved as still running, to resume
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM; Lightning turns either into SystemExit in a fit)
             self._close()
+            log.warning("interrupted: %s saved as running; the same command resumes it", self.path)
             raise
         self.result["status"] = "ok"
         self._close()
@@ -269,6 +273,31 @@ class Job:
         return Fit(self.logger, self.fits * max_steps, callbacks, resume, f"{phase}{key}={values}")
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM taken as an interrupt, as Ctrl-C is: the job saves itself as running (its points, its wall
+    time) before the process ends. `kill`, `scancel`, SLURM's time limit and the end of a session send it;
+    Python's default would end the process at once, and the time since the last save was lost."""
+
+
+@contextmanager
+def terminated_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM raises ``Terminated`` in the main thread (where the job runs; a signal
+    handler can be set only there, so elsewhere the block changes nothing). Lightning, when a fit is under
+    way, composes its own SIGTERM handler with this one."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise Terminated(signal.Signals(signum).name)
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_job(cfg, out_dir: Path, group: str | Path, launcher: dict | None = None) -> dict | None:
     """Run the job described by ``cfg``: validate, lock, resume or skip, work, record. Returns its result.
 
@@ -296,7 +325,7 @@ def run_job(cfg, out_dir: Path, group: str | Path, launcher: dict | None = None)
         job.save()  # this attempt counts from now: status running, its attempt number, the wall time so far
         job.logger = build_logger(cfg, job.dir, str(job.group), job.result["config"], run_id=job.wandb_id(),
                                   identity=job.identity, versions=job.result["versions"])
-        with job.recorded():
+        with terminated_as_interrupt(), job.recorded():
             line = work.run(job, data)
         log.info("%s", job.summary(line))
     return job.result

@@ -71,8 +71,11 @@ def test_a_sweep_killed_mid_round_resumes_to_the_same_points(tmp_path):
     assert sweep(reference, *args).returncode == 0
     killed = tmp_path / "killed"
 
-    def checkpointed(job: str):
-        return lambda: any((killed / job).glob("checkpoint.*.ckpt"))
+    def checkpointed(job: str):  # a mid-round checkpoint written, and the result.json saved after it (its wall time)
+        def ready() -> bool:
+            result = read_result(killed / job / "result.json")
+            return any((killed / job).glob("checkpoint.*.ckpt")) and isinstance(result, dict) and result["wall_time"] > 0
+        return ready
 
     # Two kills: inside the first job's fit, then inside the second's (the first is done by then).
     for job in ("0", "1"):
@@ -317,3 +320,25 @@ def test_the_git_commit_is_read_once_per_process(monkeypatch):
         assert len(calls) == commands  # git is asked once, at the first job
     finally:
         results.git_commit.cache_clear()
+
+
+def test_sigterm_saves_the_job_as_running_with_its_wall_time_and_the_rerun_resumes_it(tmp_path):
+    """kill, scancel, SLURM's time limit and a session's end send SIGTERM: the job saves its result as running,
+    wall time included (Python's default ended the process at once and lost the time since the last save)."""
+    args = ["logger=none", "N=30", "DS=400", "runs=1", "trainer.max_steps=1000000", "trainer.check_every=50",
+            "trainer.patience=1000000", "trainer.checkpoint_minutes=0"]  # a fit that would run for an hour
+    process = subprocess.Popen([sys.executable, "train.py", f"hydra.run.dir={tmp_path}", *args], cwd=ROOT, env=ENV,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while "training DS" not in ((tmp_path / "train.log").read_text() if (tmp_path / "train.log").exists() else ""):
+        assert process.poll() is None and time.monotonic() < deadline, "the fit never started"
+        time.sleep(0.1)
+    time.sleep(3)  # well into the fit, long after the attempt's first save
+    started = read_result(tmp_path / "result.json")["wall_time"]
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode != 0
+    result = read_result(tmp_path / "result.json")
+    assert result["status"] == "running" and result["wall_time"] >= started + 3, output[-3000:]
+    assert "interrupted: " in output and "saved as running" in output
+    assert "Traceback" not in output
