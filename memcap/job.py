@@ -282,9 +282,10 @@ class Terminated(KeyboardInterrupt):
 @contextmanager
 def terminated_as_interrupt() -> Iterator[None]:
     """Within the block, SIGTERM raises ``Terminated`` in the main thread (where the job runs; a signal
-    handler can be set only there, so elsewhere the block changes nothing). Lightning, when a fit is under
-    way, composes its own SIGTERM handler with this one."""
-    if threading.current_thread() is not threading.main_thread():
+    handler can be set only there). Lightning, when a fit is under way, composes its own SIGTERM handler
+    with this one. Where SIGTERM already has a handler other than Python's default (submitit's in a SLURM
+    job, part of its requeue protocol), the block leaves it as it is."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
         yield
         return
 

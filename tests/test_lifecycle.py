@@ -342,3 +342,23 @@ def test_sigterm_saves_the_job_as_running_with_its_wall_time_and_the_rerun_resum
     assert result["status"] == "running" and result["wall_time"] >= started + 3, output[-3000:]
     assert "interrupted: " in output and "saved as running" in output
     assert "Traceback" not in output
+
+
+def test_a_sigterm_handler_already_set_is_left_alone():
+    """In a SLURM job submitit handles SIGTERM (it bypasses it: part of its requeue protocol); the job leaves it."""
+    from memcap.job import Terminated, terminated_as_interrupt
+
+    def bypass(signum, frame):
+        pass
+
+    previous = signal.signal(signal.SIGTERM, bypass)
+    try:
+        with terminated_as_interrupt():
+            assert signal.getsignal(signal.SIGTERM) is bypass
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        with pytest.raises(Terminated), terminated_as_interrupt():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)  # the handler runs between bytecodes: at once
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # restored after the block
+    finally:
+        signal.signal(signal.SIGTERM, previous)
