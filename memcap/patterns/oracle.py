@@ -224,16 +224,6 @@ class TrainedOptimum:
         return self.lower
 
 
-@dataclass
-class RecordedInterval:
-    """A dataset's interval as an earlier attempt of the same job found it (``oracle_metrics``' ``recorded``)."""
-
-    lower: int
-    upper: int
-    status: str
-    seconds: float
-
-
 def oracle_metrics(cfg, DS: int, memorized_runs: list[int], progress: bool = True,
                    recorded: list[dict] = (), on_dataset: Callable[[list[dict]], None] | None = None) -> dict:
     """``search.oracle``: the certified interval on each run's dataset at ``DS``, and trained / each end.
@@ -263,23 +253,21 @@ def oracle_metrics(cfg, DS: int, memorized_runs: list[int], progress: bool = Tru
     log.info("oracle: the certified interval at DS=%d on each of %d datasets (MILP time limit %g s each)",
              DS, len(memorized_runs), limit)
     earlier = {entry["run"]: entry for entry in recorded if entry["DS"] == DS}
-    found, entries = [], []
+    entries = []  # each dataset's interval, as on_dataset saves it and the metrics below read it
     for run, trained in enumerate(memorized_runs):
         if run in earlier:
-            entry = earlier[run]
-            found.append(RecordedInterval(entry["lower"], entry["upper"], entry["status"], entry["seconds"]))
-        elif trained == DS:  # the trained network recalls every pattern: it witnesses the optimum, DS; no LP needed
-            found.append(TrainedOptimum(DS))
+            entries.append(earlier[run])
         else:
-            found.append(oracle_interval(*member_data(cfg, DS, run), bti=bti, time_limit=limit, progress=progress))
-        entries.append({"run": run, "DS": DS, "lower": found[-1].lower, "upper": found[-1].upper,
-                        "status": found[-1].status, "seconds": round(found[-1].seconds, 2)})
-        if on_dataset is not None and run not in earlier:
-            on_dataset(entries)
-        log.info("oracle: dataset %d/%d: %d <= best <= %d (%s), %.0fs%s", run + 1, len(memorized_runs),
-                 found[-1].lower, found[-1].upper, found[-1].status, found[-1].seconds,
-                 ", recorded by an earlier attempt" if run in earlier else "")
-    lower, upper = [r.lower for r in found], [r.upper for r in found]
+            found = (TrainedOptimum(DS) if trained == DS  # the trained network witnesses the optimum: no LP
+                     else oracle_interval(*member_data(cfg, DS, run), bti=bti, time_limit=limit, progress=progress))
+            entries.append({"run": run, "DS": DS, "lower": found.lower, "upper": found.upper,
+                            "status": found.status, "seconds": round(found.seconds, 2)})
+            if on_dataset is not None:
+                on_dataset(entries)
+        e = entries[-1]
+        log.info("oracle: dataset %d/%d: %d <= best <= %d (%s), %.0fs%s", run + 1, len(memorized_runs), e["lower"],
+                 e["upper"], e["status"], e["seconds"], ", recorded by an earlier attempt" if run in earlier else "")
+    lower, upper = [e["lower"] for e in entries], [e["upper"] for e in entries]
     gap = [u - lo for lo, u in zip(lower, upper)]
     ratio_lower = [trained / best for trained, best in zip(memorized_runs, lower)]
     ratio_upper = [trained / best for trained, best in zip(memorized_runs, upper)]
@@ -297,8 +285,8 @@ def oracle_metrics(cfg, DS: int, memorized_runs: list[int], progress: bool = Tru
         "oracle_ratio_lower": float(np.mean(ratio_lower)),
         "oracle_ratio_upper": float(np.mean(ratio_upper)),
         "oracle_ratio_upper_runs": ratio_upper,
-        "oracle_status_runs": [r.status for r in found],
-        "oracle_seconds_runs": [round(r.seconds, 2) for r in found],
+        "oracle_status_runs": [e["status"] for e in entries],
+        "oracle_seconds_runs": [e["seconds"] for e in entries],
     }
 
 
