@@ -325,23 +325,34 @@ def test_the_git_commit_is_read_once_per_process(monkeypatch):
 def test_sigterm_saves_the_job_as_running_with_its_wall_time_and_the_rerun_resumes_it(tmp_path):
     """kill, scancel, SLURM's time limit and a session's end send SIGTERM: the job saves its result as running,
     wall time included (Python's default ended the process at once and lost the time since the last save)."""
-    args = ["logger=none", "N=30", "DS=400", "runs=1", "trainer.max_steps=1000000", "trainer.check_every=50",
-            "trainer.patience=1000000", "trainer.checkpoint_minutes=0"]  # a fit that would run for an hour
-    process = subprocess.Popen([sys.executable, "train.py", f"hydra.run.dir={tmp_path}", *args], cwd=ROOT, env=ENV,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    deadline = time.monotonic() + 120
-    while "training DS" not in ((tmp_path / "train.log").read_text() if (tmp_path / "train.log").exists() else ""):
-        assert process.poll() is None and time.monotonic() < deadline, "the fit never started"
-        time.sleep(0.1)
-    time.sleep(3)  # well into the fit, long after the attempt's first save
-    started = read_result(tmp_path / "result.json")["wall_time"]
-    process.send_signal(signal.SIGTERM)
-    output, _ = process.communicate(timeout=120)
-    assert process.returncode != 0
-    result = read_result(tmp_path / "result.json")
-    assert result["status"] == "running" and result["wall_time"] >= started + 3, output[-3000:]
-    assert "interrupted: " in output and "saved as running" in output
-    assert "Traceback" not in output
+    # A fit that runs until it is stopped, on any machine: no fail-fast stop, no plateau, a step cap far away.
+    args = ["logger=none", "N=30", "DS=400", "runs=1", "trainer.max_steps=100000000", "trainer.check_every=50",
+            "trainer.patience=100000000", "trainer.checkpoint_minutes=0", "search.fail_fast_steps=null"]
+
+    def start_and_terminate(fits_started):
+        process = subprocess.Popen([sys.executable, "train.py", f"hydra.run.dir={tmp_path}", *args], cwd=ROOT,
+                                   env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   start_new_session=True)
+        deadline = time.monotonic() + 120
+        log = tmp_path / "train.log"
+        while (log.read_text() if log.exists() else "").count("training DS") < fits_started:
+            assert process.poll() is None and time.monotonic() < deadline, "the fit never started"
+            time.sleep(0.1)
+        time.sleep(3)  # well into the fit, long after the attempt's first save
+        saved = read_result(tmp_path / "result.json")["wall_time"]
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=120)
+        assert process.returncode != 0, output[-3000:]
+        assert "interrupted: " in output and "saved as running" in output
+        assert "Traceback" not in output
+        result = read_result(tmp_path / "result.json")
+        assert result["status"] == "running" and result["wall_time"] >= saved + 3, output[-3000:]
+        return result
+
+    first = start_and_terminate(fits_started=1)
+    second = start_and_terminate(fits_started=2)  # the same command takes the job up again
+    assert first["attempts"] == 1 and second["attempts"] == 2
+    assert second["job"] == first["job"] and second["wall_time"] >= first["wall_time"] + 3
 
 
 def test_a_sigterm_handler_already_set_is_left_alone():
