@@ -167,3 +167,29 @@ def test_a_long_heuristic_reports_its_progress_to_the_log(caplog):
     assert any("round 2:" in line for line in lines)
     quiet = lp_memorized(X, Y, bti=1, progress=False)
     assert logged.memorized == quiet.memorized and torch.equal(logged.W, quiet.W)
+
+
+def test_a_warm_resolve_reaches_the_cold_optimum_of_the_smaller_lp(capfd):
+    """The greedy re-solves from each neuron's last basis with dropped bits' slacks out of the cost: the
+    optimum (total hinge slack) must equal that of a cold LP without those constraints, drop after drop."""
+    import scipy.sparse as sp
+
+    from memcap.patterns.oracle import _margin_lp, _WarmHingeLPs
+    X, Y = make_patterns(40, 240, 0.1, seed=4)  # 6N patterns: far beyond what a column separates
+    Xs, sign = sp.csr_matrix(X.numpy().astype(float)), 2.0 * Y.numpy() - 1
+    lps = _WarmHingeLPs(Xs, sign)
+    assert capfd.readouterr().out == ""  # HiGHS's banner is kept off stdout
+    j = int(np.argmax([_margin_lp(Xs, sign[:, k], hinge=True).fun for k in range(40)]))  # the most slack
+    enforced, solved = np.ones(240, dtype=bool), 0
+    for _ in range(6):
+        x = lps.solve(j, enforced)
+        slack = np.where(enforced, np.maximum(1 - sign[:, j] * (Xs @ x[:40] + x[40]), 0), 0)
+        rows = np.flatnonzero(enforced)
+        cold = _margin_lp(Xs[rows], sign[rows, j], hinge=True)
+        assert slack.sum() == pytest.approx(cold.fun, rel=1e-6, abs=1e-6)
+        solved += cold.fun > 1e-6
+        if cold.fun <= 1e-6:
+            break
+        enforced[np.argmax(slack)] = False  # the greedy's move: the worst bit leaves the LP
+    assert solved >= 2  # the warm path was exercised on an LP with slack
+    assert j in lps.bases
