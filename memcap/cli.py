@@ -14,6 +14,7 @@ directory (``outputs/``, ``multirun/``), as with train.py.
 
 from __future__ import annotations
 
+import signal
 import sys
 
 from memcap import __version__
@@ -26,6 +27,7 @@ def train(argv: list[str]) -> int:
     """Run train.py's Hydra app with ``argv`` as its command line."""
     import hydra
 
+    from memcap.job import Terminated
     from memcap.job import main as run_job
     from memcap.paths import conf_dir
     from memcap.tasks import register_configs
@@ -37,7 +39,12 @@ def train(argv: list[str]) -> int:
         run_job(cfg)
 
     sys.argv = [sys.argv[0], *argv]  # Hydra reads sys.argv; conf/train.yaml names the job "train"
-    _train()
+    try:
+        _train()
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM (Terminated) outside a fit: in the LP oracle
+        # The job has said what it saved ("interrupted: ... saved as running"); a traceback would add nothing.
+        signum = signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT
+        return 128 + signum  # the shell's convention for a process ended by a signal
     return 0
 
 

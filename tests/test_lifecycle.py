@@ -355,6 +355,25 @@ def test_sigterm_saves_the_job_as_running_with_its_wall_time_and_the_rerun_resum
     assert second["job"] == first["job"] and second["wall_time"] >= first["wall_time"] + 3
 
 
+def test_sigterm_in_the_oracle_ends_the_sweep_with_one_line_and_no_traceback(tmp_path):
+    """Outside a fit (the LP oracle: Table 1's largest job spends hours there) SIGTERM reaches the sweep as an
+    exception, not as Lightning's exit: the job saves itself, says so, and the command exits 143 quietly."""
+    process = start(tmp_path, "logger=none", "N=40", "DS=400", "runs=1", "trainer.max_steps=100",
+                    "search.oracle=true")  # the oracle runs to its 60 s time limit here
+    log = tmp_path / "0" / "train.log"
+    deadline = time.monotonic() + 120
+    while "oracle: the certified interval" not in (log.read_text() if log.exists() else ""):
+        assert process.poll() is None and time.monotonic() < deadline, "the oracle never started"
+        time.sleep(0.1)
+    time.sleep(1)
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 128 + signal.SIGTERM, output[-3000:]
+    assert "interrupted: " in output and "saved as running" in output
+    assert "Traceback" not in output, output[-3000:]
+    assert read_result(tmp_path / "0" / "result.json")["status"] == "running"
+
+
 def test_a_sigterm_handler_already_set_is_left_alone():
     """In a SLURM job submitit handles SIGTERM (it bypasses it: part of its requeue protocol); the job leaves it."""
     from memcap.job import Terminated, terminated_as_interrupt
