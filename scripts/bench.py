@@ -4,6 +4,7 @@ Usage: python scripts/bench.py [--quick] [--end-to-end-only] [--device cpu|cuda]
        python scripts/bench.py --search [--cases simple-100,recurrent-50,...] [--seeds 0,1]
        python scripts/bench.py --subnormals [--repeats 3]
        python scripts/bench.py --default-job [--repeats 3]
+       python scripts/bench.py --oracle-lp [--repeats 3]
 
 1. Throughput: for N in {100, 200, 500} and ensemble sizes {1, 5, 15, 40}, the
    same full-batch Adam steps (DS = 3 N, bce) done (a) by a plain PyTorch loop,
@@ -37,6 +38,14 @@ Usage: python scripts/bench.py [--quick] [--end-to-end-only] [--device cpu|cuda]
    wall seconds (start-up included), seconds in the job, the answer, and the
    load. Issue 15's target for it is 60 s. Writes <out>/default_job/default_job.{json,md}.
 
+6. ``--oracle-lp``: the LP oracle's greedy heuristic re-solves a neuron's hinge
+   LP each time a pattern leaves it. On Table 1's largest problem (N=500,
+   DS=2130, random patterns, seed 0), for the ``--repeats`` neurons with the
+   most slack: drop the worst bit, re-solve warm (``_WarmHingeLPs``, from the
+   last basis) and cold (``_margin_lp``, the smaller LP from scratch), 4 drops
+   each: seconds of each (medians), their ratio, and whether the optima agree.
+   Writes <out>/oracle_lp/oracle_lp.{json,md}.
+
 Writes <out>/results.json and <out>/results.md (the table the README quotes).
 """
 
@@ -55,6 +64,8 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
+import scipy
 import torch
 import torch.nn.functional as F
 
@@ -315,6 +326,53 @@ def default_job_benchmark(repeats: int, out: Path) -> None:
     print("\n".join(lines))
 
 
+def oracle_lp_benchmark(repeats: int, out: Path, N: int = 500, DS: int = 2130, drops: int = 4) -> None:
+    """Part 6: warm against cold re-solves of the greedy heuristic's hinge LPs, on the same sequence of LPs."""
+    import scipy.sparse as sp
+
+    from memcap.patterns.oracle import _margin_lp, _WarmHingeLPs
+    out.mkdir(parents=True, exist_ok=True)
+    X, Y = make_patterns(N, DS, 0.1, 0)
+    Xs, sign = sp.csr_matrix(X.numpy().astype(float)), 2.0 * Y.numpy() - 1
+    first = {j: _margin_lp(Xs, sign[:, j], hinge=True).fun for j in range(3 * repeats)}  # candidates: most slack
+    lps, rows = _WarmHingeLPs(Xs, sign), []
+    for j in sorted(first, key=first.get, reverse=True)[:repeats]:
+        enforced = np.ones(DS, dtype=bool)
+        x = lps.solve(j, enforced)
+        for drop in range(1, drops + 1):
+            margin = sign[:, j] * (Xs @ x[:N] + x[N])
+            enforced[np.argmax(np.where(enforced, 1 - margin, -np.inf))] = False  # the worst bit leaves
+            start = time.perf_counter()
+            x = lps.solve(j, enforced)
+            warm = time.perf_counter() - start
+            kept = np.flatnonzero(enforced)
+            start = time.perf_counter()
+            cold = _margin_lp(Xs[kept], sign[kept, j], hinge=True)
+            cold_s = time.perf_counter() - start
+            margin = sign[:, j] * (Xs @ x[:N] + x[N])
+            objective = float(np.maximum(1 - margin, 0)[enforced].sum())
+            rows.append({"neuron": j, "drop": drop, "warm_s": round(warm, 4), "cold_s": round(cold_s, 4),
+                         "objective": round(objective, 4), "same_optimum": bool(np.isclose(objective, cold.fun,
+                                                                                             rtol=1e-6, atol=1e-6)),
+                         "load": round(os.getloadavg()[0], 2)})
+            print(json.dumps(rows[-1]), flush=True)
+    warm_s, cold_s = statistics.median(r["warm_s"] for r in rows), statistics.median(r["cold_s"] for r in rows)
+    header = (f"`python scripts/bench.py --oracle-lp --repeats {repeats}`, {time.strftime('%Y-%m-%d')}, "
+              f"{platform.machine()}, {os.cpu_count()} cores, scipy {scipy.__version__}, "
+              f"code {versions().get('git_commit', 'unknown')}. N={N}, DS={DS} (random patterns, seed 0): the "
+              f"{repeats} neurons with the most hinge slack among the first {3 * repeats}, {drops} drops each; "
+              "load is the 1-minute load average after each pair.")
+    lines = [header, "", "| neuron | drop | warm s | cold s | objective | same optimum | load |",
+             "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['neuron']} | {r['drop']} | {r['warm_s']} | {r['cold_s']} | {r['objective']} | "
+              f"{'yes' if r['same_optimum'] else 'NO'} | {r['load']} |" for r in rows]
+    lines += ["", f"Medians: warm {warm_s:.3f} s, cold {cold_s:.3f} s, {cold_s / warm_s:.1f}× faster warm."]
+    (out / "oracle_lp.json").write_text(json.dumps({"median_warm_s": warm_s, "median_cold_s": cold_s,
+                                                    "rows": rows}, indent=2))
+    (out / "oracle_lp.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -330,10 +388,14 @@ def main(argv=None) -> None:
                         help="part 4 only: jobs with subnormal floats kept and flushed (trainer.flush_subnormals)")
     parser.add_argument("--default-job", action="store_true",
                         help="part 5 only: the default job as `make run` runs it, timed")
+    parser.add_argument("--oracle-lp", action="store_true",
+                        help="part 6 only: the oracle's hinge LPs re-solved warm and cold")
     parser.add_argument("--repeats", type=int, default=3,
-                        help="--subnormals: pairs of jobs per case; --default-job: runs")
+                        help="--subnormals: pairs of jobs per case; --default-job: runs; --oracle-lp: neurons")
     args = parser.parse_args(argv)
     out = Path(args.out)
+    if args.oracle_lp:
+        return oracle_lp_benchmark(args.repeats, out / "oracle_lp")
     if args.default_job:
         return default_job_benchmark(args.repeats, out / "default_job")
     if args.subnormals:
