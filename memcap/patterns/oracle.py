@@ -160,7 +160,7 @@ class _WarmHingeLPs:
     it binds nothing (the same optimum as leaving it out); the neuron's last
     optimal basis then stays primal feasible and primal simplex goes on from
     it instead of starting over. At N=500, DS=2130 (Table 1's largest job) a
-    re-solve took 0.15-0.45 s against 1.8-2.7 s cold. A model that size takes
+    re-solve takes 0.38 s against 2.29 s cold (medians, `python scripts/bench.py --oracle-lp`). A model that size takes
     about 40 MB inside HiGHS, too much to keep one per neuron, so one instance
     takes each neuron's model in turn, with that neuron's saved basis.
     """
