@@ -160,9 +160,10 @@ class _WarmHingeLPs:
     it binds nothing (the same optimum as leaving it out); the neuron's last
     optimal basis then stays primal feasible and primal simplex goes on from
     it instead of starting over. At N=500, DS=2130 (Table 1's largest job) a
-    re-solve takes 0.38 s against 2.29 s cold (medians, `python scripts/bench.py --oracle-lp`). A model that size takes
-    about 40 MB inside HiGHS, too much to keep one per neuron, so one instance
-    takes each neuron's model in turn, with that neuron's saved basis.
+    re-solve takes 0.38 s against 2.29 s cold (medians, ``python
+    scripts/bench.py --oracle-lp``). A model that size takes about 40 MB
+    inside HiGHS, too much to keep one per neuron, so one instance takes each
+    neuron's model in turn, with that neuron's saved basis.
     """
 
     def __init__(self, X: sp.csr_matrix, sign: np.ndarray):
@@ -195,8 +196,9 @@ class _WarmHingeLPs:
         # Primal simplex from a primal feasible basis; for a cold start HiGHS's own choice.
         highs.setOptionValue("simplex_strategy", 4 if warm else 0)
         highs.run()
-        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            raise RuntimeError(f"HiGHS: neuron {j}'s hinge LP ended {highs.modelStatusToString(highs.getModelStatus())}")
+        status = highs.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"HiGHS: neuron {j}'s hinge LP ended {highs.modelStatusToString(status)}")
         self.bases[j] = highs.getBasis()
         return np.asarray(highs.getSolution().col_value[: self.X.shape[1] + 1])
 
@@ -226,8 +228,9 @@ def lp_memorized(X, Y, bti: int = 0, progress: bool = True, greedy: bool = True,
     stops after the first solve: the count of the plain hinge optimum, which
     shows how much the removal adds (docs/recipe.md).
 
-    It can take many minutes (at N=500, DS=2130 over 95 a dataset with cold re-solves): a line goes to the log at most every
-    ``log_every`` seconds, what a log file or ``memcap status`` shows beside the terminal's bar.
+    It can take many minutes (at N=500, DS=2130 over 95 a dataset with cold re-solves): a line goes to
+    the log at most every ``log_every`` seconds, what a log file or ``memcap status`` shows beside the
+    terminal's bar.
     """
     X, Y = _as_array(X), _as_array(Y)
     if X.ndim != 2 or Y.ndim != 2 or len(X) != len(Y):
