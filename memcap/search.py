@@ -147,6 +147,17 @@ def capacity_search(
     return SearchOutcome(perfect_ds=perfect_ds, capacity_ds=capacity_ds, capped=capped, results=seen)
 
 
+# A member's stop reasons from the search's fail-fast rules (memcap.patterns.module): it could not pass its
+# round's threshold, so it stopped before its plateau and its count is less than it would have stored.
+FAIL_FAST_STOPS = ("nothing", "short")
+
+
+def cut_short(points: list[dict], capacity_ds: int | None) -> bool:
+    """Was a run at the capacity DS stopped by a fail-fast rule? Then the capacity (the best run's count) is
+    still the network's, but the mean over the runs counts less than they can store: a lower bound."""
+    return capacity_ds is not None and any(p["DS"] == capacity_ds and p["stop"] in FAIL_FAST_STOPS for p in points)
+
+
 def converged(points: list[dict], capacity_ds: int | None, perfect_ds: int | None = None) -> bool:
     """Whether the answer is the network's and not the step cap's (README: "Convergence"; the aggregation recomputes it from the points).
 

@@ -24,7 +24,8 @@ A cell whose number is only a bound carries a mark (``attrs["marks"]``,
 {(network, quantity, column): mark}), shown in every format and explained
 under the table (``NOTES``): "≥" before a capped cell's capacity numbers (the
 search reached its ceiling still passing), "†" after an unconverged cell's
-maximum (its best run stopped at the step cap). The CSV, for machines, keeps
+maximum (its best run stopped at the step cap), "‡" after a mean that counts
+runs cut short by the search's fail-fast rules. The CSV, for machines, keeps
 its numbers numeric and adds a 0/1 row per mark instead (``FLAG_ROWS``).
 
 The aggregation imports neither torch nor Hydra (tests/test_aggregate.py checks).
@@ -40,7 +41,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from memcap.search import converged
+from memcap.search import converged, cut_short
 from memcap.theory import gardner_bound
 
 _IDENTITY = ("model", "loss", "steps")  # what a network is named by
@@ -96,17 +97,21 @@ _BEST_JOB = ("memorized_max", "capacity_ds", "perfect_ds", "params", "bits_per_p
              "oracle_memorized", "oracle_ratio", "oracle_upper", "oracle_ratio_upper")
 
 # Marks on cells whose number is a bound: the summary flag, the summary columns it marks, prefix or suffix.
-CAPPED, UNCONVERGED = "≥", "†"
+CAPPED, UNCONVERGED, CUT_SHORT = "≥", "†", "‡"
 _MARKED = {"capped": (CAPPED, ("memorized_max", "capacity_ds", "bits_per_param", "bound_ratio"), "prefix"),
-           "unconverged": (UNCONVERGED, ("memorized_max",), "suffix")}
+           "unconverged": (UNCONVERGED, ("memorized_max",), "suffix"),
+           "cut_short": (CUT_SHORT, ("memorized_mean",), "suffix")}
 NOTES = {
     CAPPED: "capped: the search reached its ceiling (search.max_ds or C(N, k)) still passing, "
             "so the capacity is at least this",
     UNCONVERGED: "unconverged: a run at the capacity DS or at the DS tried next above it stopped at the step cap "
                  "(trainer.max_steps) before memorizing all or reaching its patience, so the capacity is a lower bound",
+    CUT_SHORT: "cut short: a run at the capacity DS was stopped by the search's fail-fast rules (\"short\": it "
+               "could not pass the round's threshold; \"nothing\") before its plateau, so the mean is a lower bound",
 }
 # The CSV's rows for the marks (1 where a cell is marked, 0 elsewhere), in blocks that have one.
-FLAG_ROWS = {CAPPED: "Capped: capacity is a lower bound", UNCONVERGED: "Unconverged: capacity is a lower bound"}
+FLAG_ROWS = {CAPPED: "Capped: capacity is a lower bound", UNCONVERGED: "Unconverged: capacity is a lower bound",
+             CUT_SHORT: "Cut short: mean is a lower bound"}
 
 
 def _with_varying_keys(df: pd.DataFrame, labels: pd.Series, named: tuple[str, ...]) -> pd.Series:
@@ -157,6 +162,7 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
         capped = best.get("capped")  # absent in older results; null or NaN where another job lacks it
         cell["capped"] = isinstance(capped, (bool, np.bool_)) and bool(capped)
         cell["unconverged"] = _unconverged(best)
+        cell["cut_short"] = any(_cut_short(job) for _, job in jobs.iterrows())  # the mean pools every job's runs
         cells.append(cell)
     return pd.DataFrame(cells)
 
@@ -171,6 +177,13 @@ def _unconverged(job: pd.Series) -> bool:
     if isinstance(job.get("converged"), (bool, np.bool_)):
         return not job["converged"]
     return False
+
+
+def _cut_short(job: pd.Series) -> bool:
+    """Does the job's mean count a run at its capacity DS that a fail-fast rule stopped (``memcap.search.cut_short``)?"""
+    if not isinstance(job.get("points"), list) or pd.isna(job.get("capacity_ds")):
+        return False
+    return cut_short(job["points"], int(job["capacity_ds"]))
 
 
 def _table(cells: pd.DataFrame, rows: list[tuple[str, str, str]], per: str) -> pd.DataFrame:
@@ -320,7 +333,7 @@ def to_csv(tables: dict[str, pd.DataFrame]) -> str:
     return stacked[sorted(stacked.columns)].reset_index().to_csv(index=False)
 
 
-_LATEX_ESCAPES = {"α_c(s)·N": r"$\alpha_c(s) \cdot N$", "α_c(s)": r"$\alpha_c(s)$", "·": r"$\cdot$", "≥": r"$\geq$", "†": r"$^\dagger$",
+_LATEX_ESCAPES = {"α_c(s)·N": r"$\alpha_c(s) \cdot N$", "α_c(s)": r"$\alpha_c(s)$", "·": r"$\cdot$", "≥": r"$\geq$", "†": r"$^\dagger$", "‡": r"$^\ddagger$",
                   "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#"}
 _LATEX_PATTERN = re.compile("|".join(map(re.escape, _LATEX_ESCAPES)))
 
