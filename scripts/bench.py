@@ -258,6 +258,17 @@ SUBNORMAL_CASES = {
 }
 
 
+def run_header(command: str, details: str) -> str:
+    """A benchmark's first line: its command, the date, the machine, ``details`` and the code it ran."""
+    return (f"`{command}`, {time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores, {details}, "
+            f"code {versions().get('git_commit', 'unknown')}.")
+
+
+def table_head(*columns: str) -> list[str]:
+    """A markdown table's header and rule."""
+    return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+
+
 def subnormal_benchmark(repeats: int, out: Path) -> None:
     """Each case with trainer.flush_subnormals=false and =true, back to back in alternating order, ``repeats``
     times: median wall seconds of each, their ratio, and whether every point (less seconds) came out the same."""
@@ -282,12 +293,11 @@ def subnormal_benchmark(repeats: int, out: Path) -> None:
                      "same_points": all(run == every[0] for run in every),
                      "load": f"{min(loads):.1f}-{max(loads):.1f}"})
         print(json.dumps(rows[-1]), flush=True)
-    header = (f"`python scripts/bench.py --subnormals --repeats {repeats}`, {time.strftime('%Y-%m-%d')}, "
-              f"{platform.machine()}, {os.cpu_count()} cores, 1 torch thread a job, torch {torch.__version__}, "
-              f"code {versions().get('git_commit', 'unknown')}. Medians of the repeats; load is the 1-minute "
-              "load average at the jobs' ends.")
-    lines = [header, "", "| case | overrides | wall s, subnormals kept | wall s, flushed | speedup | same points | load |",
-             "|---|---|---|---|---|---|---|"]
+    header = run_header(f"python scripts/bench.py --subnormals --repeats {repeats}",
+                        f"1 torch thread a job, torch {torch.__version__}")
+    lines = [header + " Medians of the repeats; load is the 1-minute load average at the jobs' ends.", "",
+             *table_head("case", "overrides", "wall s, subnormals kept", "wall s, flushed", "speedup", "same points",
+                         "load")]
     lines += [f"| {r['case']} | `{r['overrides']}` | {r['wall_s_unflushed']} | {r['wall_s_flushed']} | "
               f"{r['speedup']:.2f}× | {'yes' if r['same_points'] else 'NO'} | {r['load']} |" for r in rows]
     (out / "subnormals.json").write_text(json.dumps(rows, indent=2))
@@ -310,12 +320,10 @@ def default_job_benchmark(repeats: int, out: Path) -> None:
                      "load_before": round(load_before, 2), "load_after": round(os.getloadavg()[0], 2)})
         print(json.dumps(runs[-1]), flush=True)
     median = statistics.median(r["wall_s"] for r in runs)
-    header = (f"`python scripts/bench.py --default-job --repeats {repeats}`, {time.strftime('%Y-%m-%d')}, "
-              f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-              f"code {versions().get('git_commit', 'unknown')}. Loads are the 1-minute load average before and "
-              "after each run.")
-    lines = [header, "", "| run | wall s | in the job s | capacity DS | mean memorized | converged | torch threads | load |",
-             "|---|---|---|---|---|---|---|---|"]
+    header = run_header(f"python scripts/bench.py --default-job --repeats {repeats}", f"torch {torch.__version__}")
+    lines = [header + " Loads are the 1-minute load average before and after each run.", "",
+             *table_head("run", "wall s", "in the job s", "capacity DS", "mean memorized", "converged",
+                         "torch threads", "load")]
     lines += [f"| {i + 1} | {r['wall_s']} | {r['job_s']} | {r['capacity_ds']} | {r['memorized_mean']} | "
               f"{'yes' if r['converged'] else 'no'} | {r['torch_threads']} | {r['load_before']}-{r['load_after']} |"
               for i, r in enumerate(runs)]
@@ -357,13 +365,10 @@ def oracle_lp_benchmark(repeats: int, out: Path, N: int = 500, DS: int = 2130, d
                          "load": round(os.getloadavg()[0], 2)})
             print(json.dumps(rows[-1]), flush=True)
     warm_s, cold_s = statistics.median(r["warm_s"] for r in rows), statistics.median(r["cold_s"] for r in rows)
-    header = (f"`python scripts/bench.py --oracle-lp --repeats {repeats}`, {time.strftime('%Y-%m-%d')}, "
-              f"{platform.machine()}, {os.cpu_count()} cores, scipy {scipy.__version__}, "
-              f"code {versions().get('git_commit', 'unknown')}. N={N}, DS={DS} (random patterns, seed 0): the "
-              f"{repeats} neurons with the most hinge slack among the first {3 * repeats}, {drops} drops each; "
-              "load is the 1-minute load average after each pair.")
-    lines = [header, "", "| neuron | drop | warm s | cold s | objective | same optimum | load |",
-             "|---|---|---|---|---|---|---|"]
+    header = run_header(f"python scripts/bench.py --oracle-lp --repeats {repeats}", f"scipy {scipy.__version__}")
+    lines = [header + f" N={N}, DS={DS} (random patterns, seed 0): the {repeats} neurons with the most hinge "
+             f"slack among the first {3 * repeats}, {drops} drops each; load is the 1-minute load average after "
+             "each pair.", "", *table_head("neuron", "drop", "warm s", "cold s", "objective", "same optimum", "load")]
     lines += [f"| {r['neuron']} | {r['drop']} | {r['warm_s']} | {r['cold_s']} | {r['objective']} | "
               f"{'yes' if r['same_optimum'] else 'NO'} | {r['load']} |" for r in rows]
     lines += ["", f"Medians: warm {warm_s:.3f} s, cold {cold_s:.3f} s, {cold_s / warm_s:.1f}× faster warm."]
