@@ -82,6 +82,14 @@ def _as_array(A) -> np.ndarray:
     return np.asarray(A, dtype=np.float64)
 
 
+def _margin_matrix(X: sp.csr_matrix, sign: np.ndarray, slacks: bool) -> sp.csc_matrix:
+    """The rows -s_i (x_i·w + b) [- ξ_i] <= -1 of the margin LP, over the variables [w, b] or [w, b, ξ]."""
+    blocks = [sp.diags(-sign) @ X, sp.csr_matrix(-sign[:, None])]
+    if slacks:
+        blocks.append(-sp.identity(X.shape[0]))
+    return sp.hstack(blocks, format="csc")
+
+
 def _margin_lp(X: sp.csr_matrix, sign: np.ndarray, hinge: bool):
     """Solve sign_i (x_i·w + b) >= 1 over w, b (free).
 
@@ -91,14 +99,12 @@ def _margin_lp(X: sp.csr_matrix, sign: np.ndarray, hinge: bool):
     zero exactly when the points are strictly separable. Variables: [w, b, ξ].
     """
     M, N = X.shape
-    blocks = [sp.diags(-sign) @ X, sp.csr_matrix(-sign[:, None])]
     cost = np.zeros(N + 1)
     bounds = [(None, None)] * (N + 1)
     if hinge:
-        blocks.append(-sp.identity(M))
         cost = np.concatenate([cost, np.ones(M)])
         bounds += [(0, None)] * M
-    res = linprog(cost, A_ub=sp.hstack(blocks, format="csc"), b_ub=-np.ones(M), bounds=bounds, method="highs")
+    res = linprog(cost, A_ub=_margin_matrix(X, sign, hinge), b_ub=-np.ones(M), bounds=bounds, method="highs")
     if res.status not in (0, 2):  # 0: solved, 2: infeasible; anything else is a solver failure
         raise RuntimeError(f"linprog failed: {res.message}")
     return res
@@ -174,8 +180,7 @@ class _WarmHingeLPs:
     def _model(self, j: int, enforced: np.ndarray) -> highspy.HighsLp:
         """Variables [w, b, ξ]: -s_i (x_i·w + b) - ξ_i <= -1, cost Σ ξ_i over the enforced bits."""
         DS, n_in = self.X.shape
-        s = self.sign[:, j]
-        A = sp.hstack([sp.diags(-s) @ self.X, sp.csr_matrix(-s[:, None]), -sp.identity(DS)], format="csc")
+        A = _margin_matrix(self.X, self.sign[:, j], slacks=True)
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = n_in + 1 + DS, DS
         lp.col_cost_ = np.concatenate([np.zeros(n_in + 1), enforced.astype(float)])
