@@ -22,12 +22,22 @@ denormals-are-zero modes, as TensorFlow does by default: whole jobs ran
 a thread, and torch's worker threads take them from the thread that starts
 them, so they are set before the job's first torch operation;
 ``subnormals_flushed`` checks every thread.
+
+Threads beside other work: torch's threads wait for each other at the end of
+every parallel region, so a job with more threads than idle cores runs at the
+pace of its slowest time slice (``make run``, 2 threads, beside a job holding
+one of two cores, had not finished after 10 minutes; with
+``trainer.threads=1``, 55 s). Choosing the count by the machine's load would
+make a job's float reductions depend on the load, so the count stays as
+configured and ``warn_if_oversubscribed`` says so once, before the work.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import time
+from pathlib import Path
 from typing import Any, Mapping
 
 log = logging.getLogger("memcap")
@@ -70,3 +80,52 @@ def set_job_cpu(threads: int | None, launcher: Mapping[str, Any] | None, flush_s
         log.warning("subnormal floats are flushed in this process's main thread only: its torch worker threads "
                     "started before the job set the mode (same points, slower); a fresh process flushes in all")
     return {"torch_threads": torch.get_num_threads(), "subnormals_flushed": flushed}
+
+
+def _cores() -> list[int]:
+    return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else list(range(os.cpu_count() or 1))
+
+
+def _idle_ticks(cores: list[int], stat: Path) -> tuple[int, int]:
+    """Idle (idle + iowait) and total clock ticks summed over ``cores``, from /proc/stat's per-CPU lines."""
+    idle = total = 0
+    wanted = {f"cpu{c}" for c in cores}
+    for line in stat.read_text().splitlines():
+        name, *ticks = line.split()
+        if name in wanted:
+            values = [int(t) for t in ticks[:8]]  # user nice system idle iowait irq softirq steal
+            idle += values[3] + values[4]
+            total += sum(values)
+    return idle, total
+
+
+def idle_cores(seconds: float = 0.1, stat: Path = Path("/proc/stat")) -> float | None:
+    """How many of this process's cores other work leaves idle, sampled over ``seconds``; None where
+    /proc/stat is missing (not Linux). This process's own time in the interval (a previous job's threads
+    still spinning) counts as idle: it is not other work."""
+    if not stat.exists():
+        return None
+    cores = _cores()
+    idle0, total0 = _idle_ticks(cores, stat)
+    own0 = time.process_time()
+    time.sleep(seconds)
+    idle1, total1 = _idle_ticks(cores, stat)
+    own = time.process_time() - own0
+    ticks = total1 - total0
+    if ticks <= 0:
+        return None
+    busy_share = max(0.0, (ticks - (idle1 - idle0)) / ticks - own / (seconds * len(cores)))
+    return len(cores) * (1.0 - busy_share)
+
+
+def warn_if_oversubscribed(threads: int, idle: float | None) -> bool:
+    """Log one warning when a job's ``threads`` exceed the ``idle`` cores (``idle_cores``); returns whether
+    it did. One thread never waits for another, so it is never warned about."""
+    if idle is None or threads <= 1 or threads <= idle + 0.5:
+        return False
+    advice = max(1, round(idle))
+    log.warning("this job runs %d torch threads but only about %.1f of the machine's %d cores are idle: threads "
+                "that share a core wait for each other at every step (a job beside another ran many times "
+                "slower); trainer.threads=%d fits what is free (the count is not chosen by load: it would change "
+                "the floats)", threads, idle, len(_cores()), advice)
+    return True

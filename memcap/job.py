@@ -305,7 +305,7 @@ def run_job(cfg, out_dir: Path, group: str | Path, launcher: dict | None = None)
     ``launcher`` (Hydra's launcher config) sizes the job's CPU threads (memcap.cpu).
     """
     from memcap.config import choice
-    from memcap.cpu import set_job_cpu
+    from memcap.cpu import idle_cores, set_job_cpu, warn_if_oversubscribed
     from memcap.loggers import build_logger, quiet_libraries
 
     choice("data", cfg.data.name, tuple(tasks.TASKS))
@@ -324,6 +324,8 @@ def run_job(cfg, out_dir: Path, group: str | Path, launcher: dict | None = None)
         if complete is not None:
             return complete
         job.save()  # this attempt counts from now: status running, its attempt number, the wall time so far
+        if cpu["torch_threads"] > 1:
+            warn_if_oversubscribed(cpu["torch_threads"], idle_cores())
         job.logger = build_logger(cfg, job.dir, str(job.group), job.result["config"], run_id=job.wandb_id(),
                                   identity=job.identity, versions=job.result["versions"])
         with terminated_as_interrupt(), job.recorded():

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,55 @@ def test_flushing_subnormals_leaves_every_point_as_it_was(tmp_path):
         assert result["versions"]["subnormals_flushed"] is (flush == "true")
         points[flush] = [{k: v for k, v in p.items() if k != "seconds"} for p in result["points"]]
     assert points["true"] == points["false"]
+
+
+def _stat(busy0: int, busy1: int, idle0: int, idle1: int) -> str:
+    """/proc/stat's per-CPU lines (user nice system idle iowait irq softirq steal) for cores 0 and 1."""
+    return (f"cpu  {busy0 + busy1} 0 0 {idle0 + idle1} 0 0 0 0\n"
+            f"cpu0 {busy0} 0 0 {idle0} 0 0 0 0 0 0\ncpu1 {busy1} 0 0 {idle1} 0 0 0 0 0 0\nintr 1 2 3\n")
+
+
+def test_idle_cores_counts_the_cores_other_work_leaves(tmp_path, monkeypatch):
+    """Over the sample core 0 was busy all 100 ticks, core 1 idle for 75 of its 100: 1.25 busy, 0.75 idle."""
+    import memcap.cpu as cpu
+
+    stat = tmp_path / "stat"
+    stat.write_text(_stat(1000, 1000, 500, 500))
+    monkeypatch.setattr(cpu, "_cores", lambda: [0, 1])
+    monkeypatch.setattr(cpu.time, "sleep", lambda seconds: stat.write_text(_stat(1100, 1025, 500, 575)))
+    assert cpu.idle_cores(0.1, stat) == pytest.approx(0.75, abs=0.01)
+    assert cpu.idle_cores(0.1, tmp_path / "missing") is None  # not Linux: nothing to say
+
+
+@pytest.mark.parametrize("threads,idle,warned", [
+    (2, 1.0, True),     # one core taken by other work: the second thread waits on it
+    (2, 1.9, False),    # a quiet machine
+    (4, 3.0, True),
+    (1, 0.0, False),    # one thread waits for no other
+    (2, None, False),   # nothing measured
+])
+def test_a_job_with_more_threads_than_idle_cores_is_warned_once(threads, idle, warned, caplog):
+    from memcap.cpu import warn_if_oversubscribed
+
+    with caplog.at_level("WARNING", logger="memcap"):
+        assert warn_if_oversubscribed(threads, idle) is warned
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == int(warned)
+    if warned:
+        assert f"runs {threads} torch threads" in lines[0] and f"trainer.threads={max(1, round(idle))}" in lines[0]
+
+
+def test_idle_cores_sees_real_work_on_every_core():
+    """A busy loop on each of this process's cores leaves (almost) none idle; this process's own time is not
+    other work."""
+    from memcap.cpu import idle_cores
+
+    loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(CORES)]
+    try:
+        time.sleep(0.5)  # the loops are running
+        idle = idle_cores(0.5)
+    finally:
+        for loop in loops:
+            loop.kill()
+            loop.wait()
+    assert idle is not None and idle < 0.5, idle
