@@ -159,7 +159,7 @@ def test_a_dataset_training_recalled_whole_needs_no_lp(monkeypatch):
     assert m["oracle_lower_runs"][1] <= m["oracle_upper_runs"][1] <= 120
 
 
-def test_the_oracle_refuses_other_models_and_time_limits_in_one_line():
+def test_the_oracle_refuses_other_models_time_limits_and_worker_counts_in_one_line():
     from memcap.config import ConfigError
     from memcap.patterns.config import validate
     from memcap.patterns.oracle import oracle_metrics
@@ -168,6 +168,8 @@ def test_the_oracle_refuses_other_models_and_time_limits_in_one_line():
         oracle_metrics(compose("logger=none", "model=recurrent", "N=20"), 40, [40], progress=False)
     with pytest.raises(ConfigError, match="search.oracle_time_limit: must be a finite positive"):
         validate(compose("logger=none", "search.oracle=true", "search.oracle_time_limit=0"))
+    with pytest.raises(ConfigError, match="search.oracle_workers: must be at least 1, got 0"):
+        validate(compose("logger=none", "search.oracle=true", "search.oracle_workers=0"))
 
 
 def test_the_exact_circuit_check_accepts_a_farkas_support_and_rejects_a_broken_one():
@@ -222,3 +224,28 @@ def test_a_job_killed_in_its_oracle_resumes_without_solving_the_finished_dataset
     assert resumed["status"] == "ok" and "oracle_datasets" not in resumed["metrics"]
     for key in ("oracle_lower_runs", "oracle_upper_runs", "oracle_status_runs", "oracle_ratio_upper"):
         assert resumed["metrics"][key] == reference[key]
+
+
+def test_datasets_solved_at_once_give_the_same_intervals_and_the_same_job(tmp_path, caplog):
+    """search.oracle_workers=2 solves two datasets at a time in worker processes: the same intervals as one
+    at a time, each worker's lines in the job's log, and the same identity (a finished job is not redone)."""
+    from memcap.config import identity
+    from memcap.job import run_job
+    from memcap.tasks import compose
+    args = ("logger=none", "N=20", "DS=60", "runs=3", "trainer.max_steps=30", "search.oracle=true",
+            "search.oracle_time_limit=10")
+    one, two = compose(*args), compose(*args, "search.oracle_workers=2")
+    assert identity(one) == identity(two)
+    alone = run_job(one, tmp_path / "one", "test")["metrics"]
+    with caplog.at_level("INFO", logger="memcap"):
+        together = run_job(two, tmp_path / "two", "test")["metrics"]
+    assert all(trained < 60 for trained in alone["memorized_runs"])  # three datasets for the workers
+    for key in ("oracle_lower_runs", "oracle_upper_runs", "oracle_status_runs", "oracle_gap"):
+        assert together[key] == alone[key], key
+    lines = [r.getMessage() for r in caplog.records]
+    assert any("2 at once" in line for line in lines)
+    assert sorted(line.split(":")[1] for line in lines if line.startswith("oracle: dataset")) == \
+        [" dataset 1/3", " dataset 2/3", " dataset 3/3"]
+    from memcap.results import read_result
+    assert run_job(two, tmp_path / "one", "test") == read_result(tmp_path / "one" / "result.json")  # skipped
+

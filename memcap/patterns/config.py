@@ -60,6 +60,7 @@ class SearchConfig:
     max_ds: Optional[int] = None  # upper end of the search (default: 40 * N)
     oracle: bool = False  # simple network: also compute the oracle's certified interval at the capacity DS
     oracle_time_limit: float = 60.0  # seconds per dataset for the oracle's certified interval
+    oracle_workers: int = 1  # datasets the oracle solves at once, one process each (not in the identity)
     fail_fast_steps: Optional[int] = 2000  # a member with no pattern memorized by this step stops (None: never)
     stop_short: bool = True  # from then on, one that cannot pass threshold x DS by the cap at its rate so far stops
     prior: bool = True  # start from the answers at other N of the same sweep, scaled (memcap.patterns.prior)
@@ -147,7 +148,7 @@ def validate(cfg) -> None:
     if cfg.search.name == "fixed" and cfg.DS is None:
         raise ConfigError("DS", "search=fixed needs an integer DS")
     search = cfg.search
-    for key in ("step", "resolution"):
+    for key in ("step", "resolution", "oracle_workers"):
         at_least(f"search.{key}", getattr(search, key))
     for key in ("batch", "fail_fast_steps"):
         if getattr(search, key) is not None:

@@ -43,11 +43,13 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 import torch
+from omegaconf import OmegaConf
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from scipy.optimize import linprog
 
 from memcap.patterns.metrics import memorized
+from memcap.workers import map_in_processes
 
 log = logging.getLogger("memcap")
 
@@ -299,6 +301,21 @@ class TrainedOptimum:
         return self.lower
 
 
+def _entry(run: int, DS: int, found: OracleInterval | TrainedOptimum) -> dict:
+    """One dataset's interval as result.json keeps it (``metrics.oracle_datasets`` while the job runs)."""
+    return {"run": run, "DS": DS, "lower": found.lower, "upper": found.upper, "status": found.status,
+            "seconds": round(found.seconds, 2)}
+
+
+def _dataset_entry(piece: tuple[dict, int, int, int, float]) -> dict:
+    """In a worker process (``search.oracle_workers``): one dataset's interval, from the job's resolved config."""
+    from memcap.patterns.engine import member_data
+
+    config, DS, run, bti, limit = piece
+    X, Y = member_data(OmegaConf.create(config), DS, run)
+    return _entry(run, DS, oracle_interval(X, Y, bti=bti, time_limit=limit))
+
+
 def oracle_metrics(cfg, DS: int, memorized_runs: list[int], progress: bool = True,
                    recorded: list[dict] = (), on_dataset: Callable[[list[dict]], None] | None = None) -> dict:
     """``search.oracle``: the certified interval on each run's dataset at ``DS``, and trained / each end.
@@ -315,6 +332,12 @@ def oracle_metrics(cfg, DS: int, memorized_runs: list[int], progress: bool = Tru
     "upper", "status", "seconds"}) as soon as it is found, and a resumed job
     passes that list back as ``recorded``: a dataset recorded at this DS is not
     solved again (the job's identity fixes its data, bti and time limit).
+
+    ``search.oracle_workers`` > 1 solves that many datasets at once, each in a
+    worker process (``memcap.workers``), with each worker's memory (about
+    ``check_oracle_size``'s estimate a dataset). The lower bounds are the same;
+    an upper bound that a time limit ended depends, as always, on how far
+    HiGHS got in that time, so on the cores' speed and how busy they are.
     """
     from memcap.config import ConfigError
     from memcap.patterns.config import criterion_bti
@@ -325,23 +348,41 @@ def oracle_metrics(cfg, DS: int, memorized_runs: list[int], progress: bool = Tru
     if not limit > 0:
         raise ConfigError("search.oracle_time_limit", f"must be positive, got {limit}")
     bti = criterion_bti(cfg)
-    log.info("oracle: the certified interval at DS=%d on each of %d datasets (MILP time limit %g s each)",
-             DS, len(memorized_runs), limit)
+    workers = cfg.search.oracle_workers
+    log.info("oracle: the certified interval at DS=%d on each of %d datasets (MILP time limit %g s each%s)",
+             DS, len(memorized_runs), limit, f"; {workers} at once" if workers > 1 else "")
     earlier = {entry["run"]: entry for entry in recorded if entry["DS"] == DS}
-    entries = []  # each dataset's interval, as on_dataset saves it and the metrics below read it
+    found = dict(earlier)  # run -> its interval, as on_dataset saves them and the metrics below read them
+
+    def record(entry: dict) -> None:
+        found[entry["run"]] = entry
+        if on_dataset is not None:
+            on_dataset([found[run] for run in sorted(found)])
+        log.info("oracle: dataset %d/%d: %d <= best <= %d (%s), %.0fs", entry["run"] + 1, len(memorized_runs),
+                 entry["lower"], entry["upper"], entry["status"], entry["seconds"])
+
+    for run in sorted(earlier):
+        e = earlier[run]
+        log.info("oracle: dataset %d/%d: %d <= best <= %d (%s), %.0fs, recorded by an earlier attempt", run + 1,
+                 len(memorized_runs), e["lower"], e["upper"], e["status"], e["seconds"])
+    to_solve = []
     for run, trained in enumerate(memorized_runs):
         if run in earlier:
-            entries.append(earlier[run])
+            continue
+        if trained == DS:  # the trained network witnesses the optimum: no LP
+            record(_entry(run, DS, TrainedOptimum(DS)))
         else:
-            found = (TrainedOptimum(DS) if trained == DS  # the trained network witnesses the optimum: no LP
-                     else oracle_interval(*member_data(cfg, DS, run), bti=bti, time_limit=limit, progress=progress))
-            entries.append({"run": run, "DS": DS, "lower": found.lower, "upper": found.upper,
-                            "status": found.status, "seconds": round(found.seconds, 2)})
-            if on_dataset is not None:
-                on_dataset(entries)
-        e = entries[-1]
-        log.info("oracle: dataset %d/%d: %d <= best <= %d (%s), %.0fs%s", run + 1, len(memorized_runs), e["lower"],
-                 e["upper"], e["status"], e["seconds"], ", recorded by an earlier attempt" if run in earlier else "")
+            to_solve.append(run)
+    if workers > 1 and len(to_solve) > 1:
+        data = OmegaConf.to_container(cfg, resolve=True)
+        pieces = [(f"dataset {run + 1}", (data, DS, run, bti, limit)) for run in to_solve]
+        for entry in map_in_processes(_dataset_entry, pieces, workers):
+            record(entry)
+    else:
+        for run in to_solve:
+            record(_entry(run, DS, oracle_interval(*member_data(cfg, DS, run), bti=bti, time_limit=limit,
+                                                   progress=progress)))
+    entries = [found[run] for run in range(len(memorized_runs))]
     lower, upper = [e["lower"] for e in entries], [e["upper"] for e in entries]
     gap = [u - lo for lo, u in zip(lower, upper)]
     ratio_lower = [trained / best for trained, best in zip(memorized_runs, lower)]
