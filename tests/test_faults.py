@@ -79,10 +79,12 @@ def test_killed_sweep_resumes_without_duplicates(tmp_path):
     process = subprocess.Popen(command, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                text=True, start_new_session=True)
     finished = 0
-    for line in process.stdout:  # kill once two jobs have reported, mid-sweep
+    for line in process.stdout:  # kill once two jobs have reported and a third has begun, mid-sweep
         finished += "memcap simple" in line  # the summary line, behind the log prefix
         if finished == 2:
-            time.sleep(0.5)
+            deadline = time.monotonic() + 60  # the third job's result.json (status running) marks its start
+            while len(list(killed.glob("*/result.json"))) < 3 and time.monotonic() < deadline:
+                time.sleep(0.01)
             os.killpg(process.pid, signal.SIGKILL)
             break
     process.wait()
