@@ -5,6 +5,7 @@ Usage: python scripts/bench.py [--quick] [--end-to-end-only] [--device cpu|cuda]
        python scripts/bench.py --subnormals [--repeats 3]
        python scripts/bench.py --default-job [--repeats 3]
        python scripts/bench.py --oracle-lp [--repeats 3]
+       python scripts/bench.py --oracle-workers [--repeats 4]
 
 1. Throughput: for N in {100, 200, 500} and ensemble sizes {1, 5, 15, 40}, the
    same full-batch Adam steps (DS = 3 N, bce) done (a) by a plain PyTorch loop,
@@ -45,6 +46,13 @@ Usage: python scripts/bench.py [--quick] [--end-to-end-only] [--device cpu|cuda]
    last basis) and cold (``_margin_lp``, the smaller LP from scratch), 4 drops
    each: seconds of each (medians), their ratio, and whether the optima agree.
    Writes <out>/oracle_lp/oracle_lp.{json,md}.
+
+7. ``--oracle-workers``: the LP oracle's datasets one at a time and two at a
+   time (``search.oracle_workers``), back to back on the same ``--repeats``
+   datasets (N=200, DS=700, training's counts taken as 0 so that every dataset
+   needs its LPs; a 1-s time limit, so each interval is the greedy heuristic's
+   and the two runs must agree exactly): wall seconds of each, their ratio, and
+   whether the intervals agree. Writes <out>/oracle_workers/oracle_workers.{json,md}.
 
 Writes <out>/results.json and <out>/results.md (the table the README quotes).
 """
@@ -378,6 +386,39 @@ def oracle_lp_benchmark(repeats: int, out: Path, N: int = 500, DS: int = 2130, d
     print("\n".join(lines))
 
 
+def oracle_workers_benchmark(datasets: int, out: Path, N: int = 200, DS: int = 700) -> None:
+    """Part 7: ``oracle_metrics`` with one worker and with two, on the same datasets, back to back."""
+    from memcap.patterns.oracle import oracle_metrics
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for workers in (1, 2):
+        cfg = compose("logger=none", f"N={N}", f"DS={DS}", f"runs={datasets}", "search.oracle=true",
+                      "search.oracle_time_limit=1", f"search.oracle_workers={workers}")
+        load_before = os.getloadavg()[0]
+        start = time.perf_counter()
+        metrics = oracle_metrics(cfg, DS, [0] * datasets, progress=False)
+        rows.append({"workers": workers, "wall_s": round(time.perf_counter() - start, 1),
+                     "lower": metrics["oracle_lower_runs"], "upper": metrics["oracle_upper_runs"],
+                     "seconds": metrics["oracle_seconds_runs"],
+                     "load": f"{load_before:.1f}-{os.getloadavg()[0]:.1f}"})
+        print(json.dumps(rows[-1]), flush=True)
+    one, two = rows
+    same = one["lower"] == two["lower"] and one["upper"] == two["upper"]
+    header = run_header(f"python scripts/bench.py --oracle-workers --repeats {datasets}",
+                        f"scipy {scipy.__version__}")
+    lines = [header + f" N={N}, DS={DS}, {datasets} datasets (seed 0, runs 0-{datasets - 1}), time limit 1 s (the "
+             "greedy heuristic's interval); load is the 1-minute load average before and after.", "",
+             *table_head("workers", "wall s", "lower per dataset", "upper per dataset", "seconds per dataset",
+                         "load")]
+    lines += [f"| {r['workers']} | {r['wall_s']} | {r['lower']} | {r['upper']} | {r['seconds']} | {r['load']} |"
+              for r in rows]
+    lines += ["", f"Two workers {one['wall_s'] / two['wall_s']:.2f}× faster than one; "
+              f"the same intervals: {'yes' if same else 'NO'}."]
+    (out / "oracle_workers.json").write_text(json.dumps({"same_intervals": same, "rows": rows}, indent=2))
+    (out / "oracle_workers.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -395,16 +436,21 @@ def main(argv=None) -> None:
                         help="part 5 only: the default job as `make run` runs it, timed")
     parser.add_argument("--oracle-lp", action="store_true",
                         help="part 6 only: the oracle's hinge LPs re-solved warm and cold")
-    parser.add_argument("--repeats", type=int, default=3,
-                        help="--subnormals: pairs of jobs per case; --default-job: runs; --oracle-lp: neurons")
+    parser.add_argument("--oracle-workers", action="store_true",
+                        help="part 7 only: the oracle's datasets one at a time and two at a time")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="--subnormals: pairs of jobs per case; --default-job: runs; --oracle-lp: neurons "
+                             "(3 each); --oracle-workers: datasets (4)")
     args = parser.parse_args(argv)
     out = Path(args.out)
+    if args.oracle_workers:
+        return oracle_workers_benchmark(args.repeats or 4, out / "oracle_workers")
     if args.oracle_lp:
-        return oracle_lp_benchmark(args.repeats, out / "oracle_lp")
+        return oracle_lp_benchmark(args.repeats or 3, out / "oracle_lp")
     if args.default_job:
-        return default_job_benchmark(args.repeats, out / "default_job")
+        return default_job_benchmark(args.repeats or 3, out / "default_job")
     if args.subnormals:
-        return subnormal_benchmark(args.repeats, out / "subnormals")
+        return subnormal_benchmark(args.repeats or 3, out / "subnormals")
     if args.search:
         cases = [case for case in args.cases.split(",") if case]  # none: rewrite search.md from search.json
         unknown = [c for c in cases if c not in SEARCH_CASES]
