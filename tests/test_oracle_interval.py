@@ -115,6 +115,24 @@ def test_n100_ds300_is_exact_on_a_dataset_the_heuristic_misses():
     assert_achieved(result, X, Y, 0)
 
 
+def test_a_long_certification_reports_its_interval_as_it_goes(caplog):
+    """The heuristic and the certification each log where they are (every minute in a job; here at every
+    step): circuits found so far and the interval, which only narrows."""
+    from memcap.tasks import compose
+    from memcap.patterns.engine import member_data
+    X, Y = member_data(compose("logger=none", "N=100"), 300, 2)
+    with caplog.at_level("INFO", logger="memcap"):
+        result = oracle_interval(X, Y, time_limit=60, log_every=0)
+    lines = [r.getMessage() for r in caplog.records]
+    certifying = [line for line in lines if line.startswith("  oracle: certifying")]
+    assert any(line.startswith("  oracle: hinge LPs") for line in lines)
+    assert any("(circuits)" in line for line in certifying) and any("(covering MILP)" in line for line in certifying)
+    bounds = [tuple(map(int, line.split(", ")[2].split(" <= best <= "))) for line in certifying]
+    assert all(298 <= lo <= hi <= 300 for lo, hi in bounds)
+    assert [hi for _, hi in bounds] == sorted((hi for _, hi in bounds), reverse=True)
+    assert (result.lower, result.upper) == (299, 299)
+
+
 def test_bad_input_is_refused_in_one_line():
     X, Y = make_patterns(20, 30, 0.1, 0)
     for limit in (0, -1.0):

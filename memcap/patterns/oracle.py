@@ -691,7 +691,7 @@ def _small_cover_bound(DS: int, cuts: list[tuple[int, np.ndarray]]) -> int:
 
 
 def oracle_interval(X, Y, bti: int = 0, time_limit: float = 60.0, progress: bool = False,
-                    lower: LPResult | None = None, extra_cuts: int = 2) -> OracleInterval:
+                    lower: LPResult | None = None, extra_cuts: int = 2, log_every: float = 60.0) -> OracleInterval:
     """The most patterns a one-layer network can recall, as a certified interval (combinatorial Benders).
 
     Lower: the greedy LP heuristic (``lp_memorized``), raised to the optimum
@@ -727,7 +727,9 @@ def oracle_interval(X, Y, bti: int = 0, time_limit: float = 60.0, progress: bool
 
     ``time_limit`` (seconds, > 0) covers everything, the heuristic included
     unless ``lower`` (its result) is given; the heuristic itself is not
-    interrupted. ValueError for a limit <= 0, mismatched shapes, or a
+    interrupted. ``log_every``: seconds between progress lines, the
+    heuristic's and the certification's (circuits found, the interval so
+    far). ValueError for a limit <= 0, mismatched shapes, or a
     problem too large for memory (``check_oracle_size``).
     """
     import time
@@ -740,7 +742,7 @@ def oracle_interval(X, Y, bti: int = 0, time_limit: float = 60.0, progress: bool
     DS, n_out = Y.shape
     check_oracle_size(DS, X.shape[1], n_out)
     if lower is None:
-        lower = lp_memorized(X, Y, bti=bti, progress=progress)
+        lower = lp_memorized(X, Y, bti=bti, progress=progress, log_every=log_every)
     best = (lower.memorized, lower.W, lower.b, lower.mask)
     history: list[tuple[float, int]] = []
 
@@ -780,6 +782,16 @@ def oracle_interval(X, Y, bti: int = 0, time_limit: float = 60.0, progress: bool
     def left() -> float:
         return time_limit - elapsed()
 
+    last_line = [start]
+
+    def report(phase: str) -> None:
+        """At most every ``log_every`` seconds one line, as the heuristic's: a certification can run for many
+        minutes, and a log file or ``memcap status`` shows where it is."""
+        if time.perf_counter() - last_line[0] >= log_every:
+            last_line[0] = time.perf_counter()
+            log.info("  oracle: certifying (%s), iteration %d: %d circuits, %d <= best <= %d, %.0fs", phase,
+                     iterations, len(cuts), best[0], upper, elapsed())
+
     def add_cut(j: int, rows: np.ndarray) -> np.ndarray | None:
         found = _farkas_support(sign[rows, j, None] * Xb[rows])
         if found is None:
@@ -804,6 +816,7 @@ def oracle_interval(X, Y, bti: int = 0, time_limit: float = 60.0, progress: bool
                 break
             rows = np.flatnonzero(~drop & ~wrong[:, j])
             C = add_cut(j, rows)
+            report("circuits")
             if C is None:
                 continue
             found = True
@@ -820,6 +833,7 @@ def oracle_interval(X, Y, bti: int = 0, time_limit: float = 60.0, progress: bool
             break
         if left() <= 0:
             break
+        report("covering MILP")
         d, w, bound, optimal = _cover_milp(DS, cuts, on, bti, left())
         if DS - must_lose(bound) < upper:
             upper = DS - must_lose(bound)
