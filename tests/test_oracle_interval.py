@@ -151,10 +151,12 @@ def test_oracle_metrics_report_the_interval_beside_the_old_keys(caplog):
     with caplog.at_level(logging.INFO, logger="memcap"):
         m = oracle_metrics(cfg, 120, [118, 119], progress=False)
     # without a terminal (a log file, a SLURM job) the minutes of LPs still show: a line per dataset, with its interval
+    # and one when its LPs begin
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("oracle:")]
     assert lines[0].startswith("oracle: the certified interval at DS=120 on each of 2 datasets")
     for k, (lo, up) in enumerate(zip(m["oracle_lower_runs"], m["oracle_upper_runs"]), start=1):
-        assert lines[k].startswith(f"oracle: dataset {k}/2: {lo} <= best <= {up} (")
+        assert lines[2 * k - 1] == f"oracle: dataset {k}/2: the LPs begin"
+        assert lines[2 * k].startswith(f"oracle: dataset {k}/2: {lo} <= best <= {up} (")
     assert m["oracle_memorized_runs"] == m["oracle_lower_runs"] and m["oracle_ratio"] == m["oracle_ratio_lower"]
     for lo, up, gap in zip(m["oracle_lower_runs"], m["oracle_upper_runs"], m["oracle_gap_runs"]):
         assert lo <= up <= 120 and gap == up - lo

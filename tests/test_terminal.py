@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pty
 import select
 import subprocess
 import sys
+import termios
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -15,16 +18,30 @@ ENV = {**os.environ, "WANDB_MODE": "disabled", "TERM": "xterm-256color", "COLUMN
 JOB = ["N=20", "DS=30", "runs=2", "logger=none", "trainer.max_steps=200"]
 
 
-def in_terminal(*args: str, timeout: float = 300, program: list[str] | None = None) -> tuple[int, str]:
+def _controlling_terminal() -> None:
+    """In the child, after its new session began: stdin (the pseudo-terminal) becomes its controlling terminal,
+    so that a ^C typed there reaches its whole process group as SIGINT, as in a shell."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def in_terminal(*args: str, timeout: float = 300, program: list[str] | None = None,
+                ctrl_c_after: Callable[[str], bool] | None = None, started: list | None = None) -> tuple[int, str]:
     """Run train.py (or python ``program``: ["-m", "memcap.cli"]) with stdin, stdout and stderr on a
-    pseudo-terminal; (exit code, everything it showed)."""
+    pseudo-terminal; (exit code, everything it showed). ``ctrl_c_after``: type ^C once it holds for what
+    has been shown; ``started`` gets the process."""
     master, slave = pty.openpty()
     program = program or [str(ROOT / "train.py")]
     process = subprocess.Popen([sys.executable, *program, *args], cwd=ROOT, env=ENV,
-                               stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+                               stdin=slave, stdout=slave, stderr=slave, close_fds=True,
+                               start_new_session=True, preexec_fn=_controlling_terminal)
     os.close(slave)
+    if started is not None:
+        started.append(process)
     shown = b""
     while True:
+        if ctrl_c_after is not None and ctrl_c_after(shown.decode(errors="replace")):
+            os.write(master, b"\x03")
+            ctrl_c_after = None
         ready, _, _ = select.select([master], [], [], timeout)
         if not ready:
             process.kill()
@@ -66,3 +83,20 @@ def test_without_a_terminal_the_log_file_holds_the_rounds(tmp_path):
     assert any("(capacity): DS=" in line for line in rounds)  # each line names its phase
     assert "memcap simple/log_hinge N=20" in log and "capacity DS=" in log
     assert log.count("training DS=") >= len(rounds)  # a round trains its candidates in one or more ensembles
+
+
+def test_ctrl_c_in_the_oracles_workers_ends_the_job_with_one_line(tmp_path):
+    """^C typed while two worker processes solve the oracle's datasets: the terminal sends SIGINT to the whole
+    process group; the workers leave it to the job, which stops them, saves itself as running and exits 130,
+    with no traceback from it or any worker, and no worker left behind."""
+    both_began = lambda shown: all(f"[dataset {k}] oracle: dataset {k}/2: the LPs begin" in shown for k in (1, 2))
+    code, shown = in_terminal("N=200", "DS=700", "runs=2", "logger=none", "trainer.max_steps=50", "trainer.threads=1",
+                              "search.oracle=true", "search.oracle_workers=2", "search.oracle_time_limit=600",
+                              f"hydra.run.dir={tmp_path}", ctrl_c_after=both_began, started=(job := []))
+    assert code == 130, shown[-3000:]
+    assert "Traceback" not in shown and "KeyboardInterrupt" not in shown, shown[-3000:]
+    assert "saved as running; the same command resumes it" in shown
+    assert json.loads((tmp_path / "result.json").read_text())["status"] == "running"
+    session = subprocess.run(["ps", "-o", "pid=,stat=,args=", "-s", str(job[0].pid)], capture_output=True,
+                             text=True).stdout.splitlines()
+    assert [p for p in session if p.split()[1][0] != "Z"] == [], session  # nothing of the job's session runs on

@@ -307,13 +307,18 @@ def _entry(run: int, DS: int, found: OracleInterval | TrainedOptimum) -> dict:
             "seconds": round(found.seconds, 2)}
 
 
-def _dataset_entry(piece: tuple[dict, int, int, int, float]) -> dict:
-    """In a worker process (``search.oracle_workers``): one dataset's interval, from the job's resolved config."""
+def _solve_dataset(cfg, DS: int, run: int, of: int, bti: int, limit: float, progress: bool) -> dict:
+    """One dataset's interval (its LPs: minutes to hours at large N, hence the line when they begin)."""
     from memcap.patterns.engine import member_data
 
-    config, DS, run, bti, limit = piece
-    X, Y = member_data(OmegaConf.create(config), DS, run)
-    return _entry(run, DS, oracle_interval(X, Y, bti=bti, time_limit=limit))
+    log.info("oracle: dataset %d/%d: the LPs begin", run + 1, of)
+    return _entry(run, DS, oracle_interval(*member_data(cfg, DS, run), bti=bti, time_limit=limit, progress=progress))
+
+
+def _dataset_in_worker(piece: tuple[dict, int, int, int, int, float]) -> dict:
+    """``_solve_dataset`` in a worker process (``search.oracle_workers``), from the job's resolved config."""
+    config, DS, run, of, bti, limit = piece
+    return _solve_dataset(OmegaConf.create(config), DS, run, of, bti, limit, progress=False)
 
 
 def oracle_metrics(cfg, DS: int, memorized_runs: list[int], progress: bool = True,
@@ -341,7 +346,6 @@ def oracle_metrics(cfg, DS: int, memorized_runs: list[int], progress: bool = Tru
     """
     from memcap.config import ConfigError
     from memcap.patterns.config import criterion_bti
-    from memcap.patterns.engine import member_data
     if cfg.model.name != "simple":
         raise ConfigError("search.oracle", f"the LP oracle exists for model=simple only, not {cfg.model.name}")
     limit = cfg.search.oracle_time_limit
@@ -375,13 +379,13 @@ def oracle_metrics(cfg, DS: int, memorized_runs: list[int], progress: bool = Tru
             to_solve.append(run)
     if workers > 1 and len(to_solve) > 1:
         data = OmegaConf.to_container(cfg, resolve=True)
-        pieces = [(f"dataset {run + 1}", (data, DS, run, bti, limit)) for run in to_solve]
-        for entry in map_in_processes(_dataset_entry, pieces, workers):
+        of = len(memorized_runs)
+        pieces = [(f"dataset {run + 1}", (data, DS, run, of, bti, limit)) for run in to_solve]
+        for entry in map_in_processes(_dataset_in_worker, pieces, workers):
             record(entry)
     else:
         for run in to_solve:
-            record(_entry(run, DS, oracle_interval(*member_data(cfg, DS, run), bti=bti, time_limit=limit,
-                                                   progress=progress)))
+            record(_solve_dataset(cfg, DS, run, len(memorized_runs), bti, limit, progress))
     entries = [found[run] for run in range(len(memorized_runs))]
     lower, upper = [e["lower"] for e in entries], [e["upper"] for e in entries]
     gap = [u - lo for lo, u in zip(lower, upper)]
