@@ -7,6 +7,7 @@ import json
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
 import termios
@@ -20,8 +21,11 @@ JOB = ["N=20", "DS=30", "runs=2", "logger=none", "trainer.max_steps=200"]
 
 def _controlling_terminal() -> None:
     """In the child, after its new session began: stdin (the pseudo-terminal) becomes its controlling terminal,
-    so that a ^C typed there reaches its whole process group as SIGINT, as in a shell."""
+    so that a ^C typed there reaches its whole process group as SIGINT, as in a shell; and SIGINT gets its
+    default action back, as a shell gives a job it runs in the foreground (a test run started in the background
+    of a non-interactive shell inherits SIGINT ignored, and so would the job)."""
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def in_terminal(*args: str, timeout: float = 300, program: list[str] | None = None,
@@ -91,7 +95,7 @@ def test_ctrl_c_in_the_oracles_workers_ends_the_job_with_one_line(tmp_path):
     with no traceback from it or any worker, and no worker left behind."""
     both_began = lambda shown: all(f"[dataset {k}] oracle: dataset {k}/2: the LPs begin" in shown for k in (1, 2))
     code, shown = in_terminal("N=200", "DS=700", "runs=2", "logger=none", "trainer.max_steps=50", "trainer.threads=1",
-                              "search.oracle=true", "search.oracle_workers=2", "search.oracle_time_limit=600",
+                              "search.oracle=true", "search.oracle_workers=2", "search.oracle_time_limit=120",
                               f"hydra.run.dir={tmp_path}", ctrl_c_after=both_began, started=(job := []))
     assert code == 130, shown[-3000:]
     assert "Traceback" not in shown and "KeyboardInterrupt" not in shown, shown[-3000:]
