@@ -2,8 +2,9 @@
 
 The LP oracle's datasets are independent and each takes minutes to hours of
 one core (N=500: 30-40 minutes), so a job on a machine with free cores solves
-several at once (``search.oracle_workers``). Processes, not threads: HiGHS and
-the exact-arithmetic checks hold the GIL for long stretches.
+several at once (``search.oracle_workers``). Processes, not threads: much of
+that work is Python (the greedy's bookkeeping, the exact-arithmetic circuit
+checks), which holds the GIL.
 
 What a user relies on, kept here once:
 
