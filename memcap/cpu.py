@@ -52,7 +52,7 @@ def job_threads(requested: int | None, launcher: Mapping[str, Any] | None) -> in
         return int(launcher["cpus_per_task"])
     n_jobs = launcher.get("n_jobs")
     if n_jobs:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        cores = len(usable_cores())
         jobs = cores if n_jobs < 0 else n_jobs  # joblib: -1 is one job per core
         return max(1, cores // jobs)
     return None
@@ -82,7 +82,8 @@ def set_job_cpu(threads: int | None, launcher: Mapping[str, Any] | None, flush_s
     return {"torch_threads": torch.get_num_threads(), "subnormals_flushed": flushed}
 
 
-def _cores() -> list[int]:
+def usable_cores() -> list[int]:
+    """The cores this process may run on: its affinity (what SLURM or taskset allow), else every core."""
     return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else list(range(os.cpu_count() or 1))
 
 
@@ -105,7 +106,7 @@ def idle_cores(seconds: float = 0.1, stat: Path = Path("/proc/stat")) -> float |
     still spinning) counts as idle: it is not other work."""
     if not stat.exists():
         return None
-    cores = _cores()
+    cores = usable_cores()
     idle0, total0 = _idle_ticks(cores, stat)
     own0 = time.process_time()
     time.sleep(seconds)
@@ -127,5 +128,5 @@ def warn_if_oversubscribed(threads: int, idle: float | None) -> bool:
     log.warning("this job runs %d torch threads but only about %.1f of the machine's %d cores are idle: threads "
                 "that share a core wait for each other at every step (a job beside another ran many times "
                 "slower); trainer.threads=%d fits what is free (the count is not chosen by load: it would change "
-                "the floats)", threads, idle, len(_cores()), advice)
+                "the floats)", threads, idle, len(usable_cores()), advice)
     return True

@@ -85,7 +85,7 @@ def test_idle_cores_counts_the_cores_other_work_leaves(tmp_path, monkeypatch):
 
     stat = tmp_path / "stat"
     stat.write_text(_stat(1000, 1000, 500, 500))
-    monkeypatch.setattr(cpu, "_cores", lambda: [0, 1])
+    monkeypatch.setattr(cpu, "usable_cores", lambda: [0, 1])
     monkeypatch.setattr(cpu.time, "sleep", lambda seconds: stat.write_text(_stat(1100, 1025, 500, 575)))
     assert cpu.idle_cores(0.1, stat) == pytest.approx(0.75, abs=0.01)
     assert cpu.idle_cores(0.1, tmp_path / "missing") is None  # not Linux: nothing to say

@@ -246,9 +246,11 @@ def test_a_job_killed_in_its_oracle_resumes_without_solving_the_finished_dataset
         assert resumed["metrics"][key] == reference[key]
 
 
-def test_datasets_solved_at_once_give_the_same_intervals_and_the_same_job(tmp_path, caplog):
+def test_datasets_solved_at_once_give_the_same_intervals_and_the_same_job(tmp_path, caplog, monkeypatch):
     """search.oracle_workers=2 solves two datasets at a time in worker processes: the same intervals as one
-    at a time, each worker's lines in the job's log, and the same identity (a finished job is not redone)."""
+    at a time, each worker's lines in the job's log, and the same identity (a finished job is not redone).
+    More workers than the process's cores (one, here) are warned about, not refused."""
+    import memcap.cpu
     from memcap.config import identity
     from memcap.job import run_job
     from memcap.tasks import compose
@@ -257,6 +259,7 @@ def test_datasets_solved_at_once_give_the_same_intervals_and_the_same_job(tmp_pa
     one, two = compose(*args), compose(*args, "search.oracle_workers=2")
     assert identity(one) == identity(two)
     alone = run_job(one, tmp_path / "one", "test")["metrics"]
+    monkeypatch.setattr(memcap.cpu, "usable_cores", lambda: [0])
     with caplog.at_level("INFO", logger="memcap"):
         together = run_job(two, tmp_path / "two", "test")["metrics"]
     assert all(trained < 60 for trained in alone["memorized_runs"])  # three datasets for the workers
@@ -264,6 +267,7 @@ def test_datasets_solved_at_once_give_the_same_intervals_and_the_same_job(tmp_pa
         assert together[key] == alone[key], key
     lines = [r.getMessage() for r in caplog.records]
     assert any("2 at once" in line for line in lines)
+    assert any(line.startswith("search.oracle_workers=2, but this process may use 1 core(s)") for line in lines)
     assert sorted(line.split(":")[1] for line in lines if line.startswith("oracle: dataset")) == \
         [" dataset 1/3", " dataset 2/3", " dataset 3/3"]
     from memcap.results import read_result

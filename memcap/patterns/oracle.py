@@ -345,6 +345,7 @@ def oracle_metrics(cfg, DS: int, memorized_runs: list[int], progress: bool = Tru
     HiGHS got in that time, so on the cores' speed and how busy they are.
     """
     from memcap.config import ConfigError
+    from memcap.cpu import usable_cores
     from memcap.patterns.config import criterion_bti
     if cfg.model.name != "simple":
         raise ConfigError("search.oracle", f"the LP oracle exists for model=simple only, not {cfg.model.name}")
@@ -353,6 +354,10 @@ def oracle_metrics(cfg, DS: int, memorized_runs: list[int], progress: bool = Tru
         raise ConfigError("search.oracle_time_limit", f"must be positive, got {limit}")
     bti = criterion_bti(cfg)
     workers = cfg.search.oracle_workers
+    if workers > 1 and workers > len(usable_cores()):
+        log.warning("search.oracle_workers=%d, but this process may use %d core(s): the datasets will share them, "
+                    "each slower, and an upper bound that the time limit ends may come out looser",
+                    workers, len(usable_cores()))
     log.info("oracle: the certified interval at DS=%d on each of %d datasets (MILP time limit %g s each%s)",
              DS, len(memorized_runs), limit, f"; {workers} at once" if workers > 1 else "")
     earlier = {entry["run"]: entry for entry in recorded if entry["DS"] == DS}
