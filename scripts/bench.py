@@ -71,6 +71,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy
@@ -272,6 +273,13 @@ def run_header(command: str, details: str) -> str:
             f"code {versions().get('git_commit', 'unknown')}.")
 
 
+def publish(stem: Path, data: Any, lines: list[str]) -> None:
+    """A benchmark's results: ``data`` to <stem>.json, its markdown ``lines`` to <stem>.md and the terminal."""
+    stem.with_suffix(".json").write_text(json.dumps(data, indent=2))
+    stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def table_head(*columns: str) -> list[str]:
     """A markdown table's header and rule."""
     return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
@@ -308,9 +316,7 @@ def subnormal_benchmark(repeats: int, out: Path) -> None:
                          "load")]
     lines += [f"| {r['case']} | `{r['overrides']}` | {r['wall_s_unflushed']} | {r['wall_s_flushed']} | "
               f"{r['speedup']:.2f}× | {'yes' if r['same_points'] else 'NO'} | {r['load']} |" for r in rows]
-    (out / "subnormals.json").write_text(json.dumps(rows, indent=2))
-    (out / "subnormals.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    publish(out / "subnormals", rows, lines)
 
 
 def default_job_benchmark(repeats: int, out: Path) -> None:
@@ -337,9 +343,7 @@ def default_job_benchmark(repeats: int, out: Path) -> None:
               for i, r in enumerate(runs)]
     lines += ["", f"Median wall time {median:.1f} s against the target of 60 s: "
               f"{'met' if median <= 60 else 'missed'}."]
-    (out / "default_job.json").write_text(json.dumps({"median_wall_s": median, "runs": runs}, indent=2))
-    (out / "default_job.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    publish(out / "default_job", {"median_wall_s": median, "runs": runs}, lines)
 
 
 def oracle_lp_benchmark(repeats: int, out: Path, N: int = 500, DS: int = 2130, drops: int = 4) -> None:
@@ -380,10 +384,7 @@ def oracle_lp_benchmark(repeats: int, out: Path, N: int = 500, DS: int = 2130, d
     lines += [f"| {r['neuron']} | {r['drop']} | {r['warm_s']} | {r['cold_s']} | {r['objective']} | "
               f"{'yes' if r['same_optimum'] else 'NO'} | {r['load']} |" for r in rows]
     lines += ["", f"Medians: warm {warm_s:.3f} s, cold {cold_s:.3f} s, {cold_s / warm_s:.1f}× faster warm."]
-    (out / "oracle_lp.json").write_text(json.dumps({"median_warm_s": warm_s, "median_cold_s": cold_s,
-                                                    "rows": rows}, indent=2))
-    (out / "oracle_lp.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    publish(out / "oracle_lp", {"median_warm_s": warm_s, "median_cold_s": cold_s, "rows": rows}, lines)
 
 
 def oracle_workers_benchmark(datasets: int, out: Path, N: int = 200, DS: int = 700) -> None:
@@ -414,9 +415,7 @@ def oracle_workers_benchmark(datasets: int, out: Path, N: int = 200, DS: int = 7
               for r in rows]
     lines += ["", f"Two workers {one['wall_s'] / two['wall_s']:.2f}× faster than one; "
               f"the same intervals: {'yes' if same else 'NO'}."]
-    (out / "oracle_workers.json").write_text(json.dumps({"same_intervals": same, "rows": rows}, indent=2))
-    (out / "oracle_workers.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    publish(out / "oracle_workers", {"same_intervals": same, "rows": rows}, lines)
 
 
 def main(argv=None) -> None:
@@ -442,6 +441,8 @@ def main(argv=None) -> None:
                         help="--subnormals: pairs of jobs per case; --default-job: runs; --oracle-lp: neurons "
                              "(3 each); --oracle-workers: datasets (4)")
     args = parser.parse_args(argv)
+    if args.repeats is not None and args.repeats < 1:
+        parser.error(f"--repeats must be at least 1, got {args.repeats}")
     out = Path(args.out)
     if args.oracle_workers:
         return oracle_workers_benchmark(args.repeats or 4, out / "oracle_workers")
