@@ -353,27 +353,27 @@ def oracle_metrics(cfg, DS: int, memorized_runs: list[int], progress: bool = Tru
     if not limit > 0:
         raise ConfigError("search.oracle_time_limit", f"must be positive, got {limit}")
     bti = criterion_bti(cfg)
-    workers = cfg.search.oracle_workers
-    if workers > 1 and workers > len(usable_cores()):
+    workers, cores, of = cfg.search.oracle_workers, len(usable_cores()), len(memorized_runs)
+    if workers > 1 and workers > cores:
         log.warning("search.oracle_workers=%d, but this process may use %d core(s): the datasets will share them, "
-                    "each slower, and an upper bound that the time limit ends may come out looser",
-                    workers, len(usable_cores()))
+                    "each slower, and an upper bound that the time limit ends may come out looser", workers, cores)
     log.info("oracle: the certified interval at DS=%d on each of %d datasets (MILP time limit %g s each%s)",
-             DS, len(memorized_runs), limit, f"; {workers} at once" if workers > 1 else "")
+             DS, of, limit, f"; {workers} at once" if workers > 1 else "")
     earlier = {entry["run"]: entry for entry in recorded if entry["DS"] == DS}
     found = dict(earlier)  # run -> its interval, as on_dataset saves them and the metrics below read them
+
+    def say(e: dict, where: str = "") -> None:
+        log.info("oracle: dataset %d/%d: %d <= best <= %d (%s), %.0fs%s", e["run"] + 1, of, e["lower"], e["upper"],
+                 e["status"], e["seconds"], where)
 
     def record(entry: dict) -> None:
         found[entry["run"]] = entry
         if on_dataset is not None:
             on_dataset([found[run] for run in sorted(found)])
-        log.info("oracle: dataset %d/%d: %d <= best <= %d (%s), %.0fs", entry["run"] + 1, len(memorized_runs),
-                 entry["lower"], entry["upper"], entry["status"], entry["seconds"])
+        say(entry)
 
     for run in sorted(earlier):
-        e = earlier[run]
-        log.info("oracle: dataset %d/%d: %d <= best <= %d (%s), %.0fs, recorded by an earlier attempt", run + 1,
-                 len(memorized_runs), e["lower"], e["upper"], e["status"], e["seconds"])
+        say(earlier[run], ", recorded by an earlier attempt")
     to_solve = []
     for run, trained in enumerate(memorized_runs):
         if run in earlier:
@@ -384,14 +384,13 @@ def oracle_metrics(cfg, DS: int, memorized_runs: list[int], progress: bool = Tru
             to_solve.append(run)
     if workers > 1 and len(to_solve) > 1:
         data = OmegaConf.to_container(cfg, resolve=True)
-        of = len(memorized_runs)
         pieces = [(f"dataset {run + 1}", (data, DS, run, of, bti, limit)) for run in to_solve]
         for entry in map_in_processes(_dataset_in_worker, pieces, workers):
             record(entry)
     else:
         for run in to_solve:
-            record(_solve_dataset(cfg, DS, run, len(memorized_runs), bti, limit, progress))
-    entries = [found[run] for run in range(len(memorized_runs))]
+            record(_solve_dataset(cfg, DS, run, of, bti, limit, progress))
+    entries = [found[run] for run in range(of)]
     lower, upper = [e["lower"] for e in entries], [e["upper"] for e in entries]
     gap = [u - lo for lo, u in zip(lower, upper)]
     ratio_lower = [trained / best for trained, best in zip(memorized_runs, lower)]
