@@ -121,7 +121,7 @@ class Job:
             other = previous.get("job") or "unidentified"
             self._keep_aside(f"result.{other}.json", "it is the result of another config")
         elif previous["status"] == "ok":
-            self._index(previous)  # a result copied in from elsewhere joins the index, so later jobs' priors see it
+            self._index(previous)  # a result copied in from elsewhere joins the index (a moved job finds it)
             log.info("complete, skipped: %s", self.path)
             return previous
         else:

@@ -50,7 +50,7 @@ Usage: python scripts/bench.py [--quick] [--end-to-end-only] [--device cpu|cuda]
 7. ``--oracle-workers``: the LP oracle's datasets one at a time and two at a
    time (``search.oracle_workers``), back to back on the same ``--repeats``
    datasets (N=200, DS=700, training's counts taken as 0 so that every dataset
-   needs its LPs; a 1-s time limit, so each interval is the greedy heuristic's
+   needs its LPs; ``search.oracle_iterations=0``, so each interval is the greedy heuristic's
    and the two runs must agree exactly): wall seconds of each, their ratio, and
    whether the intervals agree. Writes <out>/oracle_workers/oracle_workers.{json,md}.
 
@@ -394,7 +394,7 @@ def oracle_workers_benchmark(datasets: int, out: Path, N: int = 200, DS: int = 7
     rows = []
     for workers in (1, 2):
         cfg = compose("logger=none", f"N={N}", f"DS={DS}", f"runs={datasets}", "search.oracle=true",
-                      "search.oracle_time_limit=1", f"search.oracle_workers={workers}")
+                      "search.oracle_iterations=0", f"search.oracle_workers={workers}")
         load_before = os.getloadavg()[0]
         start = time.perf_counter()
         metrics = oracle_metrics(cfg, DS, [0] * datasets, progress=False)
@@ -407,7 +407,7 @@ def oracle_workers_benchmark(datasets: int, out: Path, N: int = 200, DS: int = 7
     same = one["lower"] == two["lower"] and one["upper"] == two["upper"]
     header = run_header(f"python scripts/bench.py --oracle-workers --repeats {datasets}",
                         f"scipy {scipy.__version__}")
-    lines = [header + f" N={N}, DS={DS}, {datasets} datasets (seed 0, runs 0-{datasets - 1}), time limit 1 s (the "
+    lines = [header + f" N={N}, DS={DS}, {datasets} datasets (seed 0, runs 0-{datasets - 1}), search.oracle_iterations=0 (the "
              "greedy heuristic's interval); load is the 1-minute load average before and after.", "",
              *table_head("workers", "wall s", "lower per dataset", "upper per dataset", "seconds per dataset",
                          "load")]

@@ -7,13 +7,12 @@ of the plain hinge-LP optimum before any pattern is dropped (greedy=False).
 
 With ``--interval`` it instead measures ``oracle_interval`` on the datasets a
 job uses (memcap.patterns.engine.member_data, seed 0, runs 0..4): lower
-(achieved), upper (proven), width, status and seconds per dataset, the time
-limit covering the heuristic too, and the machine's load (``uptime``) before
-and after; the rows go to benchmarks/oracle/interval.{csv,md}. Targets (issue
-17): width <= 3 within 60 s at N=100, DS=300; width <= 21 within 300 s at
-N=200, DS=700.
+(achieved), upper (proven), width, status, certification rounds and seconds
+per dataset within a number of certification rounds (``oracle_interval``'s
+``iterations``, after the heuristic), and the machine's load (``uptime``)
+before and after; the rows go to benchmarks/oracle/interval.{csv,md}.
 
-Usage: .venv/bin/python scripts/oracle_check.py [--interval [--sizes 100:300:60,200:700:300] [--runs 5] [--bti]]
+Usage: .venv/bin/python scripts/oracle_check.py [--interval [--sizes 100:300:50,200:700:50] [--runs 5] [--bti]]
 """
 
 from __future__ import annotations
@@ -58,21 +57,21 @@ def interval(sizes: list[tuple[int, int, float]], runs: int, tolerant: bool, out
     from memcap.tasks import compose
     from memcap.patterns.engine import member_data
     rows = []
-    for N, DS, limit in sizes:
+    for N, DS, rounds in sizes:
         cfg = compose("logger=none", f"N={N}")
         bti = bits_to_ignore(N, S) if tolerant else 0
         for run in range(runs):
             before = load()
             start = time.perf_counter()
-            r = oracle_interval(*member_data(cfg, DS, run), bti=bti, time_limit=limit)
+            r = oracle_interval(*member_data(cfg, DS, run), bti=bti, iterations=rounds)
             seconds = time.perf_counter() - start
             row = {"N": N, "DS": DS, "bti": bti, "run": run, "lower": r.lower, "upper": r.upper, "width": r.gap,
                    "status": r.status, "cuts": r.cuts, "iterations": r.iterations, "seconds": round(seconds, 1),
-                   "time_limit": limit, "upper_history": " ".join(f"{u}@{t:g}s" for t, u in r.history),
+                   "rounds_allowed": rounds, "upper_history": " ".join(f"{u}@{i}" for i, u in r.history),
                    "load_before": before, "load_after": load(), "cpus": os.cpu_count()}
             rows.append(row)
             print(f"N={N} DS={DS} bti={bti} run={run}: [{r.lower}, {r.upper}] width {r.gap} {r.status} "
-                  f"({r.cuts} cuts, {r.iterations} rounds) in {seconds:.1f} s (limit {limit:g}); "
+                  f"({r.cuts} cuts, {r.iterations} rounds) in {seconds:.1f} s (at most {rounds}); "
                   f"load {row['load_before']} -> {row['load_after']}", flush=True)
     out.mkdir(parents=True, exist_ok=True)
     df = pd.DataFrame(rows)
@@ -85,14 +84,14 @@ def interval(sizes: list[tuple[int, int, float]], runs: int, tolerant: bool, out
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--interval", action="store_true", help="measure the certified interval instead")
-    parser.add_argument("--sizes", default="100:300:60,200:700:300", help="N:DS:seconds triples")
+    parser.add_argument("--sizes", default="100:300:50,200:700:50", help="N:DS:rounds triples (certification rounds)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--bti", action="store_true", help="the bce_ignore criterion (#bti wrong bits tolerated)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "oracle"))
     args = parser.parse_args(argv)
     if not args.interval:
         return counts()
-    sizes = [(int(n), int(ds), float(t)) for n, ds, t in (triple.split(":") for triple in args.sizes.split(","))]
+    sizes = [(int(n), int(ds), int(t)) for n, ds, t in (triple.split(":") for triple in args.sizes.split(","))]
     interval(sizes, args.runs, args.bti, Path(args.out))
 
 

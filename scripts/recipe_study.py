@@ -63,17 +63,17 @@ def measured_intervals(path: Path) -> dict[tuple[int, int, int, int], tuple[int,
     return {(r.N, r.DS, r.run, r.bti): (int(r.lower), int(r.upper)) for r in df.itertuples()}
 
 
-def study(sizes: list[tuple[int, int]], runs: int, names: list[str], interval_limit: float | None = None):
+def study(sizes: list[tuple[int, int]], runs: int, names: list[str], interval_rounds: int | None = None):
     """Yield one result row per (size, recipe).
 
-    With ``interval_limit`` each dataset also gets the certified interval
-    (``oracle_interval``, that many seconds; read from
+    With ``interval_rounds`` each dataset also gets the certified interval
+    (``oracle_interval``, that many certification rounds; read from
     benchmarks/oracle/interval.csv when measured there): ``upper_mean`` and
     ``ratio_upper`` (trained / proven best, per run, averaged) beside the
     heuristic's ``oracle_mean`` and ``oracle_ratio``.
     """
     oracle_cache: dict[tuple[int, int, int, int], int] = {}
-    interval_cache = measured_intervals(ROOT / "benchmarks" / "oracle" / "interval.csv") if interval_limit else {}
+    interval_cache = measured_intervals(ROOT / "benchmarks" / "oracle" / "interval.csv") if interval_rounds else {}
     for N, DS in sizes:
         for name in names:
             cfg = compose("logger=none", f"N={N}", f"runs={runs}", *RECIPES[name])
@@ -95,19 +95,19 @@ def study(sizes: list[tuple[int, int]], runs: int, names: list[str], interval_li
                 "oracle_ratio": float(np.mean([t / o for t, o in zip(trained, oracle)])),
                 "seconds": round(seconds, 2), "steps_mean": float(np.mean([p.steps for p in points])),
             }
-            if interval_limit:
+            if interval_rounds:
                 upper = []
                 for run in range(runs):
                     key = (N, DS, run, bti)
                     if key not in interval_cache:
-                        r = oracle_interval(*member_data(cfg, DS, run), bti=bti, time_limit=interval_limit)
+                        r = oracle_interval(*member_data(cfg, DS, run), bti=bti, iterations=interval_rounds)
                         interval_cache[key] = (r.lower, r.upper)
                     upper.append(interval_cache[key][1])
                 row["upper_mean"] = float(np.mean(upper))
                 row["ratio_upper"] = float(np.mean([t / u for t, u in zip(trained, upper)]))
             print(f"N={N} DS={DS} {name:34s} memorized {row['memorized_mean']:7.1f} oracle {row['oracle_mean']:7.1f} "
                   f"ratio {row['oracle_ratio']:.3f}"
-                  + (f" proven best <= {row['upper_mean']:.1f} ratio {row['ratio_upper']:.3f}" if interval_limit else "")
+                  + (f" proven best <= {row['upper_mean']:.1f} ratio {row['ratio_upper']:.3f}" if interval_rounds else "")
                   + f" {seconds:6.1f}s", flush=True)
             yield row
 
@@ -160,8 +160,8 @@ def main(argv=None) -> None:
     parser.add_argument("--recipes", default=",".join(RECIPES), help="comma-separated recipe names")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "recipe"))
     parser.add_argument("--replot", action="store_true", help="only redraw the figure from <out>/recipe.csv")
-    parser.add_argument("--interval", type=float, default=None, metavar="SECONDS",
-                        help="also the certified interval per dataset (oracle_interval's time limit)")
+    parser.add_argument("--interval", type=int, default=None, metavar="ROUNDS",
+                        help="also the certified interval per dataset, within this many certification rounds")
     args = parser.parse_args(argv)
     if args.replot:
         df = pd.read_csv(Path(args.out) / "recipe.csv")

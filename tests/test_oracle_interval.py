@@ -101,7 +101,7 @@ def test_binary_patterns_past_capacity_are_solved_exactly(seed):
     X = np.unique(X, axis=0)
     Y = Y[: len(X)]
     best = brute_force_optimum(X, Y)
-    result = oracle_interval(X, Y, time_limit=30)
+    result = oracle_interval(X, Y)
     assert result.status == "optimal" and result.lower == result.upper == best
 
 
@@ -110,7 +110,7 @@ def test_n100_ds300_is_exact_on_a_dataset_the_heuristic_misses():
     from memcap.tasks import compose
     from memcap.patterns.engine import member_data
     X, Y = member_data(compose("logger=none", "N=100"), 300, 2)
-    result = oracle_interval(X, Y, time_limit=60)
+    result = oracle_interval(X, Y)
     assert (result.lower, result.upper) == (299, 299)
     assert_achieved(result, X, Y, 0)
 
@@ -122,7 +122,7 @@ def test_a_long_certification_reports_its_interval_as_it_goes(caplog):
     from memcap.patterns.engine import member_data
     X, Y = member_data(compose("logger=none", "N=100"), 300, 2)
     with caplog.at_level("INFO", logger="memcap"):
-        result = oracle_interval(X, Y, time_limit=60, log_every=0)
+        result = oracle_interval(X, Y, log_every=0)
     lines = [r.getMessage() for r in caplog.records]
     certifying = [line for line in lines if line.startswith("  oracle: certifying")]
     assert any(line.startswith("  oracle: hinge LPs") for line in lines)
@@ -133,11 +133,31 @@ def test_a_long_certification_reports_its_interval_as_it_goes(caplog):
     assert (result.lower, result.upper) == (299, 299)
 
 
+def test_the_interval_is_decided_by_counts_of_work_not_by_the_clock(monkeypatch):
+    """A clock racing ahead (a slow or busy machine, seen from the solver) changes nothing: the same interval,
+    status, circuits and history. Two rounds here stop this dataset short of its optimum (iteration limit)."""
+    from types import SimpleNamespace
+
+    from memcap.patterns import oracle
+    from memcap.patterns.engine import member_data
+    from memcap.tasks import compose
+    X, Y = member_data(compose("logger=none", "N=100"), 300, 2)
+    quiet = oracle_interval(X, Y, iterations=1)
+    ticks = iter(range(0, 10**9, 1000))
+    fake = SimpleNamespace(perf_counter=lambda: float(next(ticks)), monotonic=lambda: float(next(ticks)))
+    monkeypatch.setattr(oracle, "time", fake)
+    busy = oracle_interval(X, Y, iterations=1)
+    assert quiet.status == "iteration limit" and quiet.iterations == 1
+    for field in ("lower", "upper", "status", "cuts", "iterations", "history"):
+        assert getattr(busy, field) == getattr(quiet, field), field
+    assert torch.equal(busy.W, quiet.W) and torch.equal(busy.b, quiet.b)
+
+
 def test_bad_input_is_refused_in_one_line():
     X, Y = make_patterns(20, 30, 0.1, 0)
-    for limit in (0, -1.0):
-        with pytest.raises(ValueError, match="time limit must be positive"):
-            oracle_interval(X, Y, time_limit=limit)
+    for limits in ({"iterations": -1}, {"nodes": 0}, {"iterations": 2.5}):
+        with pytest.raises(ValueError, match="must be a whole number of at least [01], got"):
+            oracle_interval(X, Y, **limits)
     with pytest.raises(ValueError, match="GiB"):
         check_oracle_size(10**7, 1000, 1000)
     with pytest.raises(ValueError, match="same DS"):
@@ -147,7 +167,7 @@ def test_bad_input_is_refused_in_one_line():
 def test_oracle_metrics_report_the_interval_beside_the_old_keys(caplog):
     from memcap.tasks import compose
     from memcap.patterns.oracle import oracle_metrics
-    cfg = compose("logger=none", "N=50", "search.oracle=true", "search.oracle_time_limit=20")
+    cfg = compose("logger=none", "N=50", "search.oracle=true")
     with caplog.at_level(logging.INFO, logger="memcap"):
         m = oracle_metrics(cfg, 120, [118, 119], progress=False)
     # without a terminal (a log file, a SLURM job) the minutes of LPs still show: a line per dataset, with its interval
@@ -168,7 +188,7 @@ def test_a_dataset_training_recalled_whole_needs_no_lp(monkeypatch):
     """Its optimum is DS, witnessed by the trained network: no LP runs for it, and the others' still do."""
     from memcap.patterns import oracle
     from memcap.tasks import compose
-    cfg = compose("logger=none", "N=50", "search.oracle=true", "search.oracle_time_limit=20")
+    cfg = compose("logger=none", "N=50", "search.oracle=true")
     solved = []
     real = oracle.oracle_interval
     monkeypatch.setattr(oracle, "oracle_interval", lambda X, Y, **kw: solved.append(len(X)) or real(X, Y, **kw))
@@ -179,15 +199,16 @@ def test_a_dataset_training_recalled_whole_needs_no_lp(monkeypatch):
     assert m["oracle_lower_runs"][1] <= m["oracle_upper_runs"][1] <= 120
 
 
-def test_the_oracle_refuses_other_models_time_limits_and_worker_counts_in_one_line():
+def test_the_oracle_refuses_other_models_work_limits_and_worker_counts_in_one_line():
     from memcap.config import ConfigError
     from memcap.patterns.config import validate
     from memcap.patterns.oracle import oracle_metrics
     from memcap.tasks import compose
     with pytest.raises(ConfigError, match="model=simple only"):
         oracle_metrics(compose("logger=none", "model=recurrent", "N=20"), 40, [40], progress=False)
-    with pytest.raises(ConfigError, match="search.oracle_time_limit: must be a finite positive"):
-        validate(compose("logger=none", "search.oracle=true", "search.oracle_time_limit=0"))
+    for key, low in (("oracle_iterations", 0), ("oracle_nodes", 1)):
+        with pytest.raises(ConfigError, match=f"search.{key}: must be at least {low}, got -1"):
+            validate(compose("logger=none", "search.oracle=true", f"search.{key}=-1"))
     with pytest.raises(ConfigError, match="search.oracle_workers: must be at least 1, got 0"):
         validate(compose("logger=none", "search.oracle=true", "search.oracle_workers=0"))
 
@@ -217,8 +238,7 @@ def test_a_job_killed_in_its_oracle_resumes_without_solving_the_finished_dataset
     from memcap.patterns import oracle
     from memcap.results import read_result
     from memcap.tasks import compose
-    cfg = compose("logger=none", "N=20", "DS=60", "runs=3", "trainer.max_steps=30", "search.oracle=true",
-                  "search.oracle_time_limit=10")
+    cfg = compose("logger=none", "N=20", "DS=60", "runs=3", "trainer.max_steps=30", "search.oracle=true")
     reference = run_job(cfg, tmp_path / "reference", "test")["metrics"]
     assert all(trained < 60 for trained in reference["memorized_runs"])  # every dataset needs its LPs
     real, solved = oracle.oracle_interval, []
@@ -254,8 +274,7 @@ def test_datasets_solved_at_once_give_the_same_intervals_and_the_same_job(tmp_pa
     from memcap.config import identity
     from memcap.job import run_job
     from memcap.tasks import compose
-    args = ("logger=none", "N=20", "DS=60", "runs=3", "trainer.max_steps=30", "search.oracle=true",
-            "search.oracle_time_limit=10")
+    args = ("logger=none", "N=20", "DS=60", "runs=3", "trainer.max_steps=30", "search.oracle=true")
     one, two = compose(*args), compose(*args, "search.oracle_workers=2")
     assert identity(one) == identity(two)
     alone = run_job(one, tmp_path / "one", "test")["metrics"]

@@ -95,7 +95,7 @@ def test_ctrl_c_in_the_oracles_workers_ends_the_job_with_one_line(tmp_path):
     with no traceback from it or any worker, and no worker left behind."""
     both_began = lambda shown: all(f"[dataset {k}] oracle: dataset {k}/2: the LPs begin" in shown for k in (1, 2))
     code, shown = in_terminal("N=200", "DS=700", "runs=2", "logger=none", "trainer.max_steps=50", "trainer.threads=1",
-                              "search.oracle=true", "search.oracle_workers=2", "search.oracle_time_limit=120",
+                              "search.oracle=true", "search.oracle_workers=2", "search.oracle_iterations=1",
                               f"hydra.run.dir={tmp_path}", ctrl_c_after=both_began, started=(job := []))
     assert code == 130, shown[-3000:]
     assert "Traceback" not in shown and "KeyboardInterrupt" not in shown, shown[-3000:]

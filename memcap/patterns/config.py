@@ -16,6 +16,10 @@ from memcap.patterns.losses import LOSSES, MARGIN, TAU, bits_to_ignore
 from memcap.topology import ACTIVATIONS, check_prune, check_w0_density
 
 MODELS = ("simple", "recurrent")
+# The oracle's work per dataset after its heuristic (memcap.patterns.oracle.oracle_interval): counts, never
+# seconds, so its interval is the same on any machine under any load.
+ORACLE_ITERATIONS = 50  # rounds of circuits (Farkas LPs) and one covering MILP (0: the heuristic's interval)
+ORACLE_NODES = 10000  # branch-and-bound nodes per covering MILP
 SEARCHES = ("capacity", "fixed")
 
 
@@ -59,11 +63,12 @@ class SearchConfig:
     batch: Optional[int] = None  # DS candidates trained together per search round (None: search_batch's choice)
     max_ds: Optional[int] = None  # upper end of the search (default: 40 * N)
     oracle: bool = False  # simple network: also compute the oracle's certified interval at the capacity DS
-    oracle_time_limit: float = 60.0  # seconds per dataset for the oracle's certified interval
+    oracle_iterations: int = ORACLE_ITERATIONS  # rounds of the oracle's certification per dataset (a count)
+    oracle_nodes: int = ORACLE_NODES  # branch-and-bound nodes per covering MILP (a count)
     oracle_workers: int = 1  # datasets the oracle solves at once, one process each (not in the identity)
     fail_fast_steps: Optional[int] = 2000  # a member with no pattern memorized by this step stops (None: never)
     stop_short: bool = True  # from then on, one that cannot pass threshold x DS by the cap at its rate so far stops
-    prior: bool = True  # start from the answers at other N of the same sweep, scaled (memcap.patterns.prior)
+    prior: Optional[float] = None  # patterns per neuron where the perfect-recall phase starts (None: the grid's first)
 
 
 @dataclass
@@ -148,8 +153,12 @@ def validate(cfg) -> None:
     if cfg.search.name == "fixed" and cfg.DS is None:
         raise ConfigError("DS", "search=fixed needs an integer DS")
     search = cfg.search
-    for key in ("step", "resolution", "oracle_workers"):
+    for key in ("step", "resolution", "oracle_workers", "oracle_nodes"):
         at_least(f"search.{key}", getattr(search, key))
+    at_least("search.oracle_iterations", search.oracle_iterations, 0)
+    if cfg.DS is None and search.resolution > total:
+        raise ConfigError("search.resolution", f"the search's first DS, {search.resolution}, exceeds the C({cfg.N}, {k}) "
+                          f"= {total} distinct patterns with {k} ones; allowed: 1 to {total}, or a larger N or s")
     for key in ("batch", "fail_fast_steps"):
         if getattr(search, key) is not None:
             at_least(f"search.{key}", getattr(search, key))
@@ -157,7 +166,8 @@ def validate(cfg) -> None:
         raise ConfigError("search.threshold", f"must lie in (0, 1], got {search.threshold}")
     if search.max_ds is not None:
         at_least("search.max_ds", search.max_ds)
-    positive("search.oracle_time_limit", search.oracle_time_limit)
+    if search.prior is not None:
+        positive("search.prior", search.prior)
     if search.oracle and cfg.model.name != "simple":
         raise ConfigError("search.oracle", f"the LP oracle exists for model=simple only, not {cfg.model.name}")
     for key in ("margin", "tau"):

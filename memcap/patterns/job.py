@@ -13,7 +13,6 @@ import numpy as np
 
 from memcap.config import learning_rate
 from memcap.patterns.config import loss_name, loss_schedule, model_steps, search_batch, search_ceiling, topology_config
-from memcap.patterns import prior
 from memcap.patterns.data import active_bits
 from memcap.patterns.engine import train_members
 from memcap.patterns.models import build
@@ -40,6 +39,19 @@ def flat_config(cfg) -> dict:
         **dict(zip(("warmup", "warmup_steps"), loss_schedule(cfg)) if loss_schedule(cfg)[0] else {}),
         **topology_config(cfg),  # activation, density, prune: likewise only when not the default
     }
+
+
+def first_ds(cfg) -> int | None:
+    """Where the perfect-recall phase starts: ``search.prior`` patterns per neuron, on the grid and under its
+    ceiling; None (no prior): the gallop starts at the grid's first point.
+
+    A function of the job's config alone, never of other jobs' results: the same config searches the same
+    path, whatever else a sweep has finished and in whichever order."""
+    if cfg.search.prior is None:
+        return None
+    resolution = cfg.search.resolution
+    top = search_ceiling(cfg) // resolution * resolution
+    return min(max(resolution, round(cfg.search.prior * cfg.N / resolution) * resolution), top)
 
 
 def prepare(cfg) -> None:
@@ -69,19 +81,11 @@ def run(job, data: None = None) -> str:
         runs = evaluate([cfg.DS])[cfg.DS]
         capacity_ds, perfect_ds, capped = cfg.DS, (cfg.DS if max(runs) == cfg.DS else None), False
     else:
-        recorded = job.result["metrics"].get("search_guess")
-        if job.result["points"]:  # resumed: start where the first attempt did, whatever the index holds now
-            perfect_guess, capacity_guess, prior_n = (
-                (recorded["perfect_ds"], recorded["capacity_ds"], recorded["from_N"]) if recorded else (None, None, []))
-        elif cfg.search.prior:
-            perfect_guess, capacity_guess, prior_n = prior.guess(job.index, job.identity)
-        else:
-            perfect_guess, capacity_guess, prior_n = None, None, []
-        if prior_n:
-            job.result["metrics"]["search_guess"] = {"perfect_ds": perfect_guess, "capacity_ds": capacity_guess,
-                                                     "from_N": prior_n}
-            log.info("search starts from perfect DS=%s, capacity DS=%s (scaled from N=%s in this sweep)",
-                     perfect_guess, capacity_guess, ", ".join(map(str, prior_n)))
+        perfect_guess = first_ds(cfg)
+        if perfect_guess is not None:
+            job.result["metrics"]["search_guess"] = {"perfect_ds": perfect_guess, "prior": cfg.search.prior}
+            log.info("search starts from perfect DS=%d (search.prior=%g patterns per neuron)", perfect_guess,
+                     cfg.search.prior)
 
         def settled(ds: int) -> bool:  # no run with the best count at ds stopped at the step cap
             at = [p for p in job.result["points"] if p["DS"] == ds]
@@ -91,7 +95,7 @@ def run(job, data: None = None) -> str:
         outcome = capacity_search(
             evaluate, step=cfg.search.step, resolution=cfg.search.resolution, threshold=cfg.search.threshold,
             batch=search_batch(cfg), max_ds=search_ceiling(cfg), on_phase=job.set_phase,
-            guess=(perfect_guess, capacity_guess), settled=settled,
+            guess=(perfect_guess, None), settled=settled,
         )
         capacity_ds, perfect_ds, capped = outcome.capacity_ds, outcome.perfect_ds, outcome.capped
         runs = outcome.results.get(capacity_ds, [])

@@ -48,6 +48,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from scipy.optimize import linprog
 
+from memcap.patterns.config import ORACLE_ITERATIONS, ORACLE_NODES
 from memcap.patterns.metrics import memorized
 from memcap.workers import map_in_processes
 
@@ -302,23 +303,26 @@ class TrainedOptimum:
 
 
 def _entry(run: int, DS: int, found: OracleInterval | TrainedOptimum) -> dict:
-    """One dataset's interval as result.json keeps it (``metrics.oracle_datasets`` while the job runs)."""
+    """One dataset's interval as result.json keeps it (``metrics.oracle_datasets`` while the job runs): the
+    work done (certification rounds, circuits) beside the seconds it took, which alone vary by machine."""
     return {"run": run, "DS": DS, "lower": found.lower, "upper": found.upper, "status": found.status,
+            "iterations": getattr(found, "iterations", 0), "cuts": getattr(found, "cuts", 0),
             "seconds": round(found.seconds, 2)}
 
 
-def _solve_dataset(cfg, DS: int, run: int, of: int, bti: int, limit: float, progress: bool) -> dict:
+def _solve_dataset(cfg, DS: int, run: int, of: int, bti: int, progress: bool) -> dict:
     """One dataset's interval (its LPs: minutes to hours at large N, hence the line when they begin)."""
     from memcap.patterns.engine import member_data
 
     log.info("oracle: dataset %d/%d: the LPs begin", run + 1, of)
-    return _entry(run, DS, oracle_interval(*member_data(cfg, DS, run), bti=bti, time_limit=limit, progress=progress))
+    return _entry(run, DS, oracle_interval(*member_data(cfg, DS, run), bti=bti, iterations=cfg.search.oracle_iterations,
+                                           nodes=cfg.search.oracle_nodes, progress=progress))
 
 
-def _dataset_in_worker(piece: tuple[dict, int, int, int, int, float]) -> dict:
+def _dataset_in_worker(piece: tuple[dict, int, int, int, int]) -> dict:
     """``_solve_dataset`` in a worker process (``search.oracle_workers``), from the job's resolved config."""
-    config, DS, run, of, bti, limit = piece
-    return _solve_dataset(OmegaConf.create(config), DS, run, of, bti, limit, progress=False)
+    config, DS, run, of, bti = piece
+    return _solve_dataset(OmegaConf.create(config), DS, run, of, bti, progress=False)
 
 
 def oracle_metrics(cfg, DS: int, memorized_runs: list[int], progress: bool = True,
@@ -336,29 +340,27 @@ def oracle_metrics(cfg, DS: int, memorized_runs: list[int], progress: bool = Tru
     ``on_dataset`` (with those before it: a list of {"run", "DS", "lower",
     "upper", "status", "seconds"}) as soon as it is found, and a resumed job
     passes that list back as ``recorded``: a dataset recorded at this DS is not
-    solved again (the job's identity fixes its data, bti and time limit).
+    solved again (the job's identity fixes its data, bti and work limits).
 
     ``search.oracle_workers`` > 1 solves that many datasets at once, each in a
     worker process (``memcap.workers``), with each worker's memory (about
-    ``check_oracle_size``'s estimate a dataset). The lower bounds are the same;
-    an upper bound that a time limit ended depends, as always, on how far
-    HiGHS got in that time, so on the cores' speed and how busy they are.
+    ``check_oracle_size``'s estimate a dataset). The intervals are the same as
+    one at a time: the work is limited by counts (``search.oracle_iterations``,
+    ``search.oracle_nodes``), never by the clock.
     """
     from memcap.config import ConfigError
     from memcap.cpu import usable_cores
     from memcap.patterns.config import criterion_bti
     if cfg.model.name != "simple":
         raise ConfigError("search.oracle", f"the LP oracle exists for model=simple only, not {cfg.model.name}")
-    limit = cfg.search.oracle_time_limit
-    if not limit > 0:
-        raise ConfigError("search.oracle_time_limit", f"must be positive, got {limit}")
     bti = criterion_bti(cfg)
     workers, cores, of = cfg.search.oracle_workers, len(usable_cores()), len(memorized_runs)
     if workers > 1 and workers > cores:
         log.warning("search.oracle_workers=%d, but this process may use %d core(s): the datasets will share them, "
-                    "each slower, and an upper bound that the time limit ends may come out looser", workers, cores)
-    log.info("oracle: the certified interval at DS=%d on each of %d datasets (MILP time limit %g s each%s)",
-             DS, of, limit, f"; {workers} at once" if workers > 1 else "")
+                    "each slower (the intervals are the same)", workers, cores)
+    log.info("oracle: the certified interval at DS=%d on each of %d datasets (at most %d rounds, %d MILP nodes "
+             "each%s)", DS, of, cfg.search.oracle_iterations, cfg.search.oracle_nodes,
+             f"; {workers} at once" if workers > 1 else "")
     earlier = {entry["run"]: entry for entry in recorded if entry["DS"] == DS}
     found = dict(earlier)  # run -> its interval, as on_dataset saves them and the metrics below read them
 
@@ -384,12 +386,12 @@ def oracle_metrics(cfg, DS: int, memorized_runs: list[int], progress: bool = Tru
             to_solve.append(run)
     if workers > 1 and len(to_solve) > 1:
         data = OmegaConf.to_container(cfg, resolve=True)
-        pieces = [(f"dataset {run + 1}", (data, DS, run, of, bti, limit)) for run in to_solve]
+        pieces = [(f"dataset {run + 1}", (data, DS, run, of, bti)) for run in to_solve]
         for entry in map_in_processes(_dataset_in_worker, pieces, workers):
             record(entry)
     else:
         for run in to_solve:
-            record(_solve_dataset(cfg, DS, run, of, bti, limit, progress))
+            record(_solve_dataset(cfg, DS, run, of, bti, progress))
     entries = [found[run] for run in range(of)]
     lower, upper = [e["lower"] for e in entries], [e["upper"] for e in entries]
     gap = [u - lo for lo, u in zip(lower, upper)]
@@ -436,8 +438,9 @@ class OracleInterval:
     MILP over them. ``status``: "optimal" (the covering MILP's solution is
     recalled, so lower == upper), "trivial" (the heuristic recalls all DS;
     ``oracle_metrics`` skips the LPs where training did: ``TrainedOptimum``),
-    "time limit" or "unresolved" (a neuron the LPs could neither separate nor
-    certify; the bound stays valid, only exactness is lost).
+    "iteration limit" or "node limit" (the work limits ended it), or
+    "unresolved" (a neuron the LPs could neither separate nor certify; the
+    bound stays valid, only exactness is lost).
     """
 
     lower: int
@@ -449,7 +452,7 @@ class OracleInterval:
     cuts: int
     iterations: int
     seconds: float
-    history: list = field(default_factory=list)  # (seconds, upper) each time the upper bound fell
+    history: list = field(default_factory=list)  # (iteration, upper) each time the upper bound fell
 
     @property
     def gap(self) -> int:
@@ -622,7 +625,7 @@ def _farkas_support(A: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     return support, lam[support]
 
 
-def _cover_milp(DS: int, cuts: list[tuple[int, np.ndarray]], on: np.ndarray, bti: int, time_limit: float):
+def _cover_milp(DS: int, cuts: list[tuple[int, np.ndarray]], on: np.ndarray, bti: int, nodes: int):
     """min Σ d_i over binaries: every cut has a wrong bit, and a kept pattern has at most bti wrong per group.
 
     Variables: d_i (pattern i is given up) for all i; with bti = 0 a cut
@@ -632,7 +635,9 @@ def _cover_milp(DS: int, cuts: list[tuple[int, np.ndarray]], on: np.ndarray, bti
     m the group's number of bit variables (a given-up pattern may be wrong
     anywhere). Every W, b induces a feasible point (d_i = 1 for the patterns
     it does not recall, e_ij = 1 for its wrong bits), so the optimum, and
-    HiGHS's dual bound below it, bound the patterns it must lose.
+    HiGHS's dual bound below it, bound the patterns it must lose. At most
+    ``nodes`` branch-and-bound nodes: a count, so the bound is the same on any
+    machine (HiGHS's MIP solver is deterministic).
     Returns (drop mask, wrong-bit set, dual bound, optimal?).
     """
     from scipy.optimize import LinearConstraint, milp
@@ -666,7 +671,7 @@ def _cover_milp(DS: int, cuts: list[tuple[int, np.ndarray]], on: np.ndarray, bti
     A = sp.csr_matrix((data, (rows, cols)), shape=(r, n_var))
     cost = np.r_[np.ones(DS), np.zeros(len(bit_index))]
     res = milp(cost, constraints=LinearConstraint(A, lo, hi), integrality=np.ones(n_var),
-               bounds=(0, 1), options={"time_limit": max(time_limit, 1e-3), "mip_rel_gap": 0.0})
+               bounds=(0, 1), options={"node_limit": nodes, "mip_rel_gap": 0.0})
     if res.status not in (0, 1):
         raise RuntimeError(f"milp failed on the covering MILP: {res.message}")
     bound = res.mip_dual_bound
@@ -698,8 +703,9 @@ def _small_cover_bound(DS: int, cuts: list[tuple[int, np.ndarray]]) -> int:
     return 2 if ((miss.T @ miss) == 0).any() else 3
 
 
-def oracle_interval(X, Y, bti: int = 0, time_limit: float = 60.0, progress: bool = False,
-                    lower: LPResult | None = None, extra_cuts: int = 2, log_every: float = 60.0) -> OracleInterval:
+def oracle_interval(X, Y, bti: int = 0, iterations: int = ORACLE_ITERATIONS, nodes: int = ORACLE_NODES,
+                    progress: bool = False, lower: LPResult | None = None, extra_cuts: int = 2,
+                    log_every: float = 60.0) -> OracleInterval:
     """The most patterns a one-layer network can recall, as a certified interval (combinatorial Benders).
 
     Lower: the greedy LP heuristic (``lp_memorized``), raised to the optimum
@@ -708,7 +714,7 @@ def oracle_interval(X, Y, bti: int = 0, time_limit: float = 60.0, progress: bool
     labeling no hyperplane realizes), so the patterns it loses form a cover
     of those sets. The loop alternates (1) a covering MILP over the
     subsystems found so far (``_cover_milp``: its optimum, or HiGHS's dual
-    bound at the time limit, is a lower bound on the patterns lost, so
+    bound at its node limit, is a lower bound on the patterns lost, so
     DS − bound is an upper bound) and (2) per neuron, a Farkas LP on the bits
     the MILP's solution keeps: infeasible means that solution is recalled by
     actual weights (the optimum: lower = upper); otherwise its support is a
@@ -733,17 +739,23 @@ def oracle_interval(X, Y, bti: int = 0, time_limit: float = 60.0, progress: bool
     and within minutes it gets to DS − 4 (docs/recipe.md). Where few must go
     (N=100, DS=300) the loop closes the interval in seconds.
 
-    ``time_limit`` (seconds, > 0) covers everything, the heuristic included
-    unless ``lower`` (its result) is given; the heuristic itself is not
-    interrupted. ``log_every``: seconds between progress lines, the
-    heuristic's and the certification's (circuits found, the interval so
-    far). ValueError for a limit <= 0, mismatched shapes, or a
+    The work is limited by counts, never by the clock, so the interval is the
+    same on any machine under any load: ``iterations`` rounds of the loop
+    (circuits for every neuron, then one covering MILP) after the heuristic,
+    which always runs to its end (0: its interval, upper end DS, unless it
+    recalls all), and ``nodes`` branch-and-bound nodes per
+    covering MILP (HiGHS's ``mip_max_nodes``). The status says which ended
+    the work: "optimal", "trivial" (the heuristic recalled all), "iteration
+    limit", "node limit", or "unresolved" (no new circuit passed the exact
+    check). ``log_every``: seconds between progress lines, the heuristic's
+    and the certification's (circuits found, the interval so far); they
+    change nothing. ValueError for a limit < 1, mismatched shapes, or a
     problem too large for memory (``check_oracle_size``).
     """
-    import time
     start = time.perf_counter()
-    if not time_limit > 0:
-        raise ValueError(f"oracle time limit must be positive, got {time_limit}")
+    for name, value, low in (("iterations", iterations, 0), ("nodes", nodes, 1)):
+        if not (isinstance(value, int) and value >= low):
+            raise ValueError(f"oracle {name} must be a whole number of at least {low}, got {value!r}")
     X, Y = _as_array(X), _as_array(Y)
     if X.ndim != 2 or Y.ndim != 2 or len(X) != len(Y):
         raise ValueError(f"X and Y must be (DS, N) arrays with the same DS, got {X.shape} and {Y.shape}")
@@ -774,7 +786,7 @@ def oracle_interval(X, Y, bti: int = 0, time_limit: float = 60.0, progress: bool
     seen: set[tuple[int, bytes]] = set()
     rejected = [0]  # Farkas supports that the exact check refused
     drop, wrong = np.zeros(DS, dtype=bool), np.zeros((DS, n_out), dtype=bool)
-    upper, iterations, status = DS, 0, "time limit"
+    upper, done, status = DS, 0, "iteration limit"
     # Each circuit is checked exactly as it is found (about 0.15 s at N=200, as much as its LP).
 
     def must_lose(bound: float) -> int:
@@ -787,9 +799,6 @@ def oracle_interval(X, Y, bti: int = 0, time_limit: float = 60.0, progress: bool
     def elapsed() -> float:
         return time.perf_counter() - start
 
-    def left() -> float:
-        return time_limit - elapsed()
-
     last_line = [start]
 
     def report(phase: str) -> None:
@@ -797,8 +806,8 @@ def oracle_interval(X, Y, bti: int = 0, time_limit: float = 60.0, progress: bool
         minutes, and a log file or ``memcap status`` shows where it is."""
         if time.perf_counter() - last_line[0] >= log_every:
             last_line[0] = time.perf_counter()
-            log.info("  oracle: certifying (%s), iteration %d: %d circuits, %d <= best <= %d, %.0fs", phase,
-                     iterations, len(cuts), best[0], upper, elapsed())
+            log.info("  oracle: certifying (%s), iteration %d/%d: %d circuits, %d <= best <= %d, %.0fs", phase,
+                     done, iterations, len(cuts), best[0], upper, elapsed())
 
     def add_cut(j: int, rows: np.ndarray) -> np.ndarray | None:
         found = _farkas_support(sign[rows, j, None] * Xb[rows])
@@ -815,13 +824,10 @@ def oracle_interval(X, Y, bti: int = 0, time_limit: float = 60.0, progress: bool
                 rejected[0] += 1
         return C
 
-    while left() > 0:
-        iterations += 1
-        found, n_before, complete = False, len(cuts), True
+    while done < iterations:
+        done += 1
+        found, n_before = False, len(cuts)
         for j in active:
-            if left() <= 0:
-                complete = False
-                break
             rows = np.flatnonzero(~drop & ~wrong[:, j])
             C = add_cut(j, rows)
             report("circuits")
@@ -829,24 +835,20 @@ def oracle_interval(X, Y, bti: int = 0, time_limit: float = 60.0, progress: bool
                 continue
             found = True
             for c in C[:extra_cuts]:
-                if left() <= 0:
-                    break
                 add_cut(j, rows[rows != c])
         if not found:  # every neuron separates the kept bits: the MILP's cover is realized
-            if complete:
-                status = "optimal"
+            status = "optimal"
             break
         if len(cuts) == n_before:  # infeasible somewhere, yet no new circuit passed the exact check
-            status = "unresolved" if complete else status
-            break
-        if left() <= 0:
+            status = "unresolved"
             break
         report("covering MILP")
-        d, w, bound, optimal = _cover_milp(DS, cuts, on, bti, left())
+        d, w, bound, optimal = _cover_milp(DS, cuts, on, bti, nodes)
         if DS - must_lose(bound) < upper:
             upper = DS - must_lose(bound)
-            history.append((round(elapsed(), 1), upper))
+            history.append((done, upper))
         if d is None or not optimal:
+            status = "node limit"
             break
         drop = d
         wrong = np.zeros((DS, n_out), dtype=bool)
@@ -869,7 +871,7 @@ def oracle_interval(X, Y, bti: int = 0, time_limit: float = 60.0, progress: bool
         if int(mask.sum()) > best[0]:
             best = (int(mask.sum()), W_t, b_t, mask)
         if best[0] < upper:
-            status = "time limit"  # float32 rounding lost a pattern: the optimum is not shown achieved
+            status = "unresolved"  # float32 rounding lost a pattern: the optimum is not shown achieved
     if best[0] >= upper:
         status = "optimal"
-    return result(upper, status, len(cuts), iterations)
+    return result(upper, status, len(cuts), done)
