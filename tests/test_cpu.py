@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -111,15 +110,18 @@ def test_a_job_with_more_threads_than_idle_cores_is_warned_once(threads, idle, w
 
 def test_idle_cores_sees_real_work_on_every_core():
     """A busy loop on each of this process's cores leaves (almost) none idle; this process's own time is not
-    other work."""
+    other work. Each loop is pinned to its core and says when it spins: the sample starts after they all do."""
     from memcap.cpu import idle_cores
 
-    loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(CORES)]
+    loop = "import os, sys; os.sched_setaffinity(0, {int(sys.argv[1])}); print('spinning', flush=True)\nwhile True: pass"
+    loops = [subprocess.Popen([sys.executable, "-c", loop, str(core)], stdout=subprocess.PIPE, text=True)
+             for core in sorted(os.sched_getaffinity(0))]
     try:
-        time.sleep(0.5)  # the loops are running
+        assert [p.stdout.readline().strip() for p in loops] == ["spinning"] * CORES  # every loop is running
         idle = idle_cores(0.5)
     finally:
-        for loop in loops:
-            loop.kill()
-            loop.wait()
+        for p in loops:
+            p.kill()
+            p.wait()
+            p.stdout.close()
     assert idle is not None and idle < 0.5, idle
