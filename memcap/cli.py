@@ -24,15 +24,21 @@ COMMANDS = ("train", "aggregate", "status")
 
 
 def train(argv: list[str]) -> int:
-    """Run train.py's Hydra app with ``argv`` as its command line."""
+    """Run train.py's Hydra app with ``argv`` as its command line, after ``memcap.overrides`` checked it."""
+    import os
+
     import hydra
 
+    from memcap import overrides
     from memcap.job import Terminated
     from memcap.job import main as run_job
     from memcap.paths import conf_dir
     from memcap.tasks import register_configs
 
     register_configs()
+    if os.environ.get("HYDRA_FULL_ERROR") != "1" and (wrong := overrides.problem(argv)):
+        print(f"memcap: error: {wrong}", file=sys.stderr)
+        return 1
 
     @hydra.main(config_path=str(conf_dir()), config_name="train", version_base="1.3")
     def _train(cfg) -> None:

@@ -119,6 +119,17 @@ def idle_cores(seconds: float = 0.1, stat: Path = Path("/proc/stat")) -> float |
     return len(cores) * (1.0 - busy_share)
 
 
+def warn_if_beyond_cores(threads: int | None) -> bool:
+    """Log one warning, before any work, when ``trainer.threads`` asks for more threads than this process's
+    cores; returns whether it did. Not refused: the count is the user's, and the points do not depend on it."""
+    cores = len(usable_cores())
+    if threads is None or threads <= cores:
+        return False
+    log.warning("trainer.threads=%d, but this process may use %d core(s): the threads beyond them only wait for each "
+                "other at every step (up to 10x slower); trainer.threads=%d or null fits", threads, cores, cores)
+    return True
+
+
 def warn_if_oversubscribed(threads: int, idle: float | None) -> bool:
     """Log one warning when a job's ``threads`` exceed the ``idle`` cores (``idle_cores``); returns whether
     it did. One thread never waits for another, so it is never warned about."""

@@ -299,18 +299,37 @@ def terminated_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+# More runs than this are warned about (the report measures 5 a point): a point each in result.json, rewritten
+# after every ensemble, and every one trained at each DS.
+MANY_RUNS = 100
+POINT_BYTES = 170  # about one point's entry in result.json
+
+
+def warn_if_many_runs(runs: int, max_members: int) -> bool:
+    """One warning with the cost, before any work, when ``runs`` is very large (a typo's extra zeros)."""
+    if runs <= MANY_RUNS:
+        return False
+    ensembles = -(-runs // max_members)
+    log.warning("runs=%d: every DS the job tries trains %d members, in %d ensembles of at most trainer.max_members=%d, "
+                "and result.json, rewritten after each ensemble, grows by about %.1f MB a DS", runs, runs, ensembles,
+                max_members, runs * POINT_BYTES / 1e6)
+    return True
+
+
 def run_job(cfg, out_dir: Path, group: str | Path, launcher: dict | None = None) -> dict | None:
     """Run the job described by ``cfg``: validate, lock, resume or skip, work, record. Returns its result.
 
     ``launcher`` (Hydra's launcher config) sizes the job's CPU threads (memcap.cpu).
     """
     from memcap.config import choice
-    from memcap.cpu import idle_cores, set_job_cpu, warn_if_oversubscribed
+    from memcap.cpu import idle_cores, set_job_cpu, warn_if_beyond_cores, warn_if_oversubscribed
     from memcap.loggers import build_logger, quiet_libraries
 
     choice("data", cfg.data.name, tuple(tasks.TASKS))
     task = cfg.data.name
     tasks.module(task, "config").validate(cfg)
+    beyond_cores = warn_if_beyond_cores(cfg.trainer.threads)
+    warn_if_many_runs(cfg.runs, cfg.trainer.max_members)
     work = tasks.module(task, "job")
     cpu = set_job_cpu(cfg.trainer.threads, launcher, cfg.trainer.flush_subnormals)  # before any torch work
     data = work.prepare(cfg)  # what can still fail on bad input (a text source), before anything is written
@@ -324,7 +343,7 @@ def run_job(cfg, out_dir: Path, group: str | Path, launcher: dict | None = None)
         if complete is not None:
             return complete
         job.save()  # this attempt counts from now: status running, its attempt number, the wall time so far
-        if cpu["torch_threads"] > 1:
+        if cpu["torch_threads"] > 1 and not beyond_cores:  # said already, with the cores' count
             warn_if_oversubscribed(cpu["torch_threads"], idle_cores())
         job.logger = build_logger(cfg, job.dir, str(job.group), job.result["config"], run_id=job.wandb_id(),
                                   identity=job.identity, versions=job.result["versions"])
