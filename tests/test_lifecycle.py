@@ -19,6 +19,7 @@ import pytest
 import torch
 
 from memcap.job import run_job
+from memcap.patterns.module import STOP_REASONS
 from memcap.results import read_result
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,8 +31,13 @@ SLOW = ["logger=none", "runs=2", "DS=100", "trainer.max_steps=400", "trainer.che
         "trainer.patience=1000", "trainer.checkpoint_minutes=0.002"]
 
 
+def command_args(sweep_dir: Path, *args: str) -> list[str]:
+    """train.py's command line, after ``python train.py``: a sweep (Hydra's basic launcher) into ``sweep_dir``."""
+    return ["-m", *args, f"hydra.sweep.dir={sweep_dir}"]
+
+
 def command(sweep_dir: Path, *args: str) -> list[str]:
-    return [sys.executable, str(ROOT / "train.py"), "-m", *args, f"hydra.sweep.dir={sweep_dir}"]
+    return [sys.executable, str(ROOT / "train.py"), *command_args(sweep_dir, *args)]
 
 
 def sweep(sweep_dir: Path, *args: str) -> subprocess.CompletedProcess:
@@ -93,36 +99,55 @@ def test_a_sweep_killed_mid_round_resumes_to_the_same_points(tmp_path):
         assert result["attempts"] == 2 and result["wall_time"] > result["wall_time_last"]
 
 
-# Recurrent, 2 steps, N=30 (capacity about 414), DS=450: one member stops on the plateau rule at step 900,
-# the other runs to the 1500-step cap; checkpointed about every 0.1 s.
-# Two members that stop on their plateaus 1000 steps apart (1400 and 2400), checkpointed about every 0.06 s:
-# a window of about a second on this CPU in which one is stopped and the other trains (with the cap at 1500, as
-# before, the window was 100 steps and a quiet machine finished the fit inside it).
+# Recurrent, 2 steps, N=30 (capacity about 414), DS=430: two members that stop on their plateaus 1000 steps
+# apart (about 1400 and 2400). The mid-round checkpoints the test needs are taken at the steps it chooses
+# (hooked_train); the job's own timer is set far beyond the fit.
 RECURRENT_PLATEAU = ["logger=none", "model=recurrent", "steps=2", "N=30", "DS=430", "runs=2", "lr=0.1",
                      "trainer.max_steps=3000", "trainer.check_every=50", "trainer.patience=2",
-                     "model.patience_fraction=0", "trainer.checkpoint_minutes=0.001"]
+                     "model.patience_fraction=0", "trainer.checkpoint_minutes=60"]
+
+# The fit checkpoints and kills itself at the first of STEPS it reaches (a resumed fit starts past the one it
+# was killed at), as a preemption right after a timed checkpoint would.
+KILL_AT_STEPS = """
+    STEPS = {steps!r}
+
+    class KillAtStep(pl.Callback):
+        def on_train_batch_end(self, trainer, *args):
+            if trainer.global_step in STEPS:
+                checkpoint_now(trainer)
+                kill_the_sweep()
+
+    on_every_fit(KillAtStep())
+"""
 
 
-def test_a_recurrent_job_killed_twice_mid_round_resumes_to_the_same_points(tmp_path):
+def test_a_recurrent_job_killed_twice_mid_round_resumes_to_the_same_points(tmp_path, hooked_train):
     """The second kill lands in the resumed fit after one member has stopped on its plateau: its frozen weights,
-    best count and Adam state come back from the checkpoint with the other's, and it stays stopped."""
+    best count and Adam state come back from the checkpoint with the other's, and it stays stopped.
+
+    The kills come at steps read off the uninterrupted job's points: the first halfway to the earlier stop
+    (both members training), the second halfway between the two stops (one stopped, one training)."""
     reference = tmp_path / "reference"
     assert sweep(reference, *RECURRENT_PLATEAU).returncode == 0
     points = outcome(reference)[30][0]
     assert [p["stop"] for p in points] == ["plateau", "plateau"]  # the case this test is for:
-    assert abs(points[0]["steps"] - points[1]["steps"]) >= 1000  # one stops long before the other
+    first, last = sorted(p["steps"] for p in points)
+    assert last - first >= 1000  # one stops long before the other
+    steps = (first // 2, (first + last) // 2)
     killed = tmp_path / "killed"
-    checkpoint = lambda: next(iter((killed / "0").glob("checkpoint.*.ckpt")), None)  # noqa: E731
-    kill_when(start(killed, *RECURRENT_PLATEAU), checkpoint)
+    hooked = hooked_train(KILL_AT_STEPS.format(steps=set(steps))) + command_args(killed, *RECURRENT_PLATEAU)
 
-    def one_member_stopped() -> bool:  # the resumed attempt's checkpoint: one member done, one training
-        try:
-            stop = torch.load(checkpoint(), weights_only=False)["state_dict"]["stop"].tolist()
-        except Exception:  # none yet, or replaced while read
-            return False
-        return 0 in stop and any(stop)
+    def saved_fit() -> dict:
+        (checkpoint,) = (killed / "0").glob("checkpoint.*.ckpt")
+        return torch.load(checkpoint, weights_only=False)
 
-    kill_when(start(killed, *RECURRENT_PLATEAU), one_member_stopped)
+    for step, stopped in zip(steps, (["running", "running"], ["plateau", "running"])):
+        done = subprocess.run(hooked, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+        assert done.returncode == -signal.SIGKILL, done.stdout[-3000:] + done.stderr[-3000:]
+        fit = saved_fit()
+        assert fit["global_step"] == step
+        assert sorted(STOP_REASONS[s] for s in fit["state_dict"]["stop"].tolist()) == stopped
+        assert read_result(killed / "0" / "result.json")["status"] == "running"
     resumed = sweep(killed, *RECURRENT_PLATEAU)
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
     assert "resuming the fit of 2 members from checkpoint" in resumed.stdout
@@ -183,15 +208,46 @@ def test_a_result_changing_key_retrains_and_keeps_the_old_result(tmp_path):
     assert "complete, skipped" in same.stdout
 
 
-def test_two_runners_on_one_sweep_train_each_job_once(tmp_path):
-    args = [*SLOW, "N=30,32,34"]
-    first, second = start(tmp_path, *args), start(tmp_path, *args)
+# Each runner holds its first fit until the other has begun one too: whichever took a job's lock first waits
+# there, so the other finds that job taken (and trains the next), however far apart the two started.
+BOTH_RUNNERS_TRAINING = """
+    BARRIER = Path({barrier!r})
+
+    class WaitForTheOtherRunner(pl.Callback):
+        waited = False
+
+        def on_train_start(self, trainer, *args):
+            if self.waited:
+                return
+            self.waited = True
+            mark(BARRIER / str(os.getpid()))
+            deadline = time.monotonic() + 300  # a safety net: the other runner has died
+            while len([p for p in BARRIER.iterdir() if not p.name.endswith(".tmp")]) < 2:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the other runner never began a fit")
+                time.sleep(0.01)
+
+    on_every_fit(WaitForTheOtherRunner())
+"""
+
+
+def test_two_runners_on_one_sweep_train_each_job_once(tmp_path, hooked_train):
+    """Two runners of one sweep at once: each job is trained by one of them; a job one holds, the other skips as
+    running elsewhere. Each holds its first fit until the other has begun one, so they overlap however far
+    apart this machine starts them."""
+    sweep_dir, barrier = tmp_path / "sweep", tmp_path / "barrier"
+    barrier.mkdir()
+    hooked = hooked_train(BOTH_RUNNERS_TRAINING.format(barrier=str(barrier)))
+    args = command_args(sweep_dir, *TINY, "DS=30", "N=20,22,24")  # short jobs: the overlap is the hook's
+    first, second = (subprocess.Popen(hooked + args, cwd=ROOT, env=ENV, stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, text=True) for _ in range(2))
     out = [p.communicate(timeout=600)[0] for p in (first, second)]
     assert first.returncode == 0 and second.returncode == 0, out
+    assert len(list(barrier.iterdir())) == 2  # both runners trained a job
     summaries = sum(text.count("memcap simple/") for text in out)
     assert summaries == 3, out  # each job's summary line: written by the one runner that trained it
     assert sum(text.count("running elsewhere, skipped") for text in out) >= 1
-    assert all(json.loads(p.read_text())["attempts"] == 1 for p in tmp_path.glob("*/result.json"))
+    assert all(json.loads(p.read_text())["attempts"] == 1 for p in sweep_dir.glob("*/result.json"))
 
 
 def test_a_pruning_job_killed_after_two_rounds_resumes_at_round_three(tmp_path):
@@ -327,50 +383,99 @@ def test_the_git_commit_is_read_once_per_process(monkeypatch):
         results.git_commit.cache_clear()
 
 
-def test_sigterm_saves_the_job_as_running_with_its_wall_time_and_the_rerun_resumes_it(tmp_path):
+# A mark when the fit reaches step 100 (and it trains on): the fit is under way, its attempt saved long before.
+MARK_AT_STEP_100 = """
+    class MarkAtStep100(pl.Callback):
+        def on_train_batch_end(self, trainer, *args):
+            if trainer.global_step == 100:
+                mark({path!r}, str(os.getpid()))
+
+    on_every_fit(MarkAtStep100())
+"""
+
+
+def wait_until(process: subprocess.Popen, ready, what: str):
+    """Poll ``ready()`` until it returns something true (returned); a deadline only against a hang."""
+    deadline = time.monotonic() + 300
+    while not (found := ready()):
+        assert process.poll() is None, f"the process ended before {what}: " + process.communicate()[0][-3000:]
+        assert time.monotonic() < deadline, f"{what} never came"
+        time.sleep(0.02)
+    return found
+
+
+def test_sigterm_saves_the_job_as_running_with_its_wall_time_and_the_rerun_resumes_it(tmp_path, hooked_train):
     """kill, scancel, SLURM's time limit and a session's end send SIGTERM: the job saves its result as running,
-    wall time included (Python's default ended the process at once and lost the time since the last save)."""
-    # A fit that runs until it is stopped, on any machine: no fail-fast stop, no plateau, a step cap far away.
+    wall time included (Python's default ended the process at once and lost the time since the last save).
+
+    SIGTERM comes once the fit has reached step 100. The attempt saved itself before its fit; the wall time
+    saved at SIGTERM exceeds that one by at least the time the test saw go by between reading it and SIGTERM."""
+    # A fit that runs until it is stopped, on any machine: no fail-fast stop, no plateau, a step cap far away;
+    # no mid-round checkpoints, so nothing is saved between the attempt's start and SIGTERM.
     args = ["logger=none", "N=30", "DS=400", "runs=1", "trainer.max_steps=100000000", "trainer.check_every=50",
             "trainer.patience=100000000", "trainer.checkpoint_minutes=0", "search.fail_fast_steps=null"]
+    rounding = 0.002  # wall times are saved to the millisecond: each compared pair may lose up to that
+    marked = tmp_path / "step100.mark"
+    hooked = hooked_train(MARK_AT_STEP_100.format(path=str(marked)))
 
-    def start_and_terminate(fits_started):
-        process = subprocess.Popen([sys.executable, "train.py", f"hydra.run.dir={tmp_path}", *args], cwd=ROOT,
-                                   env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    def start_and_terminate(attempt: int):
+        process = subprocess.Popen([*hooked, f"hydra.run.dir={tmp_path}", *args], cwd=ROOT, env=ENV,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                    start_new_session=True)
-        deadline = time.monotonic() + 120
-        log = tmp_path / "train.log"
-        while (log.read_text() if log.exists() else "").count("training DS") < fits_started:
-            assert process.poll() is None and time.monotonic() < deadline, "the fit never started"
-            time.sleep(0.1)
-        time.sleep(3)  # well into the fit, long after the attempt's first save
-        saved = read_result(tmp_path / "result.json")["wall_time"]
+
+        def begun():  # the attempt's first save, as soon as it is there
+            result = read_result(tmp_path / "result.json")
+            return isinstance(result, dict) and result["attempts"] == attempt and result
+
+        saved = wait_until(process, begun, f"attempt {attempt}'s first save")["wall_time"]
+        read_at = time.monotonic()
+        wait_until(process, lambda: marked.exists() and marked.read_text() == str(process.pid), "step 100")
         process.send_signal(signal.SIGTERM)
+        since = time.monotonic() - read_at  # at most the time between that save and SIGTERM
         output, _ = process.communicate(timeout=120)
         assert process.returncode != 0, output[-3000:]
         assert "interrupted: " in output and "saved as running" in output
         assert "Traceback" not in output
         result = read_result(tmp_path / "result.json")
-        assert result["status"] == "running" and result["wall_time"] >= saved + 3, output[-3000:]
-        return result
+        assert result["status"] == "running" and result["wall_time"] >= saved + since - rounding, output[-3000:]
+        return result, since
 
-    first = start_and_terminate(fits_started=1)
-    second = start_and_terminate(fits_started=2)  # the same command takes the job up again
+    first, _ = start_and_terminate(attempt=1)
+    second, since = start_and_terminate(attempt=2)  # the same command takes the job up again
     assert first["attempts"] == 1 and second["attempts"] == 2
-    assert second["job"] == first["job"] and second["wall_time"] >= first["wall_time"] + 3
+    assert second["job"] == first["job"] and second["wall_time"] >= first["wall_time"] + since - rounding
 
 
-def test_sigterm_in_the_oracle_ends_the_sweep_with_one_line_and_no_traceback(tmp_path):
+# The oracle, once begun, solves its dataset's LPs over and over: SIGTERM lands in them, whenever it comes (a
+# dataset of this size takes seconds, of Table 1's hours; here the test need not race its end).
+ORACLE_UNTIL_STOPPED = """
+    from memcap.patterns import oracle
+
+    interval = oracle.oracle_interval
+
+    def oracle_until_stopped(*args, **kwargs):
+        mark({path!r}, str(os.getpid()))
+        deadline = time.monotonic() + 600  # a safety net: no SIGTERM came
+        while time.monotonic() < deadline:
+            found = interval(*args, **kwargs)
+        return found
+
+    oracle.oracle_interval = oracle_until_stopped
+"""
+
+
+def test_sigterm_in_the_oracle_ends_the_sweep_with_one_line_and_no_traceback(tmp_path, hooked_train):
     """Outside a fit (the LP oracle: Table 1's largest job spends hours there) SIGTERM reaches the sweep as an
-    exception, not as Lightning's exit: the job saves itself, says so, and the command exits 143 quietly."""
-    process = start(tmp_path, "logger=none", "N=40", "DS=400", "runs=1", "trainer.max_steps=100",
-                    "search.oracle=true")  # the oracle runs to its 60 s time limit here
-    log = tmp_path / "0" / "train.log"
-    deadline = time.monotonic() + 120
-    while "oracle: the certified interval" not in (log.read_text() if log.exists() else ""):
-        assert process.poll() is None and time.monotonic() < deadline, "the oracle never started"
-        time.sleep(0.1)
-    time.sleep(1)
+    exception, not as Lightning's exit: the job saves itself, says so, and the command exits 143 quietly.
+
+    SIGTERM comes once the oracle has begun its dataset's LPs, which go on until it comes."""
+    marked = tmp_path.parent / f"{tmp_path.name}.oracle"  # beside the sweep, not in it
+    hooked = hooked_train(ORACLE_UNTIL_STOPPED.format(path=str(marked)))
+    args = command_args(tmp_path, "logger=none", "N=40", "DS=400", "runs=1", "trainer.max_steps=100",
+                        "search.oracle=true")
+    process = subprocess.Popen(hooked + args, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, start_new_session=True)
+    wait_until(process, lambda: marked.exists() and marked.read_text() == str(process.pid), "the oracle's LPs")
     process.send_signal(signal.SIGTERM)
     output, _ = process.communicate(timeout=120)
     assert process.returncode == 128 + signal.SIGTERM, output[-3000:]
