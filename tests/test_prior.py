@@ -42,3 +42,31 @@ def test_a_sweep_gives_each_job_the_same_path_whatever_finished_before_it(make_c
         assert metrics[0] == metrics[1] == metrics[2]
         assert points[0][0]["DS"] == 2 * n  # the first round trains the prior's DS
         assert ran[forward, i]["metrics"]["search_guess"] == {"perfect_ds": 2 * n, "prior": 2.0}
+
+
+def test_a_sweep_run_one_job_at_a_time_and_two_at_a_time_gives_the_same_points(tmp_path):
+    """The sweep as users run it: `train.py -m` with Hydra's basic launcher, then with two jobs at once (joblib).
+    Which job finishes first differs between the two; each job's points and metrics do not."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "WANDB_MODE": "disabled"}
+    args = ["-m", "N=20,30", "search.prior=2", *QUICK, "logger=none", "trainer.threads=1"]
+    launchers = {"one": [], "two": ["hydra/launcher=parallel", "hydra.launcher.n_jobs=2"]}
+    for name, launcher in launchers.items():
+        done = subprocess.run([sys.executable, str(root / "train.py"), *args, *launcher,
+                               f"hydra.sweep.dir={tmp_path / name}"], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+
+    def answer(name: str, job: int) -> tuple:
+        result = json.loads((tmp_path / name / str(job) / "result.json").read_text())
+        metrics = {k: v for k, v in result["metrics"].items() if k != "wall_time"}
+        return [{k: v for k, v in p.items() if k != "seconds"} for p in result["points"]], metrics, result["job"]
+
+    for job in (0, 1):
+        assert answer("one", job) == answer("two", job)
