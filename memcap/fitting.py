@@ -19,7 +19,6 @@ other live display, so nothing competes for the terminal.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -30,7 +29,8 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import TQDMProgressBar
 
-from memcap.status import duration
+from memcap.formatting import duration
+from memcap.results import replacing
 
 log = logging.getLogger("memcap")
 
@@ -84,9 +84,8 @@ class MidRoundCheckpoint(pl.Callback):
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         if time.monotonic() - self.last < self.seconds or trainer.should_stop:
             return
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        trainer.save_checkpoint(tmp)
-        os.replace(tmp, self.path)
+        with replacing(self.path) as tmp:
+            trainer.save_checkpoint(tmp)
         if self.on_save is not None:
             self.on_save()  # the job's result.json: its wall time so far
         self.last = time.monotonic()

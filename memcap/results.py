@@ -12,6 +12,7 @@ No torch and no Hydra here: the aggregation imports this module.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -20,7 +21,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Iterator, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -56,25 +57,34 @@ def _umask() -> int:
     return mask
 
 
-def write_json_atomic(path: Path, obj: dict) -> None:
-    """Write ``obj`` as JSON to ``path`` via a temporary file in the same directory and a rename.
+@contextlib.contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` to write; when the block ends it replaces ``path`` in one rename.
 
-    The file gets the mode any new file gets here (0666 less the umask), not
-    mkstemp's 0600: on a cluster the group reads the results.
+    Every file memcap writes that a kill must not leave half-written goes through here (result.json, mid-round
+    checkpoints, pruning tickets): a reader sees the old file or the new one, and a failed write leaves no
+    temporary behind (a killed one leaves a ``.*.tmp`` that ``remove_stale_temporaries`` clears). The file gets
+    the mode any new file gets here (0666 less the umask), not mkstemp's 0600: on a cluster the group reads it.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=2)
-            f.flush()
-            os.fsync(f.fileno())
+        os.close(fd)
+        yield Path(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_json_atomic(path: Path, obj: dict) -> None:
+    """Write ``obj`` as JSON to ``path``, whole or not at all (``replacing``), synced to disk before the rename."""
+    with replacing(path) as tmp, open(tmp, "w") as f:
+        json.dump(obj, f, indent=2)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def remove_stale_temporaries(directory: Path, older_than: float = STALE_SECONDS) -> list[Path]:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from memcap.formatting import duration
 from memcap.results import LOCK_FILE, LOST_FILE, RESULT_FILE, read_result
 
 LOG_LINE = re.compile(r"^\[(?P<time>[\d-]+ [\d:]+),\d+\]\[[^]]*\]\[\w+\] - (?P<message>.*)$")
@@ -144,16 +145,6 @@ def varying(statuses: list[JobStatus]) -> list[str]:
     """The config keys whose values differ between the jobs: what tells them apart."""
     keys = list(dict.fromkeys(key for s in statuses for key in s.config))
     return [key for key in keys if len({repr(s.config.get(key)) for s in statuses if s.config}) > 1]
-
-
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 def render(sweep_dir: Path, console) -> dict[str, int]:

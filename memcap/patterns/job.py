@@ -9,15 +9,12 @@ from __future__ import annotations
 import logging
 import sys
 
-import numpy as np
-
 from memcap.config import learning_rate
 from memcap.patterns.config import loss_name, loss_schedule, model_steps, search_batch, search_ceiling, topology_config
-from memcap.patterns.data import active_bits
 from memcap.patterns.engine import train_members
 from memcap.patterns.models import build
+from memcap.patterns.report import capacity_metrics, network_name
 from memcap.search import capacity_search, converged
-from memcap.theory import log2_binom
 
 KEY = "DS"  # what a search round varies
 ORACLE_DATASETS = "oracle_datasets"  # a running job's metrics: the oracle's intervals found so far (a resume reuses them)
@@ -119,31 +116,6 @@ def run(job, data: None = None) -> str:
                                       recorded=metrics.get(ORACLE_DATASETS, ()), on_dataset=keep))
         metrics.pop(ORACLE_DATASETS, None)  # a finished job has them as the oracle_*_runs metrics
     return summary_line(job.result)
-
-
-def capacity_metrics(
-    N: int, s: float, params: int, capacity_ds: int | None, perfect_ds: int | None, memorized_runs: list[int]
-) -> dict:
-    """The report's numbers at ``capacity_ds``, plus what it lacked."""
-    best = max(memorized_runs) if capacity_ds is not None else None
-    return {
-        "capacity_ds": capacity_ds,
-        "perfect_ds": perfect_ds,
-        "memorized_max": best,
-        "memorized_mean": float(np.mean(memorized_runs)) if memorized_runs else None,
-        "memorized_std": float(np.std(memorized_runs)) if memorized_runs else None,  # population std, as the report
-        "memorized_runs": memorized_runs,
-        "accuracy": best / capacity_ds if best is not None else None,
-        "params": params,
-        "bits_per_param": best * log2_binom(N, active_bits(N, s)) / params if best is not None else None,
-    }
-
-
-def network_name(config: dict) -> str:
-    """simple/log_hinge, recurrent/bce/3 steps, recurrent/bce/tanh: the network as the summary lines name it."""
-    steps = f"/{config['steps']} steps" if config["steps"] > 1 else ""
-    activation = f"/{config['activation']}" if "activation" in config else ""
-    return f"{config['model']}/{config['loss']}{steps}{activation}"
 
 
 def summary_line(result: dict) -> str:

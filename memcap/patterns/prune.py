@@ -1,7 +1,8 @@
 """Pruning rounds (``prune=lottery`` | ``random``): how much a network memorizes per nonzero weight.
 
 One job trains the ``runs`` members at the fixed DS, then repeats: remove
-``prune.rate`` of each member's remaining weights, rewind the survivors, retrain.
+``prune.rate`` of each member's remaining weights, rewind the survivors, retrain
+(the rounds' loop and resume: memcap.pruning).
 
 - ``lottery`` (Frankle & Carbin 2019): the smallest trained weights go, ranked
   globally across the member's W and R, and the survivors restart from their
@@ -22,14 +23,13 @@ target, with its bits per nonzero parameter.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import torch
 from torch.nn.utils import prune
 
+from memcap import pruning
 from memcap.patterns.engine import member_seeds, train_members
-from memcap.patterns.job import capacity_metrics, network_name
+from memcap.patterns.report import capacity_metrics, network_name
 from memcap.patterns.models import PatternEnsemble
 from memcap.topology.masks import MemberwiseUnstructured, apply_masks, effective, mask_of, parameter
 
@@ -109,66 +109,51 @@ def weight_density(network: PatternEnsemble) -> float:
     return kept / possible
 
 
-def run_rounds(job) -> str:
-    """The pruning job's work: rounds at the fixed DS until ``prune.rounds`` or the target fails.
+class PatternRounds:
+    """The pattern task's pruning rounds (memcap.pruning.Rounds): the ``runs`` members at the fixed DS."""
 
-    A round is the unit that survives a kill: after each one its points and
-    record are saved, and the next round's masks and rewind weights go to
-    ``tickets.<hash>.pt`` (plain tensors), so a resumed job starts at the next round.
-    """
-    cfg = job.cfg
-    tickets = Tickets(cfg.prune.name, cfg.prune.rate, cfg.prune.rewind_step)
-    members = [(cfg.DS, run) for run in range(cfg.runs)]
-    seeds = {run: member_seeds(cfg, run, DS)[1] for DS, run in members}
-    state = job.dir / f"tickets.{job.hash}.pt"
-    rounds = resume_rounds(job, tickets, state)
-    while len(rounds) <= cfg.prune.rounds and (not rounds or rounds[-1]["met_target"]):
-        round_index = len(rounds)
+    state_name = "tickets"
+    logged = ("round", "density", "params", "memorized_max", "memorized_mean", "accuracy")
+
+    def __init__(self, job):
+        cfg = self.cfg = job.cfg
+        self.job, self.value, self.steps_per_fit = job, cfg.DS, cfg.trainer.max_steps
+        self.tickets = Tickets(cfg.prune.name, cfg.prune.rate, cfg.prune.rewind_step)
+        self.members = [(cfg.DS, run) for run in range(cfg.runs)]
+        self.seeds = {run: member_seeds(cfg, run, DS)[1] for DS, run in self.members}
+
+    def train(self, round_index: int) -> tuple[list[dict], dict, list[int]]:
+        cfg = self.cfg
         # Round 0 snapshots the rewind weights during its fit: it is not resumed mid-fit.
-        points = [p.model_dump() for p in
-                  train_members(cfg, members, job, prepare=tickets.prepare, record=False, checkpoint=round_index > 0)]
-        network = tickets.trained[0][0]
+        points = [p.model_dump() for p in train_members(cfg, self.members, self.job, prepare=self.tickets.prepare,
+                                                        record=False, checkpoint=round_index > 0)]
+        network = self.tickets.trained[0][0]
         runs = [p["memorized"] for p in sorted(points, key=lambda p: p["run"])]
         record = {"round": round_index, "density": round(weight_density(network), 6),
                   **capacity_metrics(cfg.N, cfg.s, network.num_parameters(), cfg.DS,
                                      cfg.DS if max(runs) == cfg.DS else None, runs)}
         record["met_target"] = cfg.prune.target is None or max(runs) / cfg.DS >= cfg.prune.target
-        rounds.append(record)
-        job.log_round({cfg.DS: runs})
-        job.result["points"] += [{**p, "round": round_index, "density": record["density"], "params": record["params"]}
-                                 for p in points]
-        if job.logger:
-            job.logger.log_metrics({f"prune/{key}": record[key] for key in
-                                    ("round", "density", "params", "memorized_max", "memorized_mean", "accuracy")},
-                                   step=job.fits * cfg.trainer.max_steps)
-        if record["met_target"] and round_index < cfg.prune.rounds:
-            tickets.prune_trained(seeds, round_index + 1)
-            tmp = state.with_name(f".{state.name}.tmp")  # written whole or not at all
-            torch.save({"next_round": round_index + 1, "masks": tickets.masks, "rewind": tickets.rewind}, tmp)
-            os.replace(tmp, state)
-        job.result["metrics"] = {"rounds": rounds}
-        job.save()
-    state.unlink(missing_ok=True)
-    job.result["metrics"] = ticket_metrics(rounds)
-    return summary_line(job.result)
+        points = [{**p, "round": round_index, "density": record["density"], "params": record["params"]}
+                  for p in points]
+        return points, record, runs
+
+    def next_state(self, round_index: int) -> dict:
+        self.tickets.prune_trained(self.seeds, round_index)
+        return {"masks": self.tickets.masks, "rewind": self.tickets.rewind}
+
+    def load_state(self, saved: dict) -> None:
+        self.tickets.masks, self.tickets.rewind = saved["masks"], saved["rewind"]
+
+    def metrics(self, rounds: list[dict]) -> dict:
+        return ticket_metrics(rounds)
+
+    def summary(self, result: dict) -> str:
+        return summary_line(result)
 
 
-def resume_rounds(job, tickets: Tickets, state) -> list[dict]:
-    """The rounds an earlier attempt recorded, with their tickets loaded; none when they cannot be continued."""
-    rounds = list(job.result["metrics"].get("rounds", []))
-    if not rounds:
-        return []
-    finished = not rounds[-1]["met_target"] or len(rounds) > job.cfg.prune.rounds
-    if not finished:
-        try:
-            saved = torch.load(state, map_location="cpu", weights_only=True)
-        except (OSError, RuntimeError) as error:
-            saved = {"next_round": None, "error": error}
-        if saved["next_round"] != len(rounds):
-            job.result["points"], job.result["metrics"] = [], {}
-            return []
-        tickets.masks, tickets.rewind = saved["masks"], saved["rewind"]
-    return rounds
+def run_rounds(job) -> str:
+    """The pruning job's work (memcap.pruning.run_rounds with this task's rounds)."""
+    return pruning.run_rounds(job, PatternRounds(job))
 
 
 def ticket_metrics(rounds: list[dict]) -> dict:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from memcap.config import learning_rate
 from memcap.search import neuron_search
-from memcap.text import state
+from memcap.text import prune, state
 from memcap.text.config import STATE_SEARCHES, hidden_grid, step_cap, topology_config
 from memcap.text.data import TextData, make_text
 from memcap.text.engine import goal, train_widths
@@ -57,7 +57,7 @@ def run(job, text: TextData) -> str:
     """The job's work on ``text``; fills ``job.result["metrics"]`` and returns its summary line."""
     cfg = job.cfg
     if cfg.search.name in STATE_SEARCHES:
-        return state.run(job, text)
+        return prune.run_rounds(job) if cfg.prune.name != "none" else state.run(job, text)
     metric, target = goal(cfg)
 
     def evaluate(widths: list[int]) -> dict[int, list[float]]:

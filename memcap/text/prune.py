@@ -19,17 +19,16 @@ network's held-out character accuracy reaches ``search.target``; the job stops a
 (``prune.target`` not null) after the first round that does not. Its answer is the sparsest round that met it,
 with Fano's bits per nonzero encoder parameter.
 
-A round is the unit that survives a kill: after each one its points and record are saved, and the next round's
-masks go to ``masks.<hash>.pt``; inside a round the fit is checkpointed as any other.
+The rounds' loop and resume are memcap.pruning's: after each round its points and record are saved, and the next
+round's masks go to ``masks.<hash>.pt``; inside a round the fit is checkpointed as any other.
 """
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import torch
 
+from memcap import pruning
 from memcap.text import state
 from memcap.text.engine import init_seed
 from memcap.topology.masks import MemberwiseUnstructured, effective, mask_matrices, matrix_mask, weight_matrices
@@ -77,63 +76,50 @@ def round_record(cfg, round_index: int, density: float, points: list[dict]) -> d
             "converged": best["stop"] != "cap", "met_target": best["heldout_char"] >= cfg.search.target}
 
 
-def run_rounds(job) -> str:
-    """The pruning job's work: rounds at model.hidden and text.length until prune.rounds or the target fails."""
-    cfg = job.cfg
-    pruning = MemberwiseUnstructured(cfg.prune.rate)
-    saved = job.dir / f"masks.{job.hash}.pt"
-    rounds, masks = resume(job, saved)
-    while len(rounds) <= cfg.prune.rounds and (not rounds or rounds[-1]["met_target"] or cfg.prune.target is None):
-        round_index = len(rounds)
-        trained = {}
+class TextRounds:
+    """The text task's pruning rounds (memcap.pruning.Rounds): every lr and seed at model.hidden and text.length."""
+
+    state_name = "masks"
+    logged = ("round", "density", "encoder_nonzero_params", "heldout_char", "fano_bits")
+
+    def __init__(self, job):
+        cfg = self.cfg = job.cfg
+        self.job, self.value, self.steps_per_fit = job, cfg.model.hidden, cfg.search.max_steps
+        self.pruning = MemberwiseUnstructured(cfg.prune.rate)
+        self.masks: dict[int, Masks] = {}
+        self.trained: dict[int, torch.nn.Module] = {}
+
+    def train(self, round_index: int) -> tuple[list[dict], dict, list[float]]:
+        cfg, self.trained = self.cfg, {}
 
         def prepare(network, run: int) -> None:
-            if masks:
-                mask_matrices(network.encoder, masks[run])
-            trained[run] = network
+            if self.masks:
+                mask_matrices(network.encoder, self.masks[run])
+            self.trained[run] = network
 
-        job.set_phase(f"prune round {round_index}")
-        points = state.train_round(cfg, job, cfg.model.hidden, prepare=prepare, record=False)
-        density = encoder_density(next(iter(trained.values())))
-        record = round_record(cfg, round_index, density, points)
-        rounds.append(record)
-        job.log_round({cfg.model.hidden: record["score_runs"]}, key="hidden")
-        job.result["points"] += [{**p, "round": round_index, "density": record["density"]} for p in points]
-        if job.logger:
-            job.logger.log_metrics({f"prune/{key}": record[key] for key in
-                                    ("round", "density", "encoder_nonzero_params", "heldout_char", "fano_bits")},
-                                   step=job.fits * cfg.search.max_steps)
-        more = record["met_target"] or cfg.prune.target is None
-        if more and round_index < cfg.prune.rounds:
-            masks = {run: next_masks(network, cfg.prune.name, pruning, prune_seed(cfg, run, round_index + 1))
-                     for run, network in trained.items()}
-            tmp = saved.with_name(f".{saved.name}.tmp")  # written whole or not at all
-            torch.save({"next_round": round_index + 1,
-                        "masks": {run: {f"{p}:{n}": t for (p, n), t in m.items()} for run, m in masks.items()}}, tmp)
-            os.replace(tmp, saved)
-        job.result["metrics"] = {"rounds": rounds}
-        job.save()
-    saved.unlink(missing_ok=True)
-    job.result["metrics"] = ticket_metrics(job, rounds)
-    return summary_line(job.result)
+        points = state.train_round(cfg, self.job, cfg.model.hidden, prepare=prepare, record=False)
+        record = round_record(cfg, round_index, encoder_density(next(iter(self.trained.values()))), points)
+        return [{**p, "round": round_index, "density": record["density"]} for p in points], record, record["score_runs"]
+
+    def next_state(self, round_index: int) -> dict:
+        cfg = self.cfg
+        self.masks = {run: next_masks(network, cfg.prune.name, self.pruning, prune_seed(cfg, run, round_index))
+                      for run, network in self.trained.items()}
+        return {"masks": {run: {f"{p}:{n}": t for (p, n), t in m.items()} for run, m in self.masks.items()}}
+
+    def load_state(self, saved: dict) -> None:
+        self.masks = {run: {tuple(key.split(":", 1)): t for key, t in m.items()} for run, m in saved["masks"].items()}
+
+    def metrics(self, rounds: list[dict]) -> dict:
+        return ticket_metrics(self.job, rounds)
+
+    def summary(self, result: dict) -> str:
+        return summary_line(result)
 
 
-def resume(job, saved) -> tuple[list[dict], dict]:
-    """The rounds an earlier attempt recorded and the next round's masks; none when they cannot be continued."""
-    rounds = list(job.result["metrics"].get("rounds", []))
-    if not rounds:
-        return [], {}
-    last = rounds[-1]
-    if len(rounds) > job.cfg.prune.rounds or not (last["met_target"] or job.cfg.prune.target is None):
-        return rounds, {}  # finished: the loop will not run again
-    try:
-        loaded = torch.load(saved, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError):
-        loaded = {"next_round": None}
-    if loaded["next_round"] != len(rounds):
-        job.result["points"], job.result["metrics"] = [], {}
-        return [], {}
-    return rounds, {run: {tuple(key.split(":", 1)): t for key, t in m.items()} for run, m in loaded["masks"].items()}
+def run_rounds(job) -> str:
+    """The pruning job's work (memcap.pruning.run_rounds with this task's rounds)."""
+    return pruning.run_rounds(job, TextRounds(job))
 
 
 def ticket_metrics(job, rounds: list[dict]) -> dict:

@@ -222,11 +222,8 @@ def prepare(cfg) -> dict:
 
 
 def run(job, prepared: dict) -> str:
+    """The state measure's search (``search=state`` / ``memorize``); pruning rounds are memcap.text.prune's."""
     cfg, kind = job.cfg, prepared["kind"]
-    if cfg.prune.name != "none":
-        from memcap.text.prune import run_rounds
-
-        return run_rounds(job)
     search = cfg.search
     best: dict[int, dict] = {}
 
