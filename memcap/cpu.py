@@ -43,8 +43,12 @@ from typing import Any, Mapping
 log = logging.getLogger("memcap")
 
 
-def job_threads(requested: int | None, launcher: Mapping[str, Any] | None) -> int | None:
-    """The thread count for a job under ``launcher`` (Hydra's launcher config), or None: torch's default."""
+def job_threads(requested: int | None, launcher: Mapping[str, Any] | None, task_default: int | None = None) -> int | None:
+    """The thread count for a job under ``launcher`` (Hydra's launcher config), or None: torch's default.
+
+    ``trainer.threads`` first; then the launcher's share of the cores; then the task's own default
+    (``THREADS`` in its config module: 1 for the text encoders, whose ops are microseconds of work that
+    threads only slow); else torch's default, every core."""
     if requested is not None:
         return requested
     launcher = launcher or {}
@@ -55,7 +59,7 @@ def job_threads(requested: int | None, launcher: Mapping[str, Any] | None) -> in
         cores = len(usable_cores())
         jobs = cores if n_jobs < 0 else n_jobs  # joblib: -1 is one job per core
         return max(1, cores // jobs)
-    return None
+    return task_default
 
 
 def subnormals_flushed() -> bool:
@@ -66,13 +70,14 @@ def subnormals_flushed() -> bool:
     return not bool((torch.full((1 << 20,), 1e-20) * 1e-20).any())
 
 
-def set_job_cpu(threads: int | None, launcher: Mapping[str, Any] | None, flush_subnormals: bool) -> dict:
+def set_job_cpu(threads: int | None, launcher: Mapping[str, Any] | None, flush_subnormals: bool,
+                task_default: int | None = None) -> dict:
     """Apply ``job_threads`` and ``flush_subnormals`` to torch, before the job's first torch operation; returns
     what now holds, for result.json's versions: the thread count, and whether every thread flushes subnormals."""
     import torch
 
     torch.set_flush_denormal(flush_subnormals)  # first: threads started from here on take the mode
-    count = job_threads(threads, launcher)
+    count = job_threads(threads, launcher, task_default)
     if count is not None:
         torch.set_num_threads(count)
     flushed = subnormals_flushed()

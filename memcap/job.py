@@ -331,7 +331,8 @@ def run_job(cfg, out_dir: Path, group: str | Path, launcher: dict | None = None)
     beyond_cores = warn_if_beyond_cores(cfg.trainer.threads)
     warn_if_many_runs(cfg.runs, cfg.trainer.max_members)
     work = tasks.module(task, "job")
-    cpu = set_job_cpu(cfg.trainer.threads, launcher, cfg.trainer.flush_subnormals)  # before any torch work
+    cpu = set_job_cpu(cfg.trainer.threads, launcher, cfg.trainer.flush_subnormals,  # before any torch work
+                      getattr(tasks.module(task, "config"), "THREADS", None))
     data = work.prepare(cfg)  # what can still fail on bad input (a text source), before anything is written
     quiet_libraries()
     job = Job(cfg, out_dir, group, task, work.flat_config(cfg), work.KEY)

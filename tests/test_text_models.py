@@ -8,7 +8,6 @@ from omegaconf import OmegaConf
 from memcap.text.config import TextModelConfig
 from memcap.text.data import encode
 from memcap.text.models import ENCODERS, Shape, build_autoencoder, num_parameters
-from memcap.text.engine import cpu_threads
 from memcap.text.module import STOP_REASONS, TextMemoryModule, accuracies
 
 ARCHITECTURES = list(ENCODERS)
@@ -16,9 +15,11 @@ ARCHITECTURES = list(ENCODERS)
 
 @pytest.fixture(autouse=True)
 def one_thread():
-    """As the job trains on a CPU (memcap.text.job.cpu_threads): tiny networks run fastest on one thread."""
-    with cpu_threads("cpu"):
-        yield
+    """As a text job trains on a CPU (memcap.text.config.THREADS): tiny networks run fastest on one thread."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def autoencoder(name, hidden, length, encoding="onehot", layers=1, heads=1, decoder="linear", seed=0):

@@ -112,6 +112,11 @@ SCHEMAS = {
 }
 
 
+# torch threads a text job takes when neither trainer.threads nor the launcher says (memcap.cpu.job_threads): its
+# networks are so small that every op is a few microseconds of work, and splitting it across threads costs more in
+# synchronisation than it saves (many times more on a busy machine).
+THREADS = 1
+
 # Keys of the pattern task that text jobs do not read, with their defaults (set to anything else: refused).
 UNUSED = {"N": 100, "s": 0.1, "DS": None, "steps": None, "data_seed": None, "init_seed": None,
           "loss.name": None, "loss.margin": 1.0, "loss.tau": 10.0,

@@ -7,7 +7,6 @@ from its own seed, so a member's result does not depend on its companions.
 
 from __future__ import annotations
 
-import contextlib
 
 import numpy as np
 import torch
@@ -40,24 +39,6 @@ def build_member(cfg, hidden: int, run: int) -> TextAutoencoder:
         return build_autoencoder(cfg.model, shape)
 
 
-@contextlib.contextmanager
-def cpu_threads(accelerator: str):
-    """One intra-op thread while training on the CPU.
-
-    These networks are so small that every op is a few microseconds of work;
-    splitting each across threads costs more in synchronisation than it saves,
-    and on a busy machine (a sweep beside other jobs) many times more.
-    """
-    on_cpu = accelerator == "cpu" or not torch.cuda.is_available()
-    threads = torch.get_num_threads()
-    if on_cpu:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 def train_widths(cfg, text: TextData, widths: list[int], job=None) -> list[Point]:
     """Train ``runs`` networks of every width in ``widths`` on the training sequences (one fit); one point each.
 
@@ -77,8 +58,7 @@ def train_widths(cfg, text: TextData, widths: list[int], job=None) -> list[Point
             patience=trainer_cfg.patience, schedule=trainer_cfg.schedule, batch_size=trainer_cfg.batch_size,
             batch_seed=cfg.seed, step_offset=fit.step_offset,
         )
-        with cpu_threads(trainer_cfg.accelerator):
-            seconds = round(run_fit(trainer_cfg, module, fit, max_steps), 3)
+        seconds = round(run_fit(trainer_cfg, module, fit, max_steps), 3)
         points = []
         for i, ((hidden, run), network) in enumerate(zip(group, networks)):
             train = reconstruct(network, text.train, cfg.text.encoding)

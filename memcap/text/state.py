@@ -22,7 +22,7 @@ import torch
 from memcap.fitting import Fit, run_fit
 from memcap.text.analysis import ablation, participation_ratio, position_accuracy
 from memcap.text.config import length_floor, topology_config, width_grid
-from memcap.text.engine import cpu_threads, init_seed
+from memcap.text.engine import init_seed
 from memcap.text.models import Shape, build_autoencoder, num_parameters
 from memcap.text.module import STOP_REASONS
 from memcap.text.state_module import StateModule, char_scores
@@ -160,8 +160,7 @@ def train_round(cfg, job, value: int, prepare=None, record: bool = True, checkpo
             module = StateModule(networks, [lr for lr, _, _ in runs], encode, check=sets.validation, stream=stream,
                                  target=search.target, max_steps=search.max_steps, check_every=search.check_every,
                                  patience=search.patience, min_delta=search.min_delta, step_offset=fit.step_offset)
-        with cpu_threads(cfg.trainer.accelerator):
-            seconds = round(run_fit(cfg.trainer, module, fit, search.max_steps), 3)
+        seconds = round(run_fit(cfg.trainer, module, fit, search.max_steps), 3)
         points = []
         for i, ((_, run), (lr, lr_index, seed_run), network) in enumerate(zip(group, runs, networks)):
             network.eval()
