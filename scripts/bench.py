@@ -350,7 +350,7 @@ def oracle_lp_benchmark(repeats: int, out: Path, N: int = 500, DS: int = 2130, d
     """Part 6: warm against cold re-solves of the greedy heuristic's hinge LPs, on the same sequence of LPs."""
     import scipy.sparse as sp
 
-    from memcap.patterns.oracle import _margin_lp, _WarmHingeLPs
+    from memcap.patterns.oracle.lp import _margin_lp, _WarmHingeLPs
     out.mkdir(parents=True, exist_ok=True)
     X, Y = make_patterns(N, DS, 0.1, 0)
     Xs, sign = sp.csr_matrix(X.numpy().astype(float)), 2.0 * Y.numpy() - 1

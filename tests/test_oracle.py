@@ -174,7 +174,7 @@ def test_a_warm_resolve_reaches_the_cold_optimum_of_the_smaller_lp(capfd):
     optimum (total hinge slack) must equal that of a cold LP without those constraints, drop after drop."""
     import scipy.sparse as sp
 
-    from memcap.patterns.oracle import _margin_lp, _WarmHingeLPs
+    from memcap.patterns.oracle.lp import _margin_lp, _WarmHingeLPs
     X, Y = make_patterns(40, 240, 0.1, seed=4)  # 6N patterns: far beyond what a column separates
     Xs, sign = sp.csr_matrix(X.numpy().astype(float)), 2.0 * Y.numpy() - 1
     lps = _WarmHingeLPs(Xs, sign)

@@ -138,15 +138,24 @@ def test_the_interval_is_decided_by_counts_of_work_not_by_the_clock(monkeypatch)
     status, circuits and history. Two rounds here stop this dataset short of its optimum (iteration limit)."""
     from types import SimpleNamespace
 
-    from memcap.patterns import oracle
     from memcap.patterns.engine import member_data
+    from memcap.patterns.oracle import interval, lp
     from memcap.tasks import compose
     X, Y = member_data(compose("logger=none", "N=100"), 300, 2)
     quiet = oracle_interval(X, Y, iterations=1)
-    ticks = iter(range(0, 10**9, 1000))
-    fake = SimpleNamespace(perf_counter=lambda: float(next(ticks)), monotonic=lambda: float(next(ticks)))
-    monkeypatch.setattr(oracle, "time", fake)
+    ticks, read = iter(range(0, 10**9, 1000)), set()
+
+    def racing(module):
+        """The clock as ``module`` reads it (the heuristic's and the certification's), racing ahead."""
+        def clock():
+            read.add(module.__name__)
+            return float(next(ticks))
+        return SimpleNamespace(perf_counter=clock, monotonic=clock)
+
+    for module in (lp, interval):
+        monkeypatch.setattr(module, "time", racing(module))
     busy = oracle_interval(X, Y, iterations=1)
+    assert read == {lp.__name__, interval.__name__}  # both raced
     assert quiet.status == "iteration limit" and quiet.iterations == 1
     for field in ("lower", "upper", "status", "cuts", "iterations", "history"):
         assert getattr(busy, field) == getattr(quiet, field), field
@@ -186,13 +195,13 @@ def test_oracle_metrics_report_the_interval_beside_the_old_keys(caplog):
 
 def test_a_dataset_training_recalled_whole_needs_no_lp(monkeypatch):
     """Its optimum is DS, witnessed by the trained network: no LP runs for it, and the others' still do."""
-    from memcap.patterns import oracle
+    from memcap.patterns.oracle import metrics
     from memcap.tasks import compose
     cfg = compose("logger=none", "N=50", "search.oracle=true")
     solved = []
-    real = oracle.oracle_interval
-    monkeypatch.setattr(oracle, "oracle_interval", lambda X, Y, **kw: solved.append(len(X)) or real(X, Y, **kw))
-    m = oracle.oracle_metrics(cfg, 120, [120, 119], progress=False)
+    real = metrics.oracle_interval
+    monkeypatch.setattr(metrics, "oracle_interval", lambda X, Y, **kw: solved.append(len(X)) or real(X, Y, **kw))
+    m = metrics.oracle_metrics(cfg, 120, [120, 119], progress=False)
     assert solved == [120]  # dataset 2 only
     assert m["oracle_lower_runs"][0] == m["oracle_upper_runs"][0] == 120 and m["oracle_gap_runs"][0] == 0
     assert m["oracle_status_runs"][0] == "trained" and m["oracle_ratio_runs"][0] == 1.0
@@ -215,7 +224,8 @@ def test_the_oracle_refuses_other_models_work_limits_and_worker_counts_in_one_li
 
 def test_the_exact_circuit_check_accepts_a_farkas_support_and_rejects_a_broken_one():
     # Column 19 of this N=100, DS=300 dataset is not separable (test_oracle.py's planted cases are).
-    from memcap.patterns.oracle import _exact_rows, _farkas_support, _integer_kernel_vector, _verified_circuit
+    from memcap.patterns.oracle.certificates import (_exact_rows, _farkas_support, _integer_kernel_vector,
+                                                     _verified_circuit)
     X, Y = make_patterns(100, 300, 0.1, 2)
     X, Y = X.numpy().astype(float), Y.numpy()
     sign = 2.0 * (Y[:, 19] > 0.5) - 1
@@ -235,13 +245,13 @@ def test_a_job_killed_in_its_oracle_resumes_without_solving_the_finished_dataset
     """At N=500 a dataset's LPs take 30-40 minutes: each interval is saved as it is found, and a resumed job
     (the same identity) solves only the datasets still missing, to the same metrics as a job never killed."""
     from memcap.job import run_job
-    from memcap.patterns import oracle
+    from memcap.patterns.oracle import metrics
     from memcap.results import read_result
     from memcap.tasks import compose
     cfg = compose("logger=none", "N=20", "DS=60", "runs=3", "trainer.max_steps=30", "search.oracle=true")
     reference = run_job(cfg, tmp_path / "reference", "test")["metrics"]
     assert all(trained < 60 for trained in reference["memorized_runs"])  # every dataset needs its LPs
-    real, solved = oracle.oracle_interval, []
+    real, solved = metrics.oracle_interval, []
 
     def solve(X, Y, **kwargs):
         if kill_at is not None and len(solved) == kill_at:
@@ -249,7 +259,7 @@ def test_a_job_killed_in_its_oracle_resumes_without_solving_the_finished_dataset
         solved.append(len(X))
         return real(X, Y, **kwargs)
 
-    monkeypatch.setattr(oracle, "oracle_interval", solve)
+    monkeypatch.setattr(metrics, "oracle_interval", solve)
     kill_at = 2
     with pytest.raises(KeyboardInterrupt):
         run_job(cfg, tmp_path / "job", "test")

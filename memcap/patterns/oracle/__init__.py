@@ -1,0 +1,46 @@
+"""The most patterns the one-layer network can recall, bracketed by LP and MILP.
+
+z = sigmoid(X Wᵀ + b) recalls a pattern when every pre-activation a = x·w_j + b_j
+has the target's sign (a >= 0 reads as 1). The output neurons share no
+parameters, so each one is a perceptron on its own column of Y, and "can some
+W, b store all patterns" splits into one LP per neuron: is that column
+linearly separable? Which patterns to give up when not all fit is NP-hard, so
+the optimum is reported as an interval (``oracle_interval``):
+
+- ``lower``: what a heuristic achieves (``lp_memorized``: hinge LPs, the worst
+  pattern dropped greedily), recalled by its float32 weights. Not always the
+  optimum.
+- ``upper``: proven. Every set of bits no hyperplane realizes (a Farkas
+  certificate, checked in exact arithmetic) holds a wrong bit of any W, b, so
+  a covering MILP over the sets found bounds the patterns lost from below.
+  Where the MILP's cover is realized by weights, lower = upper: the optimum.
+
+The oracle thus tells apart "the architecture cannot store this" from
+"training did not find it", and says how far training is from the best.
+
+Modules: ``lp`` (the per-neuron LPs, ``perfect_recall``, the greedy heuristic
+``lp_memorized``), ``certificates`` (circuits found by LP, verified in exact
+arithmetic), ``cover`` (the covering MILP), ``interval`` (``oracle_interval``,
+the loop that joins them) and ``metrics`` (``oracle_metrics``: what a job
+calls, its datasets in worker processes).
+"""
+
+from __future__ import annotations
+
+from memcap.patterns.oracle.interval import MAX_ORACLE_BYTES, OracleInterval, check_oracle_size, oracle_interval
+from memcap.patterns.oracle.lp import LPResult, PerfectRecall, lp_memorized, perfect_recall, separable
+from memcap.patterns.oracle.metrics import TrainedOptimum, oracle_metrics
+
+__all__ = [
+    "MAX_ORACLE_BYTES",
+    "LPResult",
+    "OracleInterval",
+    "PerfectRecall",
+    "TrainedOptimum",
+    "check_oracle_size",
+    "lp_memorized",
+    "oracle_interval",
+    "oracle_metrics",
+    "perfect_recall",
+    "separable",
+]
