@@ -17,7 +17,7 @@ import torch
 
 from memcap.config import learning_rate
 from memcap.fitting import Fit, run_fit
-from memcap.patterns.config import criterion_bti, loss_name, loss_schedule
+from memcap.patterns.config import criterion_bti, loss_name, loss_schedule, validate
 from memcap.patterns.data import make_patterns
 from memcap.patterns.layout import aligned_rows
 from memcap.patterns.models import PatternEnsemble, build
@@ -106,8 +106,11 @@ def train_members(cfg, members: list[tuple[int, int]], job=None, prepare: Prepar
     Inside a ``job`` (memcap.job.Job) every ensemble's points are saved as soon
     as it is trained, an ensemble whose points are recorded is not trained
     again, and a long fit is checkpointed; ``record`` and ``checkpoint`` are
-    passed on to ``Job.run_groups``; ``must_exceed``: see build_module. Without a job: just the training.
+    passed on to ``Job.run_groups``; ``must_exceed``: see build_module. Without a job: just the training, after
+    the config's checks (a job made them at its start).
     """
+    if job is None:
+        validate(cfg)
     if torch.cuda.is_available():
         torch.backends.cuda.matmul.allow_tf32 = cfg.trainer.tf32
     limits = cfg.trainer

@@ -14,11 +14,11 @@ __all__ = ["PatternEnsemble", "build"]
 def build(cfg, seeds: list[int] | None = None) -> PatternEnsemble:
     """The pattern network named by ``cfg.model.name``, one member per seed.
 
-    Without ``seeds``, one member initialized from ``cfg.seed``.
+    Without ``seeds``, one member initialized from ``cfg.seed``. ``cfg`` is a validated config: the job
+    validated it at its start (memcap.job.run_job), ``train_members`` without a job does so itself.
     """
-    from memcap.patterns.config import model_steps, validate
+    from memcap.patterns.config import model_steps
 
-    validate(cfg)
     model = cfg.model
     return PatternEnsemble(N=cfg.N, steps=model_steps(cfg), seeds=seeds if seeds is not None else [cfg.seed],
                            activation=model.activation, w0=model.w0, density=model.density)
