@@ -159,7 +159,7 @@ def cut_short(points: list[dict], capacity_ds: int | None) -> bool:
 
 
 def converged(points: list[dict], capacity_ds: int | None, perfect_ds: int | None = None) -> bool:
-    """Whether the answer is the network's and not the step cap's (README: "Convergence"; the aggregation recomputes it from the points).
+    """Whether the answer is the network's and not the step cap's (docs/search.md, "The deciding points, and convergence"; the aggregation recomputes it from the points).
 
     A member has converged when it stopped by the criterion: every pattern
     memorized, a plateau (no new best count in max(``trainer.patience``,

@@ -18,10 +18,11 @@ Usage: python scripts/bench.py [--quick] [--end-to-end-only] [--device cpu|cuda]
    fresh process (start-up included): wall time and mean memorized patterns.
    ``--end-to-end-only`` remeasures just this and keeps the rest of results.json.
 
-3. ``--search``: the cost of whole capacity searches (issue 15): each case
-   (simple N=100, recurrent N=50 and N=100) run as a real job, in a fresh
-   process, under the protocol of session 3 (4 DS candidates a round, no fail
-   fast) and under today's defaults, side by side in one run: the answer
+3. ``--search``: the cost of whole capacity searches: each case (simple
+   N=100, recurrent N=50 and N=100) run as a real job, in a fresh process,
+   under the batch-of-4 protocol (4 DS candidates a round, none of the
+   search's stop rules) and under the default protocol (the config's
+   defaults), side by side in one run: the answer
    (capacity and perfect-recall DS, counts, converged), member-steps (each
    member's steps, summed), pattern-steps (steps x DS, the work a member does on
    its own rows) and the job's time. Each search is a job in
@@ -37,7 +38,7 @@ Usage: python scripts/bench.py [--quick] [--end-to-end-only] [--device cpu|cuda]
 5. ``--default-job``: the default job as ``make run`` runs it (``python
    train.py``, W&B offline, nothing overridden), in fresh processes, repeated:
    wall seconds (start-up included), seconds in the job, the answer, and the
-   load. Issue 15's target for it is 60 s. Writes <out>/default_job/default_job.{json,md}.
+   load, against a target of 60 s. Writes <out>/default_job/default_job.{json,md}.
 
 6. ``--oracle-lp``: the LP oracle's greedy heuristic re-solves a neuron's hinge
    LP each time a pattern leaves it. On Table 1's largest problem (N=500,
@@ -54,7 +55,7 @@ Usage: python scripts/bench.py [--quick] [--end-to-end-only] [--device cpu|cuda]
    and the two runs must agree exactly): wall seconds of each, their ratio, and
    whether the intervals agree. Writes <out>/oracle_workers/oracle_workers.{json,md}.
 
-Writes <out>/results.json and <out>/results.md (the table the README quotes).
+Writes <out>/results.json and <out>/results.md (the table benchmarks/README.md quotes).
 """
 
 from __future__ import annotations
@@ -172,14 +173,16 @@ def end_to_end() -> dict:
             "memorized_runs": result["metrics"]["memorized_runs"], "summary": printed}
 
 
-# The search protocols compared by --search: overrides on top of the case's config. Session 3's
-# turns off every stop added since (fail fast, "short", the growing plateau window, the wait for a
-# first pattern): with only fail_fast_steps=null, "short" would still judge its members.
+# The search protocols compared by --search: overrides on top of the case's config. "batch-of-4" is the
+# search without its stop rules: 4 DS candidates a round, and fail fast, "short", the growing plateau
+# window and the wait for a first pattern all off (with only fail_fast_steps=null, "short" would still
+# judge its members). "default": the config as it stands.
 PROTOCOLS = {
-    "session 3": ["search.batch=4", "search.fail_fast_steps=null", "search.stop_short=false",
-                  "trainer.patience_fraction=0", "trainer.plateau_before_first_pattern=true"],
-    "today": [],
+    "batch-of-4": ["search.batch=4", "search.fail_fast_steps=null", "search.stop_short=false",
+                   "trainer.patience_fraction=0", "trainer.plateau_before_first_pattern=true"],
+    "default": [],
 }
+BASELINE = "batch-of-4"  # the protocol the others are compared with (its work and time ÷ theirs)
 SEARCH_CASES = {"simple-100": ["N=100"], "recurrent-50": ["model=recurrent", "N=50"],
                 "recurrent-100": ["model=recurrent", "N=100"]}
 
@@ -198,7 +201,8 @@ def short_commit(commit: str) -> str:
 
 def search_cost(case: str, protocol: str, seed: int) -> dict:
     """One whole capacity search as a job in a fresh process, and what it cost. The time is the job's own
-    (result.json's wall_time, summed over its attempts), so a search resumed in a later sitting counts once."""
+    (result.json's wall_time, summed over its attempts), so an interrupted and resumed search counts its time
+    once."""
     overrides = [*SEARCH_CASES[case], *PROTOCOLS[protocol], f"seed={seed}"]
     job = search_job_dir(case, protocol, seed)
     result, _, _ = train_in_fresh_process([*overrides, "trainer.threads=1"], run_dir=job)
@@ -218,9 +222,9 @@ def search_cost(case: str, protocol: str, seed: int) -> dict:
 
 def search_markdown(rows: list[dict], header: str) -> str:
     lines = [header, "", "| case | seed | protocol | date, code | capacity DS | perfect DS | max / mean | converged | "
-             "members | member-steps | pattern-steps | job s (attempts) | load | session 3 ÷ this: pattern-steps | "
-             "session 3 ÷ this: time |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    base = {(r["case"], r["seed"]): r for r in rows if r["protocol"] == "session 3"}
+             f"members | member-steps | pattern-steps | job s (attempts) | load | {BASELINE} ÷ this: pattern-steps | "
+             f"{BASELINE} ÷ this: time |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    base = {(r["case"], r["seed"]): r for r in rows if r["protocol"] == BASELINE}
     for r in rows:
         old = base.get((r["case"], r["seed"]))
         ratio = lambda key: f"{old[key] / r[key]:.2f}" if old and r is not old else "–"
@@ -242,9 +246,9 @@ def search_benchmark(cases: list[str], seeds: list[int], out: Path) -> None:
               f"cores, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, torch {torch.__version__}. "
               "The two protocols of a case ran back to back; each row names the code its job ran (a commit between "
               "them that does not touch training leaves the comparison fair: check with git diff). Job s: the "
-              "job's own time, summed over attempts; load: the 1-minute load average at the row's end. Rows of "
-              "2026-12-01 ran in temporary directories at the code before 1da4260; their time is the process's "
-              "wall time, start-up included.")
+              "job's own time, summed over attempts; load: the 1-minute load average at the row's end. A code "
+              "given as \"before\" a commit marks a job run in a temporary directory, whose job s is the "
+              "process's wall time, start-up included.")
     path = out / "search.json"
     rows = json.loads(path.read_text()) if path.exists() else []
     key = lambda row: (row["case"], row["seed"], row["protocol"])
@@ -321,7 +325,7 @@ def subnormal_benchmark(repeats: int, out: Path) -> None:
 
 def default_job_benchmark(repeats: int, out: Path) -> None:
     """Part 5: ``python train.py`` with W&B offline (what ``make run`` runs), ``repeats`` times in fresh
-    processes: median wall seconds against issue 15's 60 s, and each run's answer (the same every time)."""
+    processes: median wall seconds against the target of 60 s, and each run's answer (the same every time)."""
     out.mkdir(parents=True, exist_ok=True)
     runs = []
     for _ in range(repeats):

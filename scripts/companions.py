@@ -5,8 +5,8 @@ Usage: python scripts/companions.py [--threads 1,2] [--out benchmarks/companions
 For each shape (N, DS) and network, member 1 of a 3-member ensemble and the same
 member alone take the same full-batch Adam steps (bce, lr 0.05, no stopping
 rule); the table gives the first step after which their weights differ in any
-bit, or "none" within the steps run, with each member's rows unpadded (DS, as
-before 2026-12-05) and padded to the engine's alignment
+bit, or "none" within the steps run, with each member's rows unpadded (DS
+rows) and padded to the engine's alignment
 (memcap.patterns.layout.aligned_rows: rows x N a multiple of ALIGN = 64, which
 keeps every member's elements off the elementwise kernels' scalar remainder path).
 """
@@ -60,7 +60,7 @@ def main(argv=None) -> None:
         for N, DS, steps in SHAPES:
             for name, overrides in NETWORKS.items():
                 found = {}
-                for align in (1, aligned):  # ALIGN = 1: no padding, as before
+                for align in (1, aligned):  # ALIGN = 1: no padding
                     layout.ALIGN = align
                     found[align] = first_difference(N, DS, overrides, steps)
                 layout.ALIGN = aligned

@@ -2,8 +2,8 @@
 
     python scripts/install_torch.py [--index URL] [--dry-run] [REQUIREMENT [PIP_ARGS ...]]
 
-REQUIREMENT defaults to torch==2.13.0; PIP_ARGS go to pip as they are (the
-Makefile's old form, ``TORCH="torch==2.13.0 --index-url URL"``). Which build:
+REQUIREMENT defaults to torch==2.13.0; PIP_ARGS go to pip as they are (as the
+Makefile passes ``TORCH="torch==2.13.0 --index-url URL"``). Which build:
 
 1. ``--index URL`` (``make setup TORCH_INDEX=URL``), or an index in PIP_ARGS: that
    index, e.g. https://download.pytorch.org/whl/cu128 for a CUDA 12.8 build.

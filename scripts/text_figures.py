@@ -1,4 +1,4 @@
-"""Figures and tables of the issue-16 text study, from the committed results (results/text/) into docs/text/.
+"""Figures and tables of the text study (docs/text.md), from the committed results (results/text/) into docs/text/.
 
     python scripts/text_figures.py                     # results/text -> docs/text/{state_*,memorize_*}.png, text_study.md,
                                                        # and the tables into docs/text.md between its markers
@@ -268,7 +268,7 @@ def memorize_table(results, encoding: str) -> list[str]:
 
 
 def tables(results, skipped) -> str:
-    lines = ["# Text study (issue 16): tables", "",
+    lines = ["# Text study: tables", "",
              "Written by `python scripts/text_figures.py` from results/text/ (docs/text.md explains every column).", ""]
     for encoding in ("onehot", "scalar"):
         rs = select(results, "state", "width", encoding)

@@ -1,4 +1,4 @@
-"""The text study of issue 16 (docs/text.md), one job after another, each through the job lifecycle.
+"""The text study (docs/text.md), one job after another, each through the job lifecycle.
 
     OMP_NUM_THREADS=1 python scripts/text_study.py                 # every part, results under results/text/
     python scripts/text_study.py --parts state --lengths 2,4        # a part of it
