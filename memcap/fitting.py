@@ -70,6 +70,18 @@ def run_fit(trainer_cfg, module: pl.LightningModule, fit: Fit, max_steps: int) -
     return time.perf_counter() - start
 
 
+def adam(params, lr: float, schedule: str = "constant", max_steps: int | None = None, foreach: bool | None = None):
+    """The optimizer of every memcap fit, as Lightning's ``configure_optimizers`` returns it: Adam, which is
+    elementwise, so one Adam over an ensemble's stacked members is one Adam per member; with
+    ``trainer.schedule=cosine`` its lr decays to 0 over ``max_steps``. ``params`` may be parameter groups with
+    their own lr (the state measure trains several lrs at once). ``foreach``: torch's fused loop (fewer ops
+    per step for the many small tensors of the text encoders)."""
+    optimizer = torch.optim.Adam(params, lr=lr, foreach=foreach)
+    if schedule == "cosine":
+        return [optimizer], [torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max_steps)]
+    return optimizer
+
+
 class MidRoundCheckpoint(pl.Callback):
     """Save the fit's whole state to ``path`` every ``minutes``, atomically, tagged with whose fit it is;
     then call ``on_save`` (the job saves its result.json, so its wall time stays current)."""

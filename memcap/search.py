@@ -89,6 +89,34 @@ class Bracket:
         self.lo = max(passes + [self.lo])
 
 
+def gallop(holds: Callable[[int], bool], first: int, up: Callable[[int], int], top: int,
+           close_enough: Callable[[int, int], bool] = lambda lo, hi: hi - lo <= 1) -> tuple[int | None, bool]:
+    """The largest x in [first, top] for which ``holds`` (assumed to hold, then fail, as x grows), one probe at a time.
+
+    Probes ``first``, ``up(first)``, ... (at most ``top``) while they hold, then bisects at (lo + hi) // 2
+    between the last that held and the first that failed until ``close_enough(lo, hi)``. Returns (that x, or
+    None when ``first`` fails; whether ``top`` held, so the answer may lie beyond it). ``Bracket`` is the
+    batched form, with a guess, for searches whose rounds train several candidates at once; this one serves
+    the state measures (memcap.text.state), which train one value a round.
+    """
+    lo, x = None, first
+    while holds(x):
+        lo = x
+        if x >= top:
+            return lo, True
+        x = min(up(x), top)
+    if lo is None:
+        return None, False
+    hi = x
+    while not close_enough(lo, hi):
+        mid = (lo + hi) // 2
+        if holds(mid):
+            lo = mid
+        else:
+            hi = mid
+    return lo, False
+
+
 @dataclass
 class SearchOutcome:
     perfect_ds: int | None

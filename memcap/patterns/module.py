@@ -41,6 +41,7 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader
 
+from memcap.fitting import adam
 from memcap.patterns.losses import ensemble_loss
 from memcap.patterns.metrics import memorized
 
@@ -113,10 +114,7 @@ class EnsembleModule(pl.LightningModule):
         return DataLoader(range(self.max_steps), batch_size=None)
 
     def configure_optimizers(self):
-        optimizer = torch.optim.Adam(self.model.parameters(), lr=self.lr)
-        if self.schedule == "cosine":
-            return [optimizer], [torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=self.max_steps)]
-        return optimizer
+        return adam(self.model.parameters(), self.lr, self.schedule, self.max_steps)
 
     def on_fit_start(self):
         for name, tensor in self.best_state.items():

@@ -25,6 +25,8 @@ from torch import nn
 from torch.nn.functional import cross_entropy
 from torch.utils.data import DataLoader
 
+from memcap.fitting import adam
+
 STOP_REASONS = ("running", "target", "plateau", "cap")
 
 
@@ -147,10 +149,7 @@ class TextMemoryModule(MembersModule):
     # -- Lightning plumbing -------------------------------------------------
 
     def configure_optimizers(self):
-        optimizer = torch.optim.Adam(self.members.parameters(), lr=self.lr, foreach=True)  # fewer ops per step on a CPU
-        if self.schedule == "cosine":
-            return [optimizer], [torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=self.max_steps)]
-        return optimizer
+        return adam(self.members.parameters(), self.lr, self.schedule, self.max_steps, foreach=True)
 
     def on_fit_start(self):
         self.optimizer, self.scheduler = self.optimizers(), self.lr_schedulers()

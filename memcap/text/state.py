@@ -20,6 +20,7 @@ import math
 import torch
 
 from memcap.fitting import Fit, run_fit
+from memcap.search import gallop
 from memcap.text.analysis import ablation, participation_ratio, position_accuracy
 from memcap.text.config import length_floor, topology_config, width_grid
 from memcap.text.engine import init_seed
@@ -70,45 +71,16 @@ def flat_config(cfg) -> dict:
 def smallest_passing(values: list[int], passes) -> int | None:
     """The smallest of ascending ``values`` for which ``passes`` holds (assumed monotone): every other index
     (about x2 on a sqrt(2) grid) from the start until one passes, then bisection. None: none does."""
-    last_fail, j = -1, 0
-    while True:
-        if passes(values[j]):
-            break
-        last_fail = j
-        if j == len(values) - 1:
-            return None
-        j = min(j + 2, len(values) - 1)
-    while j - last_fail > 1:
-        mid = (last_fail + j) // 2
-        if passes(values[mid]):
-            j = mid
-        else:
-            last_fail = mid
-    return values[j]
+    last, capped = gallop(lambda j: not passes(values[j]), 0, lambda j: j + 2, len(values) - 1)
+    if capped:
+        return None
+    return values[0 if last is None else last + 1]
 
 
 def largest_passing(start: int, limit: int, passes, resolution: float = 0.0) -> tuple[int | None, bool]:
     """The largest integer in [start, limit] for which ``passes`` holds (assumed monotone): x2 from ``start``,
     then bisection until the bracket is narrower than ``resolution`` x the answer. (answer or None, capped)."""
-    lo, hi, v = None, None, start
-    while True:
-        if passes(v):
-            lo = v
-            if v >= limit:
-                return lo, True
-            v = min(2 * v, limit)
-        else:
-            hi = v
-            break
-    if lo is None:
-        return None, False
-    while hi - lo > max(1, math.floor(lo * resolution)):
-        mid = (lo + hi) // 2
-        if passes(mid):
-            lo = mid
-        else:
-            hi = mid
-    return lo, False
+    return gallop(passes, start, lambda v: 2 * v, limit, lambda lo, hi: hi - lo <= max(1, math.floor(lo * resolution)))
 
 
 # -- training one round ---------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 from torch.nn.functional import cross_entropy
 
+from memcap.fitting import adam
 from memcap.text.module import STOP_REASONS, MembersModule
 
 
@@ -50,7 +51,7 @@ class StateModule(MembersModule):
 
     def configure_optimizers(self):
         groups = [{"params": list(self.trainable(m)), "lr": lr} for m, lr in zip(self.members, self.lrs)]
-        return torch.optim.Adam(groups, foreach=True)
+        return adam(groups, self.lrs[0], foreach=True)  # each group's own lr
 
     def on_fit_start(self):
         self.optimizer = self.optimizers()
