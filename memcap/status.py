@@ -1,6 +1,6 @@
 """``memcap status SWEEP_DIR ...``: where each job of a long sweep stands, read from its files alone.
 
-A sweep of hours resumes across sittings: rerunning its command skips the
+A sweep of hours resumes after an interruption: rerunning its command skips the
 finished jobs and continues an interrupted one from its recorded rounds and
 mid-round checkpoint. Before rerunning (or while another process runs it) one
 wants to see which jobs are done, which one is training now, which wait to

@@ -69,9 +69,9 @@ def oracle_metrics(cfg, DS: int, memorized_runs: list[int], progress: bool = Tru
     proven lower bound on the fraction of the best possible that training reached.
 
     At N=500 one dataset's LPs take 30-40 minutes, longer than is left of many a
-    sitting or cluster allocation, so each dataset's interval is handed to
+    cluster allocation, so each dataset's interval is handed to
     ``on_dataset`` (with those before it: a list of {"run", "DS", "lower",
-    "upper", "status", "seconds"}) as soon as it is found, and a resumed job
+    "upper", "status", "iterations", "cuts", "seconds"}) as soon as it is found, and a resumed job
     passes that list back as ``recorded``: a dataset recorded at this DS is not
     solved again (the job's identity fixes its data, bti and work limits).
 
