@@ -6,7 +6,7 @@
     df = memcap.load("outputs/notebook")                      # one row per finished job (or wandb="ENTITY/PROJECT")
     fig = memcap.figure("figure1_memorized", df)              # a matplotlib Figure; fig.savefig("f1.pdf")
 
-Each is the function the command line uses (``memcap.tasks.compose``,
+Each is the function the command line uses (``memcap.configs.compose``,
 ``memcap.job.run_job``, ``memcap.aggregate.load``, ``memcap.aggregate.figures``),
 so a notebook's job is the same job, with the same identity and result.json, as
 ``python train.py`` would run.
@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from memcap.tasks import compose
+from memcap.configs import compose
 
 __all__ = ["compose", "figure", "load", "run", "table"]
 

@@ -33,7 +33,7 @@ def train(argv: list[str]) -> int:
     from memcap.job import Terminated
     from memcap.job import main as run_job
     from memcap.paths import conf_dir
-    from memcap.tasks import register_configs
+    from memcap.configs import register_configs
 
     register_configs()
     if os.environ.get("HYDRA_FULL_ERROR") != "1" and (wrong := overrides.problem(argv)):

@@ -81,7 +81,7 @@ class LoggerConfig:
 
 @dataclass
 class TrainConfig:
-    """The top level. Task nodes are typed by the schema their option extends (memcap.tasks.register_configs)."""
+    """The top level. Task nodes are typed by the schema their option extends (memcap.configs.register_configs)."""
 
     N: int = 100
     s: float = 0.1

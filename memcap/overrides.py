@@ -92,7 +92,7 @@ def _composition_problem(overrides: list) -> str | None:
     """Compose the first job, then each other swept value in turn: the first value Hydra refuses, in one line.
 
     A ``range(...)`` sweep's values are all integers, so its first stands for the rest."""
-    from memcap.tasks import compose
+    from memcap.configs import compose
 
     first = [o.input_line if o.is_delete() else f"{o.input_line.split('=')[0]}={_values(o)[0]}" for o in overrides]
     trials = [first]

@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -179,3 +180,10 @@ def git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return commit.stdout.strip() + ("-dirty" if dirty else "")
+
+
+def record_lost(job: Path, reason: str) -> None:
+    """Leave in job directory ``job`` why the cluster ended it without a result, and say it in one line."""
+    job.mkdir(parents=True, exist_ok=True)
+    (job / LOST_FILE).write_text(reason + "\n")
+    print(f"memcap: {reason} ({job})", file=sys.stderr, flush=True)

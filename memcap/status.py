@@ -42,13 +42,6 @@ class JobStatus:
     latest_age: float | None  # seconds since that line was written
 
 
-def record_lost(job: Path, reason: str) -> None:
-    """Leave in job directory ``job`` why the cluster ended it without a result, and say it in one line."""
-    job.mkdir(parents=True, exist_ok=True)
-    (job / LOST_FILE).write_text(reason + "\n")
-    print(f"memcap: {reason} ({job})", file=sys.stderr, flush=True)
-
-
 def lost_reason(job: Path) -> str | None:
     try:
         return (job / LOST_FILE).read_text().strip()

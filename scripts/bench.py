@@ -84,7 +84,7 @@ sys.path.insert(0, str(ROOT))
 
 from memcap.fitting import Fit, make_trainer  # noqa: E402
 from memcap.results import versions  # noqa: E402
-from memcap.tasks import compose  # noqa: E402
+from memcap.configs import compose  # noqa: E402
 from memcap.patterns.data import make_patterns  # noqa: E402
 from memcap.patterns.engine import build_module  # noqa: E402
 

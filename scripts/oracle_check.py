@@ -54,7 +54,7 @@ def load() -> str:
 def interval(sizes: list[tuple[int, int, float]], runs: int, tolerant: bool, out: Path) -> None:
     import pandas as pd
 
-    from memcap.tasks import compose
+    from memcap.configs import compose
     from memcap.patterns.engine import member_data
     rows = []
     for N, DS, rounds in sizes:

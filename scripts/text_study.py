@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO))
 from memcap.config import ConfigError  # noqa: E402
 from memcap.job import run_job  # noqa: E402
 from memcap.results import read_result  # noqa: E402
-from memcap.tasks import compose  # noqa: E402
+from memcap.configs import compose  # noqa: E402
 from memcap.text.config import TAKES_ACTIVATION, TextModelConfig  # noqa: E402
 from memcap.cpu import job_threads  # noqa: E402
 

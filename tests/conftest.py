@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from memcap.tasks import compose
+from memcap.configs import compose
 
 os.environ["WANDB_MODE"] = "disabled"
 

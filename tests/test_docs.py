@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
-from memcap import tasks
+from memcap import configs, tasks
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", ROOT / "conf" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -63,7 +63,7 @@ def test_the_docs_show_commands():
 @pytest.mark.parametrize("where,args", COMMANDS, ids=[where for where, _ in COMMANDS])
 def test_a_doc_command_composes_and_validates(where, args):
     for overrides in jobs(args):
-        cfg = tasks.compose("logger=none", *overrides)
+        cfg = configs.compose("logger=none", *overrides)
         tasks.module(cfg.data.name, "config").validate(cfg)
 
 

@@ -66,7 +66,7 @@ def test_the_local_config_example_works_with_every_launcher(tmp_path):
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
-    from memcap.tasks import register_configs
+    from memcap.configs import register_configs
 
     conf = tmp_path / "conf"
     shutil.copytree(REPO / "conf", conf)

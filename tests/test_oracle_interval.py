@@ -107,7 +107,7 @@ def test_binary_patterns_past_capacity_are_solved_exactly(seed):
 
 def test_n100_ds300_is_exact_on_a_dataset_the_heuristic_misses():
     # The greedy heuristic stores 298 of these 300; the optimum is 299 (dropping pattern 34 alone).
-    from memcap.tasks import compose
+    from memcap.configs import compose
     from memcap.patterns.engine import member_data
     X, Y = member_data(compose("logger=none", "N=100"), 300, 2)
     result = oracle_interval(X, Y)
@@ -118,7 +118,7 @@ def test_n100_ds300_is_exact_on_a_dataset_the_heuristic_misses():
 def test_a_long_certification_reports_its_interval_as_it_goes(caplog):
     """The heuristic and the certification each log where they are (every minute in a job; here at every
     step): circuits found so far and the interval, which only narrows."""
-    from memcap.tasks import compose
+    from memcap.configs import compose
     from memcap.patterns.engine import member_data
     X, Y = member_data(compose("logger=none", "N=100"), 300, 2)
     with caplog.at_level("INFO", logger="memcap"):
@@ -140,7 +140,7 @@ def test_the_interval_is_decided_by_counts_of_work_not_by_the_clock(monkeypatch)
 
     from memcap.patterns.engine import member_data
     from memcap.patterns.oracle import interval, lp
-    from memcap.tasks import compose
+    from memcap.configs import compose
     X, Y = member_data(compose("logger=none", "N=100"), 300, 2)
     quiet = oracle_interval(X, Y, iterations=1)
     ticks, read = iter(range(0, 10**9, 1000)), set()
@@ -174,7 +174,7 @@ def test_bad_input_is_refused_in_one_line():
 
 
 def test_oracle_metrics_report_the_interval_beside_the_old_keys(caplog):
-    from memcap.tasks import compose
+    from memcap.configs import compose
     from memcap.patterns.oracle import oracle_metrics
     cfg = compose("logger=none", "N=50", "search.oracle=true")
     with caplog.at_level(logging.INFO, logger="memcap"):
@@ -196,7 +196,7 @@ def test_oracle_metrics_report_the_interval_beside_the_old_keys(caplog):
 def test_a_dataset_training_recalled_whole_needs_no_lp(monkeypatch):
     """Its optimum is DS, witnessed by the trained network: no LP runs for it, and the others' still do."""
     from memcap.patterns.oracle import metrics
-    from memcap.tasks import compose
+    from memcap.configs import compose
     cfg = compose("logger=none", "N=50", "search.oracle=true")
     solved = []
     real = metrics.oracle_interval
@@ -212,7 +212,7 @@ def test_the_oracle_refuses_other_models_work_limits_and_worker_counts_in_one_li
     from memcap.config import ConfigError
     from memcap.patterns.config import validate
     from memcap.patterns.oracle import oracle_metrics
-    from memcap.tasks import compose
+    from memcap.configs import compose
     with pytest.raises(ConfigError, match="model=simple only"):
         oracle_metrics(compose("logger=none", "model=recurrent", "N=20"), 40, [40], progress=False)
     for key, low in (("oracle_iterations", 0), ("oracle_nodes", 1)):
@@ -247,7 +247,7 @@ def test_a_job_killed_in_its_oracle_resumes_without_solving_the_finished_dataset
     from memcap.job import run_job
     from memcap.patterns.oracle import metrics
     from memcap.results import read_result
-    from memcap.tasks import compose
+    from memcap.configs import compose
     cfg = compose("logger=none", "N=20", "DS=60", "runs=3", "trainer.max_steps=30", "search.oracle=true")
     reference = run_job(cfg, tmp_path / "reference", "test")["metrics"]
     assert all(trained < 60 for trained in reference["memorized_runs"])  # every dataset needs its LPs
@@ -283,7 +283,7 @@ def test_datasets_solved_at_once_give_the_same_intervals_and_the_same_job(tmp_pa
     import memcap.cpu
     from memcap.config import identity
     from memcap.job import run_job
-    from memcap.tasks import compose
+    from memcap.configs import compose
     args = ("logger=none", "N=20", "DS=60", "runs=3", "trainer.max_steps=30", "search.oracle=true")
     one, two = compose(*args), compose(*args, "search.oracle_workers=2")
     assert identity(one) == identity(two)

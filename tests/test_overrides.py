@@ -13,7 +13,7 @@ from memcap.cpu import usable_cores, warn_if_beyond_cores
 from memcap.job import warn_if_many_runs
 from memcap.overrides import problem
 from memcap.patterns.config import validate
-from memcap.tasks import register_configs
+from memcap.configs import register_configs
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -25,7 +25,8 @@ pytest.importorskip("submitit", reason="the cluster extra (pip install -e '.[clu
 
 from memcap import slurm  # noqa: E402  (after the skip: memcap.slurm imports submitit)
 from memcap.callbacks import sweep_status  # noqa: E402
-from memcap.status import lost_reason, record_lost  # noqa: E402
+from memcap.results import record_lost  # noqa: E402
+from memcap.status import lost_reason  # noqa: E402
 from memcap.config import ConfigError  # noqa: E402
 from memcap.job import run_job  # noqa: E402
 from memcap.slurm import Node, SqueueWatcher, check_request, partition_nodes  # noqa: E402

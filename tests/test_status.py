@@ -13,7 +13,8 @@ from rich.console import Console
 
 from memcap.callbacks import sweep_status
 from memcap.results import LOCK_FILE
-from memcap.status import job_status, main, record_lost, render
+from memcap.results import record_lost
+from memcap.status import job_status, main, render
 from test_terminal import ROOT, in_terminal
 
 TINY = ["N=20", "DS=30", "runs=2", "trainer.max_steps=200"]

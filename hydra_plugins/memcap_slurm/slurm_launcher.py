@@ -19,7 +19,7 @@ try:
 except ImportError:  # without the cluster extra there is no SLURM launcher to extend
     SubmititSlurmLauncher = None
 
-SlurmLauncher = None  # without the cluster extra (memcap.tasks.register_configs registers it otherwise)
+SlurmLauncher = None  # without the cluster extra (memcap.configs.register_configs registers it otherwise)
 if SubmititSlurmLauncher is not None:
 
     class SlurmLauncher(SubmititSlurmLauncher):
@@ -29,7 +29,7 @@ if SubmititSlurmLauncher is not None:
             from omegaconf import open_dict
 
             from memcap import slurm
-            from memcap.status import record_lost
+            from memcap.results import record_lost
             from memcap.config import ConfigError
 
             try:

@@ -24,7 +24,7 @@ from memcap.config import learning_rate
 from memcap.patterns.config import criterion_bti, loss_name, validate
 from memcap.patterns.engine import member_data, member_seeds, train_members
 from memcap.patterns.schema import Point
-from memcap.tasks import compose
+from memcap.configs import compose
 from memcap.patterns.metrics import memorized
 
 

@@ -101,7 +101,7 @@ class MemorizeSearchConfig:
     min_delta: float = 0.001
 
 
-# Registered by memcap.tasks.register_configs; conf/model/lstm.yaml extends sequence_schema,
+# Registered by memcap.configs.register_configs; conf/model/lstm.yaml extends sequence_schema,
 # conf/data/text.yaml puts text_schema at the top-level `text` node.
 SCHEMAS = {
     ("model", "sequence_schema"): TextModelConfig,
