@@ -7,7 +7,7 @@
     fig = memcap.figure("figure1_memorized", df)              # a matplotlib Figure; fig.savefig("f1.pdf")
 
 Each is the function the command line uses (``memcap.configs.compose``,
-``memcap.job.run_job``, ``memcap.aggregate.load``, ``memcap.aggregate.figures``),
+``memcap.lifecycle.run_job``, ``memcap.aggregate.load``, ``memcap.aggregate.figures``),
 so a notebook's job is the same job, with the same identity and result.json, as
 ``python train.py`` would run.
 """
@@ -26,7 +26,7 @@ def run(cfg, out_dir: str | Path) -> dict[str, Any] | None:
     """Run the job ``cfg`` into ``out_dir`` (its result.json, train state and locks go there); its result."""
     import logging
 
-    from memcap.job import run_job
+    from memcap.lifecycle import run_job
 
     memcap_log = logging.getLogger("memcap")
     if not memcap_log.handlers and not logging.getLogger().handlers:  # a notebook: show the round lines

@@ -30,8 +30,8 @@ def train(argv: list[str]) -> int:
     import hydra
 
     from memcap import overrides
-    from memcap.job import Terminated
-    from memcap.job import main as run_job
+    from memcap.lifecycle import Terminated
+    from memcap.lifecycle import main as run_job
     from memcap.paths import conf_dir
     from memcap.configs import register_configs
 

@@ -1,6 +1,6 @@
 """A Lightning fit of one group of members, as every task's engine runs it.
 
-``make_trainer`` builds the Trainer; a job adds two callbacks (memcap.job.Job.fit):
+``make_trainer`` builds the Trainer; a job adds two callbacks (memcap.lifecycle.Job.fit):
 
 - ``MidRoundCheckpoint``: every ``trainer.checkpoint_minutes`` the whole state
   of the fit (weights, optimizer, the module's counters and best weights, its

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from memcap import tasks
 
 RESULT_FILE = "result.json"
-LOCK_FILE = ".memcap.lock"  # a job directory's lock (memcap.job.Job.lock), read by the sweep summary too
+LOCK_FILE = ".memcap.lock"  # a job directory's lock (memcap.lifecycle.Job.lock), read by the sweep summary too
 LOST_FILE = ".memcap.lost"  # why the cluster ended a job without a result (the SLURM launcher; a new attempt removes it)
 STALE_SECONDS = 3600  # a temporary file this old was left by a killed writer
 

@@ -25,7 +25,7 @@ from memcap.formatting import duration
 from memcap.results import LOCK_FILE, LOST_FILE, RESULT_FILE, read_result
 
 LOG_LINE = re.compile(r"^\[(?P<time>[\d-]+ [\d:]+),\d+\]\[[^]]*\]\[\w+\] - (?P<message>.*)$")
-# A finished job's summary line (memcap.job.Job.summary): "memcap <network and config> seed=S: <answer>; <s>s -> <path>".
+# A finished job's summary line (memcap.lifecycle.Job.summary): "memcap <network and config> seed=S: <answer>; <s>s -> <path>".
 # The table shows only the answer: its other columns already name the job, its time and its directory.
 SUMMARY_LINE = re.compile(r"^memcap .*? seed=-?\d+: (?P<answer>.*?)(; [\d.]+s -> .*)?$")
 STATES = ("done", "training", "interrupted", "failed", "lost", "not started")

@@ -6,7 +6,7 @@ A task is one package with the same faces (``memcap.patterns``, ``memcap.text``)
 - ``schema``: result.json's config, metrics and points for this task (pydantic; no torch)
 - ``job``: ``KEY`` (what a search varies: "DS", "hidden"), ``flat_config(cfg)``,
   ``prepare(cfg)`` (what can fail on bad input, read before any work) and
-  ``run(job, prepared) -> summary line``, the work inside :class:`memcap.job.Job`
+  ``run(job, prepared) -> summary line``, the work inside :class:`memcap.lifecycle.Job`
 
 Adding a task is one package and one line here. Importing this module imports
 no task, no torch and no Hydra (the aggregation reads it); Hydra's side, the

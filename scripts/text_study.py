@@ -10,7 +10,7 @@
     python scripts/text_study.py --parts prune --models rnn,lstm        # lottery and random rounds at the same width
     python scripts/text_study.py --jobs 2                          # two jobs at a time, one torch thread each
 
-Each job is memcap.job.run_job on the config train.py would compose, written to
+Each job is memcap.lifecycle.run_job on the config train.py would compose, written to
 results/text/<part>/<model>-L<L>[-frozen]/result.json (topology:
 <model>-L<L>-H<width>-<activation>-d<density>; topology-search: the same with
 "search" for the width, in results/text/topology/ too; prune:
@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from memcap.config import ConfigError  # noqa: E402
-from memcap.job import run_job  # noqa: E402
+from memcap.lifecycle import run_job  # noqa: E402
 from memcap.results import read_result  # noqa: E402
 from memcap.configs import compose  # noqa: E402
 from memcap.text.config import TAKES_ACTIVATION, TextModelConfig  # noqa: E402

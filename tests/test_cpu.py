@@ -130,7 +130,7 @@ def test_idle_cores_sees_real_work_on_every_core():
 def test_a_text_job_takes_its_tasks_one_thread_unless_told_otherwise(make_cfg, tmp_path):
     """The thread policy is memcap.cpu's for both tasks: a text job without trainer.threads and outside a launcher
     runs the text task's default (1), and honours trainer.threads when it is set."""
-    from memcap.job import run_job
+    from memcap.lifecycle import run_job
 
     text = ("data=text", "search=memorize", "text.source=random", "runs=1", "model=rnn", "model.hidden=4",
             "text.length=4", "text.heldout=64", "search.min_count=4", "search.max_count=8", "search.max_steps=20",

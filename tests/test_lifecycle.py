@@ -1,4 +1,4 @@
-"""The job lifecycle (memcap.job): identity, resumption from mid-round checkpoints, locks, kept results.
+"""The job lifecycle (memcap.lifecycle): identity, resumption from mid-round checkpoints, locks, kept results.
 
 Every test here drives real sweeps through train.py (Hydra's basic launcher)
 in subprocesses, kills them with SIGKILL where a cluster would (preemption, a
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from memcap.job import run_job
+from memcap.lifecycle import run_job
 from memcap.patterns.module import STOP_REASONS
 from memcap.results import read_result
 
@@ -449,7 +449,7 @@ def test_sigterm_saves_the_job_as_running_with_its_wall_time_and_the_rerun_resum
 # The oracle, once begun, solves its dataset's LPs over and over: SIGTERM lands in them, whenever it comes (a
 # dataset of this size takes seconds, of Table 1's hours; here the test need not race its end).
 ORACLE_UNTIL_STOPPED = """
-    from memcap.patterns import oracle
+    from memcap.patterns.oracle import metrics as oracle  # where oracle_metrics looks the solver up
 
     interval = oracle.oracle_interval
 
@@ -486,7 +486,7 @@ def test_sigterm_in_the_oracle_ends_the_sweep_with_one_line_and_no_traceback(tmp
 
 def test_a_sigterm_handler_already_set_is_left_alone():
     """In a SLURM job submitit handles SIGTERM (it bypasses it: part of its requeue protocol); the job leaves it."""
-    from memcap.job import Terminated, terminated_as_interrupt
+    from memcap.lifecycle import Terminated, terminated_as_interrupt
 
     def bypass(signum, frame):
         pass

@@ -244,7 +244,7 @@ def test_the_exact_circuit_check_accepts_a_farkas_support_and_rejects_a_broken_o
 def test_a_job_killed_in_its_oracle_resumes_without_solving_the_finished_datasets_again(tmp_path, monkeypatch):
     """At N=500 a dataset's LPs take 30-40 minutes: each interval is saved as it is found, and a resumed job
     (the same identity) solves only the datasets still missing, to the same metrics as a job never killed."""
-    from memcap.job import run_job
+    from memcap.lifecycle import run_job
     from memcap.patterns.oracle import metrics
     from memcap.results import read_result
     from memcap.configs import compose
@@ -282,7 +282,7 @@ def test_datasets_solved_at_once_give_the_same_intervals_and_the_same_job(tmp_pa
     More workers than the process's cores (one, here) are warned about, not refused."""
     import memcap.cpu
     from memcap.config import identity
-    from memcap.job import run_job
+    from memcap.lifecycle import run_job
     from memcap.configs import compose
     args = ("logger=none", "N=20", "DS=60", "runs=3", "trainer.max_steps=30", "search.oracle=true")
     one, two = compose(*args), compose(*args, "search.oracle_workers=2")

@@ -10,7 +10,7 @@ import pytest
 
 from memcap.config import ConfigError
 from memcap.cpu import usable_cores, warn_if_beyond_cores
-from memcap.job import warn_if_many_runs
+from memcap.lifecycle import warn_if_many_runs
 from memcap.overrides import problem
 from memcap.patterns.config import validate
 from memcap.configs import register_configs

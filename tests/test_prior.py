@@ -3,7 +3,7 @@
 import pytest
 
 from memcap.config import ConfigError
-from memcap.job import run_job
+from memcap.lifecycle import run_job
 from memcap.patterns.config import validate
 from memcap.patterns.job import first_ds
 

@@ -28,7 +28,7 @@ from memcap.callbacks import sweep_status  # noqa: E402
 from memcap.results import record_lost  # noqa: E402
 from memcap.status import lost_reason  # noqa: E402
 from memcap.config import ConfigError  # noqa: E402
-from memcap.job import run_job  # noqa: E402
+from memcap.lifecycle import run_job  # noqa: E402
 from memcap.slurm import Node, SqueueWatcher, check_request, partition_nodes  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from memcap.job import run_job
+from memcap.lifecycle import run_job
 from memcap.results import read_result
 from memcap.text import state
 from memcap.text.prune import encoder_density, next_masks

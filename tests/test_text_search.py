@@ -11,7 +11,7 @@ import pytest
 from memcap.config import ConfigError
 from memcap.search import neuron_search
 from memcap.text.data import make_text
-from memcap.job import run_job as run_text
+from memcap.lifecycle import run_job as run_text
 from memcap.text.engine import train_widths
 
 ROOT = Path(__file__).resolve().parents[1]

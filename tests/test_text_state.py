@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from memcap.config import ConfigError
-from memcap.job import run_job
+from memcap.lifecycle import run_job
 from memcap.results import read_result
 from memcap.text import state
 from memcap.text.config import validate, width_grid

@@ -18,7 +18,7 @@ from memcap.fitting import Fit, make_trainer
 from memcap.patterns.engine import build_module, train_members
 from memcap.patterns.models import PatternEnsemble, build
 from memcap.topology.masks import MemberwiseUnstructured, effective, parameter
-from memcap.job import run_job
+from memcap.lifecycle import run_job
 from memcap.patterns.prune import Tickets
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,7 +10,7 @@ The faces every task has, in the order a job uses them:
 - :mod:`memcap.patterns.module` -- ``EnsembleModule``, the LightningModule
 - :mod:`memcap.patterns.engine` -- ``train_members``: (DS, run) members -> ensembles -> points
 - :mod:`memcap.patterns.oracle`, :mod:`memcap.patterns.prune` -- the LP oracle, pruning rounds
-- :mod:`memcap.patterns.job` -- the task's work inside :class:`memcap.job.Job`: capacity search, fixed DS, pruning
+- :mod:`memcap.patterns.job` -- the task's work inside :class:`memcap.lifecycle.Job`: capacity search, fixed DS, pruning
 
 Nothing here is imported by importing this package, so the aggregation can read
 ``memcap.patterns.schema`` without torch.

@@ -103,7 +103,7 @@ def train_members(cfg, members: list[tuple[int, int]], job=None, prepare: Prepar
                   record: bool = True, checkpoint: bool = True, must_exceed: float | None = None) -> list[Point]:
     """Train every (DS, run) in ``members`` under ``cfg``; return one Point each (``prepare``: see build_module).
 
-    Inside a ``job`` (memcap.job.Job) every ensemble's points are saved as soon
+    Inside a ``job`` (memcap.lifecycle.Job) every ensemble's points are saved as soon
     as it is trained, an ensemble whose points are recorded is not trained
     again, and a long fit is checkpointed; ``record`` and ``checkpoint`` are
     passed on to ``Job.run_groups``; ``must_exceed``: see build_module. Without a job: just the training, after

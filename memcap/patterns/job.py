@@ -1,4 +1,4 @@
-"""The pattern task's work inside a job (memcap.job.Job): search the capacity, or train one DS, or prune.
+"""The pattern task's work inside a job (memcap.lifecycle.Job): search the capacity, or train one DS, or prune.
 
     for each search round:  train_members(cfg, [(DS, run), ...], job)  -> points (saved per ensemble)
     metrics at the capacity DS (the report's numbers, the oracle's when asked) -> the summary line

@@ -8,7 +8,7 @@ One concept per module, in the order a job uses them:
 - :mod:`memcap.text.module` -- ``TextMemoryModule``, the LightningModule training networks side by side
 - :mod:`memcap.text.schema` -- result.json's config, metrics and points for this task (no torch)
 - :mod:`memcap.text.engine` -- ``train_widths``: (H, run) members -> one fit -> points
-- :mod:`memcap.text.job` -- the task's work inside :class:`memcap.job.Job`: the neuron search, the summary line
+- :mod:`memcap.text.job` -- the task's work inside :class:`memcap.lifecycle.Job`: the neuron search, the summary line
 
 ``train.py data=text search=neurons ...`` runs it; docs/text.md explains what is measured.
 """

@@ -42,7 +42,7 @@ def build_member(cfg, hidden: int, run: int) -> TextAutoencoder:
 def train_widths(cfg, text: TextData, widths: list[int], job=None) -> list[Point]:
     """Train ``runs`` networks of every width in ``widths`` on the training sequences (one fit); one point each.
 
-    Inside a ``job`` (memcap.job.Job) the fit's points are saved at once, a
+    Inside a ``job`` (memcap.lifecycle.Job) the fit's points are saved at once, a
     recorded fit is not trained again and a long fit is checkpointed.
     """
     members = [(hidden, run) for hidden in widths for run in range(cfg.runs)]

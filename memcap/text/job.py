@@ -1,4 +1,4 @@
-"""The text task's work inside a job (memcap.job.Job): draw the text, search the smallest width H.
+"""The text task's work inside a job (memcap.lifecycle.Job): draw the text, search the smallest width H.
 
     text = prepare(cfg)                      # a bad source fails here, before anything is written
     for each search round:  train_widths(cfg, text, [H, ...], job) -> points (saved per fit)

@@ -15,7 +15,7 @@ def build(cfg, seeds: list[int] | None = None) -> PatternEnsemble:
     """The pattern network named by ``cfg.model.name``, one member per seed.
 
     Without ``seeds``, one member initialized from ``cfg.seed``. ``cfg`` is a validated config: the job
-    validated it at its start (memcap.job.run_job), ``train_members`` without a job does so itself.
+    validated it at its start (memcap.lifecycle.run_job), ``train_members`` without a job does so itself.
     """
     from memcap.patterns.config import model_steps
 
