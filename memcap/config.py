@@ -68,7 +68,7 @@ class TrainerConfig:
     max_memory_gb: float = 8.0  # refuse a job whose largest ensemble would need more (estimated before allocating)
     checkpoint_minutes: float = 5.0  # mid-round checkpoint every this many minutes of a fit (0: never)
     threads: Optional[int] = None  # torch CPU threads; None: the launcher's share (memcap.cpu)
-    flush_subnormals: bool = True  # CPU: subnormal floats as zero (jobs here 2.5-3.2x faster, the same points: memcap.cpu)
+    flush_subnormals: bool = True  # CPU: subnormal floats as zero (bce jobs 2.5-3.2x faster on a 2-core CPU, the same points: memcap.cpu)
 
 
 @dataclass

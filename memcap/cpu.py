@@ -3,10 +3,9 @@
 Threads: all of the machine's when a job runs alone, its share when jobs share it.
 
 torch takes every core by default. That is right for one job (2 threads were
-1.3-1.9x faster than 1 here on a quiet 2-core machine), and wrong when a
+1.3-1.9x faster than 1 on a quiet 2-core machine), and wrong when a
 launcher runs several jobs at once on the same cores: each then spins as many
-threads as there are cores, and the same jobs ran 2.1-2.3x slower (issue 15's
-measurements). ``trainer.threads`` sets the count; null takes the share the
+threads as there are cores, and the same jobs ran 2.1-2.3x slower. ``trainer.threads`` sets the count; null takes the share the
 launcher gives: its ``cpus_per_task`` (submitit: SLURM, processes), the
 machine's cores over its ``n_jobs`` (joblib: parallel), else every core.
 

@@ -275,7 +275,7 @@ class Job:
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM taken as an interrupt, as Ctrl-C is: the job saves itself as running (its points, its wall
-    time) before the process ends. `kill`, `scancel`, SLURM's time limit and the end of a session send it;
+    time) before the process ends. `kill`, `scancel`, SLURM's time limit and a closing terminal send it;
     Python's default would end the process at once, and the time since the last save was lost."""
 
 

@@ -1,7 +1,6 @@
 """Where memcap's Hydra configs are: the repository's conf/, or the copy a wheel installs.
 
-The configs live in the repository's top-level ``conf/`` (the design card puts
-them there). A checkout and an editable install read them there; a wheel ships
+The configs live in the repository's top-level ``conf/``. A checkout and an editable install read them there; a wheel ships
 them as package data, installed as ``memcap/conf/`` (pyproject.toml and
 setup.py map the package ``memcap.conf`` to ``conf/``). ``conf_dir()`` finds
 whichever this memcap has, the installed copy first.

@@ -167,8 +167,7 @@ def git_commit() -> str | None:
     """The checkout's commit (with "-dirty" when files differ from it), None outside a git checkout.
 
     Read once per process, at its first job: a sweep's process runs the code it imported to its end, so a
-    commit made while it runs must not relabel its later jobs (it did: a job run by code at 16a3376 recorded
-    the HEAD of its start, 0009e21).
+    commit made while it runs must not relabel its later jobs.
     """
     root = Path(__file__).resolve().parents[1]
     try:

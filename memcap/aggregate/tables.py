@@ -169,7 +169,7 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
 
 def _unconverged(job: pd.Series) -> bool:
     """Is the job's answer the step cap's? Recomputed from its points by ``memcap.search.converged``,
-    so that results written under an older, stricter rule are judged by today's; without points, its
+    so that results written under an older, stricter rule are judged by the current one; without points, its
     ``converged`` metric."""
     if isinstance(job.get("points"), list) and not pd.isna(job.get("capacity_ds")):
         perfect = None if pd.isna(job.get("perfect_ds")) else int(job["perfect_ds"])

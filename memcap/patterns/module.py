@@ -127,8 +127,8 @@ class EnsembleModule(pl.LightningModule):
     # -- mid-round checkpoints (memcap.fitting.MidRoundCheckpoint) -------------
     # The buffers (counters, active, best counts) and the optimizer are in Lightning's
     # checkpoint already; the best weights and the mini-batch generators are added here.
-    # The data (X, Y, weight) is not saved; a checkpoint written before 2026-12-05 holds
-    # it, unpadded: it is dropped on loading, and the fit goes on with this module's data.
+    # The data (X, Y, weight) is not saved (it is rebuilt from the seeds); a checkpoint of an earlier
+    # version holds it, unpadded: it is dropped on loading, and the fit goes on with this module's data.
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["best_state"] = {name: t.cpu() for name, t in self.best_state.items()}
         checkpoint["batch_generators"] = [g.get_state() for g in self.batch_generators]

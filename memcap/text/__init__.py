@@ -1,4 +1,4 @@
-"""Text memory (issue 5): how many neurons an encoder needs to reconstruct text from its last state.
+"""Text memory: how many neurons an encoder needs to reconstruct text from its last state.
 
 One concept per module, in the order a job uses them:
 

@@ -1,4 +1,4 @@
-"""Where the information sits in a trained state (issue 16, item 4), on the held-out strings.
+"""Where the information sits in a trained state, on the held-out strings.
 
 - ``position_accuracy``: held-out character accuracy at each position (the forgetting curve: which
   characters the final state keeps);

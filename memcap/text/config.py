@@ -1,4 +1,4 @@
-"""Structured configs of the text-memory task (issue 5) and the checks Hydra cannot express.
+"""Structured configs of the text-memory task and the checks Hydra cannot express.
 
 The data settings live in a top-level ``text`` node (``text.length=16`` on the
 command line), the architecture in ``model`` (``model.hidden`` is H) and the
@@ -21,7 +21,7 @@ ARCHITECTURES = ("rnn", "lstm", "gru", "transformer", "dense", "hybrid")
 TAKES_ACTIVATION = ("rnn", "dense")  # the encoders whose hidden nonlinearity model.activation sets (memcap.text.models)
 DECODERS = ("linear", "mlp")
 TEXT_SEARCHES = ("neurons", "fixed", "state", "memorize")
-STATE_SEARCHES = ("state", "memorize")  # issue 16: measured on fresh random strings (memcap.text.state)
+STATE_SEARCHES = ("state", "memorize")  # measured on fresh random strings (memcap.text.state)
 VARY = ("width", "length")
 METRICS = ("char", "exact")
 
@@ -67,7 +67,7 @@ class NeuronSearchConfig:
 
 @dataclass
 class StateSearchConfig:
-    """search=state (issue 16): how many characters the encoder's final state carries, on a stream of fresh strings."""
+    """search=state: how many characters the encoder's final state carries, on a stream of fresh strings."""
 
     name: str = "state"
     vary: str = "width"  # width: the smallest state width at text.length | length: the largest L at model.hidden
@@ -86,7 +86,7 @@ class StateSearchConfig:
 
 @dataclass
 class MemorizeSearchConfig:
-    """search=memorize (issue 16): the most random strings a network of width model.hidden reconstructs."""
+    """search=memorize: the most random strings a network of width model.hidden reconstructs."""
 
     name: str = "memorize"
     target: float = 0.99  # character accuracy on the stored strings

@@ -99,7 +99,7 @@ def text_metrics(
         "bits": best["bits"],
         "bits_per_neuron": best["bits"] / hidden,
         "bits_per_param": best["bits"] / best["params"],
-        # What this search measures (issue 16): per-position linear separability of `count` training
+        # What this search measures: per-position linear separability of `count` training
         # sequences within the step cap, not text memory (held-out accuracy stays at chance).
         "measure": "separability",
     }

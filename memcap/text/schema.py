@@ -40,7 +40,7 @@ class Config(BaseModel):
     max_steps: int
     schedule: str = "constant"
     batch_size: Optional[int] = None
-    # search=state | memorize (issue 16)
+    # search=state | memorize
     vary: Optional[str] = None
     lrs: Optional[list[float]] = None
     heldout: Optional[int] = None
@@ -78,7 +78,7 @@ class Metrics(BaseModel):
     bits: Optional[float] = None
     bits_per_neuron: Optional[float] = None
     bits_per_param: Optional[float] = None
-    # search=state (issue 16): the answer's best network
+    # search=state: the answer's best network
     measure: Optional[str] = None  # "state capacity" | "memorization" | the 64-sequence "separability" (neurons)
     max_length: Optional[int] = None  # vary=length: the largest L reaching the target
     length: Optional[int] = None
@@ -129,7 +129,7 @@ class Point(BaseModel):
     seconds: float  # wall time of the fit that trained this member
     members: Optional[int] = None  # absent in the oldest files; networks in that fit
     stop: str  # target | plateau | cap (older files: other words)
-    # search=state | memorize (issue 16); run = lr_index * runs + seed_run
+    # search=state | memorize; run = lr_index * runs + seed_run
     length: Optional[int] = None
     count: Optional[int] = None
     lr: Optional[float] = None

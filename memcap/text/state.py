@@ -1,4 +1,4 @@
-"""The two measures of issue 16, inside the job lifecycle (memcap.lifecycle.Job): what the state carries, bits per parameter.
+"""The two state measures, inside the job lifecycle (memcap.lifecycle.Job): what the state carries, bits per parameter.
 
     search=state vary=width   the smallest width of the encoder's state whose held-out character accuracy
                               reaches the target at text.length (a stream of fresh strings: nothing to memorize)

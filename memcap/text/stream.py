@@ -1,4 +1,4 @@
-"""Data of the two state measures (issue 16): a seeded stream of fresh random strings, fixed held-out sets.
+"""Data of the two state measures (search=state, search=memorize): a seeded stream of fresh random strings, fixed held-out sets.
 
 Strings are i.i.d. characters of an alphabet (``printable``: the 95 codes
 32..126, ``bytes``: all 256), kept as alphabet *indices* 0..|A|-1; the decoder
