@@ -16,7 +16,7 @@ READY := $(VENV)/.memcap-installed
 # Each pip call is tried 3 times: one truncated index page must not fail a set-up (scripts/retry.sh).
 RETRY := scripts/retry.sh 3
 
-.PHONY: setup run test test-all bench sweep reproduce-quick aggregate clean
+.PHONY: setup run test test-all bench sweep reproduce-quick clean
 
 $(READY): pyproject.toml requirements/constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,7 +39,7 @@ test-all: setup  ## including the slow tests
 bench: setup  ## engine vs per-model loop vs matmul peak -> benchmarks/
 	$(BIN)/python scripts/bench.py
 
-sweep: setup  ## the design card's sweep (N-major; rerun to resume: multirun/design_card)
+sweep: setup  ## the recurrent sweep, N = 50..200 x steps = 2, 3 (N-major; rerun to resume: multirun/design_card)
 	WANDB_MODE=$${WANDB_MODE:-offline} $(BIN)/python train.py -m model=recurrent N=50,100,150,200 steps=2,3 \
 		hydra.sweep.dir=multirun/design_card
 

@@ -1,7 +1,7 @@
 """Packaging beyond what pyproject.toml can say: conf/ ships inside the wheel as the package memcap.conf.
 
-The configs stay in the repository's top-level conf/ (the design card puts them
-there); the wheel installs them as memcap/conf/, where memcap.paths.conf_dir()
+The configs stay in the repository's top-level conf/, where a checkout's train.py
+composes them; the wheel installs them as memcap/conf/, where memcap.paths.conf_dir()
 finds them. Every other setting is in pyproject.toml.
 """
 
