@@ -360,7 +360,7 @@ def main(cfg) -> None:
     A bad config value ends a single run with one line and no traceback. In a
     sweep, no job's failure stops the others: it is recorded (result.json
     status "failed" with the reason; nothing for a bad config value), reported
-    in one line here, and counted by memcap.callbacks.SweepSummary at the end.
+    in one line here, and counted by memcap.sweep_summary.SweepSummary at the end.
     """
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode

@@ -14,7 +14,7 @@ Three things submitit leaves to its caller, each found on a real cluster:
   timed out with no requeue left records that itself, as any failed job
   does). submitit raises for it, which would stop the sweep's front end while
   the other tasks still run; ``tolerant_results`` returns a ``LostTask``
-  instead, which the launcher records for memcap.callbacks.SweepSummary.
+  instead, which the launcher records for memcap.sweep_summary.SweepSummary.
 """
 
 from __future__ import annotations

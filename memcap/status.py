@@ -63,7 +63,7 @@ def held_elsewhere(job: Path) -> bool:
 def job_state(job: Path) -> tuple[str, dict | str]:
     """Where job directory ``job`` stands (one of STATES), and its result: the dict in result.json, or why
     there is none (``read_result``'s line: missing or malformed). The one place a job's state is decided:
-    ``memcap status`` shows it, and the end-of-sweep summary (memcap.callbacks) counts it."""
+    ``memcap status`` shows it, and the end-of-sweep summary (memcap.sweep_summary) counts it."""
     result = read_result(job / RESULT_FILE)
     status = result.get("status") if isinstance(result, dict) else None
     if status == "ok":

@@ -1,4 +1,4 @@
-"""Hydra callbacks: the end-of-sweep summary, whichever launcher ran the jobs.
+"""The end-of-sweep summary (a Hydra callback, conf/train.yaml), whichever launcher ran the jobs.
 
 Jobs may run in other processes (submitit, joblib), so the summary reads what
 they left on disk: every job directory has Hydra's .hydra/ folder, and a job

@@ -13,7 +13,7 @@ import pytest
 
 from memcap.aggregate.sources import load_dirs
 from memcap.aggregate.tables import summarize
-from memcap.callbacks import sweep_status
+from memcap.sweep_summary import sweep_status
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["logger=none", "runs=2", "trainer.max_steps=100", "trainer.check_every=20", "lr=0.1"]

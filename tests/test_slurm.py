@@ -24,7 +24,7 @@ import pytest
 pytest.importorskip("submitit", reason="the cluster extra (pip install -e '.[cluster]') is not installed")
 
 from memcap import slurm  # noqa: E402  (after the skip: memcap.slurm imports submitit)
-from memcap.callbacks import sweep_status  # noqa: E402
+from memcap.sweep_summary import sweep_status  # noqa: E402
 from memcap.results import record_lost  # noqa: E402
 from memcap.status import lost_reason  # noqa: E402
 from memcap.config import ConfigError  # noqa: E402

@@ -11,7 +11,7 @@ import sys
 from filelock import FileLock
 from rich.console import Console
 
-from memcap.callbacks import sweep_status
+from memcap.sweep_summary import sweep_status
 from memcap.results import LOCK_FILE
 from memcap.results import record_lost
 from memcap.status import job_status, main, render
