@@ -30,10 +30,10 @@ def train(argv: list[str]) -> int:
     import hydra
 
     from memcap import overrides
+    from memcap.configs import register_configs
     from memcap.lifecycle import Terminated
     from memcap.lifecycle import main as run_job
     from memcap.paths import conf_dir
-    from memcap.configs import register_configs
 
     register_configs()
     if os.environ.get("HYDRA_FULL_ERROR") != "1" and (wrong := overrides.problem(argv)):

@@ -40,8 +40,15 @@ from filelock import FileLock, Timeout
 from memcap import tasks
 from memcap.config import ConfigError, identity, identity_hash
 from memcap.fitting import Fit
-from memcap.results import (LOCK_FILE, LOST_FILE, RESULT_FILE, read_result, remove_stale_temporaries, versions,
-                            write_json_atomic)
+from memcap.results import (
+    LOCK_FILE,
+    LOST_FILE,
+    RESULT_FILE,
+    read_result,
+    remove_stale_temporaries,
+    versions,
+    write_json_atomic,
+)
 
 log = logging.getLogger("memcap")
 

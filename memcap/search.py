@@ -16,8 +16,8 @@ function from a list of DS values to each DS's memorized counts (one per run).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 Evaluate = Callable[[list[int]], dict[int, list[int]]]
 

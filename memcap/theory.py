@@ -9,7 +9,7 @@ perceptron bounds how many patterns the layer can store.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 
 from scipy import optimize, stats
 
@@ -24,7 +24,7 @@ def _tail_moments(x: float) -> tuple[float, float]:
     return density - x * tail, (1 + x * x) * tail - x * density
 
 
-@lru_cache(maxsize=None)
+@cache
 def gardner_alpha(f: float) -> float:
     """Gardner's critical capacity α_c = P/N of a perceptron with a free threshold.
 

@@ -82,11 +82,11 @@ import torch.nn.functional as F
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from memcap.fitting import Fit, make_trainer  # noqa: E402
-from memcap.results import versions  # noqa: E402
 from memcap.configs import compose  # noqa: E402
+from memcap.fitting import Fit, make_trainer  # noqa: E402
 from memcap.patterns.data import make_patterns  # noqa: E402
 from memcap.patterns.engine import build_module  # noqa: E402
+from memcap.results import versions  # noqa: E402
 
 
 def sync(device: str) -> None:
@@ -227,7 +227,8 @@ def search_markdown(rows: list[dict], header: str) -> str:
     base = {(r["case"], r["seed"]): r for r in rows if r["protocol"] == BASELINE}
     for r in rows:
         old = base.get((r["case"], r["seed"]))
-        ratio = lambda key: f"{old[key] / r[key]:.2f}" if old and r is not old else "–"
+        def ratio(key: str, old=old, r=r) -> str:
+            return f"{old[key] / r[key]:.2f}" if old and r is not old else "–"
         lines.append(f"| {r['case']} | {r['seed']} | {r['protocol']} | {r.get('date', '?')}, {r.get('code', '?')} | "
                      f"{r['capacity_ds']} | {r['perfect_ds']} | "
                      f"{r['memorized_max']} / {r['memorized_mean']} | {'yes' if r['converged'] else 'no'} | "

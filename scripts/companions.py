@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 import memcap.patterns.layout as layout  # noqa: E402
 from memcap.configs import compose  # noqa: E402
+from memcap.patterns import engine  # noqa: E402
 
 SHAPES = [(30, 90, 400), (32, 96, 400), (50, 690, 400), (100, 290, 400), (200, 2800, 30)]  # N, DS, steps run
 NETWORKS = {"simple": ["loss=bce"], "recurrent 2 steps": ["model=recurrent", "loss=bce", "steps=2"]}

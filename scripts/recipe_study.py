@@ -25,8 +25,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from memcap.patterns.config import criterion_bti, loss_name  # noqa: E402
 from memcap.configs import compose  # noqa: E402
+from memcap.patterns.config import criterion_bti, loss_name  # noqa: E402
 from memcap.patterns.engine import member_data, train_members  # noqa: E402
 from memcap.patterns.oracle import lp_memorized, oracle_interval  # noqa: E402
 

@@ -27,10 +27,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from memcap.configs import compose  # noqa: E402
 from memcap.fitting import Fit, run_fit  # noqa: E402
 from memcap.loggers import quiet_libraries  # noqa: E402
 from memcap.patterns.engine import build_module  # noqa: E402
-from memcap.configs import compose  # noqa: E402
 
 BUDGETS = (2000, 5000, 10000, 20000)
 RECIPES = {  # name -> overrides; every one with the job's patience (20 checks of 50 steps)

@@ -33,11 +33,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from memcap.config import ConfigError  # noqa: E402
+from memcap.configs import compose  # noqa: E402
+from memcap.cpu import job_threads  # noqa: E402
 from memcap.lifecycle import run_job  # noqa: E402
 from memcap.results import read_result  # noqa: E402
-from memcap.configs import compose  # noqa: E402
 from memcap.text.config import TAKES_ACTIVATION, TextModelConfig  # noqa: E402
-from memcap.cpu import job_threads  # noqa: E402
 
 MODELS = ("rnn", "lstm", "gru", "transformer", "dense", "hybrid")
 COMMON = ("data=text", "text.source=random", "text.alphabet=printable", "logger=none", "runs=1", "seed=0")

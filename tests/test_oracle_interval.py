@@ -138,9 +138,9 @@ def test_the_interval_is_decided_by_counts_of_work_not_by_the_clock(monkeypatch)
     status, circuits and history. Two rounds here stop this dataset short of its optimum (iteration limit)."""
     from types import SimpleNamespace
 
+    from memcap.configs import compose
     from memcap.patterns.engine import member_data
     from memcap.patterns.oracle import interval, lp
-    from memcap.configs import compose
     X, Y = member_data(compose("logger=none", "N=100"), 300, 2)
     quiet = oracle_interval(X, Y, iterations=1)
     ticks, read = iter(range(0, 10**9, 1000)), set()
@@ -195,8 +195,8 @@ def test_oracle_metrics_report_the_interval_beside_the_old_keys(caplog):
 
 def test_a_dataset_training_recalled_whole_needs_no_lp(monkeypatch):
     """Its optimum is DS, witnessed by the trained network: no LP runs for it, and the others' still do."""
-    from memcap.patterns.oracle import metrics
     from memcap.configs import compose
+    from memcap.patterns.oracle import metrics
     cfg = compose("logger=none", "N=50", "search.oracle=true")
     solved = []
     real = metrics.oracle_interval
@@ -210,9 +210,9 @@ def test_a_dataset_training_recalled_whole_needs_no_lp(monkeypatch):
 
 def test_the_oracle_refuses_other_models_work_limits_and_worker_counts_in_one_line():
     from memcap.config import ConfigError
+    from memcap.configs import compose
     from memcap.patterns.config import validate
     from memcap.patterns.oracle import oracle_metrics
-    from memcap.configs import compose
     with pytest.raises(ConfigError, match="model=simple only"):
         oracle_metrics(compose("logger=none", "model=recurrent", "N=20"), 40, [40], progress=False)
     for key, low in (("oracle_iterations", 0), ("oracle_nodes", 1)):
@@ -224,8 +224,12 @@ def test_the_oracle_refuses_other_models_work_limits_and_worker_counts_in_one_li
 
 def test_the_exact_circuit_check_accepts_a_farkas_support_and_rejects_a_broken_one():
     # Column 19 of this N=100, DS=300 dataset is not separable (test_oracle.py's planted cases are).
-    from memcap.patterns.oracle.certificates import (_exact_rows, _farkas_support, _integer_kernel_vector,
-                                                     _verified_circuit)
+    from memcap.patterns.oracle.certificates import (
+        _exact_rows,
+        _farkas_support,
+        _integer_kernel_vector,
+        _verified_circuit,
+    )
     X, Y = make_patterns(100, 300, 0.1, 2)
     X, Y = X.numpy().astype(float), Y.numpy()
     sign = 2.0 * (Y[:, 19] > 0.5) - 1
@@ -244,10 +248,10 @@ def test_the_exact_circuit_check_accepts_a_farkas_support_and_rejects_a_broken_o
 def test_a_job_killed_in_its_oracle_resumes_without_solving_the_finished_datasets_again(tmp_path, monkeypatch):
     """At N=500 a dataset's LPs take 30-40 minutes: each interval is saved as it is found, and a resumed job
     (the same identity) solves only the datasets still missing, to the same metrics as a job never killed."""
+    from memcap.configs import compose
     from memcap.lifecycle import run_job
     from memcap.patterns.oracle import metrics
     from memcap.results import read_result
-    from memcap.configs import compose
     cfg = compose("logger=none", "N=20", "DS=60", "runs=3", "trainer.max_steps=30", "search.oracle=true")
     reference = run_job(cfg, tmp_path / "reference", "test")["metrics"]
     assert all(trained < 60 for trained in reference["memorized_runs"])  # every dataset needs its LPs
@@ -282,8 +286,8 @@ def test_datasets_solved_at_once_give_the_same_intervals_and_the_same_job(tmp_pa
     More workers than the process's cores (one, here) are warned about, not refused."""
     import memcap.cpu
     from memcap.config import identity
-    from memcap.lifecycle import run_job
     from memcap.configs import compose
+    from memcap.lifecycle import run_job
     args = ("logger=none", "N=20", "DS=60", "runs=3", "trainer.max_steps=30", "search.oracle=true")
     one, two = compose(*args), compose(*args, "search.oracle_workers=2")
     assert identity(one) == identity(two)

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from memcap.config import ConfigError
+from memcap.configs import register_configs
 from memcap.cpu import usable_cores, warn_if_beyond_cores
 from memcap.lifecycle import warn_if_many_runs
 from memcap.overrides import problem
 from memcap.patterns.config import validate
-from memcap.configs import register_configs
 
 ROOT = Path(__file__).resolve().parents[1]
 

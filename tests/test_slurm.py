@@ -24,12 +24,12 @@ import pytest
 pytest.importorskip("submitit", reason="the cluster extra (pip install -e '.[cluster]') is not installed")
 
 from memcap import slurm  # noqa: E402  (after the skip: memcap.slurm imports submitit)
-from memcap.sweep_summary import sweep_status  # noqa: E402
-from memcap.results import record_lost  # noqa: E402
-from memcap.status import lost_reason  # noqa: E402
 from memcap.config import ConfigError  # noqa: E402
 from memcap.lifecycle import run_job  # noqa: E402
+from memcap.results import record_lost  # noqa: E402
 from memcap.slurm import Node, SqueueWatcher, check_request, partition_nodes  # noqa: E402
+from memcap.status import lost_reason  # noqa: E402
+from memcap.sweep_summary import sweep_status  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "WANDB_MODE": "disabled", "PYTHONUNBUFFERED": "1"}

@@ -5,9 +5,9 @@ import shutil
 
 import pytest
 
+from memcap.lifecycle import run_job as run_text
 from memcap.loggers import run_name
 from memcap.text import engine, job
-from memcap.lifecycle import run_job as run_text
 
 TINY = ["data=text", "search=neurons", "model=gru", "text.length=4", "text.count=8", "runs=2",
         "search.max_hidden=16", "search.max_steps=150", "trainer.check_every=10"]

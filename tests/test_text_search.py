@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from memcap.config import ConfigError
+from memcap.lifecycle import run_job as run_text
 from memcap.search import neuron_search
 from memcap.text.data import make_text
-from memcap.lifecycle import run_job as run_text
 from memcap.text.engine import train_widths
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -62,7 +62,7 @@ def test_density_masks_the_encoder_and_masked_weights_stay_zero_and_inert_after_
     network = state.build(cfg, 8, 3, 0, 8)
     masks = masked_weights(network.encoder)
     assert masks and not masked_weights(network.decoder)  # the encoder's matrices only: the readout stays dense
-    for owner, name, mask in masks.values():
+    for _, _, mask in masks.values():
         assert int(mask.sum()) == round(0.25 * mask.numel())
     x = one_hot_batch(3)
     optimizer = torch.optim.Adam(network.parameters(), lr=0.05)

@@ -13,13 +13,13 @@ import pytest
 import torch
 
 from memcap.config import ConfigError
-from memcap.patterns.config import validate
 from memcap.fitting import Fit, make_trainer
-from memcap.patterns.engine import build_module, train_members
-from memcap.patterns.models import PatternEnsemble, build
-from memcap.topology.masks import MemberwiseUnstructured, effective, parameter
 from memcap.lifecycle import run_job
+from memcap.patterns.config import validate
+from memcap.patterns.engine import build_module, train_members
+from memcap.patterns.models import PatternEnsemble
 from memcap.patterns.prune import Tickets
+from memcap.topology.masks import MemberwiseUnstructured, effective, parameter
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["N=20", "runs=2", "trainer.max_steps=120", "trainer.check_every=20"]

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from memcap.config import ConfigError
-from memcap.patterns.config import validate
 from memcap.lifecycle import run_job as run
+from memcap.patterns.config import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["logger=none", "trainer.max_steps=150", "trainer.check_every=25", "lr=0.1"]

@@ -29,8 +29,8 @@ if SubmititSlurmLauncher is not None:
             from omegaconf import open_dict
 
             from memcap import slurm
-            from memcap.results import record_lost
             from memcap.config import ConfigError
+            from memcap.results import record_lost
 
             try:
                 slurm.check_request(self.params)

@@ -21,11 +21,11 @@ from memcap.analysis.figures import figure_overlap, figure_variance
 from memcap.analysis.overlap import PATTERN_STATISTICS, STATISTICS, correlations, dataset_overlap, pattern_overlaps
 from memcap.analysis.variance import variance_components, variance_summary
 from memcap.config import learning_rate
+from memcap.configs import compose
 from memcap.patterns.config import criterion_bti, loss_name, validate
 from memcap.patterns.engine import member_data, member_seeds, train_members
-from memcap.patterns.schema import Point
-from memcap.configs import compose
 from memcap.patterns.metrics import memorized
+from memcap.patterns.schema import Point
 
 
 def _fixed_ds(cfg) -> int:

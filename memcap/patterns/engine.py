@@ -10,7 +10,7 @@ fitted by one Lightning Trainer.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch

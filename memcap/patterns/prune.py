@@ -25,12 +25,11 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch.nn.utils import prune
 
 from memcap import pruning
 from memcap.patterns.engine import member_seeds, train_members
-from memcap.patterns.report import capacity_metrics, network_name
 from memcap.patterns.models import PatternEnsemble
+from memcap.patterns.report import capacity_metrics, network_name
 from memcap.topology.masks import MemberwiseUnstructured, apply_masks, effective, mask_of, parameter
 
 Member = tuple[int, int]  # (DS, run)

@@ -7,7 +7,6 @@ from its own seed, so a member's result does not depend on its companions.
 
 from __future__ import annotations
 
-
 import numpy as np
 import torch
 

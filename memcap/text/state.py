@@ -27,8 +27,7 @@ from memcap.text.engine import init_seed
 from memcap.text.models import Shape, build_autoencoder, num_parameters
 from memcap.text.module import STOP_REASONS
 from memcap.text.state_module import StateModule, char_scores
-from memcap.text.stream import (Stream, alphabet_size, draw_sets, encode_indices, fano_bits, input_size,
-                                validate_sets)
+from memcap.text.stream import Stream, alphabet_size, draw_sets, encode_indices, fano_bits, input_size, validate_sets
 from memcap.topology.masks import unmasked_parameters
 
 KEYS = {"width": "hidden", "length": "length", "memorize": "count"}  # what a round varies, per search

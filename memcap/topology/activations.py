@@ -18,7 +18,7 @@ Biases keep their default initialization, as in SIREN's own code.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+
 def _cover_milp(DS: int, cuts: list[tuple[int, np.ndarray]], on: np.ndarray, bti: int, nodes: int):
     """min Σ d_i over binaries: every cut has a wrong bit, and a kept pattern has at most bti wrong per group.
 
