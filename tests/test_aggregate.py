@@ -164,7 +164,7 @@ def test_wandb_gives_the_same_frame(sweep):
 
 
 @pytest.mark.parametrize("jobs", [SWEEP[2:], [("simple", "bce_ignore", 1, 10, 40, 30, [38, 34])]],
-                         ids=["recurrent only (the design card)", "bce_ignore only"])
+                         ids=["recurrent only (the recurrent sweep)", "bce_ignore only"])
 def test_a_sweep_with_no_cell_under_gardners_bound_aggregates_whole(tmp_path, jobs):
     """No cell gets Gardner's bound (a recurrent network, or the tolerant bce_ignore): every table and figure
     is still written, and none shows the bound."""

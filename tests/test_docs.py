@@ -77,7 +77,7 @@ def test_no_file_keeps_a_merge_conflict():
 
 def test_the_full_size_table_is_the_committed_results():
     """docs/results.md's full-size table is results/full_size/beside_report.md, and that file is what
-    memcap-aggregate --beside-report writes today from the committed results/report_table1 and
+    memcap-aggregate --beside-report writes now from the committed results/report_table1 and
     results/design_card: a job committed without rerunning the command, or a change of the aggregation,
     fails here instead of leaving the published table stale."""
     from memcap.aggregate import load_dirs

@@ -405,7 +405,7 @@ def wait_until(process: subprocess.Popen, ready, what: str):
 
 
 def test_sigterm_saves_the_job_as_running_with_its_wall_time_and_the_rerun_resumes_it(tmp_path, hooked_train):
-    """kill, scancel, SLURM's time limit and a session's end send SIGTERM: the job saves its result as running,
+    """kill, scancel, SLURM's time limit and a closing terminal send SIGTERM: the job saves its result as running,
     wall time included (Python's default ended the process at once and lost the time since the last save).
 
     SIGTERM comes once the fit has reached step 100. The attempt saved itself before its fit; the wall time

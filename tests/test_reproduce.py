@@ -20,7 +20,7 @@ def frame(tmp_path, name, jobs):
 
 
 def test_published_tables_are_the_reports():
-    """Spot checks against shared/seeds/memory-capacity-report.txt, Tables 1 and 2."""
+    """Spot checks against the report's Tables 1 and 2 (CITATION.cff's first reference)."""
     assert PUBLISHED[("simple", "bce", 1, 100)] == (283, 243, 23.95)
     assert PUBLISHED[("simple", "bce_ignore", 1, 500)] == (2008, 1904, 141.7)
     assert PUBLISHED[("recurrent", "bce_ignore", 3, 200)] == (1950, 1929.33, 14.7)

@@ -1,4 +1,4 @@
-"""Pruning rounds on the text encoders (issue 16, item 5): prune=lottery|random on the state measure."""
+"""Pruning rounds on the text encoders : prune=lottery|random on the state measure."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The state measures of issue 16 (search=state, search=memorize): planted answers, the stream, resume, bad input."""
+"""The state measures (search=state, search=memorize): planted answers, the stream, resume, bad input."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Topology on text (issue 16): model.activation and model.density on the text encoders, the refusals, identity."""
+"""Topology on text: model.activation and model.density on the text encoders, the refusals, identity."""
 
 from __future__ import annotations
 

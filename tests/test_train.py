@@ -1,4 +1,4 @@
-"""Whole jobs: bad input, and the design card's multirun through Hydra's real launcher."""
+"""Whole jobs: bad input, and the recurrent sweep (-m model=recurrent steps=2,3 N=...) through Hydra's real launcher."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The report's published numbers, and the framework's results beside them.
 
-Tables 1 and 2 of shared/seeds/memory-capacity-report.txt, typed in once here so
+Tables 1 and 2 of the report "The Memory Capacity of Neural Networks" (2023;
+CITATION.cff lists it), typed in once here so
 that docs/results.md, ``make reproduce-quick`` and ``memcap-aggregate
 --beside-report`` compare against the same values. Keys are (model, loss, steps,
 N); values (max, mean, std) of memorized patterns over the report's runs (5 for
