@@ -173,7 +173,7 @@ def check_accelerator(accelerator: str) -> None:
 # Keys that cannot change a result: where it is written and shown, and how the CPU computes it: how many
 # threads (the machine's share, as the launcher's) and whether subnormals are flushed (the same points either
 # way, tests/test_cpu.py; versions.torch_threads and versions.subnormals_flushed record both), and how many
-# datasets the LP oracle solves at once (the same datasets and bounds, tests/test_oracle_interval.py). Everything else
+# datasets the LP oracle solves at once (the same datasets and bounds, tests/patterns/test_oracle_interval.py). Everything else
 # identifies the job.
 NOT_IDENTITY = ("logger", "hydra", "trainer.checkpoint_minutes", "trainer.threads", "trainer.flush_subnormals",
                 "search.oracle_workers")

@@ -1,4 +1,10 @@
-"""Shared fixtures: the real Hydra config, composed as train.py composes it."""
+"""Shared fixtures: the real Hydra config, composed as train.py composes it; train.py with a test's hook.
+
+The tests mirror the package: tests/patterns/, tests/text/, tests/aggregate/, tests/analysis/, the shared
+modules' tests at the top, and tests/e2e/ for whole commands in subprocesses (train.py, sweeps, kills, a
+terminal, SLURM, the wheel), marked ``e2e``: ``pytest -m "not e2e"`` runs the fast part alone. Plain shared
+values (ROOT, ENV, TINY_JOB, train_py) are in tests/helpers.py.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +16,16 @@ from pathlib import Path
 import pytest
 
 from memcap.configs import compose
+from tests.helpers import TRAIN
 
 os.environ["WANDB_MODE"] = "disabled"
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Everything under tests/e2e/ is marked ``e2e``."""
+    for item in items:
+        if "e2e" in item.path.relative_to(Path(__file__).parent).parts[:1]:
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture
@@ -78,7 +92,7 @@ def hooked_train():
     every fit), ``checkpoint_now(trainer)``, ``kill_the_sweep()``, ``mark(path, text)``; ``pl``, ``os``,
     ``signal``, ``time`` and ``Path`` are imported.
     """
-    train = str(Path(__file__).resolve().parents[1] / "train.py")
+    train = str(TRAIN)
 
     def command(hook: str) -> list[str]:
         source = "\n".join([_HOOK_PRELUDE, textwrap.dedent(hook), f"TRAIN = {train!r}", _HOOK_RUN])

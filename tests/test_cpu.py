@@ -5,14 +5,12 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
 
 from memcap.cpu import job_threads, set_job_cpu
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT
 
 CORES = len(os.sched_getaffinity(0))
 

@@ -4,7 +4,6 @@ import logging
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +13,7 @@ from memcap.cpu import usable_cores, warn_if_beyond_cores
 from memcap.lifecycle import warn_if_many_runs
 from memcap.overrides import problem
 from memcap.patterns.config import validate
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -10,11 +10,11 @@ import sys
 
 from filelock import FileLock
 from rich.console import Console
-from test_terminal import ROOT, in_terminal
 
 from memcap.results import LOCK_FILE, record_lost
 from memcap.status import job_status, main, render
 from memcap.sweep_summary import sweep_status
+from tests.helpers import ROOT, in_terminal
 
 TINY = ["N=20", "DS=30", "runs=2", "trainer.max_steps=200"]
 

@@ -28,7 +28,7 @@ maximum (its best run stopped at the step cap), "‡" after a mean that counts
 runs cut short by the search's fail-fast rules. The CSV, for machines, keeps
 its numbers numeric and adds a 0/1 row per mark instead (``FLAG_ROWS``).
 
-The aggregation imports neither torch nor Hydra (tests/test_aggregate.py checks).
+The aggregation imports neither torch nor Hydra (tests/aggregate/test_aggregate.py checks).
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ TEXT_ROWS = [
 _FORMATS = {label: fmt for label, _, fmt in ROWS + TEXT_ROWS}  # a label shared by both has one format
 _TEXT_IDENTITY = ("model", "steps", "length", "seed")  # steps is L again
 # memcap.text.config.ARCHITECTURES, the order docs/text.md lists them in; repeated here so that the
-# aggregation does not import memcap.config (Hydra, torch). tests/test_aggregate.py checks they agree.
+# aggregation does not import memcap.config (Hydra, torch). tests/aggregate/test_aggregate.py checks they agree.
 TEXT_ARCHITECTURES = ("rnn", "lstm", "gru", "transformer", "dense", "hybrid")
 _TEXT_ORDER = {name: i for i, name in enumerate(TEXT_ARCHITECTURES)}
 _TEXT_BEST_JOB = ("min_hidden", "state_size", "params", "encoder_params", "train_char", "train_exact",

@@ -14,7 +14,7 @@ import math
 # elementwise kernels compute a tensor's last elements (the remainder after the vector width, 16 floats
 # with AVX2 and 32 with AVX-512, loops unrolled twice) on a scalar path whose exp and log differ from the
 # vector path's in the last bit. With every member's slab aligned, none of its elements lands there, so on
-# one thread a member trains to the bit as it would alone (tests/test_ensemble.py, scripts/companions.py).
+# one thread a member trains to the bit as it would alone (tests/patterns/test_ensemble.py, scripts/companions.py).
 ALIGN = 64
 
 

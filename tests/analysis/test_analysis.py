@@ -2,7 +2,6 @@
 
 import importlib.util
 import itertools
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,8 +15,7 @@ from memcap.patterns.config import validate
 from memcap.patterns.data import make_patterns
 from memcap.patterns.engine import build_module, member_data, member_seeds
 from memcap.patterns.job import flat_config
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT
 
 
 def _reference_overlap(M: torch.Tensor) -> dict[str, float]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 
 import pytest
 import torch
@@ -15,6 +14,7 @@ from memcap.text import state
 from memcap.text.config import validate
 from memcap.topology.activations import siren_bound
 from memcap.topology.masks import effective
+from tests.helpers import ROOT
 
 STATE = ["data=text", "search=state", "text.source=random", "runs=1", "text.heldout=256", "text.validation=64",
          "text.length=3"]
@@ -138,7 +138,7 @@ def test_identity_differs_exactly_when_the_topology_differs(make_cfg):
 
 def test_the_topology_table_comes_from_result_files(make_cfg, tmp_path):
     """scripts/text_figures.py tabulates results/text/topology/ apart from the state study's tables."""
-    spec = importlib.util.spec_from_file_location("text_figures", Path(__file__).parent.parent / "scripts" / "text_figures.py")
+    spec = importlib.util.spec_from_file_location("text_figures", ROOT / "scripts" / "text_figures.py")
     figures = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(figures)
     for activation, density in (("tanh", 1.0), ("sigmoid", 0.5)):

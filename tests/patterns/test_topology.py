@@ -7,7 +7,6 @@ import math
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -20,8 +19,8 @@ from memcap.patterns.engine import build_module, train_members
 from memcap.patterns.models import PatternEnsemble
 from memcap.patterns.prune import Tickets
 from memcap.topology.masks import MemberwiseUnstructured, effective, parameter
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 TINY = ["N=20", "runs=2", "trainer.max_steps=120", "trainer.check_every=20"]
 
 

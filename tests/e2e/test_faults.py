@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -14,10 +13,8 @@ import pytest
 from memcap.aggregate.sources import load_dirs
 from memcap.aggregate.tables import summarize
 from memcap.sweep_summary import sweep_status
-
-ROOT = Path(__file__).resolve().parents[1]
-TINY = ["logger=none", "runs=2", "trainer.max_steps=100", "trainer.check_every=20", "lr=0.1"]
-ENV = {**os.environ, "WANDB_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
+from tests.helpers import ENV, ROOT
+from tests.helpers import TINY_JOB as TINY
 
 
 def sweep(sweep_dir: Path, *args: str) -> subprocess.CompletedProcess:

@@ -6,11 +6,11 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT as REPO
+
 spec = importlib.util.spec_from_file_location("install_torch", REPO / "scripts" / "install_torch.py")
 install_torch = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(install_torch)

@@ -21,10 +21,9 @@ import torch
 from memcap.lifecycle import run_job
 from memcap.patterns.module import STOP_REASONS
 from memcap.results import read_result
+from tests.helpers import ENV, ROOT
+from tests.helpers import TINY_JOB as TINY
 
-ROOT = Path(__file__).resolve().parents[1]
-ENV = {**os.environ, "WANDB_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
-TINY = ["logger=none", "runs=2", "trainer.max_steps=100", "trainer.check_every=20", "lr=0.1"]
 # Rounds of a few seconds that run to the step cap (DS far above capacity, no plateau stop),
 # checkpointed about every 0.1 s: a kill lands mid-fit.
 SLOW = ["logger=none", "runs=2", "DS=100", "trainer.max_steps=400", "trainer.check_every=50",

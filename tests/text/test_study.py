@@ -11,8 +11,7 @@ import pytest
 import torch
 
 from memcap.cpu import job_threads
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT as REPO
 
 
 @pytest.fixture

@@ -2,63 +2,13 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import pty
-import select
-import signal
 import subprocess
 import sys
-import termios
-from collections.abc import Callable
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-ENV = {**os.environ, "WANDB_MODE": "disabled", "TERM": "xterm-256color", "COLUMNS": "120"}
+from tests.helpers import ROOT, TERMINAL_ENV, in_terminal
+
 JOB = ["N=20", "DS=30", "runs=2", "logger=none", "trainer.max_steps=200"]
-
-
-def _controlling_terminal() -> None:
-    """In the child, after its new session began: stdin (the pseudo-terminal) becomes its controlling terminal,
-    so that a ^C typed there reaches its whole process group as SIGINT, as in a shell; and SIGINT gets its
-    default action back, as a shell gives a job it runs in the foreground (a test run started in the background
-    of a non-interactive shell inherits SIGINT ignored, and so would the job)."""
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-def in_terminal(*args: str, timeout: float = 300, program: list[str] | None = None,
-                ctrl_c_after: Callable[[str], bool] | None = None, started: list | None = None) -> tuple[int, str]:
-    """Run train.py (or python ``program``: ["-m", "memcap.cli"]) with stdin, stdout and stderr on a
-    pseudo-terminal; (exit code, everything it showed). ``ctrl_c_after``: type ^C once it holds for what
-    has been shown; ``started`` gets the process."""
-    master, slave = pty.openpty()
-    program = program or [str(ROOT / "train.py")]
-    process = subprocess.Popen([sys.executable, *program, *args], cwd=ROOT, env=ENV,
-                               stdin=slave, stdout=slave, stderr=slave, close_fds=True,
-                               start_new_session=True, preexec_fn=_controlling_terminal)
-    os.close(slave)
-    if started is not None:
-        started.append(process)
-    shown = b""
-    while True:
-        if ctrl_c_after is not None and ctrl_c_after(shown.decode(errors="replace")):
-            os.write(master, b"\x03")
-            ctrl_c_after = None
-        ready, _, _ = select.select([master], [], [], timeout)
-        if not ready:
-            process.kill()
-            raise AssertionError(f"no output for {timeout} s:\n{shown.decode(errors='replace')[-3000:]}")
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # the terminal closed: the process ended
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(master)
-    return process.wait(timeout=60), shown.decode(errors="replace")
 
 
 def test_a_job_in_a_terminal_ends_ok(tmp_path):
@@ -78,7 +28,7 @@ def test_a_sweep_in_a_terminal_ends_ok(tmp_path):
 
 def test_without_a_terminal_the_log_file_holds_the_rounds(tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "train.py"), *JOB, "DS=null", "search.max_ds=60", "search.step=5",
-                           f"hydra.run.dir={tmp_path}"], cwd=ROOT, env=ENV, capture_output=True, text=True,
+                           f"hydra.run.dir={tmp_path}"], cwd=ROOT, env=TERMINAL_ENV, capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     log = (tmp_path / "train.log").read_text()

@@ -6,6 +6,7 @@ from memcap.config import ConfigError
 from memcap.lifecycle import run_job
 from memcap.patterns.config import validate
 from memcap.patterns.job import first_ds
+from tests.helpers import ROOT
 
 QUICK = ("trainer.max_steps=100", "trainer.check_every=25", "trainer.patience=2", "search.step=10",
          "search.resolution=2", "runs=1")
@@ -51,14 +52,12 @@ def test_a_sweep_run_one_job_at_a_time_and_two_at_a_time_gives_the_same_points(t
     import os
     import subprocess
     import sys
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "WANDB_MODE": "disabled"}
     args = ["-m", "N=20,30", "search.prior=2", *QUICK, "logger=none", "trainer.threads=1"]
     launchers = {"one": [], "two": ["hydra/launcher=parallel", "hydra.launcher.n_jobs=2"]}
     for name, launcher in launchers.items():
-        done = subprocess.run([sys.executable, str(root / "train.py"), *args, *launcher,
+        done = subprocess.run([sys.executable, str(ROOT / "train.py"), *args, *launcher,
                                f"hydra.sweep.dir={tmp_path / name}"], cwd=tmp_path, env=env, capture_output=True,
                               text=True, timeout=600)
         assert done.returncode == 0, done.stderr[-2000:]

@@ -15,15 +15,13 @@ import pytest
 from memcap.config import ConfigError
 from memcap.lifecycle import run_job as run
 from memcap.patterns.config import validate
+from tests.helpers import ENV, ROOT, train_py
 
-ROOT = Path(__file__).resolve().parents[1]
 TINY = ["logger=none", "trainer.max_steps=150", "trainer.check_every=25", "lr=0.1"]
 
 
 def train(*args: str, cwd=ROOT, env=None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "WANDB_MODE": "disabled", **(env or {})}
-    return subprocess.run([sys.executable, str(ROOT / "train.py"), *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return train_py(*args, cwd=cwd, env={**ENV, **(env or {})})
 
 
 @pytest.mark.parametrize("overrides,key,message", [

@@ -30,9 +30,8 @@ from memcap.results import record_lost  # noqa: E402
 from memcap.slurm import Node, SqueueWatcher, check_request, partition_nodes  # noqa: E402
 from memcap.status import lost_reason  # noqa: E402
 from memcap.sweep_summary import sweep_status  # noqa: E402
+from tests.helpers import ENV, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-ENV = {**os.environ, "WANDB_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
 # One task per CPU, little memory, no GPU: what a 2-CPU node without GPUs can run.
 SIZED = ["hydra.launcher.cpus_per_task=1", "hydra.launcher.mem_gb=1", "hydra.launcher.gpus_per_node=0"]
 

@@ -4,11 +4,11 @@ import math
 
 import pandas as pd
 import pytest
-from test_aggregate import make_result, write_job
 
 from memcap.aggregate import cli, load_dirs
 from memcap.aggregate.compare import compare
 from memcap.aggregate.published import PUBLISHED, beside_report, figure_beside_report, to_markdown
+from tests.helpers import make_result, write_job
 
 
 def frame(tmp_path, name, jobs):

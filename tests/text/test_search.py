@@ -1,10 +1,7 @@
 """The neuron search finds planted answers; a data=text job refuses bad input and runs end to end through train.py."""
 
 import json
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -13,8 +10,8 @@ from memcap.lifecycle import run_job as run_text
 from memcap.search import neuron_search
 from memcap.text.data import make_text
 from memcap.text.engine import train_widths
+from tests.helpers import train_py
 
-ROOT = Path(__file__).resolve().parents[1]
 TEXT = ["data=text", "search=neurons"]
 
 
@@ -121,9 +118,7 @@ def test_a_point_does_not_depend_on_its_companions(make_cfg):
 
 
 def train(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "WANDB_MODE": "disabled"}
-    return subprocess.run([sys.executable, str(ROOT / "train.py"), *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return train_py(*args, timeout=300)
 
 
 def test_bad_input_through_train_py_is_one_line(tmp_path):

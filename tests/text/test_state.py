@@ -15,6 +15,7 @@ from memcap.text import state
 from memcap.text.config import validate, width_grid
 from memcap.text.models import Shape, build_autoencoder
 from memcap.text.stream import Stream, draw_sets, fano_bits, string_keys
+from tests.helpers import ROOT
 
 STATE = ["data=text", "search=state", "text.source=random", "runs=1", "text.heldout=256", "text.validation=64"]
 
@@ -219,9 +220,8 @@ def test_bad_memorize_input_is_refused(make_cfg):
 
 def text_figures():
     import importlib.util
-    from pathlib import Path
 
-    spec = importlib.util.spec_from_file_location("text_figures", Path(__file__).parent.parent / "scripts" / "text_figures.py")
+    spec = importlib.util.spec_from_file_location("text_figures", ROOT / "scripts" / "text_figures.py")
     figures = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(figures)
     return figures

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT as REPO
+
 SOURCES = ("pyproject.toml", "setup.py", "README.md", "LICENSE", "memcap", "hydra_plugins", "conf")
 
 

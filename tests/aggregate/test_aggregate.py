@@ -19,8 +19,8 @@ import pytest
 
 from memcap.aggregate import cli, figures, load_dirs, load_wandb, points_frame, report_tables, sources, tables
 from memcap.aggregate.tables import to_csv, to_latex, to_markdown
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT as REPO
+from tests.helpers import make_result, write_job
 
 # (model, loss, steps, N, capacity_ds, perfect_ds, memorized_runs at capacity_ds)
 SWEEP = [
@@ -29,43 +29,6 @@ SWEEP = [
     ("recurrent", "bce_ignore", 2, 10, 60, 40, [57, 51]),
     ("recurrent", "bce_ignore", 2, 20, 120, 100, [114, 110]),
 ]
-
-
-def make_result(model, loss, steps, N, capacity_ds, perfect_ds, runs, seed=0, s=0.1, lr=0.01, **metrics):
-    """A complete result.json, its metrics consistent with its runs and points."""
-    params = N * N + N if model == "simple" else 2 * N * N
-    mean = sum(runs) / len(runs)
-    k = round(N * s)
-    points = [{"DS": perfect_ds, "run": r, "memorized": perfect_ds, "loss": 0.01, "steps": 100, "seconds": 0.1,
-               "stop": "memorized"} for r in range(len(runs))]
-    points += [{"DS": capacity_ds, "run": r, "memorized": m, "loss": 0.2, "steps": 200, "seconds": 0.2,
-                "stop": "max_steps"} for r, m in enumerate(runs)]
-    return {
-        "status": "ok", "error": None,
-        "config": {"model": model, "loss": loss, "search": "capacity", "N": N, "s": s, "steps": steps,
-                   "seed": seed, "runs": len(runs), "DS": None, "lr": lr, "max_steps": 200, "batch_size": None},
-        "metrics": {"capacity_ds": capacity_ds, "perfect_ds": perfect_ds, "memorized_max": max(runs),
-                    "memorized_mean": mean,
-                    "memorized_std": math.sqrt(sum((m - mean) ** 2 for m in runs) / len(runs)),
-                    "memorized_runs": runs, "accuracy": max(runs) / capacity_ds, "params": params,
-                    "bits_per_param": max(runs) * math.log2(math.comb(N, k)) / params, **metrics},
-        "points": points,
-        "versions": {"memcap": "0.1.0"},
-        "wall_time": 1.5,
-    }
-
-
-def write_job(job_dir: Path, result) -> Path:
-    """A Hydra job directory (.hydra/ and result.json); ``result`` a dict, or raw bytes/text."""
-    (job_dir / ".hydra").mkdir(parents=True)
-    path = job_dir / "result.json"
-    if isinstance(result, dict):
-        path.write_text(json.dumps(result))
-    elif isinstance(result, bytes):
-        path.write_bytes(result)
-    else:
-        path.write_text(result)
-    return path
 
 
 @pytest.fixture
