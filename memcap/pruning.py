@@ -4,7 +4,7 @@ A pruning job (``prune=lottery | random``) trains its networks at one fixed size
 ``prune.rate`` of each network's remaining weights, rewind the survivors, retrain. It stops after
 ``prune.rounds`` rounds, or (``prune.target`` not null) after the first round that misses the target; its answer
 is the sparsest round that met it. What a round trains, how masks are computed and what the answer reports are
-the task's (``memcap.patterns.prune``, ``memcap.text.prune``: a ``Rounds``); the loop, the log lines, the
+the task's (``memcap.patterns.prune``, ``memcap.text.state.prune``: a ``Rounds``); the loop, the log lines, the
 resume protocol and the file that carries the next round's masks across a kill are here.
 
 A round is the unit that survives a kill: after each one its points and record are saved in result.json, and

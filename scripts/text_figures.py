@@ -392,7 +392,7 @@ def topology_table(results, skipped) -> str:
             lines.append(f"{topology_row(r, width)} {curve_cell(below_target(r))} |")
         lines.append("")
     if pruned:
-        lines += ["## Pruning rounds (prune=lottery | random, memcap.text.prune): each round's best network", "",
+        lines += ["## Pruning rounds (prune=lottery | random, memcap.text.state.prune): each round's best network", "",
                   "Round 0 is the dense network; each later round removes half the encoder's remaining weights "
                   "(lottery: the smallest trained, across all its matrices; random: the control) and retrains from "
                   "the initialization. The fixed random masks of the same density (model.density) are in the first "

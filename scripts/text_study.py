@@ -65,7 +65,7 @@ PARTS = {  # part -> (preset key, default lengths, extra overrides)
 
     "topology": ("state", (4,), ()),  # one width per model, every activation x density (docs/text.md)
     "topology-search": ("state", (4,), ()),  # every activation x density, each searching its smallest width
-    "prune": ("state", (4,), PRUNE_ROUNDS),  # at the state study's width, each --prunes method (memcap.text.prune)
+    "prune": ("state", (4,), PRUNE_ROUNDS),  # at the state study's width, each --prunes method (memcap.text.state.prune)
 }
 # --parts topology: each encoder at the width the state study found smallest at that L (its committed result),
 # with every activation it takes (memcap.text.config.TAKES_ACTIVATION; the others keep their own) and density.

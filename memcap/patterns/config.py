@@ -74,7 +74,7 @@ class SearchConfig:
 @dataclass
 class PruneConfig:
     """Iterative pruning rounds: at a fixed DS (memcap.patterns.prune, docs/topology.md), or on a text encoder's
-    state measure at a fixed width and L (memcap.text.prune, docs/text.md)."""
+    state measure at a fixed width and L (memcap.text.state.prune, docs/text.md)."""
 
     name: str = "none"  # none | lottery (magnitude, rewound: the lottery ticket) | random (the control)
     rate: float = 0.2  # fraction of each member's remaining weights removed per round

@@ -173,7 +173,7 @@ def validate(cfg) -> None:
 
 
 def validate_prune(cfg) -> None:
-    """prune=lottery|random on text: the state measure's rounds at one width and one L (memcap.text.prune)."""
+    """prune=lottery|random on text: the state measure's rounds at one width and one L (memcap.text.state.prune)."""
     pruning = cfg.prune
     check_prune(pruning)
     if pruning.name == "none":
@@ -208,7 +208,7 @@ def topology_config(model) -> dict:
 
 def validate_state(cfg) -> None:
     """The checks of search=state and search=memorize (one ConfigError naming the key)."""
-    from memcap.text.stream import validate_sets  # torch: only for these searches
+    from memcap.text.state.stream import validate_sets  # torch: only for these searches
 
     text, model, search = cfg.text, cfg.model, cfg.search
     if text.source != "random":
@@ -235,7 +235,7 @@ def validate_state(cfg) -> None:
     choice("search.vary", search.vary, VARY)
     at_least("text.validation", text.validation)
     at_least("search.batch", search.batch)
-    if cfg.prune.name != "none":  # memcap.text.prune trains model.hidden: no width grid
+    if cfg.prune.name != "none":  # memcap.text.state.prune trains model.hidden: no width grid
         check_heads(model, model.hidden)
         return
     if search.vary == "length":
@@ -258,7 +258,7 @@ def validate_state(cfg) -> None:
 
 def length_floor(text) -> int:
     """The shortest L whose strings can keep the held-out and validation sets apart from the stream."""
-    from memcap.text.stream import MAX_EXCLUDED, space_size
+    from memcap.text.state.stream import MAX_EXCLUDED, space_size
 
     length = 1
     while (text.heldout + text.validation) > MAX_EXCLUDED * space_size(text, length):

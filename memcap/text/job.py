@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from memcap.config import learning_rate
 from memcap.search import neuron_search
-from memcap.text import prune, state
 from memcap.text.config import STATE_SEARCHES, hidden_grid, step_cap, topology_config
 from memcap.text.data import TextData, make_text
-from memcap.text.engine import goal, train_widths
+from memcap.text.separability.engine import goal, train_widths
+from memcap.text.state import measure, prune
 
 KEY = "hidden"  # what a search round varies
 
@@ -24,7 +24,7 @@ KEY = "hidden"  # what a search round varies
 def flat_config(cfg) -> dict:
     """The keys a table or a dashboard filters on, flat (N and s mean nothing here and are left out)."""
     if cfg.search.name in STATE_SEARCHES:
-        return state.flat_config(cfg)
+        return measure.flat_config(cfg)
     text, model = cfg.text, cfg.model
     metric, target = goal(cfg)
     fixed = cfg.search.name == "fixed"
@@ -49,7 +49,7 @@ def flat_config(cfg) -> dict:
 def prepare(cfg) -> TextData | dict:
     """The job's sequences, drawn from its seed; a source that cannot give them fails here, before any work."""
     if cfg.search.name in STATE_SEARCHES:
-        return state.prepare(cfg)
+        return measure.prepare(cfg)
     return make_text(cfg.text, cfg.seed)
 
 
@@ -57,7 +57,7 @@ def run(job, text: TextData) -> str:
     """The job's work on ``text``; fills ``job.result["metrics"]`` and returns its summary line."""
     cfg = job.cfg
     if cfg.search.name in STATE_SEARCHES:
-        return prune.run_rounds(job) if cfg.prune.name != "none" else state.run(job, text)
+        return prune.run_rounds(job) if cfg.prune.name != "none" else measure.run(job, text)
     metric, target = goal(cfg)
 
     def evaluate(widths: list[int]) -> dict[int, list[float]]:

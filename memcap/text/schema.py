@@ -1,6 +1,6 @@
 """result.json of a text job (``data=text``): its flat config, metrics and points (docs/text.md).
 
-Shared by the writer (memcap.text.engine builds ``Point``s) and the readers
+Shared by the writer (memcap.text.separability.engine builds ``Point``s) and the readers
 (memcap.results.read_result, the aggregation); strict types, extra keys allowed.
 """
 

@@ -6,7 +6,7 @@ initialization means the same thing in either task (docs/topology.md, docs/text.
 from memcap.config import ConfigError, at_least, choice, positive
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "sine")  # model.activation (memcap.topology.activations); no torch here
-PRUNINGS = ("none", "lottery", "random")  # prune= (memcap.patterns.prune, memcap.text.prune)
+PRUNINGS = ("none", "lottery", "random")  # prune= (memcap.patterns.prune, memcap.text.state.prune)
 
 
 def check_w0_density(model) -> None:

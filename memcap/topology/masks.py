@@ -11,7 +11,7 @@ The pattern networks stack their members in one tensor; every member keeps the
 same number of weights (masks are drawn and pruned by exact counts), so one
 member's count is the network's. The text encoders are one network per module:
 ``mask_matrices`` masks weight matrices of one (``random_matrix_masks``: fixed random
-connectivity; memcap.text.prune: pruning rounds), ``unmasked_parameters`` counts what it
+connectivity; memcap.text.state.prune: pruning rounds), ``unmasked_parameters`` counts what it
 keeps. ``MemberwiseUnstructured`` is the pruning method of both tasks.
 """
 

@@ -7,7 +7,8 @@ import pytest
 
 from memcap.lifecycle import run_job as run_text
 from memcap.loggers import run_name
-from memcap.text import engine, job
+from memcap.text import job
+from memcap.text.separability import engine
 
 TINY = ["data=text", "search=neurons", "model=gru", "text.length=4", "text.count=8", "runs=2",
         "search.max_hidden=16", "search.max_steps=150", "trainer.check_every=10"]

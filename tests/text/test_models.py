@@ -7,8 +7,9 @@ from omegaconf import OmegaConf
 
 from memcap.text.config import TextModelConfig
 from memcap.text.data import encode
+from memcap.text.members import STOP_REASONS
 from memcap.text.models import ENCODERS, Shape, build_autoencoder, num_parameters
-from memcap.text.module import STOP_REASONS, TextMemoryModule, accuracies
+from memcap.text.separability.module import TextMemoryModule, accuracies
 
 ARCHITECTURES = list(ENCODERS)
 

@@ -7,8 +7,8 @@ import torch
 
 from memcap.lifecycle import run_job
 from memcap.results import read_result
-from memcap.text import state
-from memcap.text.prune import encoder_density, next_masks
+from memcap.text.state import measure as state
+from memcap.text.state.prune import encoder_density, next_masks
 from memcap.topology.masks import MemberwiseUnstructured, effective, mask_matrices, matrix_mask, weight_matrices
 
 STATE = ["data=text", "search=state", "text.source=random", "text.heldout=256", "text.validation=64", "text.length=3"]

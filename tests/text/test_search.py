@@ -9,7 +9,7 @@ from memcap.config import ConfigError
 from memcap.lifecycle import run_job as run_text
 from memcap.search import neuron_search
 from memcap.text.data import make_text
-from memcap.text.engine import train_widths
+from memcap.text.separability.engine import train_widths
 from tests.helpers import train_py
 
 TEXT = ["data=text", "search=neurons"]

@@ -11,10 +11,10 @@ import torch
 from memcap.config import ConfigError
 from memcap.lifecycle import run_job
 from memcap.results import read_result
-from memcap.text import state
 from memcap.text.config import validate, width_grid
 from memcap.text.models import Shape, build_autoencoder
-from memcap.text.stream import Stream, draw_sets, fano_bits, string_keys
+from memcap.text.state import measure as state
+from memcap.text.state.stream import Stream, draw_sets, fano_bits, string_keys
 from tests.helpers import ROOT
 
 STATE = ["data=text", "search=state", "text.source=random", "runs=1", "text.heldout=256", "text.validation=64"]

@@ -10,8 +10,8 @@ import torch
 from memcap.config import ConfigError, identity, identity_hash
 from memcap.lifecycle import run_job
 from memcap.results import read_result
-from memcap.text import state
 from memcap.text.config import validate
+from memcap.text.state import measure as state
 from memcap.topology.activations import siren_bound
 from memcap.topology.masks import effective
 from tests.helpers import ROOT

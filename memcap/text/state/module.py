@@ -22,7 +22,7 @@ from torch import nn
 from torch.nn.functional import cross_entropy
 
 from memcap.fitting import adam
-from memcap.text.module import STOP_REASONS, MembersModule
+from memcap.text.members import STOP_REASONS, MembersModule
 
 
 def char_scores(logits: torch.Tensor, targets: torch.Tensor) -> tuple[float, float, float]:

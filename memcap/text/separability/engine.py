@@ -7,16 +7,16 @@ from its own seed, so a member's result does not depend on its companions.
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from memcap.config import learning_rate
 from memcap.fitting import Fit, run_fit
 from memcap.text.config import step_cap
 from memcap.text.data import INPUT_SIZE, TextData, encode
+from memcap.text.members import STOP_REASONS, init_seed
 from memcap.text.models import Shape, TextAutoencoder, build_autoencoder, num_parameters
-from memcap.text.module import STOP_REASONS, TextMemoryModule, accuracies
 from memcap.text.schema import Point
+from memcap.text.separability.module import TextMemoryModule, accuracies
 
 
 def goal(cfg) -> tuple[str, float]:
@@ -24,11 +24,6 @@ def goal(cfg) -> tuple[str, float]:
     if cfg.search.name == "fixed":
         return "exact", 1.0
     return cfg.search.metric, cfg.search.target
-
-
-def init_seed(seed: int, run: int, hidden: int) -> int:
-    """An independent initialization seed per (H, run), from numpy's SeedSequence."""
-    return int(np.random.SeedSequence([seed, run, hidden]).generate_state(1)[0])
 
 
 def build_member(cfg, hidden: int, run: int) -> TextAutoencoder:

@@ -13,7 +13,7 @@ rewind the survivors to their initialization, retrain.
 
 The decoder stays dense: it is the measure's readout, the same at every density. Each network (an lr and a
 seed) is pruned on its own trained weights, so a round's networks share a density, not a mask. Rewinding is
-rebuilding: a network is built from its seed (memcap.text.state.build), so every round starts from the same
+rebuilding: a network is built from its seed (memcap.text.state.measure.build), so every round starts from the same
 initialization (``prune.rewind_step`` > 0 is the pattern task's only). A round meets the target when its best
 network's held-out character accuracy reaches ``search.target``; the job stops after ``prune.rounds`` rounds, or
 (``prune.target`` not null) after the first round that does not. Its answer is the sparsest round that met it,
@@ -29,8 +29,8 @@ import numpy as np
 import torch
 
 from memcap import pruning
-from memcap.text import state
-from memcap.text.engine import init_seed
+from memcap.text.members import init_seed
+from memcap.text.state import measure
 from memcap.topology.masks import MemberwiseUnstructured, effective, mask_matrices, matrix_mask, weight_matrices
 
 Masks = dict[tuple[str, str], torch.Tensor]  # (owner path, weight name) -> 0/1 mask
@@ -97,7 +97,7 @@ class TextRounds:
                 mask_matrices(network.encoder, self.masks[run])
             self.trained[run] = network
 
-        points = state.train_round(cfg, self.job, cfg.model.hidden, prepare=prepare, record=False)
+        points = measure.train_round(cfg, self.job, cfg.model.hidden, prepare=prepare, record=False)
         record = round_record(cfg, round_index, encoder_density(next(iter(self.trained.values()))), points)
         return [{**p, "round": round_index, "density": record["density"]} for p in points], record, record["score_runs"]
 
@@ -130,7 +130,7 @@ def ticket_metrics(job, rounds: list[dict]) -> dict:
     points = [p for p in job.result["points"] if p["round"] == ticket["round"]]
     top = max(points, key=lambda p: (p["heldout_char"], p["heldout_exact"]))
     hidden = job.cfg.model.hidden
-    metrics = state.metrics(job, "width", hidden if passing else None, False, hidden, None, top, points)
+    metrics = measure.metrics(job, "width", hidden if passing else None, False, hidden, None, top, points)
     return {**metrics, "measure": "state capacity, pruned", "ticket_round": ticket["round"] if passing else None,
             "ticket_density": ticket["density"], "rounds": rounds}
 

@@ -21,13 +21,20 @@ import torch
 
 from memcap.fitting import Fit, run_fit
 from memcap.search import gallop
-from memcap.text.analysis import ablation, participation_ratio, position_accuracy
 from memcap.text.config import length_floor, topology_config, width_grid
-from memcap.text.engine import init_seed
+from memcap.text.members import STOP_REASONS, init_seed
 from memcap.text.models import Shape, build_autoencoder, num_parameters
-from memcap.text.module import STOP_REASONS
-from memcap.text.state_module import StateModule, char_scores
-from memcap.text.stream import Stream, alphabet_size, draw_sets, encode_indices, fano_bits, input_size, validate_sets
+from memcap.text.state.analysis import ablation, participation_ratio, position_accuracy
+from memcap.text.state.module import StateModule, char_scores
+from memcap.text.state.stream import (
+    Stream,
+    alphabet_size,
+    draw_sets,
+    encode_indices,
+    fano_bits,
+    input_size,
+    validate_sets,
+)
 from memcap.topology.masks import unmasked_parameters
 
 KEYS = {"width": "hidden", "length": "length", "memorize": "count"}  # what a round varies, per search
@@ -60,7 +67,7 @@ def flat_config(cfg) -> dict:
         "freeze_encoder": search.freeze_encoder if kind == "memorize" else None,
         **topology_config(model),
     }
-    if cfg.prune.name != "none":  # memcap.text.prune: model.hidden at text.length, through the rounds
+    if cfg.prune.name != "none":  # memcap.text.state.prune: model.hidden at text.length, through the rounds
         flat.update(hidden=model.hidden, min_hidden=None, max_hidden=None, vary=None, prune=cfg.prune.name,
                     prune_rate=cfg.prune.rate, prune_rounds=cfg.prune.rounds, prune_target=cfg.prune.target)
     return flat
@@ -100,7 +107,7 @@ def train_round(cfg, job, value: int, prepare=None, record: bool = True, checkpo
     """Train (and score) every lr x run member of one searched ``value``; the points, through ``job.run_groups``.
 
     ``prepare(network, run)``, when given, changes each network after it is built and before it is trained
-    (memcap.text.prune masks it); ``record`` and ``checkpoint`` go to ``job.run_groups``."""
+    (memcap.text.state.prune masks it); ``record`` and ``checkpoint`` go to ``job.run_groups``."""
     kind = search_kind(cfg)
     search, text = cfg.search, cfg.text
     hidden = value if kind == "width" else cfg.model.hidden
@@ -192,7 +199,7 @@ def prepare(cfg) -> dict:
 
 
 def run(job, prepared: dict) -> str:
-    """The state measure's search (``search=state`` / ``memorize``); pruning rounds are memcap.text.prune's."""
+    """The state measure's search (``search=state`` / ``memorize``); pruning rounds are memcap.text.state.prune's."""
     cfg, kind = job.cfg, prepared["kind"]
     search = cfg.search
     best: dict[int, dict] = {}
