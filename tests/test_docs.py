@@ -88,3 +88,23 @@ def test_the_full_size_table_is_the_committed_results():
     docs = (ROOT / "docs" / "results.md").read_text()
     shown = docs.split("<!-- full-size table: results/full_size/beside_report.md -->\n")[1]
     assert shown.split("<!-- end of full-size table -->")[0] == committed
+
+
+def _section(doc: str, heading: str) -> str:
+    """The text of docs/cli.md under ``heading``, up to the next heading of its level."""
+    start = doc.index(f"\n## {heading}\n")
+    end = doc.find("\n## ", start + 1)
+    return doc[start:end if end > 0 else None]
+
+
+@pytest.mark.parametrize("command, main", [("memcap aggregate", "memcap.aggregate.cli"), ("memcap status", "memcap.status")])
+def test_the_cli_reference_lists_exactly_the_options_of_each_commands_help(command, main, capsys):
+    """docs/cli.md's section for a command names every option its ``--help`` shows, and no other: a new or
+    renamed flag fails here until the reference says it."""
+    import importlib
+
+    with pytest.raises(SystemExit):
+        importlib.import_module(main).main(["--help"])
+    shown = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", capsys.readouterr().out)) - {"--help"}
+    documented = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", _section((ROOT / "docs" / "cli.md").read_text(), command)))
+    assert shown == documented - {"--help"}
