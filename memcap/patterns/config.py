@@ -21,6 +21,7 @@ MODELS = ("simple", "recurrent")
 ORACLE_ITERATIONS = 50  # rounds of circuits (Farkas LPs) and one covering MILP (0: the heuristic's interval)
 ORACLE_NODES = 10000  # branch-and-bound nodes per covering MILP
 SEARCHES = ("capacity", "fixed")
+DECIDERS = ("training", "solver")  # search.decide: what decides a (DS, run) point (memcap.patterns.solver)
 
 
 @dataclass
@@ -69,6 +70,8 @@ class SearchConfig:
     fail_fast_steps: Optional[int] = 2000  # a member with no pattern memorized by this step stops (None: never)
     stop_short: bool = True  # from then on, one that cannot pass threshold x DS by the cap at its rate so far stops
     prior: Optional[float] = None  # patterns per neuron where the perfect-recall phase starts (None: the grid's first)
+    decide: str = "training"  # what decides each (DS, run) point: training, or LPs for model=simple (solver)
+    solver_patience: int = 3  # decide=solver: grid points in a row with no passing run that end a phase's scan
 
 
 @dataclass
@@ -168,6 +171,10 @@ def validate(cfg) -> None:
         at_least("search.max_ds", search.max_ds)
     if search.prior is not None:
         positive("search.prior", search.prior)
+    choice("search.decide", search.decide, DECIDERS)
+    at_least("search.solver_patience", search.solver_patience)
+    if search.decide == "solver":
+        validate_solver(cfg)
     if search.oracle and cfg.model.name != "simple":
         raise ConfigError("search.oracle", f"the LP oracle exists for model=simple only, not {cfg.model.name}")
     for key in ("margin", "tau"):
@@ -179,6 +186,21 @@ def validate(cfg) -> None:
             at_least(f"{where}.warmup_steps", node.warmup_steps, 0)
     validate_topology(cfg)
     check_memory(cfg)
+
+
+def validate_solver(cfg) -> None:
+    """search.decide=solver: a capacity search of the dense one-layer network, whose LPs fit in memory."""
+    from memcap.patterns.oracle.interval import check_oracle_size  # scipy: only for this search
+
+    for key, value, wanted in (("model", cfg.model.name, "simple"), ("model.density", cfg.model.density, 1.0),
+                               ("prune", cfg.prune.name, "none"), ("DS", cfg.DS, None)):
+        if value != wanted:
+            raise ConfigError(key, f"search.decide=solver decides the dense one-layer network's capacity search "
+                                   f"(model=simple, model.density=1, prune=none, DS=null); got {value}")
+    try:
+        check_oracle_size(search_ceiling(cfg), cfg.N, cfg.N, max_bytes=int(cfg.trainer.max_memory_gb * 2**30))
+    except ValueError as error:
+        raise ConfigError("search.max_ds", f"{error}; lower search.max_ds or N, or raise trainer.max_memory_gb") from None
 
 
 def validate_topology(cfg) -> None:
@@ -217,6 +239,19 @@ def search_batch(cfg) -> int:
 def search_ceiling(cfg) -> int:
     """The largest DS the search may try: search.max_ds (default 40 N), at most C(N, k)."""
     return min(cfg.search.max_ds or 40 * cfg.N, math.comb(cfg.N, round(cfg.N * cfg.s)))
+
+
+def search_start(cfg) -> int | None:
+    """Where the perfect-recall phase starts: ``search.prior`` patterns per neuron, on the grid and under its
+    ceiling; None (no prior): the gallop starts at the grid's first point.
+
+    A function of the job's config alone, never of other jobs' results: the same config searches the same
+    path, whatever else a sweep has finished and in whichever order."""
+    if cfg.search.prior is None:
+        return None
+    resolution = cfg.search.resolution
+    top = search_ceiling(cfg) // resolution * resolution
+    return min(max(resolution, round(cfg.search.prior * cfg.N / resolution) * resolution), top)
 
 
 def ensemble_bytes(cfg) -> int:

@@ -10,7 +10,15 @@ import logging
 import sys
 
 from memcap.config import learning_rate
-from memcap.patterns.config import loss_name, loss_schedule, model_steps, search_batch, search_ceiling, topology_config
+from memcap.patterns.config import (
+    loss_name,
+    loss_schedule,
+    model_steps,
+    search_batch,
+    search_ceiling,
+    search_start,
+    topology_config,
+)
 from memcap.patterns.engine import train_members
 from memcap.patterns.models import build
 from memcap.patterns.report import capacity_metrics, network_name
@@ -35,20 +43,8 @@ def flat_config(cfg) -> dict:
         **{key: cfg[key] for key in ("data_seed", "init_seed") if cfg[key] is not None},
         **dict(zip(("warmup", "warmup_steps"), loss_schedule(cfg)) if loss_schedule(cfg)[0] else {}),
         **topology_config(cfg),  # activation, density, prune: likewise only when not the default
+        **({"decide": cfg.search.decide} if cfg.search.decide != "training" else {}),  # likewise
     }
-
-
-def first_ds(cfg) -> int | None:
-    """Where the perfect-recall phase starts: ``search.prior`` patterns per neuron, on the grid and under its
-    ceiling; None (no prior): the gallop starts at the grid's first point.
-
-    A function of the job's config alone, never of other jobs' results: the same config searches the same
-    path, whatever else a sweep has finished and in whichever order."""
-    if cfg.search.prior is None:
-        return None
-    resolution = cfg.search.resolution
-    top = search_ceiling(cfg) // resolution * resolution
-    return min(max(resolution, round(cfg.search.prior * cfg.N / resolution) * resolution), top)
 
 
 def prepare(cfg) -> None:
@@ -63,6 +59,10 @@ def run(job, data: None = None) -> str:
         from memcap.patterns.prune import run_rounds
 
         return run_rounds(job)
+    if cfg.search.decide == "solver":
+        from memcap.patterns import solver
+
+        return solver.run(job)
 
     # Searched DS only: a member that cannot pass the capacity predicate stops "short" (search.stop_short).
     must_exceed = cfg.search.threshold if cfg.DS is None and cfg.search.stop_short else None
@@ -78,7 +78,7 @@ def run(job, data: None = None) -> str:
         runs = evaluate([cfg.DS])[cfg.DS]
         capacity_ds, perfect_ds, capped = cfg.DS, (cfg.DS if max(runs) == cfg.DS else None), False
     else:
-        perfect_guess = first_ds(cfg)
+        perfect_guess = search_start(cfg)
         if perfect_guess is not None:
             job.result["metrics"]["search_guess"] = {"perfect_ds": perfect_guess, "prior": cfg.search.prior}
             log.info("search starts from perfect DS=%d (search.prior=%g patterns per neuron)", perfect_guess,

@@ -306,3 +306,17 @@ def test_datasets_solved_at_once_give_the_same_intervals_and_the_same_job(tmp_pa
     from memcap.results import read_result
     assert run_job(two, tmp_path / "one", "test") == read_result(tmp_path / "one" / "result.json")  # skipped
 
+
+
+def test_a_covering_milp_stopped_at_its_node_limit_gives_its_bound_not_an_error():
+    """HiGHS ends at ``nodes`` with a status scipy does not name (16): the MILP's bound so far, not optimal."""
+    from memcap.patterns.oracle.cover import _cover_milp
+
+    rng = np.random.default_rng(0)
+    DS = 60
+    cuts = [(j, np.sort(rng.choice(DS, 12, replace=False))) for j in range(80)]
+    on = np.zeros((DS, 4), dtype=bool)
+    drop, _, bound, optimal = _cover_milp(DS, cuts, on, 0, 1)
+    assert not optimal and 0 <= bound
+    full = _cover_milp(DS, cuts, on, 0, 100000)
+    assert full[3] and bound <= full[2] + 1e-9  # the optimum's bound is at least the limited one's

@@ -4,20 +4,19 @@ import pytest
 
 from memcap.config import ConfigError
 from memcap.lifecycle import run_job
-from memcap.patterns.config import validate
-from memcap.patterns.job import first_ds
+from memcap.patterns.config import search_start, validate
 from tests.helpers import ROOT
 
 QUICK = ("trainer.max_steps=100", "trainer.check_every=25", "trainer.patience=2", "search.step=10",
          "search.resolution=2", "runs=1")
 
 
-def test_the_first_ds_is_prior_times_n_on_the_grid_and_under_the_ceiling(make_cfg):
-    assert first_ds(make_cfg("N=100")) is None
-    assert first_ds(make_cfg("N=100", "search.prior=2.9")) == 290
-    assert first_ds(make_cfg("N=100", "search.prior=2.94")) == 290  # rounded to the grid (resolution 10)
-    assert first_ds(make_cfg("N=100", "search.prior=0.01")) == 10  # never below the grid's first point
-    assert first_ds(make_cfg("N=10", "s=0.2", "search.prior=100")) == 40  # C(10, 2) = 45: the grid's last point under it
+def test_the_search_start_is_prior_times_n_on_the_grid_and_under_the_ceiling(make_cfg):
+    assert search_start(make_cfg("N=100")) is None
+    assert search_start(make_cfg("N=100", "search.prior=2.9")) == 290
+    assert search_start(make_cfg("N=100", "search.prior=2.94")) == 290  # rounded to the grid (resolution 10)
+    assert search_start(make_cfg("N=100", "search.prior=0.01")) == 10  # never below the grid's first point
+    assert search_start(make_cfg("N=10", "s=0.2", "search.prior=100")) == 40  # C(10, 2) = 45: the grid's last point under it
     with pytest.raises(ConfigError, match="search.prior: must be a finite positive number, got -1"):
         validate(make_cfg("search.prior=-1"))
 

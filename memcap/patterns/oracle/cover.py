@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+_SOLUTION_LIMIT = 16  # HighsModelStatus.kSolutionLimit: mip_max_nodes (scipy's node_limit) reached
+
 
 def _cover_milp(DS: int, cuts: list[tuple[int, np.ndarray]], on: np.ndarray, bti: int, nodes: int):
     """min Σ d_i over binaries: every cut has a wrong bit, and a kept pattern has at most bti wrong per group.
@@ -59,7 +61,10 @@ def _cover_milp(DS: int, cuts: list[tuple[int, np.ndarray]], on: np.ndarray, bti
     cost = np.r_[np.ones(DS), np.zeros(len(bit_index))]
     res = milp(cost, constraints=LinearConstraint(A, lo, hi), integrality=np.ones(n_var),
                bounds=(0, 1), options={"node_limit": nodes, "mip_rel_gap": 0.0})
-    if res.status not in (0, 1):
+    # HiGHS ends at the node limit with its status 16 (kSolutionLimit), which scipy passes on as "not
+    # recognized" (4): a limit, like the iteration limit (1), with the incumbent and the dual bound so far.
+    at_limit = res.status == 1 or (res.status == 4 and f"HiGHS Status {_SOLUTION_LIMIT}:" in res.message)
+    if res.status != 0 and not at_limit:
         raise RuntimeError(f"milp failed on the covering MILP: {res.message}")
     bound = res.mip_dual_bound
     if bound is None or not np.isfinite(bound):  # stopped before any bound: only the trivial one

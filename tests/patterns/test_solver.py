@@ -1,0 +1,86 @@
+"""search.decide=solver: the one-layer network's capacity decided by LPs, checked against direct solves and training."""
+
+import json
+
+import pytest
+
+from memcap.config import ConfigError
+from memcap.lifecycle import run_job
+from memcap.patterns import solver
+from memcap.patterns.config import validate
+from memcap.patterns.engine import member_data, train_members
+from memcap.patterns.oracle import perfect_recall
+
+# N=20 (C(20, 2) = 190 patterns), a capacity grid of 10 and an oracle held to little work: seconds, not minutes.
+SMALL = ("N=20", "runs=2", "search.decide=solver", "search.step=10", "search.max_ds=80",
+         "search.oracle_iterations=2", "search.oracle_nodes=200")
+
+
+def test_the_perfect_recall_scan_is_the_largest_storable_grid_ds_before_three_misses(make_cfg, tmp_path):
+    """The answer, recomputed here from one LP per neuron at every grid DS: the largest DS some run's dataset
+    stores whole, scanning up from the grid's start until three DS in a row store none."""
+    cfg = make_cfg(*SMALL)
+    result = run_job(cfg, tmp_path / "job", "test")
+    storable, misses, DS, expected = {}, 0, 10, None
+    while misses < 3:
+        storable[DS] = any(perfect_recall(*member_data(cfg, DS, run)).ok for run in range(2))
+        expected, misses = (DS, 0) if storable[DS] else (expected, misses + 1)
+        DS += 10
+    metrics = result["metrics"]
+    assert result["status"] == "ok" and metrics["decided_by"] == "solver"
+    assert metrics["perfect_ds"] == expected
+    perfect = [p for p in result["points"] if p["phase"] == "perfect recall"]
+    assert sorted({p["DS"] for p in perfect}) == sorted(storable)  # the scan, and no DS beyond it
+    for p in perfect:
+        assert p["decided"] and (p["memorized"] == p["DS"]) == (not p["unseparable"])
+        assert p["memorized"] <= p["upper"] <= p["DS"]
+    capacity = [p for p in result["points"] if p["phase"] == "capacity"]
+    assert capacity and all(p["memorized"] <= p["upper"] <= p["DS"] for p in capacity)
+    best = max(p["memorized"] for p in capacity if p["DS"] == metrics["capacity_ds"]) if metrics["capacity_ds"] != \
+        metrics["perfect_ds"] else metrics["perfect_ds"]
+    assert metrics["memorized_max"] == best
+    assert "decided by LPs" in solver.summary_line(result)
+
+
+def test_a_killed_solver_job_resumes_without_solving_its_points_again(make_cfg, tmp_path, monkeypatch):
+    cfg = make_cfg(*SMALL, "search.max_ds=40")
+    reference = run_job(cfg, tmp_path / "reference", "test")
+    solved = []
+    real = solver.perfect_point
+    monkeypatch.setattr(solver, "perfect_point", lambda *a: solved.append(a[1:3]) or real(*a))
+    job = tmp_path / "job"
+    job.mkdir()
+    partial = {**reference, "status": "running", "points": reference["points"][:3], "metrics": {}}
+    (job / "result.json").write_text(json.dumps(partial))
+    resumed = run_job(cfg, job, "test")
+    untimed = [[{k: v for k, v in p.items() if k != "seconds"} for p in r["points"]] for r in (reference, resumed)]
+    assert untimed[0] == untimed[1]
+    assert resumed["metrics"]["perfect_ds"] == reference["metrics"]["perfect_ds"]
+    done = {(p["DS"], p["run"]) for p in reference["points"][:3]}
+    assert solved and not done & set(solved)  # only the points the first attempt had not decided
+
+
+def test_a_dataset_training_stores_whole_is_storable_by_the_lps_and_one_they_refuse_is_never_stored(make_cfg):
+    """Training's perfect points are witnesses (the trained weights), so the LPs must call those datasets
+    storable; a dataset with a neuron the LPs prove not separable cannot be stored by any training."""
+    cfg = make_cfg("N=20", "DS=30", "runs=4", "loss=bce", "trainer.max_steps=3000")
+    trained = train_members(cfg, [(30, run) for run in range(4)])
+    for point in trained:
+        decided = solver.perfect_point(cfg, 30, point.run, 0)
+        if point.memorized == 30:
+            assert decided["memorized"] == 30 and not decided["unseparable"]
+        if decided["unseparable"]:
+            assert point.memorized < 30
+    assert any(solver.perfect_point(cfg, 30, run, 0)["unseparable"] for run in range(4))  # both cases occur
+
+
+@pytest.mark.parametrize("overrides, key", [
+    (("model=recurrent",), "model"), (("model.density=0.5",), "model.density"), (("DS=50",), "DS"),
+    (("prune=lottery", "DS=50"), "prune"), (("search.max_ds=100000", "N=1000"), "search.max_ds"),
+])
+def test_the_solver_refuses_what_it_does_not_decide_in_one_line(make_cfg, overrides, key):
+    with pytest.raises(ConfigError) as refused:
+        validate(make_cfg("search.decide=solver", *overrides))
+    assert str(refused.value).startswith(f"{key}: ") and "\n" not in str(refused.value)
+    with pytest.raises(ConfigError, match="search.decide: "):
+        validate(make_cfg("search.decide=lp"))
