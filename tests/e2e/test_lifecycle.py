@@ -13,6 +13,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -239,8 +241,9 @@ def test_two_runners_on_one_sweep_train_each_job_once(tmp_path, hooked_train):
     hooked = hooked_train(BOTH_RUNNERS_TRAINING.format(barrier=str(barrier)))
     args = command_args(sweep_dir, *TINY, "DS=30", "N=20,22,24")  # short jobs: the overlap is the hook's
     first, second = (subprocess.Popen(hooked + args, cwd=ROOT, env=ENV, stdout=subprocess.PIPE,
-                                      stderr=subprocess.STDOUT, text=True) for _ in range(2))
-    out = [p.communicate(timeout=600)[0] for p in (first, second)]
+                                      stderr=subprocess.STDOUT, text=True, start_new_session=True) for _ in range(2))
+    with ended_at_exit(first, second):
+        out = [p.communicate(timeout=600)[0] for p in (first, second)]
     assert first.returncode == 0 and second.returncode == 0, out
     assert len(list(barrier.iterdir())) == 2  # both runners trained a job
     summaries = sum(text.count("memcap simple/") for text in out)
@@ -393,12 +396,28 @@ MARK_AT_STEP_100 = """
 """
 
 
+@contextmanager
+def ended_at_exit(*processes: subprocess.Popen) -> Iterator[None]:
+    """Whatever the block does (an assertion that fails while they run), ``processes`` (each started in a
+    session of its own) are not left running after it."""
+    try:
+        yield
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.communicate()
+
+
 def wait_until(process: subprocess.Popen, ready, what: str):
-    """Poll ``ready()`` until it returns something true (returned); a deadline only against a hang."""
+    """Poll ``ready()`` until it returns something true (returned) while ``process`` (in a session of its own)
+    runs; a deadline only against a hang, after which the process is ended and its output shown."""
     deadline = time.monotonic() + 300
     while not (found := ready()):
         assert process.poll() is None, f"the process ended before {what}: " + process.communicate()[0][-3000:]
-        assert time.monotonic() < deadline, f"{what} never came"
+        if time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail(f"{what} never came: " + process.communicate()[0][-3000:])
         time.sleep(0.02)
     return found
 
@@ -426,12 +445,13 @@ def test_sigterm_saves_the_job_as_running_with_its_wall_time_and_the_rerun_resum
             result = read_result(tmp_path / "result.json")
             return isinstance(result, dict) and result["attempts"] == attempt and result
 
-        saved = wait_until(process, begun, f"attempt {attempt}'s first save")["wall_time"]
-        read_at = time.monotonic()
-        wait_until(process, lambda: marked.exists() and marked.read_text() == str(process.pid), "step 100")
-        process.send_signal(signal.SIGTERM)
-        since = time.monotonic() - read_at  # at most the time between that save and SIGTERM
-        output, _ = process.communicate(timeout=120)
+        with ended_at_exit(process):
+            saved = wait_until(process, begun, f"attempt {attempt}'s first save")["wall_time"]
+            read_at = time.monotonic()
+            wait_until(process, lambda: marked.exists() and marked.read_text() == str(process.pid), "step 100")
+            process.send_signal(signal.SIGTERM)
+            since = time.monotonic() - read_at  # at most the time between that save and SIGTERM
+            output, _ = process.communicate(timeout=120)
         assert process.returncode != 0, output[-3000:]
         assert "interrupted: " in output and "saved as running" in output
         assert "Traceback" not in output
@@ -474,9 +494,10 @@ def test_sigterm_in_the_oracle_ends_the_sweep_with_one_line_and_no_traceback(tmp
                         "search.oracle=true")
     process = subprocess.Popen(hooked + args, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, start_new_session=True)
-    wait_until(process, lambda: marked.exists() and marked.read_text() == str(process.pid), "the oracle's LPs")
-    process.send_signal(signal.SIGTERM)
-    output, _ = process.communicate(timeout=120)
+    with ended_at_exit(process):
+        wait_until(process, lambda: marked.exists() and marked.read_text() == str(process.pid), "the oracle's LPs")
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=120)
     assert process.returncode == 128 + signal.SIGTERM, output[-3000:]
     assert "interrupted: " in output and "saved as running" in output
     assert "Traceback" not in output, output[-3000:]
