@@ -82,10 +82,14 @@ def _margin_lp(X: sp.csr_matrix, sign: np.ndarray, hinge: bool):
     if hinge:
         cost = np.concatenate([cost, np.ones(M)])
         bounds += [(0, None)] * M
-    res = linprog(cost, A_ub=_margin_matrix(X, sign, hinge), b_ub=-np.ones(M), bounds=bounds, method="highs")
-    if res.status not in (0, 2):  # 0: solved, 2: infeasible; anything else is a solver failure
-        raise RuntimeError(f"linprog failed: {res.message}")
-    return res
+    problem = dict(A_ub=_margin_matrix(X, sign, hinge), b_ub=-np.ones(M), bounds=bounds)
+    # HiGHS's presolve answers "unknown" (status 15) on some of these feasibility LPs (N=100, DS=330): then
+    # the dual simplex without presolve, and the interior point method (with crossover) if that fails too.
+    for method, options in (("highs", {}), ("highs-ds", {"presolve": False}), ("highs-ipm", {})):
+        res = linprog(cost, **problem, method=method, options=options)
+        if res.status in (0, 2):  # 0: solved, 2: infeasible
+            return res
+    raise RuntimeError(f"linprog failed: {res.message}")
 
 
 def _separable(X: sp.csr_matrix, y: np.ndarray) -> bool:
