@@ -137,3 +137,37 @@ def test_a_text_job_takes_its_tasks_one_thread_unless_told_otherwise(make_cfg, t
     told = run_job(make_cfg(*text, "trainer.threads=2"), tmp_path / "two", "test")
     assert alone["versions"]["torch_threads"] == 1
     assert told["versions"]["torch_threads"] == 2
+
+
+@pytest.mark.parametrize("job", [
+    ("search.step=20", "search.max_ds=80"),  # a capacity search
+    ("DS=60", "search.oracle=true", "search.oracle_iterations=3"),  # past capacity: the oracle's LPs decide
+], ids=["search", "oracle"])
+def test_a_job_gives_the_same_points_and_metrics_on_a_quiet_and_on_a_busy_machine(make_cfg, tmp_path, job):
+    """A job run alone and then beside a busy loop on every core: every point and metric but the seconds is the
+    same, to the bit (no limit that shapes a result is in seconds)."""
+    from memcap.lifecycle import run_job
+
+    cfg = make_cfg("N=20", "runs=2", "trainer.max_steps=300", "trainer.check_every=50", "trainer.threads=1", *job)
+    quiet = run_job(cfg, tmp_path / "quiet", "test")
+    loop = "import os, sys; os.sched_setaffinity(0, {int(sys.argv[1])}); print('spinning', flush=True)\nwhile True: pass"
+    loops = [subprocess.Popen([sys.executable, "-c", loop, str(core)], stdout=subprocess.PIPE, text=True)
+             for core in sorted(os.sched_getaffinity(0))]
+    try:
+        assert [p.stdout.readline().strip() for p in loops] == ["spinning"] * CORES
+        busy = run_job(cfg, tmp_path / "busy", "test")
+    finally:
+        for p in loops:
+            p.kill()
+            p.wait()
+            p.stdout.close()
+
+    def untimed(result: dict) -> tuple:
+        points = [{k: v for k, v in p.items() if k != "seconds"} for p in result["points"]]
+        metrics = {k: v for k, v in result["metrics"].items() if "seconds" not in k}
+        return points, metrics, result["job"]
+
+    assert quiet["status"] == busy["status"] == "ok"
+    if "oracle_status_runs" in quiet["metrics"]:
+        assert "trained" not in quiet["metrics"]["oracle_status_runs"]  # the LPs ran on every dataset
+    assert untimed(quiet) == untimed(busy)
