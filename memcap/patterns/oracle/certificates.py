@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import linprog
+
+from memcap.patterns.oracle.lp import WITHOUT_PRESOLVE, decided_linprog
 
 # Support threshold on a Farkas multiplier vector normalized to sum 1.
 _SUPPORT_TOL = 1e-10
@@ -155,17 +156,11 @@ def _farkas_support(A: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     Raises RuntimeError when HiGHS answers neither way.
     """
     k = len(A)
-    problem = dict(A_eq=np.vstack([A.T, np.ones((1, k))]), b_eq=np.r_[np.zeros(A.shape[1]), 1.0], bounds=(0, None))
-    # HiGHS's presolve answers "unknown" on some of these at N=200 (and is slower): the dual simplex
-    # without it first, the interior point method (with crossover: a vertex) if that fails too.
-    for method, options in (("highs-ds", {"presolve": False}), ("highs-ipm", {})):
-        res = linprog(np.zeros(k), **problem, method=method, options=options)
-        if res.status in (0, 2):
-            break
+    # Presolve is slower on these, and answers "unknown" on some at N=200: without it from the start.
+    res = decided_linprog(np.zeros(k), WITHOUT_PRESOLVE, A_eq=np.vstack([A.T, np.ones((1, k))]),
+                          b_eq=np.r_[np.zeros(A.shape[1]), 1.0], bounds=(0, None))
     if res.status == 2:
         return None
-    if res.status != 0:
-        raise RuntimeError(f"linprog failed on a Farkas LP: {res.message}")
     lam = res.x
     support = np.flatnonzero(lam > _SUPPORT_TOL * lam.max())
     return support, lam[support]

@@ -68,6 +68,21 @@ def _margin_matrix(X: sp.csr_matrix, sign: np.ndarray, slacks: bool) -> sp.csc_m
     return sp.hstack(blocks, format="csc")
 
 
+def decided_linprog(cost: np.ndarray, attempts: tuple[tuple[str, dict], ...], **problem):
+    """``linprog`` with each (method, options) of ``attempts`` in turn until one answers solved (status 0) or
+    infeasible (2); RuntimeError when none does. HiGHS's presolve answers "unknown" (its status 15) on some of
+    the oracle's LPs (margin LPs at N=100, DS=340; Farkas LPs at N=200): the dual simplex without presolve,
+    then the interior point method (with crossover: a vertex) decide them."""
+    for method, options in attempts:
+        res = linprog(cost, **problem, method=method, options=options)
+        if res.status in (0, 2):
+            return res
+    raise RuntimeError(f"linprog failed: {res.message}")
+
+
+WITHOUT_PRESOLVE = (("highs-ds", {"presolve": False}), ("highs-ipm", {}))  # when presolve does not decide
+
+
 def _margin_lp(X: sp.csr_matrix, sign: np.ndarray, hinge: bool):
     """Solve sign_i (x_i·w + b) >= 1 over w, b (free).
 
@@ -82,14 +97,8 @@ def _margin_lp(X: sp.csr_matrix, sign: np.ndarray, hinge: bool):
     if hinge:
         cost = np.concatenate([cost, np.ones(M)])
         bounds += [(0, None)] * M
-    problem = dict(A_ub=_margin_matrix(X, sign, hinge), b_ub=-np.ones(M), bounds=bounds)
-    # HiGHS's presolve answers "unknown" (status 15) on some of these feasibility LPs (N=100, DS=330): then
-    # the dual simplex without presolve, and the interior point method (with crossover) if that fails too.
-    for method, options in (("highs", {}), ("highs-ds", {"presolve": False}), ("highs-ipm", {})):
-        res = linprog(cost, **problem, method=method, options=options)
-        if res.status in (0, 2):  # 0: solved, 2: infeasible
-            return res
-    raise RuntimeError(f"linprog failed: {res.message}")
+    return decided_linprog(cost, (("highs", {}), *WITHOUT_PRESOLVE), A_ub=_margin_matrix(X, sign, hinge),
+                           b_ub=-np.ones(M), bounds=bounds)
 
 
 def _separable(X: sp.csr_matrix, y: np.ndarray) -> bool:
