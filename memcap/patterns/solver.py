@@ -31,6 +31,7 @@ import time
 
 from memcap.patterns.config import criterion_bti, search_ceiling, search_start
 from memcap.patterns.engine import member_data
+from memcap.patterns.models import build
 from memcap.patterns.oracle import lp_memorized, oracle_interval, perfect_recall
 from memcap.patterns.report import capacity_metrics
 
@@ -110,7 +111,7 @@ def run(job) -> str:
     at = sorted((p for p in job.result["points"] if p["DS"] == capacity_ds and p.get("phase") == phase),
                 key=lambda p: p["run"])
     runs = [p["memorized"] for p in at]
-    params = cfg.N * cfg.N + cfg.N
+    params = build(cfg).num_parameters()
     undecided = [p for p in job.result["points"] if p.get("decided") is False]
     job.result["metrics"] = {
         **capacity_metrics(cfg.N, cfg.s, params, capacity_ds, perfect_ds, runs),
