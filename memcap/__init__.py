@@ -4,7 +4,7 @@ For notebooks: ``memcap.compose``, ``memcap.run``, ``memcap.load``, ``memcap.fig
 (memcap.api). The building blocks used by tests:
 
 - :func:`memcap.patterns.data.make_patterns` -- random sparse binary pattern pairs (X, Y)
-- :func:`memcap.patterns.losses.bits_to_ignore` -- the report's #bti = int(N * s * 0.1)
+- :func:`memcap.patterns.sizes.bits_to_ignore` -- the report's #bti = int(N * s * 0.1)
 - :func:`memcap.patterns.metrics.memorized` -- which patterns a network recalls
 - :func:`memcap.patterns.models.build` -- a pattern network from its config
 """

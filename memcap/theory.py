@@ -61,3 +61,31 @@ def log2_binom(N: int, k: int) -> float:
     Exact: math.comb gives the integer, and math.log2 accepts integers of any size.
     """
     return math.log2(math.comb(N, k))
+
+
+def log2_accepted(N: int, k: int, bti: int) -> float:
+    """log2 A: how many outputs the bits-to-ignore criterion accepts as one target of N bits with k ones.
+
+    The criterion (memcap.patterns.metrics.memorized) takes an output when at most ``bti`` of the
+    target's k ones and at most ``bti`` of its N - k zeros are wrong, so
+
+        A = sum_{a=0..bti} sum_{b=0..bti} C(k, a) * C(N - k, b),
+
+    the double sum factoring into the two groups' sums. An accepted output need not have k ones: A
+    counts every output taken for this target, an exact count of the acceptance set (not a bound),
+    computed with integers as log2_binom is. bti = 0 gives A = 1, log2 A = 0.
+    """
+    ones = sum(math.comb(k, a) for a in range(bti + 1))
+    zeros = sum(math.comb(N - k, b) for b in range(bti + 1))
+    return math.log2(ones * zeros)
+
+
+def bits_per_pattern(N: int, k: int, bti: int) -> float:
+    """The bits one recalled pattern carries when up to ``bti`` wrong bits of each kind count as recall.
+
+    log2 C(N, k) - log2 A (``log2_accepted``): the standard count of the information in a ball.
+    Naming one of C(N, k) patterns takes log2 C(N, k) bits; an output the criterion accepts names
+    the target only up to its tolerance, one of the A outputs accepted for it, so those log2 A bits
+    are not stored. With bti = 0 it is log2_binom(N, k) exactly.
+    """
+    return log2_binom(N, k) - log2_accepted(N, k, bti)

@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from memcap.patterns.data import make_patterns  # noqa: E402
-from memcap.patterns.losses import bits_to_ignore  # noqa: E402
 from memcap.patterns.oracle import lp_memorized, oracle_interval  # noqa: E402
+from memcap.patterns.sizes import bits_to_ignore  # noqa: E402
 
 S = 0.1
 CASES = [(100, 300, 0), (100, 300, 1), (100, 300, 2), (200, 700, 0)]

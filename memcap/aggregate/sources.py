@@ -20,6 +20,11 @@ search's lower end, beside the answer; ``path``: the text file, beside the
 result's), the frame calls the config's ``config.hidden``, ``config.min_hidden``,
 ``config.path``.
 
+A pattern result's ``bits_per_param`` is counted again from its config,
+``memorized_max`` and ``params`` (memcap.patterns.report.recount_bits), so a
+file written before bits-to-ignore was counted, which keeps the value it was
+written with, reads as a job writes it now.
+
 Nothing unusable is fatal: a crashed or half-written job must not stop the
 report on the rest of a sweep. Each is returned in ``skipped`` as (path, reason).
 """
@@ -36,6 +41,7 @@ from typing import Any
 import pandas as pd
 
 from memcap import tasks
+from memcap.patterns.report import recount_bits
 from memcap.results import RESULT_FILE, check_result, read_result
 
 Skipped = list[tuple[str, str]]
@@ -241,6 +247,8 @@ def _frame(found: Iterable[Found]) -> tuple[pd.DataFrame, Skipped]:
             continue
         first_seen[job] = where
         task = task_of(result["config"])
+        if task == "patterns":  # the bits as a job counts them now, whenever the file was written
+            result = {**result, "metrics": recount_bits(result["config"], result["metrics"])}
         shadowed = {*result["metrics"], *_FRAME_FIELDS}
         config = {(f"config.{k}" if k in shadowed else k): v for k, v in result["config"].items()}
         config_keys.setdefault(task, {}).update(dict.fromkeys(config))

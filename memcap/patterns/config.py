@@ -12,7 +12,8 @@ from typing import Optional
 
 from memcap.config import ConfigError, at_least, choice, positive, validate_common
 from memcap.patterns.layout import aligned_rows
-from memcap.patterns.losses import LOSSES, MARGIN, TAU, bits_to_ignore
+from memcap.patterns.losses import LOSSES, MARGIN, TAU
+from memcap.patterns.sizes import tolerance
 from memcap.topology import ACTIVATIONS, check_prune, check_w0_density
 
 MODELS = ("simple", "recurrent")
@@ -113,7 +114,7 @@ def loss_schedule(cfg) -> tuple[str | None, int]:
 
 def criterion_bti(cfg) -> int:
     """Wrong bits tolerated per group by the memorization criterion: #bti for bce_ignore, else 0."""
-    return bits_to_ignore(cfg.N, cfg.s) if loss_name(cfg) == "bce_ignore" else 0
+    return tolerance(loss_name(cfg), cfg.N, cfg.s)
 
 
 def model_steps(cfg) -> int:

@@ -13,14 +13,11 @@ import math
 import numpy as np
 import torch
 
+from memcap.patterns.sizes import active_bits
+
 # Below this many distinct patterns we enumerate them all and sample without
 # replacement; rejection sampling would spend long in its coupon-collector tail.
 _ENUMERATE_LIMIT = 200_000
-
-
-def active_bits(N: int, s: float) -> int:
-    """Number of ones per pattern: round(N * s)."""
-    return int(round(N * s))
 
 
 def num_distinct_patterns(N: int, k: int) -> int:

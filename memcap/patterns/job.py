@@ -11,6 +11,7 @@ import sys
 
 from memcap.config import learning_rate
 from memcap.patterns.config import (
+    criterion_bti,
     loss_name,
     loss_schedule,
     model_steps,
@@ -99,7 +100,8 @@ def run(job, data: None = None) -> str:
     params = build(cfg).num_parameters()  # unmasked weights only (model.density)
     points = job.result["points"]
     diverged = sum(p["stop"] == "diverged" for p in points)
-    job.result["metrics"] = {**job.result["metrics"], **capacity_metrics(cfg.N, cfg.s, params, capacity_ds, perfect_ds, runs),
+    answer = capacity_metrics(cfg.N, cfg.s, params, capacity_ds, perfect_ds, runs, bti=criterion_bti(cfg))
+    job.result["metrics"] = {**job.result["metrics"], **answer,
                              "capped": capped, "diverged": diverged, "converged": converged(points, capacity_ds, perfect_ds),
                              "capped_points": sum(p["stop"] == "cap" for p in points),
                              **({"search_batch": search_batch(cfg)} if cfg.DS is None else {})}

@@ -16,11 +16,6 @@ LOSSES = ("bce", "bce_ignore", "hinge", "log_hinge")
 MARGIN, TAU = 1.0, 10.0
 
 
-def bits_to_ignore(N: int, s: float) -> int:
-    """The report's #bti = int(N * s * 0.1) (eq. 3): wrong bits tolerated per group."""
-    return int(N * s * 0.1)
-
-
 def drop_worst(per_bit: torch.Tensor, targets: torch.Tensor, bti: int) -> torch.Tensor:
     """Zero the ``bti`` largest losses among each pattern's target-1 bits and among its target-0 bits.
 

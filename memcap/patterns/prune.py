@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from memcap import pruning
+from memcap.patterns.config import criterion_bti
 from memcap.patterns.engine import member_seeds, train_members
 from memcap.patterns.models import PatternEnsemble
 from memcap.patterns.report import capacity_metrics, network_name
@@ -130,7 +131,7 @@ class PatternRounds:
         runs = [p["memorized"] for p in sorted(points, key=lambda p: p["run"])]
         record = {"round": round_index, "density": round(weight_density(network), 6),
                   **capacity_metrics(cfg.N, cfg.s, network.num_parameters(), cfg.DS,
-                                     cfg.DS if max(runs) == cfg.DS else None, runs)}
+                                     cfg.DS if max(runs) == cfg.DS else None, runs, bti=criterion_bti(cfg))}
         record["met_target"] = cfg.prune.target is None or max(runs) / cfg.DS >= cfg.prune.target
         points = [{**p, "round": round_index, "density": record["density"], "params": record["params"]}
                   for p in points]

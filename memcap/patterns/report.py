@@ -1,21 +1,54 @@
 """What a pattern job reports: the report's numbers at a DS, and the network's name in the summary lines.
 
-Shared by the capacity search (memcap.patterns.job) and the pruning rounds (memcap.patterns.prune), which each
-report one DS's runs the same way.
+Shared by the capacity search (memcap.patterns.job), the pruning rounds (memcap.patterns.prune) and the
+solver (memcap.patterns.solver), which each report one DS's runs the same way. No torch: the aggregation
+recounts a stored result's bits here (``recount_bits``), so results written before a change to the count
+read as a job writes them now.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from memcap.patterns.data import active_bits
-from memcap.theory import log2_binom
+from memcap.patterns.sizes import active_bits, tolerance
+from memcap.theory import bits_per_pattern
+
+
+def bits_per_param(N: int, s: float, bti: int, memorized: int | None, params: int) -> float | None:
+    """The bits ``memorized`` patterns hold per parameter, each worth ``memcap.theory.bits_per_pattern``.
+
+    Under bits-to-ignore (``bti`` > 0) a recalled pattern carries log2 C(N, k) - log2 A bits, not
+    log2 C(N, k): the criterion accepts A outputs for each target. None when nothing was memorized.
+    """
+    return memorized * bits_per_pattern(N, active_bits(N, s), bti) / params if memorized is not None else None
+
+
+def recount_bits(config: dict, metrics: dict) -> dict:
+    """``metrics`` of a stored pattern result with ``bits_per_param`` counted from its flat config (N, s, loss),
+    ``memorized_max`` and ``params`` as a job counts it now, and so each pruning round's.
+
+    result.json keeps the bits as written; files written before bits-to-ignore was counted
+    (``bits_per_pattern``) hold log2 C(N, k) per bce_ignore pattern.
+    """
+    bti = tolerance(config["loss"], config["N"], config["s"])
+
+    def recounted(record: dict) -> dict:
+        if record.get("params") is None:
+            return record
+        return {**record, "bits_per_param": bits_per_param(config["N"], config["s"], bti, record.get("memorized_max"),
+                                                           record["params"])}
+
+    metrics = recounted(metrics)
+    rounds = metrics.get("rounds")
+    return {**metrics, "rounds": [recounted(r) for r in rounds]} if isinstance(rounds, list) else metrics
 
 
 def capacity_metrics(
-    N: int, s: float, params: int, capacity_ds: int | None, perfect_ds: int | None, memorized_runs: list[int]
+    N: int, s: float, params: int, capacity_ds: int | None, perfect_ds: int | None, memorized_runs: list[int],
+    *, bti: int,
 ) -> dict:
-    """The report's numbers at ``capacity_ds``, plus what it lacked."""
+    """The report's numbers at ``capacity_ds``, plus what it lacked; ``bti``: the criterion's tolerance
+    (memcap.patterns.config.criterion_bti), which sets the bits a recalled pattern is worth."""
     best = max(memorized_runs) if capacity_ds is not None else None
     return {
         "capacity_ds": capacity_ds,
@@ -26,7 +59,7 @@ def capacity_metrics(
         "memorized_runs": memorized_runs,
         "accuracy": best / capacity_ds if best is not None else None,
         "params": params,
-        "bits_per_param": best * log2_binom(N, active_bits(N, s)) / params if best is not None else None,
+        "bits_per_param": bits_per_param(N, s, bti, best, params),
     }
 
 

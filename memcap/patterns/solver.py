@@ -114,7 +114,7 @@ def run(job) -> str:
     params = build(cfg).num_parameters()
     undecided = [p for p in job.result["points"] if p.get("decided") is False]
     job.result["metrics"] = {
-        **capacity_metrics(cfg.N, cfg.s, params, capacity_ds, perfect_ds, runs),
+        **capacity_metrics(cfg.N, cfg.s, params, capacity_ds, perfect_ds, runs, bti=bti),
         "capped": capped or capped_above, "diverged": 0, "converged": True, "capped_points": 0,
         "decided_by": "solver", "solver_upper_runs": [p["upper"] for p in at],
         "solver_undecided_points": len(undecided),

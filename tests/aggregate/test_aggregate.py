@@ -278,6 +278,26 @@ def test_a_job_that_memorized_nothing_leaves_empty_cells(tmp_path):
     assert md_row(md, "simple · bce", "Trainable parameters") == ["110", "930"]
 
 
+def test_bce_ignore_bits_are_counted_from_the_config_not_read_from_the_file(tmp_path):
+    """A bce_ignore result.json written with log2 C(N, k) bits per pattern (make_result, as files were before
+    bits-to-ignore was counted) is tabulated with log2 C(N, k) - log2 A (memcap.theory.bits_per_pattern): at
+    N=100, #bti = 1 and A = (1 + 10) * (1 + 90); a bce file is tabulated as written, from W&B alike."""
+    from memcap.aggregate.published import beside_report
+
+    files = [write_job(tmp_path / "0", make_result("simple", "bce", 1, 100, 320, 320, [320, 300])),
+             write_job(tmp_path / "1", make_result("simple", "bce_ignore", 1, 100, 360, 360, [360, 340]))]
+    exact, tolerant = 320 * math.log2(math.comb(100, 10)) / 10100, 360 * (
+        math.log2(math.comb(100, 10)) - math.log2(11 * 91)) / 10100
+    assert json.loads(files[1].read_text())["metrics"]["bits_per_param"] == pytest.approx(
+        360 * math.log2(math.comb(100, 10)) / 10100)
+    for df in (load_dirs([tmp_path])[0], load_wandb("me/memcap", api=FakeApi(files))[0]):
+        assert df.set_index("loss").bits_per_param.to_dict() == pytest.approx({"bce": exact, "bce_ignore": tolerant})
+        md = to_markdown(report_tables(df))
+        assert md_row(md, "simple · bce", "Bits per parameter") == [f"{exact:.3f}"]
+        assert md_row(md, "simple · bce_ignore", "Bits per parameter") == [f"{tolerant:.3f}"] == ["1.212"]
+        assert beside_report(df).bits_per_param.tolist() == [round(exact, 3), round(tolerant, 3)]
+
+
 def test_oracle_rows_appear_when_reported(tmp_path):
     write_job(tmp_path / "0", make_result("simple", "bce", 1, 10, 40, 30, [38, 34],
                                           oracle_memorized=39, oracle_ratio=38 / 39))

@@ -7,8 +7,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from memcap.patterns.losses import bits_to_ignore, ensemble_loss
+from memcap.patterns.losses import ensemble_loss
 from memcap.patterns.metrics import memorized
+from memcap.patterns.sizes import bits_to_ignore, tolerance
 
 
 def reference_bce_ignore(logits, targets, bti):
@@ -37,6 +38,11 @@ def test_bits_to_ignore_is_the_reports_formula():
     assert bits_to_ignore(100, 0.1) == 1
     assert bits_to_ignore(50, 0.1) == 0  # the report: "for all smaller N #bti is zero"
     assert bits_to_ignore(500, 0.1) == 5
+
+
+def test_only_bce_ignore_tolerates_wrong_bits():
+    assert tolerance("bce_ignore", 500, 0.1) == 5
+    assert [tolerance(loss, 500, 0.1) for loss in ("bce", "hinge", "log_hinge")] == [0, 0, 0]
 
 
 @pytest.mark.parametrize("bti", [0, 1, 2, 3])
