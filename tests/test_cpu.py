@@ -142,7 +142,9 @@ def test_a_text_job_takes_its_tasks_one_thread_unless_told_otherwise(make_cfg, t
 @pytest.mark.parametrize("job", [
     ("search.step=20", "search.max_ds=80"),  # a capacity search
     ("DS=60", "search.oracle=true", "search.oracle_iterations=3"),  # past capacity: the oracle's LPs decide
-], ids=["search", "oracle"])
+    ("search.decide=solver", "search.step=10", "search.max_ds=80", "search.oracle_iterations=2",
+     "search.oracle_nodes=200"),  # every point decided by LPs, PDLP's certificates among them
+], ids=["search", "oracle", "solver"])
 def test_a_job_gives_the_same_points_and_metrics_on_a_quiet_and_on_a_busy_machine(make_cfg, tmp_path, job):
     """A job run alone and then beside a busy loop on every core: every point and metric but the seconds is the
     same, to the bit (no limit that shapes a result is in seconds)."""

@@ -73,6 +73,7 @@ class SearchConfig:
     prior: Optional[float] = None  # patterns per neuron where the perfect-recall phase starts (None: the grid's first)
     decide: str = "training"  # what decides each (DS, run) point: training, or LPs for model=simple (solver)
     solver_patience: int = 3  # decide=solver: grid points in a row with no passing run that end a phase's scan
+    solver_capacity: bool = True  # decide=solver: also scan the capacity above the perfect-recall DS
 
 
 @dataclass

@@ -55,12 +55,12 @@ class Metrics(BaseModel):
 
 
 class Point(BaseModel):
-    """One trained member (DS, run)."""
+    """One member (DS, run): trained, or decided by the solver (``stop`` "solver")."""
 
     model_config = _STRICT
     DS: int
     run: int
-    memorized: int
+    memorized: Optional[int]  # None: a solver point that proved the run cannot store all, without counting
     loss: float
     steps: int
     seconds: float  # wall time of the ensemble that trained this member

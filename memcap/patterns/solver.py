@@ -18,10 +18,14 @@ proven), ``upper`` the proven upper end, ``decided`` whether the two agree on th
 
 Perfect recall is not monotone in DS (each DS draws new datasets), so the answer depends on where a
 bisection looks. The solver's points cost seconds, so it scans the grid instead: perfect recall from the
-first grid DS (``search.prior`` x N, or ``search.resolution``) up in steps of ``search.resolution`` until
-``search.solver_patience`` grid points in a row have no storable run; the capacity from there up in steps
-of ``search.step``, likewise. The answer is the largest passing DS of each scan: a function of the config
-alone. Every point is saved as it is decided, so a killed job resumes where it was.
+grid's first point (``search.resolution``) up in steps of ``search.resolution`` until
+``search.solver_patience`` grid points in a row have no passing run; the capacity from there up in steps
+of ``search.step``, likewise (``search.solver_capacity``; without it the perfect-recall DS stands for
+both). The answer is the largest passing DS of each scan: a function of the config
+alone (``search.prior`` does not move it). A DS passes as soon as one run passes, so the runs after it are
+not decided there, and a run fails as soon as one neuron is proven not separable; at each answer DS every
+run is then decided in full (``complete``: every neuron, and the patterns weights realize), which the
+report's statistics need. Every point is saved as it is decided, so a killed job resumes where it was.
 """
 
 from __future__ import annotations
@@ -29,47 +33,63 @@ from __future__ import annotations
 import logging
 import time
 
-from memcap.patterns.config import criterion_bti, search_ceiling, search_start
+from memcap.patterns.config import criterion_bti, search_ceiling
 from memcap.patterns.engine import member_data
 from memcap.patterns.models import build
-from memcap.patterns.oracle import lp_memorized, oracle_interval, perfect_recall
+from memcap.patterns.oracle import lp_memorized, oracle_interval, perfect_recall, recalled_by
 from memcap.patterns.report import capacity_metrics
 
 log = logging.getLogger("memcap")
 
 
-def perfect_point(cfg, DS: int, run: int, bti: int) -> dict:
-    """Whether run ``run``'s dataset of DS patterns can be stored whole, as a point."""
+def perfect_point(cfg, DS: int, run: int, bti: int, complete: bool = False) -> dict:
+    """Whether run ``run``'s dataset of DS patterns can be stored whole, as a point: ``stored`` (None where
+    the bits-to-ignore interval leaves it open), ``unseparable`` (the neurons proven not separable; only the
+    first unless ``complete``), ``memorized`` the patterns realized weights recall (with ``complete``, or
+    when stored; else None: not counted)."""
     X, Y = member_data(cfg, DS, run)
     start = time.perf_counter()
-    if bti == 0:
-        found = perfect_recall(X, Y)
-        lower = DS if found.ok else lp_memorized(X, Y, progress=False, greedy=False).memorized
-        extra = {"upper": DS if found.ok else DS - 1, "decided": True, "unseparable": found.failing}
-    else:
+    found = perfect_recall(X, Y, first_failure=not complete)
+    extra = {"unseparable": found.failing, "neurons_checked": found.checked, "proofs": found.by,
+             "complete": complete or found.ok}
+    if found.ok:
+        lower, upper = DS, DS
+    elif bti == 0:
+        lower = recalled_by(found, X, Y, bti) if complete else None
+        upper = DS - 1
+    else:  # some neuron errs: the tolerance couples the neurons, and the oracle's interval decides
         interval = oracle_interval(X, Y, bti=bti, iterations=cfg.search.oracle_iterations,
                                    nodes=cfg.search.oracle_nodes)
-        lower = interval.lower
-        extra = {"upper": interval.upper, "decided": interval.lower == DS or interval.upper < DS,
-                 "interval_status": interval.status}
-    return _point(DS, run, lower, time.perf_counter() - start, extra)
+        lower, upper = interval.lower, interval.upper
+        extra["interval_status"] = interval.status
+    stored = True if lower == DS else False if upper < DS else None
+    return _point(DS, run, lower, time.perf_counter() - start,
+                  {"stored": stored, "upper": upper, "decided": stored is not None, **extra})
 
 
-def capacity_point(cfg, DS: int, run: int, bti: int) -> dict:
-    """The certified interval on the most patterns run ``run``'s dataset of DS patterns allows, as a point;
-    ``decided``: whether it settles ``search.threshold`` x DS either way."""
+def capacity_point(cfg, DS: int, run: int, bti: int, complete: bool = False) -> dict:
+    """The interval on the most patterns run ``run``'s dataset of DS patterns allows, as a point: the greedy
+    heuristic's count first (weights that recall it); the certified upper end only where that count does not
+    pass ``search.threshold`` x DS (``search.oracle_iterations`` > 0). ``decided``: whether the interval
+    settles the threshold either way. (``complete`` is the same point: a capacity point always is.)"""
     X, Y = member_data(cfg, DS, run)
     start = time.perf_counter()
-    interval = oracle_interval(X, Y, bti=bti, iterations=cfg.search.oracle_iterations, nodes=cfg.search.oracle_nodes)
     bar = cfg.search.threshold * DS
-    return _point(DS, run, interval.lower, time.perf_counter() - start,
-                  {"upper": interval.upper, "decided": interval.lower > bar or interval.upper <= bar,
-                   "interval_status": interval.status})
+    lower = lp_memorized(X, Y, bti=bti, progress=False)
+    if lower.memorized > bar or cfg.search.oracle_iterations == 0:
+        low, upper, status = lower.memorized, DS, "heuristic"
+    else:
+        interval = oracle_interval(X, Y, bti=bti, iterations=cfg.search.oracle_iterations,
+                                   nodes=cfg.search.oracle_nodes, lower=lower)
+        low, upper, status = interval.lower, interval.upper, interval.status
+    return _point(DS, run, low, time.perf_counter() - start,
+                  {"upper": upper, "decided": low > bar or upper <= bar, "interval_status": status,
+                   "complete": True})
 
 
-def _point(DS: int, run: int, lower: int, seconds: float, extra: dict) -> dict:
-    return {"DS": DS, "run": run, "memorized": int(lower), "loss": 0.0, "steps": 0, "seconds": round(seconds, 3),
-            "members": 1, "stop": "solver", **extra}
+def _point(DS: int, run: int, lower: int | None, seconds: float, extra: dict) -> dict:
+    return {"DS": DS, "run": run, "memorized": None if lower is None else int(lower), "loss": 0.0, "steps": 0,
+            "seconds": round(seconds, 3), "members": 1, "stop": "solver", **extra}
 
 
 def run(job) -> str:
@@ -77,50 +97,87 @@ def run(job) -> str:
     cfg = job.cfg
     search, bti = cfg.search, criterion_bti(cfg)
     ceiling, patience = search_ceiling(cfg), search.solver_patience
+    bar = search.threshold
 
-    def points_at(DS: int, phase: str) -> list[dict]:
-        known = {(p["DS"], p["run"]) for p in job.result["points"] if p.get("phase") == phase}
+    def passes(phase: str, point: dict) -> bool:
+        if phase == "perfect recall":
+            return point["stored"] is True
+        return point["memorized"] > bar * point["DS"]
+
+    def decide(DS: int, run: int, phase: str, complete: bool) -> dict:
+        """The point (DS, run) of ``phase``, as recorded, or decided now and saved (a resumed job goes on)."""
+        points = job.result["points"]
+        for i, p in enumerate(points):
+            if (p["DS"], p["run"], p.get("phase")) == (DS, run, phase):
+                if p["complete"] or not complete:
+                    return p
+                del points[i]  # decided only as far as the scan needed; now in full
+                break
         solve = perfect_point if phase == "perfect recall" else capacity_point
-        for r in range(cfg.runs):
-            if (DS, r) not in known:
-                job.result["points"].append({**solve(cfg, DS, r, bti), "phase": phase})
-                job.save()  # each point as it is decided: a resumed job starts from the next
-        points = [p for p in job.result["points"] if p["DS"] == DS and p.get("phase") == phase]
-        job.log_round({DS: [p["memorized"] for p in sorted(points, key=lambda p: p["run"])]})
-        return points
+        point = {**solve(cfg, DS, run, bti, complete=complete), "phase": phase}
+        points.append(point)
+        job.save()
+        return point
 
-    def scan(first: int, stride: int, phase: str, passes) -> tuple[int | None, bool]:
-        """The largest passing DS from ``first`` up by ``stride`` until ``patience`` fail in a row; capped?"""
+    def at(DS: int, phase: str, complete: bool = False) -> list[dict]:
+        """DS's points: runs in turn until one passes (every run with ``complete``)."""
+        decided = []
+        for r in range(cfg.runs):
+            decided.append(decide(DS, r, phase, complete))
+            if passes(phase, decided[-1]) and not complete:
+                break
+        log.info("%s at DS=%d: %s", phase, DS, "; ".join(_describe(p, phase) for p in decided))
+        return decided
+
+    def scan(first: int, stride: int, phase: str) -> tuple[int | None, bool, list[int]]:
+        """The largest passing DS from ``first`` up by ``stride`` until ``patience`` fail in a row; capped?;
+        the DS of the scan left undecided (no run passed, and some run's interval settles nothing)."""
         job.set_phase(phase)
-        best, misses, DS = None, 0, first
+        best, misses, DS, open_ = None, 0, first, []
         while DS <= ceiling and misses < patience:
-            if passes(DS, points_at(DS, phase)):
+            points = at(DS, phase)
+            if any(passes(phase, p) for p in points):
                 best, misses = DS, 0
             else:
                 misses += 1
+                if not all(p["decided"] for p in points):
+                    open_.append(DS)
             DS += stride
-        return best, best is not None and misses == 0 and DS > ceiling
+        return best, best is not None and misses == 0 and DS > ceiling, open_
 
-    perfect_ds, capped = scan(search_start(cfg) or search.resolution, search.resolution, "perfect recall",
-                              lambda DS, pts: max(p["memorized"] for p in pts) == DS)
-    base = perfect_ds or 0
-    above, capped_above = scan(base + search.step, search.step, "capacity",
-                               lambda DS, pts: max(p["memorized"] for p in pts) > search.threshold * DS)
+    perfect_ds, capped, open_perfect = scan(search.resolution, search.resolution, "perfect recall")
+    above, capped_above, open_capacity = (scan((perfect_ds or 0) + search.step, search.step, "capacity")
+                                          if search.solver_capacity else (None, False, []))
     capacity_ds = above if above is not None else perfect_ds
     phase = "capacity" if above is not None else "perfect recall"
-    at = sorted((p for p in job.result["points"] if p["DS"] == capacity_ds and p.get("phase") == phase),
-                key=lambda p: p["run"])
-    runs = [p["memorized"] for p in at]
+    job.set_phase("the answer's runs in full")
+    answer = at(capacity_ds, phase, complete=True) if capacity_ds is not None else []
+    if phase == "capacity" and perfect_ds is not None:
+        at(perfect_ds, "perfect recall", complete=True)
+    runs = [p["memorized"] for p in sorted(answer, key=lambda p: p["run"])]
     params = build(cfg).num_parameters()
-    undecided = [p for p in job.result["points"] if p.get("decided") is False]
     job.result["metrics"] = {
         **capacity_metrics(cfg.N, cfg.s, params, capacity_ds, perfect_ds, runs, bti=bti),
         "capped": capped or capped_above, "diverged": 0, "converged": True, "capped_points": 0,
-        "decided_by": "solver", "solver_upper_runs": [p["upper"] for p in at],
-        "solver_undecided_points": len(undecided),
+        "decided_by": "solver", "solver_upper_runs": [p["upper"] for p in answer],
+        "solver_open_ds": {"perfect recall": open_perfect, "capacity": open_capacity},
+        "solver_undecided_points": sum(not p["decided"] for p in job.result["points"]),
         "solver_seconds": round(sum(p["seconds"] for p in job.result["points"]), 2),
     }
     return summary_line(job.result)
+
+
+def _describe(point: dict, phase: str) -> str:
+    run = f"run {point['run']}"
+    if phase == "capacity":
+        return f"{run} [{point['memorized']}, {point['upper']}]"
+    if point["stored"]:
+        return f"{run} stores all"
+    if point["stored"] is None:
+        return f"{run} open [{point['memorized']}, {point['upper']}]"
+    count = f", {point['memorized']} realized" if point["memorized"] is not None else ""
+    return f"{run} not (neuron{'s' if len(point['unseparable']) > 1 else ''} " \
+           f"{', '.join(map(str, point['unseparable']))} not separable{count})"
 
 
 def summary_line(result: dict) -> str:
@@ -128,10 +185,13 @@ def summary_line(result: dict) -> str:
     if m["capacity_ds"] is None:
         found = "no DS storable above the threshold"
     else:
-        perfect = f"perfect recall up to DS={m['perfect_ds']}" if m["perfect_ds"] is not None else "no DS storable whole"
+        perfect = f"perfect recall at DS={m['perfect_ds']}" if m["perfect_ds"] is not None else "no DS storable whole"
         found = (f"capacity DS={m['capacity_ds']}{' (capped: at least)' if m['capped'] else ''}: best run "
                  f"{m['memorized_max']} achieved, <= {max(m['solver_upper_runs'])} proven; {perfect}")
     undecided = f", {m['solver_undecided_points']} points undecided" if m["solver_undecided_points"] else ""
+    left_open = [f"{phase} at DS={', '.join(map(str, ds))}" for phase, ds in m["solver_open_ds"].items() if ds]
+    if left_open:  # the scan might have gone on past an open DS: its answer there is a lower bound
+        undecided += f" (open: {'; '.join(left_open)}: the answer is at least the DS shown)"
     criterion = "bits-to-ignore recall" if c["loss"] == "bce_ignore" else "exact recall"
     return (f"memcap simple N={c['N']} s={c['s']} runs={c['runs']} seed={c['seed']}, {criterion} decided by LPs: "
             f"{found}{undecided}; {m['solver_seconds']:.0f} s of solving")

@@ -32,8 +32,14 @@ def test_the_perfect_recall_scan_is_the_largest_storable_grid_ds_before_three_mi
     perfect = [p for p in result["points"] if p["phase"] == "perfect recall"]
     assert sorted({p["DS"] for p in perfect}) == sorted(storable)  # the scan, and no DS beyond it
     for p in perfect:
-        assert p["decided"] and (p["memorized"] == p["DS"]) == (not p["unseparable"])
-        assert p["memorized"] <= p["upper"] <= p["DS"]
+        assert p["decided"] and p["stored"] == (not p["unseparable"]) == (p["memorized"] == p["DS"])
+        assert p["memorized"] is None or p["memorized"] <= p["upper"] <= p["DS"]
+        assert p["complete"] or p["stored"] or len(p["unseparable"]) == 1  # a run fails at its first such neuron
+    for DS in storable:  # runs in turn until one stores the DS whole
+        runs = sorted((p for p in perfect if p["DS"] == DS), key=lambda p: p["run"])
+        assert [p["run"] for p in runs] == list(range(len(runs)))
+        assert DS == metrics["perfect_ds"] or [p["stored"] for p in runs].index(True) == len(runs) - 1 \
+            if storable[DS] else len(runs) == 2
     capacity = [p for p in result["points"] if p["phase"] == "capacity"]
     assert capacity and all(p["memorized"] <= p["upper"] <= p["DS"] for p in capacity)
     best = max(p["memorized"] for p in capacity if p["DS"] == metrics["capacity_ds"]) if metrics["capacity_ds"] != \
@@ -47,7 +53,7 @@ def test_a_killed_solver_job_resumes_without_solving_its_points_again(make_cfg, 
     reference = run_job(cfg, tmp_path / "reference", "test")
     solved = []
     real = solver.perfect_point
-    monkeypatch.setattr(solver, "perfect_point", lambda *a: solved.append(a[1:3]) or real(*a))
+    monkeypatch.setattr(solver, "perfect_point", lambda *a, **k: solved.append(a[1:3]) or real(*a, **k))
     job = tmp_path / "job"
     job.mkdir()
     partial = {**reference, "status": "running", "points": reference["points"][:3], "metrics": {}}

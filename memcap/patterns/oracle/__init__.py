@@ -18,9 +18,10 @@ the optimum is reported as an interval (``oracle_interval``):
 The oracle thus tells apart "the architecture cannot store this" from
 "training did not find it", and says how far training is from the best.
 
-Modules: ``lp`` (the per-neuron LPs, ``perfect_recall``, the greedy heuristic
-``lp_memorized``), ``certificates`` (circuits found by LP, verified in exact
-arithmetic), ``cover`` (the covering MILP), ``interval`` (``oracle_interval``,
+Modules: ``separability`` (``perfect_recall``: each neuron's labels separable
+or not, decided exactly, cheapest proof first), ``lp`` (the per-neuron hinge
+LPs, the greedy heuristic ``lp_memorized``), ``certificates`` (circuits found
+by LP, verified in exact arithmetic), ``cover`` (the covering MILP), ``interval`` (``oracle_interval``,
 the loop that joins them) and ``metrics`` (``oracle_metrics``: what a job
 calls, its datasets in worker processes).
 """
@@ -28,8 +29,9 @@ calls, its datasets in worker processes).
 from __future__ import annotations
 
 from memcap.patterns.oracle.interval import MAX_ORACLE_BYTES, OracleInterval, check_oracle_size, oracle_interval
-from memcap.patterns.oracle.lp import LPResult, PerfectRecall, lp_memorized, perfect_recall, separable
+from memcap.patterns.oracle.lp import LPResult, lp_memorized
 from memcap.patterns.oracle.metrics import TrainedOptimum, oracle_metrics
+from memcap.patterns.oracle.separability import PerfectRecall, perfect_recall, recalled_by, separable
 
 __all__ = [
     "MAX_ORACLE_BYTES",
@@ -42,5 +44,6 @@ __all__ = [
     "oracle_interval",
     "oracle_metrics",
     "perfect_recall",
+    "recalled_by",
     "separable",
 ]

@@ -1,8 +1,8 @@
 """The per-neuron LPs and the greedy heuristic: the lower end of the oracle's interval.
 
 Each output neuron is a perceptron on its own column of Y, and whether it can
-store that column is one LP (``separable``, ``perfect_recall``: strict
-separability as the feasibility of (2y_i - 1)(x_i·w + b) >= 1). When not all
+store that column is one LP (strict separability as the feasibility of
+(2y_i - 1)(x_i·w + b) >= 1: ``memcap.patterns.oracle.separability``). When not all
 patterns fit, ``lp_memorized`` solves each neuron's hinge LP (re-solved warm,
 ``_WarmHingeLPs``) and drops the worst pattern greedily: weights that recall
 what it counts, so the optimum is at least that.
@@ -34,14 +34,6 @@ _FEASIBILITY_TOL = 1e-7
 # A bit counts as stored only with margin >= 1/2 (the LPs ask for 1), so that
 # float32 rounding of the returned weights cannot flip it.
 _STORED_MARGIN = 0.5
-
-
-@dataclass
-class PerfectRecall:
-    """Whether some W, b store every pattern; ``failing``: the neurons that cannot."""
-
-    ok: bool
-    failing: list[int]
 
 
 @dataclass
@@ -99,26 +91,6 @@ def _margin_lp(X: sp.csr_matrix, sign: np.ndarray, hinge: bool):
         bounds += [(0, None)] * M
     return decided_linprog(cost, (("highs", {}), *WITHOUT_PRESOLVE), A_ub=_margin_matrix(X, sign, hinge),
                            b_ub=-np.ones(M), bounds=bounds)
-
-
-def _separable(X: sp.csr_matrix, y: np.ndarray) -> bool:
-    return _margin_lp(X, 2.0 * (y > 0.5) - 1, hinge=False).status == 0
-
-
-def separable(X, y) -> bool:
-    """Is the labeling y (DS,) of the rows of X (DS, N) strictly linearly separable with a bias?
-
-    Feasibility of (2y_i - 1)(x_i·w + b) >= 1: any strict separator can be
-    scaled to margin 1, so the LP is feasible iff one exists.
-    """
-    return _separable(sp.csr_matrix(_as_array(X)), _as_array(y))
-
-
-def perfect_recall(X, Y) -> PerfectRecall:
-    """Can a one-layer network store all DS pairs (X, Y) exactly? One LP per output neuron."""
-    Xs, Y = sp.csr_matrix(_as_array(X)), _as_array(Y)
-    failing = [j for j in range(Y.shape[1]) if not _separable(Xs, Y[:, j])]
-    return PerfectRecall(ok=not failing, failing=failing)
 
 
 def _progress_bar(enabled: bool) -> Progress:
