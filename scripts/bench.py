@@ -71,6 +71,7 @@ import sys
 import tempfile
 import time
 import warnings
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -423,6 +424,45 @@ def oracle_workers_benchmark(datasets: int, out: Path, N: int = 200, DS: int = 7
     publish(out / "oracle_workers", {"same_intervals": same, "rows": rows}, lines)
 
 
+def solver_benchmark(neurons: int, out: Path, sizes=((100, 320), (200, 630), (300, 970), (500, 1670))) -> None:
+    """Part 8: one neuron's separability decided the old way (scipy's linprog, one LP built per neuron) and by
+    ``DatasetLPs`` (one model per dataset, cheapest proof first), on the same neurons, back to back."""
+    import scipy.sparse as sp
+
+    from memcap.patterns.oracle.lp import _margin_lp
+    from memcap.patterns.oracle.separability import DatasetLPs
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for N, DS in sizes:
+        X, Y = make_patterns(N, DS, 0.1, 0)
+        Xn, on = X.numpy().astype(float), Y.numpy() > 0.5
+        Xs, lps = sp.csr_matrix(Xn), DatasetLPs(Xn)
+        old_s, new_s, proofs, same = [], [], {}, True
+        for j in range(neurons):
+            start = time.perf_counter()
+            old = _margin_lp(Xs, np.where(on[:, j], 1.0, -1.0), hinge=False).status == 0
+            old_s.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            new, _, step = lps.decide(on[:, j])
+            new_s.append(time.perf_counter() - start)
+            proofs[step] = proofs.get(step, 0) + 1
+            same &= old == new
+        rows.append({"N": N, "DS": DS, "neurons": neurons, "linprog_s": round(statistics.median(old_s), 4),
+                     "dataset_lps_s": round(statistics.median(new_s), 4), "proofs": proofs, "same_verdicts": same,
+                     "load": round(os.getloadavg()[0], 2)})
+        print(json.dumps(rows[-1]), flush=True)
+    header = run_header(f"python scripts/bench.py --solver --repeats {neurons}", f"scipy {scipy.__version__}, "
+                        f"highspy {version('highspy')}")
+    lines = [header + f" Random patterns (seed 0) at about Table 1's perfect-recall DS; the first {neurons} neurons, "
+             "each decided by both, back to back; medians per neuron; load is the 1-minute load average after each "
+             "size.", "", *table_head("N", "DS", "linprog s", "DatasetLPs s", "faster", "proofs", "same verdicts",
+                                      "load")]
+    lines += [f"| {r['N']} | {r['DS']} | {r['linprog_s']} | {r['dataset_lps_s']} | "
+              f"{r['linprog_s'] / r['dataset_lps_s']:.1f}× | {', '.join(f'{k} {v}' for k, v in r['proofs'].items())} | "
+              f"{'yes' if r['same_verdicts'] else 'NO'} | {r['load']} |" for r in rows]
+    publish(out / "solver", {"rows": rows}, lines)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -442,13 +482,17 @@ def main(argv=None) -> None:
                         help="part 6 only: the oracle's hinge LPs re-solved warm and cold")
     parser.add_argument("--oracle-workers", action="store_true",
                         help="part 7 only: the oracle's datasets one at a time and two at a time")
+    parser.add_argument("--solver", action="store_true",
+                        help="part 8: each neuron's separability by scipy's linprog against DatasetLPs, N = 100-500")
     parser.add_argument("--repeats", type=int, default=None,
                         help="--subnormals: pairs of jobs per case; --default-job: runs; --oracle-lp: neurons "
-                             "(3 each); --oracle-workers: datasets (4)")
+                             "(3 each); --oracle-workers: datasets (4); --solver: neurons per size (40)")
     args = parser.parse_args(argv)
     if args.repeats is not None and args.repeats < 1:
         parser.error(f"--repeats must be at least 1, got {args.repeats}")
     out = Path(args.out)
+    if args.solver:
+        return solver_benchmark(args.repeats or 40, out / "solver")
     if args.oracle_workers:
         return oracle_workers_benchmark(args.repeats or 4, out / "oracle_workers")
     if args.oracle_lp:

@@ -24,7 +24,7 @@ def configs():
 @pytest.mark.parametrize("argv, line", [
     (["model=nosuch"], "model: no option 'nosuch'; allowed: dense, gru, hybrid, lstm, recurrent, rnn, simple, transformer"),
     (["-m", "model=simple,nope"], "model: no option 'nope'; allowed: "),
-    (["+experiment=nope"], "experiment: no option 'nope'; allowed: report_bar, "),
+    (["+experiment=nope"], "experiment: no option 'nope'; allowed: recipe_vs_exact, report_bar, "),
     (["N=abc"], "N: got 'abc'; allowed: an integer"),
     (["-m", "N=10,abc", "steps=2,3"], "N: got 'abc'; allowed: an integer"),  # a later value of a sweep
     (["lr=x"], "lr: got 'x'; allowed: a number"),

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from memcap.aggregate.exact import against_solver
 from memcap.aggregate.figures import SCREEN, Style, lower_bound_key, lower_bound_marker, panels
 from memcap.aggregate.tables import CAPPED, CUT_SHORT, UNCONVERGED, summarize
 
@@ -157,10 +158,17 @@ BESIDE_REPORT_FIGURES = {"beside_report": figure_beside_report}  # for memcap.ag
 
 
 def write_beside_report(df: pd.DataFrame, out: Path, formats=("md", "csv")) -> list[Path]:
-    """beside_report.md and / or .csv in ``out``, for those of ``formats`` (memcap-aggregate --formats)."""
-    table, written = beside_report(df), []
+    """beside_report.md and / or .csv in ``out``, for those of ``formats`` (memcap-aggregate --formats); and
+    against_solver.{md,csv} where trained searches have the solver's answer for their data."""
+    written = _write(beside_report(df), out, "beside_report", formats)
+    exact = against_solver(df)
+    return written + (_write(exact, out, "against_solver", formats) if len(exact) else [])
+
+
+def _write(table: pd.DataFrame, out: Path, stem: str, formats) -> list[Path]:
+    written = []
     for fmt, render in (("md", to_markdown), ("csv", lambda t: t.to_csv(index=False))):
         if fmt in formats:
-            (out / f"beside_report.{fmt}").write_text(render(table), encoding="utf-8")
-            written.append(out / f"beside_report.{fmt}")
+            (out / f"{stem}.{fmt}").write_text(render(table), encoding="utf-8")
+            written.append(out / f"{stem}.{fmt}")
     return written

@@ -125,9 +125,11 @@ def _with_varying_keys(df: pd.DataFrame, labels: pd.Series, named: tuple[str, ..
 
 
 def network_labels(df: pd.DataFrame) -> pd.Series:
-    """Each job's network label: model · loss [· k steps] [· key=value for keys varying within it]."""
+    """Each job's network label: model · loss [· k steps] [· decided by LPs] [· key=value for keys varying
+    within it]."""
     steps = df["steps"].map(lambda n: f" · {n} steps" if n > 1 else "")
-    return _with_varying_keys(df, df["model"] + " · " + df["loss"] + steps, _IDENTITY + _PER_CELL)
+    by = (df["decide"] == "solver").map({True: " · decided by LPs", False: ""}) if "decide" in df else ""
+    return _with_varying_keys(df, df["model"] + " · " + df["loss"] + steps + by, _IDENTITY + _PER_CELL + ("decide",))
 
 
 def text_labels(df: pd.DataFrame) -> pd.Series:

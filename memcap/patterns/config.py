@@ -74,6 +74,7 @@ class SearchConfig:
     decide: str = "training"  # what decides each (DS, run) point: training, or LPs for model=simple (solver)
     solver_patience: int = 3  # decide=solver: grid points in a row with no passing run that end a phase's scan
     solver_capacity: bool = True  # decide=solver: also scan the capacity above the perfect-recall DS
+    solver_check: Optional[bool] = None  # a trained search beside the solver's perfect-recall DS (None: where it applies)
 
 
 @dataclass
@@ -177,6 +178,11 @@ def validate(cfg) -> None:
     at_least("search.solver_patience", search.solver_patience)
     if search.decide == "solver":
         validate_solver(cfg)
+    if search.solver_check and search.decide == "training" and solver_applies(cfg):
+        key, value = solver_applies(cfg)
+        raise ConfigError("search.solver_check", f"the solver decides the dense one-layer network's capacity search "
+                                                 f"only (model=simple, model.density=1, prune=none, DS=null), not "
+                                                 f"{key}={value}; leave it null (where it applies) or false")
     if search.oracle and cfg.model.name != "simple":
         raise ConfigError("search.oracle", f"the LP oracle exists for model=simple only, not {cfg.model.name}")
     for key in ("margin", "tau"):
@@ -194,15 +200,32 @@ def validate_solver(cfg) -> None:
     """search.decide=solver: a capacity search of the dense one-layer network, whose LPs fit in memory."""
     from memcap.patterns.oracle.interval import check_oracle_size  # scipy: only for this search
 
-    for key, value, wanted in (("model", cfg.model.name, "simple"), ("model.density", cfg.model.density, 1.0),
-                               ("prune", cfg.prune.name, "none"), ("DS", cfg.DS, None)):
-        if value != wanted:
-            raise ConfigError(key, f"search.decide=solver decides the dense one-layer network's capacity search "
-                                   f"(model=simple, model.density=1, prune=none, DS=null); got {value}")
+    refused = solver_applies(cfg)
+    if refused:
+        raise ConfigError(refused[0], f"search.decide=solver decides the dense one-layer network's capacity search "
+                                      f"(model=simple, model.density=1, prune=none, DS=null); got {refused[1]}")
     try:
         check_oracle_size(search_ceiling(cfg), cfg.N, cfg.N, max_bytes=int(cfg.trainer.max_memory_gb * 2**30))
     except ValueError as error:
         raise ConfigError("search.max_ds", f"{error}; lower search.max_ds or N, or raise trainer.max_memory_gb") from None
+
+
+def solver_applies(cfg) -> tuple[str, object] | None:
+    """Why the solver cannot decide this job's capacity search (the dense one-layer network's, searched, not
+    pruned): the key and its value, or None when it can."""
+    for key, value, wanted in (("model", cfg.model.name, "simple"), ("model.density", cfg.model.density, 1.0),
+                               ("prune", cfg.prune.name, "none"), ("DS", cfg.DS, None)):
+        if value != wanted:
+            return key, value
+    return None
+
+
+def solver_checks(cfg) -> bool:
+    """Whether a trained search also runs the solver's perfect-recall scan (``search.solver_check``; null:
+    wherever the solver applies)."""
+    if cfg.search.decide != "training" or cfg.search.solver_check is False:
+        return False
+    return solver_applies(cfg) is None
 
 
 def validate_topology(cfg) -> None:

@@ -18,6 +18,7 @@ from memcap.patterns.config import (
     search_batch,
     search_ceiling,
     search_start,
+    solver_checks,
     topology_config,
 )
 from memcap.patterns.engine import train_members
@@ -117,6 +118,10 @@ def run(job, data: None = None) -> str:
         metrics.update(oracle_metrics(cfg, capacity_ds, runs, progress=sys.stderr.isatty(),
                                       recorded=metrics.get(ORACLE_DATASETS, ()), on_dataset=keep))
         metrics.pop(ORACLE_DATASETS, None)  # a finished job has them as the oracle_*_runs metrics
+    if solver_checks(cfg):
+        from memcap.patterns import solver
+
+        job.result["metrics"].update(solver.check(job))
     return summary_line(job.result)
 
 
@@ -135,5 +140,10 @@ def summary_line(result: dict) -> str:
     oracle = f", oracle {m['oracle_memorized']:.1f} (ratio {m['oracle_ratio']:.3f})" if "oracle_ratio" in m else ""
     if "oracle_upper" in m:
         oracle += f", proven best <= {m['oracle_upper']:.1f} (ratio {m['oracle_ratio_upper']:.3f})"
+    if m.get("solver_perfect_ds") is not None:
+        oracle += (f", LPs: perfect recall exact at DS={m['solver_perfect_ds']}"
+                   f"{' (at least)' if m['solver_open_ds']['perfect recall'] else ''}")
+        if m["perfect_vs_solver"] is not None:
+            oracle += f" (training {m['perfect_vs_solver']:.3f} of it)"
     return (f"memcap {network_name(c)} N={c['N']} s={c['s']} runs={c['runs']} seed={c['seed']}: "
             f"{found}{oracle}{diverged}; params={m['params']}")

@@ -57,11 +57,14 @@ def perfect_point(cfg, DS: int, run: int, bti: int, complete: bool = False) -> d
     elif bti == 0:
         lower = recalled_by(found, X, Y, bti) if complete else None
         upper = DS - 1
-    else:  # some neuron errs: the tolerance couples the neurons, and the oracle's interval decides
-        interval = oracle_interval(X, Y, bti=bti, iterations=cfg.search.oracle_iterations,
-                                   nodes=cfg.search.oracle_nodes)
-        lower, upper = interval.lower, interval.upper
-        extra["interval_status"] = interval.status
+    else:  # weights that err only within the tolerance prove it; else the oracle's interval, where asked
+        heuristic = lp_memorized(X, Y, bti=bti, progress=False)
+        lower, upper, status = heuristic.memorized, DS, "heuristic"
+        if lower < DS and cfg.search.oracle_iterations > 0:
+            interval = oracle_interval(X, Y, bti=bti, iterations=cfg.search.oracle_iterations,
+                                       nodes=cfg.search.oracle_nodes, lower=heuristic)
+            lower, upper, status = interval.lower, interval.upper, interval.status
+        extra.update(complete=True, interval_status=status)
     stored = True if lower == DS else False if upper < DS else None
     return _point(DS, run, lower, time.perf_counter() - start,
                   {"stored": stored, "upper": upper, "decided": stored is not None, **extra})
@@ -92,72 +95,78 @@ def _point(DS: int, run: int, lower: int | None, seconds: float, extra: dict) ->
             "seconds": round(seconds, 3), "members": 1, "stop": "solver", **extra}
 
 
-def run(job) -> str:
-    """The job's work under ``search.decide=solver``: the two scans; fills the metrics, returns the summary line."""
-    cfg = job.cfg
-    search, bti = cfg.search, criterion_bti(cfg)
-    ceiling, patience = search_ceiling(cfg), search.solver_patience
-    bar = search.threshold
+class Scan:
+    """The solver's scans over one job's grid, its points kept in ``points`` (saved with the job as decided)."""
 
-    def passes(phase: str, point: dict) -> bool:
+    def __init__(self, job, points: list[dict]):
+        self.job, self.cfg, self.points = job, job.cfg, points
+        self.bti = criterion_bti(job.cfg)
+
+    def passes(self, phase: str, point: dict) -> bool:
         if phase == "perfect recall":
             return point["stored"] is True
-        return point["memorized"] > bar * point["DS"]
+        return point["memorized"] > self.cfg.search.threshold * point["DS"]
 
-    def decide(DS: int, run: int, phase: str, complete: bool) -> dict:
+    def decide(self, DS: int, run: int, phase: str, complete: bool) -> dict:
         """The point (DS, run) of ``phase``, as recorded, or decided now and saved (a resumed job goes on)."""
-        points = job.result["points"]
-        for i, p in enumerate(points):
+        for i, p in enumerate(self.points):
             if (p["DS"], p["run"], p.get("phase")) == (DS, run, phase):
                 if p["complete"] or not complete:
                     return p
-                del points[i]  # decided only as far as the scan needed; now in full
+                del self.points[i]  # decided only as far as the scan needed; now in full
                 break
         solve = perfect_point if phase == "perfect recall" else capacity_point
-        point = {**solve(cfg, DS, run, bti, complete=complete), "phase": phase}
-        points.append(point)
-        job.save()
+        point = {**solve(self.cfg, DS, run, self.bti, complete=complete), "phase": phase}
+        self.points.append(point)
+        self.job.save()
         return point
 
-    def at(DS: int, phase: str, complete: bool = False) -> list[dict]:
+    def at(self, DS: int, phase: str, complete: bool = False) -> list[dict]:
         """DS's points: runs in turn until one passes (every run with ``complete``)."""
         decided = []
-        for r in range(cfg.runs):
-            decided.append(decide(DS, r, phase, complete))
-            if passes(phase, decided[-1]) and not complete:
+        for r in range(self.cfg.runs):
+            decided.append(self.decide(DS, r, phase, complete))
+            if self.passes(phase, decided[-1]) and not complete:
                 break
-        log.info("%s at DS=%d: %s", phase, DS, "; ".join(_describe(p, phase) for p in decided))
+        beside = self.points is not self.job.result["points"]  # a trained job's check: one line a DS in debug
+        log.log(logging.DEBUG if beside else logging.INFO, "%s%s at DS=%d: %s", "solver: " if beside else "", phase,
+                DS, "; ".join(_describe(p, phase) for p in decided))
         return decided
 
-    def scan(first: int, stride: int, phase: str) -> tuple[int | None, bool, list[int]]:
-        """The largest passing DS from ``first`` up by ``stride`` until ``patience`` fail in a row; capped?;
-        the DS of the scan left undecided (no run passed, and some run's interval settles nothing)."""
-        job.set_phase(phase)
+    def scan(self, first: int, stride: int, phase: str) -> tuple[int | None, bool, list[int]]:
+        """The largest passing DS from ``first`` up by ``stride`` until ``search.solver_patience`` fail in a row;
+        capped?; the DS of the scan left open (no run passed, and some run's interval settles nothing)."""
+        self.job.set_phase(phase if self.points is self.job.result["points"] else f"solver: {phase}")
         best, misses, DS, open_ = None, 0, first, []
-        while DS <= ceiling and misses < patience:
-            points = at(DS, phase)
-            if any(passes(phase, p) for p in points):
+        while DS <= search_ceiling(self.cfg) and misses < self.cfg.search.solver_patience:
+            points = self.at(DS, phase)
+            if any(self.passes(phase, p) for p in points):
                 best, misses = DS, 0
             else:
                 misses += 1
                 if not all(p["decided"] for p in points):
                     open_.append(DS)
             DS += stride
-        return best, best is not None and misses == 0 and DS > ceiling, open_
+        return best, best is not None and misses == 0 and DS > search_ceiling(self.cfg), open_
 
-    perfect_ds, capped, open_perfect = scan(search.resolution, search.resolution, "perfect recall")
-    above, capped_above, open_capacity = (scan((perfect_ds or 0) + search.step, search.step, "capacity")
+
+def run(job) -> str:
+    """The job's work under ``search.decide=solver``: the two scans; fills the metrics, returns the summary line."""
+    cfg, search = job.cfg, job.cfg.search
+    grid = Scan(job, job.result["points"])
+    perfect_ds, capped, open_perfect = grid.scan(search.resolution, search.resolution, "perfect recall")
+    above, capped_above, open_capacity = (grid.scan((perfect_ds or 0) + search.step, search.step, "capacity")
                                           if search.solver_capacity else (None, False, []))
     capacity_ds = above if above is not None else perfect_ds
     phase = "capacity" if above is not None else "perfect recall"
     job.set_phase("the answer's runs in full")
-    answer = at(capacity_ds, phase, complete=True) if capacity_ds is not None else []
+    answer = grid.at(capacity_ds, phase, complete=True) if capacity_ds is not None else []
     if phase == "capacity" and perfect_ds is not None:
-        at(perfect_ds, "perfect recall", complete=True)
+        grid.at(perfect_ds, "perfect recall", complete=True)
     runs = [p["memorized"] for p in sorted(answer, key=lambda p: p["run"])]
     params = build(cfg).num_parameters()
     job.result["metrics"] = {
-        **capacity_metrics(cfg.N, cfg.s, params, capacity_ds, perfect_ds, runs, bti=bti),
+        **capacity_metrics(cfg.N, cfg.s, params, capacity_ds, perfect_ds, runs, bti=grid.bti),
         "capped": capped or capped_above, "diverged": 0, "converged": True, "capped_points": 0,
         "decided_by": "solver", "solver_upper_runs": [p["upper"] for p in answer],
         "solver_open_ds": {"perfect recall": open_perfect, "capacity": open_capacity},
@@ -165,6 +174,22 @@ def run(job) -> str:
         "solver_seconds": round(sum(p["seconds"] for p in job.result["points"]), 2),
     }
     return summary_line(job.result)
+
+
+def check(job) -> dict:
+    """A trained search's answer measured against the truth: the solver's perfect-recall scan on the same
+    config (same seed, so the same datasets at every DS), its points kept apart in ``solver_points``; the
+    metrics to add (``solver_perfect_ds``, and the trained perfect and capacity DS as fractions of it; its time
+    is the clock's, so it stays in the points and the log, out of the metrics that a rerun must reproduce)."""
+    grid = Scan(job, job.result.setdefault("solver_points", []))
+    search, m = job.cfg.search, job.result["metrics"]
+    exact, _, open_ = grid.scan(search.resolution, search.resolution, "perfect recall")
+    seconds = round(sum(p["seconds"] for p in grid.points), 2)
+    log.info("solver: perfect recall decided exactly at DS=%s%s (training: %s); %.0f s of solving", exact,
+             " (a lower bound: DS left open)" if open_ else "", m["perfect_ds"], seconds)
+    ratio = (lambda ds: round(ds / exact, 4) if ds is not None and exact else None)
+    return {"solver_perfect_ds": exact, "solver_open_ds": {"perfect recall": open_},
+            "perfect_vs_solver": ratio(m["perfect_ds"]), "capacity_vs_solver_perfect": ratio(m["capacity_ds"])}
 
 
 def _describe(point: dict, phase: str) -> str:

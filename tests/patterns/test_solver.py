@@ -97,3 +97,43 @@ def test_the_lps_decide_datasets_on_which_highs_presolve_answers_unknown(make_cf
     simplex without presolve decides them. Every run's dataset there has neurons that are not separable."""
     cfg = make_cfg("N=100", "loss=bce")
     assert all(perfect_recall(*member_data(cfg, 340, run)).failing for run in (0, 3))
+
+
+def test_a_trained_search_of_the_simple_network_carries_the_solvers_answer_beside_its_own(make_cfg, tmp_path):
+    """search.solver_check (null: wherever the solver applies): the perfect-recall DS decided by LPs on the
+    same datasets, its points apart from training's, and training's answers as fractions of it."""
+    cfg = make_cfg("N=20", "runs=2", "search.step=10", "search.max_ds=80", "trainer.max_steps=400")
+    result = run_job(cfg, tmp_path / "trained", "test")
+    alone = run_job(make_cfg(*SMALL, "search.solver_capacity=false"), tmp_path / "solver", "test")
+    m = result["metrics"]
+    assert m["solver_perfect_ds"] == alone["metrics"]["perfect_ds"]
+    assert m["perfect_vs_solver"] == round(m["perfect_ds"] / m["solver_perfect_ds"], 4)
+    assert m["capacity_vs_solver_perfect"] == round(m["capacity_ds"] / m["solver_perfect_ds"], 4)
+    assert all(p["stop"] != "solver" for p in result["points"])  # training's points are training's alone
+    assert {p["DS"] for p in result["solver_points"]} == {p["DS"] for p in alone["points"]}
+    from memcap.patterns.job import summary_line
+
+    assert f"LPs: perfect recall exact at DS={m['solver_perfect_ds']}" in summary_line(result)
+    off = run_job(make_cfg("N=20", "runs=2", "search.step=10", "search.max_ds=80", "trainer.max_steps=400",
+                           "search.solver_check=false"), tmp_path / "off", "test")
+    assert "solver_perfect_ds" not in off["metrics"] and "solver_points" not in off
+
+
+@pytest.mark.parametrize("overrides", [("model=recurrent",), ("DS=30",)])
+def test_the_check_is_left_out_where_the_solver_does_not_apply_and_refused_when_asked_for_there(make_cfg, overrides):
+    from memcap.patterns.config import solver_checks
+
+    assert not solver_checks(make_cfg(*overrides))
+    with pytest.raises(ConfigError, match=r"^search.solver_check: .*not (model=recurrent|DS=30)"):
+        validate(make_cfg("search.solver_check=true", *overrides))
+
+
+def test_under_the_tolerance_weights_that_recall_all_prove_a_dataset_storable_and_the_rest_stays_open(make_cfg):
+    """bce_ignore at N=100 (one wrong bit of each kind allowed), DS=350, where exact recall fails: the greedy
+    heuristic's weights recall all of run 1's dataset (stored, proven by them); run 0's fall one short, and
+    without the oracle's certification (oracle_iterations=0) that point is left open, not called unstorable."""
+    cfg = make_cfg("N=100", "loss=bce_ignore", "search.decide=solver", "search.oracle_iterations=0")
+    stored, open_ = (solver.perfect_point(cfg, 350, run, 1) for run in (1, 0))
+    assert stored["unseparable"] and open_["unseparable"]  # neither stores its dataset exactly
+    assert (stored["stored"], stored["memorized"], stored["decided"]) == (True, 350, True)
+    assert (open_["stored"], open_["decided"], open_["upper"]) == (None, False, 350) and open_["memorized"] < 350
