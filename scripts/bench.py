@@ -6,6 +6,7 @@ Usage: python scripts/bench.py [--quick] [--end-to-end-only] [--device cpu|cuda]
        python scripts/bench.py --default-job [--repeats 3]
        python scripts/bench.py --oracle-lp [--repeats 3]
        python scripts/bench.py --oracle-workers [--repeats 4]
+       python scripts/bench.py --solver [--repeats 40]
 
 1. Throughput: for N in {100, 200, 500} and ensemble sizes {1, 5, 15, 40}, the
    same full-batch Adam steps (DS = 3 N, bce) done (a) by a plain PyTorch loop,
@@ -54,6 +55,12 @@ Usage: python scripts/bench.py [--quick] [--end-to-end-only] [--device cpu|cuda]
    needs its LPs; ``search.oracle_iterations=0``, so each interval is the greedy heuristic's
    and the two runs must agree exactly): wall seconds of each, their ratio, and
    whether the intervals agree. Writes <out>/oracle_workers/oracle_workers.{json,md}.
+
+8. ``--solver``: each neuron's separability (the solver's perfect-recall question) decided by scipy's
+   ``linprog`` (one LP built per neuron, as before ``DatasetLPs``) and by ``DatasetLPs`` (one HiGHS model per
+   dataset, cheapest proof first), back to back on the first ``--repeats`` neurons of a dataset near
+   Table 1's perfect-recall DS at N = 100, 200, 300, 500: median seconds per neuron, their ratio, which proof
+   decided, and whether the verdicts agree. Writes <out>/solver/solver.{json,md}.
 
 Writes <out>/results.json and <out>/results.md (the table benchmarks/README.md quotes).
 """
