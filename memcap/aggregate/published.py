@@ -82,7 +82,8 @@ def beside_report(df: pd.DataFrame) -> pd.DataFrame:
             # Why a cell's max is only a lower bound, as the report tables mark it (empty otherwise).
             "lower_bound": "; ".join(mark for flag, mark in ((c.capped, f"{CAPPED} search ceiling"),
                                                              (c.unconverged, f"{UNCONVERGED} step cap"),
-                                                             (c.cut_short, f"{CUT_SHORT} mean: runs cut short"))
+                                                             (c.cut_short, f"{CUT_SHORT} mean: " + ("LP weights' counts" if "decided by LPs" in c.network
+                                                                                  else "runs cut short")))
                                      if flag) or np.nan,
             "wall_time_s": round(c.wall_time) if c.wall_time == c.wall_time else np.nan,
         })

@@ -107,7 +107,8 @@ NOTES = {
     UNCONVERGED: "unconverged: a run at the capacity DS or at the DS tried next above it stopped at the step cap "
                  "(trainer.max_steps) before memorizing all or reaching its patience, so the capacity is a lower bound",
     CUT_SHORT: "cut short: a run at the capacity DS was stopped by the search's fail-fast rules (\"short\": it "
-               "could not pass the round's threshold; \"nothing\") before its plateau, so the mean is a lower bound",
+               "could not pass the round's threshold; \"nothing\") before its plateau, or (decided by LPs) a run "
+               "that cannot store its dataset whole counts what the LPs' weights recall, so the mean is a lower bound",
 }
 # The CSV's rows for the marks (1 where a cell is marked, 0 elsewhere), in blocks that have one.
 FLAG_ROWS = {CAPPED: "Capped: capacity is a lower bound", UNCONVERGED: "Unconverged: capacity is a lower bound",
@@ -182,9 +183,12 @@ def _unconverged(job: pd.Series) -> bool:
 
 
 def _cut_short(job: pd.Series) -> bool:
-    """Does the job's mean count a run at its capacity DS that a fail-fast rule stopped (``memcap.search.cut_short``)?"""
+    """Is the job's mean a lower bound: does it count a run at its capacity DS that a fail-fast rule stopped
+    (``memcap.search.cut_short``), or, decided by LPs, a run below DS (its count what LP weights recall)?"""
     if not isinstance(job.get("points"), list) or pd.isna(job.get("capacity_ds")):
         return False
+    if job.get("decided_by") == "solver":
+        return min(job["memorized_runs"]) < job["capacity_ds"]
     return cut_short(job["points"], int(job["capacity_ds"]))
 
 
