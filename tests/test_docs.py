@@ -90,6 +90,21 @@ def test_the_full_size_table_is_the_committed_results():
     assert shown.split("<!-- end of full-size table -->")[0] == committed
 
 
+def test_the_exact_table_is_the_committed_results():
+    """docs/results.md's table of training against the exact answer is what memcap-aggregate --beside-report
+    writes now (against_solver.md) from the committed results/table1_exact and results/report_table1."""
+    from memcap.aggregate import load_dirs
+    from memcap.aggregate.exact import against_solver
+    from memcap.aggregate.published import to_markdown
+
+    committed = (ROOT / "results" / "table1_exact" / "aggregate" / "against_solver.md").read_text()
+    df, _ = load_dirs([ROOT / "results" / "table1_exact", ROOT / "results" / "report_table1"])
+    assert to_markdown(against_solver(df)) == committed
+    docs = (ROOT / "docs" / "results.md").read_text()
+    shown = docs.split("<!-- exact table: results/table1_exact/aggregate/against_solver.md -->\n")[1]
+    assert shown.split("<!-- end of exact table -->")[0] == committed
+
+
 def _section(doc: str, heading: str) -> str:
     """The text of docs/cli.md under ``heading``, up to the next heading of its level."""
     start = doc.index(f"\n## {heading}\n")
