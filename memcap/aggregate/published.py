@@ -69,6 +69,7 @@ def beside_report(df: pd.DataFrame) -> pd.DataFrame:
         rows.append({
             "network": c.network, "N": int(c.N), "capacity_ds": c.capacity_ds,
             "max": c.memorized_max, "mean": round(c.memorized_mean, 1), "std": round(c.memorized_std, 1),
+            "max_stored": c.max_stored,
             "report_loss": key[1] if key and key[1] != c.loss else np.nan,
             "report_max": report[0], "report_mean": report[1], "report_std": report[2],
             "vs_report_max": round(c.memorized_max / report[0], 3) if report[0] == report[0] else np.nan,

@@ -41,7 +41,7 @@ from typing import Any
 import pandas as pd
 
 from memcap import tasks
-from memcap.patterns.report import recount_bits
+from memcap.patterns.report import most_stored, recount_bits
 from memcap.results import RESULT_FILE, check_result, read_result
 
 Skipped = list[tuple[str, str]]
@@ -247,8 +247,9 @@ def _frame(found: Iterable[Found]) -> tuple[pd.DataFrame, Skipped]:
             continue
         first_seen[job] = where
         task = task_of(result["config"])
-        if task == "patterns":  # the bits as a job counts them now, whenever the file was written
-            result = {**result, "metrics": recount_bits(result["config"], result["metrics"])}
+        if task == "patterns":  # the bits and the most stored as a job counts them now, whenever the file was written
+            metrics = recount_bits(result["config"], result["metrics"])
+            result = {**result, "metrics": {**metrics, **most_stored(result["points"])}}
         shadowed = {*result["metrics"], *_FRAME_FIELDS}
         config = {(f"config.{k}" if k in shadowed else k): v for k, v in result["config"].items()}
         config_keys.setdefault(task, {}).update(dict.fromkeys(config))

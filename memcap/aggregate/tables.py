@@ -51,6 +51,7 @@ _MODEL_ORDER = {"simple": 0, "recurrent": 1}  # the report's order; others after
 # (row label, summary column, format); rows without a value in a block are left out.
 ROWS = [
     ("Maximum number of memorized patterns", "memorized_max", "{:.0f}"),
+    ("Most patterns stored at any DS tried", "max_stored", "{:.0f}"),
     ("Accuracy [%]", "accuracy_pct", "{:.2f}"),
     ("Mean of memorized patterns", "memorized_mean", "{:.2f}"),
     ("Standard deviation of memorized patterns", "memorized_std", "{:.2f}"),
@@ -93,7 +94,7 @@ _TEXT_ORDER = {name: i for i, name in enumerate(TEXT_ARCHITECTURES)}
 _TEXT_BEST_JOB = ("min_hidden", "state_size", "params", "encoder_params", "train_char", "train_exact",
                   "heldout_char", "bits", "bits_per_neuron", "bits_per_param")
 # Taken from a cell's best job; the oracle columns only when a result reports them.
-_BEST_JOB = ("memorized_max", "capacity_ds", "perfect_ds", "params", "bits_per_param",
+_BEST_JOB = ("memorized_max", "max_stored", "capacity_ds", "perfect_ds", "params", "bits_per_param",
              "oracle_memorized", "oracle_ratio", "oracle_upper", "oracle_ratio_upper")
 
 # Marks on cells whose number is a bound: the summary flag, the summary columns it marks, prefix or suffix.

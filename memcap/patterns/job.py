@@ -23,7 +23,7 @@ from memcap.patterns.config import (
 )
 from memcap.patterns.engine import train_members
 from memcap.patterns.models import build
-from memcap.patterns.report import capacity_metrics, network_name
+from memcap.patterns.report import capacity_metrics, most_stored, network_name
 from memcap.search import capacity_search, converged
 
 KEY = "DS"  # what a search round varies
@@ -102,7 +102,7 @@ def run(job, data: None = None) -> str:
     points = job.result["points"]
     diverged = sum(p["stop"] == "diverged" for p in points)
     answer = capacity_metrics(cfg.N, cfg.s, params, capacity_ds, perfect_ds, runs, bti=criterion_bti(cfg))
-    job.result["metrics"] = {**job.result["metrics"], **answer,
+    job.result["metrics"] = {**job.result["metrics"], **answer, **most_stored(points),
                              "capped": capped, "diverged": diverged, "converged": converged(points, capacity_ds, perfect_ds),
                              "capped_points": sum(p["stop"] == "cap" for p in points),
                              **({"search_batch": search_batch(cfg)} if cfg.DS is None else {})}
@@ -134,6 +134,8 @@ def summary_line(result: dict) -> str:
         found = (f"capacity DS={m['capacity_ds']}{' (capped: at least)' if m['capped'] else ''}: "
                  f"memorized max {m['memorized_max']}, mean {m['memorized_mean']:.1f} ± {m['memorized_std']:.1f} "
                  f"({100 * m['accuracy']:.1f}%), {perfect}")
+        if (m.get("max_stored") or 0) > m["memorized_max"]:  # a run above the capacity DS stored more
+            found += f", most stored {m['max_stored']} (at DS={m['max_stored_ds']})"
     diverged = f", {m['diverged']} members diverged" if m.get("diverged") else ""
     if m.get("converged") is False:
         diverged += " (not converged: members at the capacity DS or the DS that bounds it hit the step cap; a lower bound)"

@@ -23,6 +23,19 @@ def bits_per_param(N: int, s: float, bti: int, memorized: int | None, params: in
     return memorized * bits_per_pattern(N, active_bits(N, s), bti) / params if memorized is not None else None
 
 
+def most_stored(points: list[dict]) -> dict:
+    """The most patterns any run recalled at any DS tried (``max_stored``) and that DS (``max_stored_ds``).
+
+    The report's "maximum" is the count at the capacity DS; a run at a larger DS that fell below the 90%
+    threshold may still have stored more patterns, and this says how many. Counted from the points, so a
+    result written before the metric existed reads the same (memcap.aggregate.sources)."""
+    counted = [p for p in points if p.get("memorized") is not None]
+    if not counted:
+        return {"max_stored": None, "max_stored_ds": None}
+    best = max(counted, key=lambda p: (p["memorized"], -p["DS"]))
+    return {"max_stored": best["memorized"], "max_stored_ds": best["DS"]}
+
+
 def recount_bits(config: dict, metrics: dict) -> dict:
     """``metrics`` of a stored pattern result with ``bits_per_param`` counted from its flat config (N, s, loss),
     ``memorized_max`` and ``params`` as a job counts it now, and so each pruning round's.

@@ -45,6 +45,8 @@ class Metrics(BaseModel):
     memorized_mean: Optional[float] = None
     memorized_std: Optional[float] = None
     memorized_runs: Optional[list[int]] = None
+    max_stored: Optional[int] = None  # the most patterns any run recalled at any DS tried
+    max_stored_ds: Optional[int] = None
     accuracy: Optional[float] = None
     params: Optional[int] = None
     bits_per_param: Optional[float] = None

@@ -37,7 +37,7 @@ from memcap.patterns.config import criterion_bti, search_ceiling
 from memcap.patterns.engine import member_data
 from memcap.patterns.models import build
 from memcap.patterns.oracle import lp_memorized, oracle_interval, perfect_recall, recalled_by
-from memcap.patterns.report import capacity_metrics
+from memcap.patterns.report import capacity_metrics, most_stored
 
 log = logging.getLogger("memcap")
 
@@ -167,6 +167,7 @@ def run(job) -> str:
     params = build(cfg).num_parameters()
     job.result["metrics"] = {
         **capacity_metrics(cfg.N, cfg.s, params, capacity_ds, perfect_ds, runs, bti=grid.bti),
+        **most_stored(job.result["points"]),
         "capped": capped or capped_above, "diverged": 0, "converged": True, "capped_points": 0,
         "decided_by": "solver", "solver_upper_runs": [p["upper"] for p in answer],
         "solver_open_ds": {"perfect recall": open_perfect, "capacity": open_capacity},

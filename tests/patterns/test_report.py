@@ -32,3 +32,21 @@ def test_recount_bits_counts_a_stored_result_as_a_job_does_now():
     assert recount_bits({"loss": "bce", "N": 100, "s": 0.1}, stored)["bits_per_param"] == old
     nothing = {"memorized_max": None, "params": 10100, "bits_per_param": None}
     assert recount_bits({"loss": "bce_ignore", "N": 100, "s": 0.1}, nothing)["bits_per_param"] is None
+
+
+def test_the_most_stored_is_the_best_count_at_any_ds_tried_and_old_files_read_the_same(tmp_path):
+    """The report's maximum is the count at the capacity DS; a run at a larger DS may store more."""
+    from memcap.aggregate import load_dirs
+    from memcap.patterns.report import most_stored
+    from tests.helpers import make_result, write_job
+
+    points = [{"DS": 300, "run": 0, "memorized": 300}, {"DS": 400, "run": 0, "memorized": 350},
+              {"DS": 500, "run": 1, "memorized": 350}, {"DS": 350, "run": 0, "memorized": None}]
+    assert most_stored(points) == {"max_stored": 350, "max_stored_ds": 400}  # ties: the smaller DS
+    assert most_stored([]) == {"max_stored": None, "max_stored_ds": None}
+    old = make_result("simple", "bce", 1, 100, 320, 320, [320] * 5)
+    old["points"].append({"DS": 420, "run": 2, "memorized": 371, "loss": 0.3, "steps": 900, "seconds": 1.0,
+                          "stop": "plateau"})
+    write_job(tmp_path / "old", old)
+    df, _ = load_dirs([tmp_path])
+    assert (df["max_stored"].iloc[0], df["max_stored_ds"].iloc[0], df["memorized_max"].iloc[0]) == (371, 420, 320)
