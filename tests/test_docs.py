@@ -123,3 +123,18 @@ def test_the_cli_reference_lists_exactly_the_options_of_each_commands_help(comma
     shown = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", capsys.readouterr().out)) - {"--help"}
     documented = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", _section((ROOT / "docs" / "cli.md").read_text(), command)))
     assert shown == documented - {"--help"}
+
+
+def test_the_recipe_table_is_the_committed_results():
+    """docs/recipe.md's recipes against the exact answer are what memcap-aggregate --beside-report writes now
+    (against_solver.md) from the committed results/recipe_vs_exact."""
+    from memcap.aggregate import load_dirs
+    from memcap.aggregate.exact import against_solver
+    from memcap.aggregate.published import to_markdown
+
+    committed = (ROOT / "results" / "recipe_vs_exact" / "aggregate" / "against_solver.md").read_text()
+    df, _ = load_dirs([ROOT / "results" / "recipe_vs_exact"])
+    assert to_markdown(against_solver(df)) == committed
+    docs = (ROOT / "docs" / "recipe.md").read_text()
+    shown = docs.split("<!-- recipe table: results/recipe_vs_exact/aggregate/against_solver.md -->\n")[1]
+    assert shown.split("<!-- end of recipe table -->")[0] == committed
