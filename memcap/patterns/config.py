@@ -13,7 +13,7 @@ from typing import Optional
 from memcap.config import ConfigError, at_least, choice, positive, validate_common
 from memcap.patterns.layout import aligned_rows
 from memcap.patterns.losses import LOSSES, MARGIN, TAU
-from memcap.patterns.sizes import tolerance
+from memcap.patterns.sizes import check_oracle_size, tolerance
 from memcap.topology import ACTIVATIONS, check_prune, check_w0_density
 
 MODELS = ("simple", "recurrent")
@@ -198,7 +198,6 @@ def validate(cfg) -> None:
 
 def validate_solver(cfg) -> None:
     """search.decide=solver: a capacity search of the dense one-layer network, whose LPs fit in memory."""
-    from memcap.patterns.oracle.interval import check_oracle_size  # scipy: only for this search
 
     refused = solver_applies(cfg)
     if refused:

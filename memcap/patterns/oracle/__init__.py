@@ -28,10 +28,11 @@ calls, its datasets in worker processes).
 
 from __future__ import annotations
 
-from memcap.patterns.oracle.interval import MAX_ORACLE_BYTES, OracleInterval, check_oracle_size, oracle_interval
+from memcap.patterns.oracle.interval import OracleInterval, oracle_interval
 from memcap.patterns.oracle.lp import LPResult, lp_memorized
 from memcap.patterns.oracle.metrics import TrainedOptimum, oracle_metrics
 from memcap.patterns.oracle.separability import PerfectRecall, perfect_recall, recalled_by, separable
+from memcap.patterns.sizes import MAX_ORACLE_BYTES, check_oracle_size
 
 __all__ = [
     "MAX_ORACLE_BYTES",

@@ -23,11 +23,10 @@ from memcap.patterns.metrics import memorized
 from memcap.patterns.oracle.certificates import _exact_rows, _farkas_support, _verified_circuit
 from memcap.patterns.oracle.cover import _cover_milp, _small_cover_bound
 from memcap.patterns.oracle.lp import _STORED_MARGIN, LPResult, _as_array, _margin_lp, lp_memorized
+from memcap.patterns.sizes import check_oracle_size
 
 log = logging.getLogger("memcap")
 
-# Refuse a problem whose dense LP/MILP data would need more than this many bytes.
-MAX_ORACLE_BYTES = 4 * 2**30
 
 
 @dataclass
@@ -61,20 +60,6 @@ class OracleInterval:
     @property
     def gap(self) -> int:
         return self.upper - self.lower
-
-
-def check_oracle_size(DS: int, n_in: int, n_out: int, max_bytes: int = MAX_ORACLE_BYTES) -> None:
-    """Refuse (ValueError, one line) a dataset whose oracle LPs/MILP would not fit in ``max_bytes``.
-
-    The dense pieces are the signed data (DS, n_in + 1) per neuron's Farkas LP,
-    the (DS, n_out) label and bit-variable arrays, and the sparse covering rows
-    (at most DS per cut, a few cuts per neuron and round); 8 bytes each, with
-    a factor 4 for HiGHS's own copies.
-    """
-    need = 8 * 4 * DS * (n_in + 2 + 4 * n_out)
-    if need > max_bytes:
-        raise ValueError(f"oracle: DS={DS}, N_in={n_in}, N_out={n_out} needs about {need / 2**30:.1f} GiB "
-                         f"for its LPs and MILP, more than the {max_bytes / 2**30:.1f} GiB allowed")
 
 
 def oracle_interval(X, Y, bti: int = 0, iterations: int = ORACLE_ITERATIONS, nodes: int = ORACLE_NODES,
