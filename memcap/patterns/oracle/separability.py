@@ -60,9 +60,10 @@ class DatasetLPs:
     def __init__(self, X):
         X = _as_array(X)
         self.DS, self.n_in = X.shape
-        self.A = sp.csc_matrix(np.hstack([X, np.ones((self.DS, 1))]))
-        self.full_rank = self.DS <= self.n_in + 1 and np.linalg.matrix_rank(self.A.toarray()) == self.DS
-        self.pinv = np.linalg.pinv(self.A.toarray()) if self.full_rank else None
+        dense = np.hstack([X, np.ones((self.DS, 1))])
+        self.A = sp.csc_matrix(dense)
+        self.full_rank = self.DS <= self.n_in + 1 and np.linalg.matrix_rank(dense) == self.DS
+        self.pinv = np.linalg.pinv(dense) if self.full_rank else None
         self.rows = np.arange(self.DS, dtype=np.int32)
         self.pdlp, self.simplex = self._highs(solver="pdlp"), self._highs(presolve="off")
         self.pdlp.setOptionValue("pdlp_iteration_limit", PDLP_ITERATIONS)
