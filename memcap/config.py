@@ -69,6 +69,8 @@ class TrainerConfig:
     checkpoint_minutes: float = 5.0  # mid-round checkpoint every this many minutes of a fit (0: never)
     threads: Optional[int] = None  # torch CPU threads; None: the launcher's share (memcap.cpu)
     flush_subnormals: bool = True  # CPU: subnormal floats as zero (bce jobs 2.5-3.2x faster on a 2-core CPU, the same points: memcap.cpu)
+    steps_per_call: Optional[int] = None  # pattern ensembles: optimizer steps per Lightning call; None: check_every (the same points)
+    compact: bool = True  # pattern ensembles: members that stopped leave the batched matmuls (the same points)
 
 
 @dataclass
@@ -150,6 +152,8 @@ def validate_common(cfg, task_keys: dict[str, Any]) -> None:
         at_least("trainer.batch_size", trainer.batch_size)
     if trainer.threads is not None:
         at_least("trainer.threads", trainer.threads)
+    if trainer.steps_per_call is not None:
+        at_least("trainer.steps_per_call", trainer.steps_per_call)
     if not (0 <= trainer.patience_fraction < 1):
         raise ConfigError("trainer.patience_fraction", f"must be in [0, 1), got {trainer.patience_fraction}")
     if trainer.max_padding < 1:
@@ -172,11 +176,12 @@ def check_accelerator(accelerator: str) -> None:
 
 # Keys that cannot change a result: where it is written and shown, and how the CPU computes it: how many
 # threads (the machine's share, as the launcher's) and whether subnormals are flushed (the same points either
-# way, tests/test_cpu.py; versions.torch_threads and versions.subnormals_flushed record both), and how many
-# datasets the LP oracle solves at once (the same datasets and bounds, tests/patterns/test_oracle_interval.py). Everything else
-# identifies the job.
+# way, tests/test_cpu.py; versions.torch_threads and versions.subnormals_flushed record both), how many
+# datasets the LP oracle solves at once (the same datasets and bounds, tests/patterns/test_oracle_interval.py), and
+# how many optimizer steps one Lightning call runs and whether stopped members leave the computation (the same
+# steps, tests/patterns/test_ensemble.py). Everything else identifies the job.
 NOT_IDENTITY = ("logger", "hydra", "trainer.checkpoint_minutes", "trainer.threads", "trainer.flush_subnormals",
-                "search.oracle_workers")
+                "trainer.steps_per_call", "trainer.compact", "search.oracle_workers")
 
 
 def per_steps(steps: int | None, own: int, table: dict) -> Any:

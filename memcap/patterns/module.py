@@ -1,6 +1,8 @@
 """The LightningModule that trains an ensemble of pattern networks.
 
-One ``training_step`` advances every member by one optimizer step. Members
+One ``training_step`` advances every member by the optimizer steps up to the
+next check (``steps_per_call``; Lightning's own work around a call cost as much as
+a small network's step, 0.4-0.6 ms on a CPU core). Members
 differ in data, dataset size (padded rows carry weight 0) and initialization,
 and share nothing but the batched matmuls: Adam is elementwise, so one Adam over
 the stacked parameters is exactly one Adam per member.
@@ -22,9 +24,13 @@ average rate so far (above its current rate: counts rise fastest early) would
 not take its count above ``must_exceed`` of its DS by the step cap: it fails
 the predicate of every phase (perfect recall needs more), so training it on
 changes no decision, only its own count, which is then a lower bound. From then on its
-gradient and Adam momentum are zero, so it no longer changes while the others go on. Each member keeps the
-weights of its best check (most patterns memorized), the analogue of the
-report's "best epoch".
+gradient and Adam momentum are zero, so it no longer changes while the others go on, and at that check it
+leaves the computation (``compact``): its weights, Adam state and data rows are dropped from the stacked
+tensors, so the batched matmuls no longer compute it (in the report's Table 1 jobs, members that had
+stopped took about a quarter of all FLOPs). Every per-member record (counts, stop reasons, best weights)
+stays full-size, indexed by the members' places in the group; ``live`` lists the places still computed.
+Each member keeps the weights of its best check (most patterns memorized), the analogue of the
+report's "best epoch"; after the fit the network holds them for every member again.
 
 The recurrent network (``plateau_before_first_pattern=False``) has a loss that
 stays flat until it takes off (N=100, 3 steps, DS=1190: nothing memorized at
@@ -75,6 +81,8 @@ class EnsembleModule(pl.LightningModule):
         milestones: tuple[int, ...] = (),
         fail_fast_steps: int | None = None,
         must_exceed: float | None = None,
+        steps_per_call: int | None = None,
+        compact: bool = True,
     ):
         super().__init__()
         self.automatic_optimization = False
@@ -86,6 +94,12 @@ class EnsembleModule(pl.LightningModule):
         self.patience_fraction, self.plateau_before_first_pattern = patience_fraction, plateau_before_first_pattern
         self.batch_size, self.step_offset = batch_size, step_offset
         self.fail_fast_steps, self.must_exceed = fail_fast_steps, must_exceed
+        # One call runs from one check to the next: the steps are the same, Lightning's per-call work is not.
+        self.steps_per_call = steps_per_call or check_every
+        # A masked network (model.density, pruning) keeps all its members: its masks are not dropped with them.
+        self.compact = compact and not any(name.endswith("_mask") for name, _ in model.named_buffers())
+        self.optimizer = self.scheduler = None  # looked up in on_fit_start
+        self._leaving = None  # set by a check where members stopped: who stays (``_keep``)
         # Mini-batches come from one generator per member, so a member draws the
         # same batches whichever ensemble it is trained in.
         self.batch_generators = [torch.Generator().manual_seed(int(s)) for s in (batch_seeds or [])]
@@ -102,6 +116,7 @@ class EnsembleModule(pl.LightningModule):
         self.register_buffer("stale", torch.zeros(members, dtype=torch.long))
         self.register_buffer("steps_trained", torch.zeros(members, dtype=torch.long))
         self.register_buffer("stop", torch.zeros(members, dtype=torch.long))
+        self.register_buffer("live", torch.arange(members))  # the members still in the computation
         self.best_state = {name: p.detach().clone() for name, p in model.named_parameters()}
         # The best count at each of these steps (multiples of check_every): the recipe studies' budgets.
         self.milestones = tuple(sorted(milestones))
@@ -119,8 +134,7 @@ class EnsembleModule(pl.LightningModule):
     def on_fit_start(self):
         for name, tensor in self.best_state.items():
             self.best_state[name] = tensor.to(self.device)
-        self._ds_list = self.ds.tolist()
-        self._all_active = bool(self.active.all())  # False when resumed from a checkpoint with members done
+        self._live_changed()
         # Looked up once: Lightning's accessors cost more than a tiny model's step.
         self.optimizer, self.scheduler = self.optimizers(), self.lr_schedulers()
 
@@ -136,6 +150,9 @@ class EnsembleModule(pl.LightningModule):
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         for name in ("X", "Y", "weight"):
             checkpoint["state_dict"].pop(name, None)
+        live = checkpoint["state_dict"].setdefault("live", self.live.clone())  # older checkpoints: all live
+        if len(live) < len(self.live):  # saved after members left: the same shapes before the weights load
+            self._keep(torch.isin(self.live, live.to(self.live.device)))
         self.best_state = dict(checkpoint["best_state"])
         for generator, state in zip(self.batch_generators, checkpoint["batch_generators"]):
             generator.set_state(state)
@@ -151,7 +168,7 @@ class EnsembleModule(pl.LightningModule):
     # -- one step -------------------------------------------------------------
     def _minibatch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         idx = torch.stack(
-            [torch.randint(0, n, (self.batch_size,), generator=g) for n, g in zip(self._ds_list, self.batch_generators)]
+            [torch.randint(0, n, (self.batch_size,), generator=g) for n, g in zip(self._ds_list, self._generators)]
         )
         idx = idx.to(self.device)
         rows = torch.arange(idx.shape[0], device=self.device).unsqueeze(1)
@@ -166,6 +183,16 @@ class EnsembleModule(pl.LightningModule):
         return getattr(self, f"best_at_{step}")
 
     def training_step(self, batch, batch_idx):
+        """Optimizer steps up to the next multiple of ``steps_per_call`` (a resumed fit may start between two),
+        fewer at the step cap, none after every member stopped (``_check`` then asks Lightning to stop)."""
+        for _ in range(min(self.steps_per_call - self.global_step % self.steps_per_call,
+                           self.max_steps - self.global_step)):
+            self._step()
+            if self.trainer.should_stop:
+                return
+
+    def _step(self) -> None:
+        """One optimizer step of every member, after a check when the step is a multiple of ``check_every``."""
         optimizer = self.optimizer
         full_batch = self.batch_size is None
         X, Y, weight = (self.X, self.Y, self.weight) if full_batch else self._minibatch()
@@ -188,13 +215,22 @@ class EnsembleModule(pl.LightningModule):
         self.steps_trained.add_(self.active)
         if self.scheduler is not None:
             self.scheduler.step()
+        if self._leaving is not None:
+            self._keep(self._leaving)
+            self._leaving = None
 
     def _check(self, logits: torch.Tensor, losses: torch.Tensor) -> None:
+        """Count, keep the best weights, decide who stops (on the live members' ``logits`` and ``losses``)."""
+        everyone = len(self.live) == len(self.active)
         count = (memorized(torch.sigmoid(logits), self.Y, self.bti) & (self.weight > 0)).sum(-1)
+        if not everyone:  # the members that left are not active: their entries below change nothing
+            count = self.best_count.index_copy(0, self.live, count)
+            losses = self.last_loss.index_copy(0, self.live, losses)
         improved = self.active & (count > self.best_count)
         for name, p in self.model.named_parameters():
             shape = (-1,) + (1,) * (p.dim() - 1)
-            self.best_state[name] = torch.where(improved.view(shape), p.detach(), self.best_state[name])
+            weights = p.detach() if everyone else self.best_state[name].index_copy(0, self.live, p.detach())
+            self.best_state[name] = torch.where(improved.view(shape), weights, self.best_state[name])
         # Before its first memorized pattern a member's count carries no signal (at a small lr
         # it can stay 0 for thousands of steps and then take off), so its loss decides then.
         better_loss = (self.best_count <= 0) & (losses < self.best_loss * (1 - 1e-3))
@@ -236,17 +272,45 @@ class EnsembleModule(pl.LightningModule):
                  "train/active_members": int(self.active.sum())},
                 step=self.step_offset + self.global_step,
             )
-        active = self.active.sum().item()  # the one host sync per check
-        self._all_active = active == len(self.active)
+        training = self.active[self.live]
+        active = int(training.sum())  # the one host sync per check
         if active == 0:
             self.trainer.should_stop = True
+        self._all_active = active == len(self.live)
+        # Members that stopped leave after this step (its graph holds them): see _step.
+        self._leaving = None if self._all_active or active == 0 or not self.compact else training
+
+    def _keep(self, keep: torch.Tensor) -> None:
+        """Only the live members where ``keep`` is true stay in the computation: their rows of the weights (and
+        gradients), Adam's moments and the data; the full-size records are untouched. A batched matmul computes
+        each member on its own, so the members that stay compute the same numbers as before."""
+        index = keep.nonzero().squeeze(1)
+        self.live = self.live[index]
+        for p in self.model.parameters():
+            p.data = p.data[index]
+            if p.grad is not None:
+                p.grad = p.grad[index]
+            state = self.optimizer.optimizer.state.get(p, {}) if self.optimizer is not None else {}  # None: loading
+            for key in ("exp_avg", "exp_avg_sq"):
+                if key in state:
+                    state[key] = state[key][index]
+        self.X, self.Y, self.weight = self.X[index], self.Y[index], self.weight[index]
+        self._live_changed()
+
+    def _live_changed(self) -> None:
+        # Looked up once per change of the live members, not per step.
+        live = self.live.tolist()
+        self._ds_list = self.ds[self.live].tolist()
+        self._generators = [self.batch_generators[i] for i in live] if self.batch_generators else []
+        self._all_active = bool(self.active[self.live].all())  # False when resumed with members done
 
     def _freeze_finished(self, optimizer) -> None:
         """Zero the gradient (and so, with zero Adam momentum, the update) of finished members."""
         if self._all_active:
             return
+        training = self.active[self.live]
         for p in self.model.parameters():
-            keep = self.active.view((-1,) + (1,) * (p.dim() - 1))
+            keep = training.view((-1,) + (1,) * (p.dim() - 1))
             # where, not a product: a diverged member's NaN times 0 would still be NaN.
             p.grad.copy_(torch.where(keep, p.grad, 0.0))
             state = optimizer.optimizer.state.get(p)
@@ -261,5 +325,5 @@ class EnsembleModule(pl.LightningModule):
             self._check(logits, self._losses(logits, self.Y, self.weight))
             ran_out = was_active & ((self.stop == 0) | (self.stop == 2))  # neither memorized nor diverged
             self.stop = torch.where(ran_out, 3, self.stop)
-            for name, p in self.model.named_parameters():
-                p.copy_(self.best_state[name])
+            for name, p in self.model.named_parameters():  # every member again, each at its best check
+                p.data = self.best_state[name].clone()

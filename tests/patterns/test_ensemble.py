@@ -1,6 +1,7 @@
 """The ensemble engine: a member trains exactly as it would alone."""
 
 import pytest
+import pytorch_lightning as pl
 import torch
 
 from memcap.fitting import Fit, make_trainer
@@ -197,3 +198,54 @@ def test_without_fail_fast_steps_a_member_is_not_stopped_short_before_its_first_
     far, easy = sorted(train_members(cfg, [(120, 0), (10, 0)], must_exceed=0.9), key=lambda p: -p.DS)
     assert far.memorized > 0 and far.steps > 10
     assert easy.stop == "memorized"
+
+
+@pytest.mark.parametrize("overrides", [
+    ["loss=bce", "trainer.patience=3"], ["loss=bce", "trainer.patience=100"],
+    ["model=recurrent", "trainer.patience=3", "search.fail_fast_steps=100"],
+    ["loss=bce", "trainer.patience=3", "trainer.batch_size=8"],
+])
+def test_the_engine_s_shortcuts_change_no_point(make_cfg, overrides):
+    """One optimizer step per Lightning call with every member computed to the end (the engine without its
+    shortcuts), against all steps from one check to the next in one call with stopped members leaving the
+    computation (the default), and 7 steps a call (calls that straddle the checks): the same points, losses
+    and step counts, and the same weights; members stop for different reasons (memorized, plateau, the cap)
+    at different steps."""
+    members = [(5, 0), (40, 0), (40, 1), (150, 0)]
+    base = ["N=20", "lr=0.1", "trainer.max_steps=430", "trainer.check_every=10", *overrides]
+    runs = {}
+    for per_call, compact in (("1", "false"), ("null", "true"), ("7", "true")):
+        cfg = make_cfg(*base, f"trainer.steps_per_call={per_call}", f"trainer.compact={compact}")
+        points = train_members(cfg, members)
+        module = build_module(cfg.copy(), members)
+        make_trainer(cfg.trainer, Fit(), cfg.trainer.max_steps).fit(module)
+        runs[per_call] = ([p.model_dump(exclude={"seconds"}) for p in points],
+                          [p.detach().clone() for p in module.model.parameters()])
+    (points, weights), *others = runs.values()
+    assert len({p["stop"] for p in points}) >= 2, points  # members stop for different reasons at different steps
+    for other_points, other_weights in others:
+        assert other_points == points
+        assert all(a.shape == b.shape and torch.equal(a, b) for a, b in zip(weights, other_weights))
+
+
+def test_stopped_members_leave_the_computation_and_a_resumed_fit_continues_without_them(make_cfg, tmp_path):
+    """The easy member stops at its first check and leaves the stacked tensors (2 of 3 stay); a checkpoint
+    saved after that resumes into a fit that ends with the same points and weights as the uninterrupted one."""
+    cfg = make_cfg("N=20", "lr=0.1", "trainer.max_steps=200", "trainer.check_every=10", "trainer.patience=100")
+    members = [(5, 0), (40, 0), (40, 1)]
+    path = tmp_path / "mid.ckpt"
+
+    class SaveAt(pl.Callback):
+        def on_train_batch_end(self, trainer, module, *args):
+            if trainer.global_step == 60:
+                trainer.save_checkpoint(path)
+                assert module.live.tolist() == [1, 2] and module.model.W.shape[0] == 2 and module.X.shape[0] == 2
+
+    whole = build_module(cfg.copy(), members)
+    make_trainer(cfg.trainer, Fit(callbacks=[SaveAt()]), 200).fit(whole)
+    resumed = build_module(cfg.copy(), members)
+    make_trainer(cfg.trainer, Fit(ckpt_path=path), 200).fit(resumed, ckpt_path=path, weights_only=True)
+    for name in ("best_count", "steps_trained", "stop", "last_loss", "live"):
+        assert torch.equal(getattr(whole, name), getattr(resumed, name)), name
+    assert whole.model.W.shape[0] == 3  # after the fit every member is back, at its best check
+    assert all(torch.equal(a, b) for a, b in zip(whole.model.parameters(), resumed.model.parameters()))
