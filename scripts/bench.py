@@ -7,6 +7,7 @@ Usage: python scripts/bench.py [--quick] [--end-to-end-only] [--device cpu|cuda]
        python scripts/bench.py --oracle-lp [--repeats 3]
        python scripts/bench.py --oracle-workers [--repeats 4]
        python scripts/bench.py --solver [--repeats 40]
+       python scripts/bench.py --engine [--repeats 3] [--quick]
 
 1. Throughput: for N in {100, 200, 500} and ensemble sizes {1, 5, 15, 40}, the
    same full-batch Adam steps (DS = 3 N, bce) done (a) by a plain PyTorch loop,
@@ -39,7 +40,8 @@ Usage: python scripts/bench.py [--quick] [--end-to-end-only] [--device cpu|cuda]
 5. ``--default-job``: the default job as ``make run`` runs it (``python
    train.py``, W&B offline, nothing overridden), in fresh processes, repeated:
    wall seconds (start-up included), seconds in the job, the answer, and the
-   load, against a target of 60 s. Writes <out>/default_job/default_job.{json,md}.
+   load, against a target of 60 s; each run beside the same job on the engine
+   without its shortcuts (part 9). Writes <out>/default_job/default_job.{json,md}.
 
 6. ``--oracle-lp``: the LP oracle's greedy heuristic re-solves a neuron's hinge
    LP each time a pattern leaves it. On Table 1's largest problem (N=500,
@@ -62,6 +64,18 @@ Usage: python scripts/bench.py [--quick] [--end-to-end-only] [--device cpu|cuda]
    Table 1's perfect-recall DS at N = 100, 200, 300, 500: median seconds per neuron, their ratio, which proof
    decided, and whether the verdicts agree. Writes <out>/solver/solver.{json,md}.
 
+9. ``--engine``: the pattern engine's two shortcuts, side by side in one process on the design card's and
+   Table 1's shapes near capacity (simple N = 100, 200, 500; recurrent 2 and 3 steps at N = 50, 100, 200;
+   5 members, full batch, no early stop): the same steps with one optimizer step per Lightning call (the
+   engine without its shortcuts) and with every step between two checks in one call (the default), at one
+   torch thread, and the default at two threads; the repeats interleaved, medians: step time, achieved
+   GFLOP/s (the matmul FLOPs of one step counted by ``torch.utils.flop_counter.FlopCounterMode``) and their
+   fraction of torch.matmul's peak at the same thread count, measured in the same process. Then the work
+   the committed searches (results/report_table1, results/design_card) gave to padding rows and to members
+   that had already stopped, counted from their points (each group's rows and each member's steps) for an
+   engine that computes every member to its group's end and for one whose stopped members leave the
+   computation (``trainer.compact``). Writes <out>/engine/engine.{json,md}.
+
 Writes <out>/results.json and <out>/results.md (the table benchmarks/README.md quotes).
 """
 
@@ -83,6 +97,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytorch_lightning as pl
 import scipy
 import torch
 import torch.nn.functional as F
@@ -150,8 +165,8 @@ def engine(N: int, DS: int, members: int, steps: int, device: str) -> tuple[floa
     module.on_fit_start()
     sync(device)
     start = time.perf_counter()
-    for i in range(steps):
-        module.training_step(None, i)
+    for _ in range(steps):
+        module._step()
     sync(device)
     bare = time.perf_counter() - start
     return fitted, bare
@@ -334,29 +349,34 @@ def subnormal_benchmark(repeats: int, out: Path) -> None:
 
 def default_job_benchmark(repeats: int, out: Path) -> None:
     """Part 5: ``python train.py`` with W&B offline (what ``make run`` runs), ``repeats`` times in fresh
-    processes: median wall seconds against the target of 60 s, and each run's answer (the same every time)."""
+    processes, each time beside the same job on the engine without its shortcuts (``ENGINES``): median wall
+    seconds against the target of 60 s, their ratio, and each run's answer (the same every time)."""
     out.mkdir(parents=True, exist_ok=True)
     runs = []
     for _ in range(repeats):
-        load_before = os.getloadavg()[0]
-        result, wall, _ = train_in_fresh_process([], wandb_mode="offline")
-        m = result["metrics"]
-        runs.append({"wall_s": round(wall, 1), "job_s": round(result["wall_time"], 1),
-                     "capacity_ds": m["capacity_ds"], "memorized_mean": round(m["memorized_mean"], 1),
-                     "converged": m["converged"], "torch_threads": result["versions"].get("torch_threads"),
-                     "load_before": round(load_before, 2), "load_after": round(os.getloadavg()[0], 2)})
-        print(json.dumps(runs[-1]), flush=True)
-    median = statistics.median(r["wall_s"] for r in runs)
+        for engine, overrides in reversed(ENGINES.items()):
+            load_before = os.getloadavg()[0]
+            result, wall, _ = train_in_fresh_process(overrides, wandb_mode="offline")
+            m = result["metrics"]
+            runs.append({"engine": engine, "wall_s": round(wall, 1), "job_s": round(result["wall_time"], 1),
+                         "capacity_ds": m["capacity_ds"], "memorized_mean": round(m["memorized_mean"], 1),
+                         "converged": m["converged"], "torch_threads": result["versions"].get("torch_threads"),
+                         "load_before": round(load_before, 2), "load_after": round(os.getloadavg()[0], 2)})
+            print(json.dumps(runs[-1]), flush=True)
+    medians = {engine: statistics.median(r["wall_s"] for r in runs if r["engine"] == engine) for engine in ENGINES}
+    median = medians["default"]
     header = run_header(f"python scripts/bench.py --default-job --repeats {repeats}", f"torch {torch.__version__}")
     lines = [header + " Loads are the 1-minute load average before and after each run.", "",
-             *table_head("run", "wall s", "in the job s", "capacity DS", "mean memorized", "converged",
+             *table_head("run", "engine", "wall s", "in the job s", "capacity DS", "mean memorized", "converged",
                          "torch threads", "load")]
-    lines += [f"| {i + 1} | {r['wall_s']} | {r['job_s']} | {r['capacity_ds']} | {r['memorized_mean']} | "
-              f"{'yes' if r['converged'] else 'no'} | {r['torch_threads']} | {r['load_before']}-{r['load_after']} |"
-              for i, r in enumerate(runs)]
+    lines += [f"| {i // len(ENGINES) + 1} | {r['engine']} | {r['wall_s']} | {r['job_s']} | {r['capacity_ds']} | "
+              f"{r['memorized_mean']} | {'yes' if r['converged'] else 'no'} | {r['torch_threads']} | "
+              f"{r['load_before']}-{r['load_after']} |" for i, r in enumerate(runs)]
+    other = medians["one step a call"]
     lines += ["", f"Median wall time {median:.1f} s against the target of 60 s: "
-              f"{'met' if median <= 60 else 'missed'}."]
-    publish(out / "default_job", {"median_wall_s": median, "runs": runs}, lines)
+              f"{'met' if median <= 60 else 'missed'}; without the engine's shortcuts ({', '.join(ENGINES['one step a call'])}) "
+              f"{other:.1f} s, {other / median:.2f}× the default's."]
+    publish(out / "default_job", {"median_wall_s": median, "median_wall_s_by_engine": medians, "runs": runs}, lines)
 
 
 def oracle_lp_benchmark(repeats: int, out: Path, N: int = 500, DS: int = 2130, drops: int = 4) -> None:
@@ -470,6 +490,130 @@ def solver_benchmark(neurons: int, out: Path, sizes=((100, 320), (200, 630), (30
     publish(out / "solver", {"rows": rows}, lines)
 
 
+# --engine: (model overrides, N, DS near the committed capacity): Table 1's exact perfect-recall DS, the design
+# card's capacity DS.
+ENGINE_SHAPES = [(["model=simple"], 100, 320), (["model=simple"], 200, 630), (["model=simple"], 500, 1700),
+                 (["model=recurrent", "steps=2"], 50, 690), (["model=recurrent", "steps=2"], 100, 1380),
+                 (["model=recurrent", "steps=2"], 200, 2760), (["model=recurrent", "steps=3"], 50, 700),
+                 (["model=recurrent", "steps=3"], 100, 1520), (["model=recurrent", "steps=3"], 200, 2820)]
+ENGINES = {"one step a call": ["trainer.steps_per_call=1", "trainer.compact=false"], "default": []}
+WASTE_SOURCES = ("results/report_table1", "results/design_card")
+
+
+def step_flops(module) -> int:
+    """The FLOPs of one optimizer step of ``module`` (forward, loss, backward), as torch counts them."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        module._losses(module.model(module.X), module.Y, module.weight).sum().backward()
+    module.model.zero_grad(set_to_none=True)
+    return counter.get_total_flops()
+
+
+class StepClock(pl.Callback):
+    """The seconds from a fit's first step to its last (its set-up and tear-down left out)."""
+
+    def on_train_start(self, trainer, module) -> None:
+        self.start = time.perf_counter()
+
+    def on_train_end(self, trainer, module) -> None:
+        self.seconds = time.perf_counter() - self.start
+
+
+def timed_fit(overrides: list[str], N: int, DS: int, steps: int, members: int = 5) -> float:
+    """Seconds per step of a Lightning fit of ``members`` runs at (N, DS), ``steps`` steps, no early stop."""
+    cfg = compose(*overrides, f"N={N}", "trainer.patience=1000000", "search.fail_fast_steps=null")
+    module = build_module(cfg, [(DS, run) for run in range(members)], max_steps=steps)
+    clock = StepClock()
+    make_trainer(cfg.trainer, Fit(callbacks=[clock]), steps).fit(module)
+    return clock.seconds / steps
+
+
+def group_work(points: list[dict], N: int, max_steps: int) -> dict:
+    """Row-steps of a job's groups (each point says how many members its group had; a group's points are
+    consecutive): computed by an engine that keeps every member to its group's last step ("kept"), computed
+    when stopped members leave after their stopping check ("compacted"), and spent on real patterns of
+    members still training ("useful"). Every row of a job costs the same FLOPs, so their ratios are FLOP
+    shares."""
+    from memcap.patterns.layout import aligned_rows
+
+    work = {"kept": 0, "compacted": 0, "useful": 0}
+    i = 0
+    while i < len(points):
+        group = points[i:i + points[i]["members"]]
+        i += len(group)
+        rows = aligned_rows(max(p["DS"] for p in group), N)
+        # A member that stopped at a check computed that check's step too (frozen); one at the cap did not.
+        computed = [min(p["steps"] + 1, max_steps) for p in group]
+        work["kept"] += len(group) * rows * max(computed)
+        work["compacted"] += rows * sum(computed)
+        work["useful"] += sum(p["DS"] * p["steps"] for p in group)
+    return work
+
+
+def engine_benchmark(repeats: int, quick: bool, out: Path) -> None:
+    """Part 9: the engine with and without its shortcuts, side by side; then the work its searches waste."""
+    logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore")
+    out.mkdir(parents=True, exist_ok=True)
+    load = [os.getloadavg()[0]]
+    shapes = ENGINE_SHAPES[:1] + ENGINE_SHAPES[3:4] if quick else ENGINE_SHAPES
+    runs = [(name, 1) for name in ENGINES] + [("default", 2)]
+    peaks = {}
+    for threads in sorted({t for _, t in runs}):
+        torch.set_num_threads(threads)
+        peaks[threads] = matmul_peak("cpu")
+    rows = []
+    for model, N, DS in shapes:
+        cfg = compose(*model, f"N={N}")
+        flops = step_flops(build_module(cfg, [(DS, run) for run in range(5)], max_steps=1))
+        # About two seconds per fit at half of one thread's peak, in whole checks.
+        steps = max(100, min(1000, int(peaks[1] / flops) // 50 * 50))
+        seconds = {run: [] for run in runs}
+        for _ in range(repeats):
+            for name, threads in runs:
+                torch.set_num_threads(threads)
+                seconds[(name, threads)].append(timed_fit(model + ENGINES[name], N, DS, steps))
+        torch.set_num_threads(1)
+        row = {"model": " ".join(model), "N": N, "DS": DS, "members": 5, "steps": steps, "step_flops": flops}
+        for (name, threads), times in seconds.items():
+            median = statistics.median(times)
+            key = f"{name}, {threads} thread{'s' if threads > 1 else ''}"
+            row[key] = {"step_ms": round(1e3 * median, 3), "gflops": round(flops / median / 1e9, 1),
+                        "of_peak": round(flops / median / peaks[threads], 3)}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    load.append(os.getloadavg()[0])
+    waste = {}
+    for source in WASTE_SOURCES:
+        kept = compacted = useful = 0
+        for path in sorted((ROOT / source).glob("*/result.json")):
+            result = json.loads(path.read_text())
+            work = group_work(result["points"], result["config"]["N"], result["config"]["max_steps"])
+            kept, compacted, useful = kept + work["kept"], compacted + work["compacted"], useful + work["useful"]
+        waste[source] = {"kept_wasted": round(1 - useful / kept, 4), "compacted_wasted": round(1 - useful / compacted, 4),
+                         "work_ratio": round(compacted / kept, 4)}
+    columns = [f"{name}, {t} thread{'s' if t > 1 else ''}" for name, t in runs]
+    header = run_header(f"python scripts/bench.py --engine --repeats {repeats}{' --quick' if quick else ''}",
+                        f"torch {torch.__version__}, load {load[0]:.2f} before and {load[1]:.2f} after")
+    lines = [header, "", "torch.matmul fp32 peak (2048²): " + ", ".join(
+        f"{peaks[t] / 1e9:.1f} GFLOP/s at {t} thread{'s' if t > 1 else ''}" for t in peaks) + ".", "",
+        *table_head("network", "N", "DS", "steps", "MFLOP a step", *(f"{c}: ms a step (of peak)" for c in columns),
+                    "default / one step a call")]
+    for r in rows:
+        cells = [f"{r[c]['step_ms']:.2f} ({100 * r[c]['of_peak']:.0f}%)" for c in columns]
+        speedup = r[columns[0]]["step_ms"] / r[columns[1]]["step_ms"]
+        lines.append(f"| {r['model']} | {r['N']} | {r['DS']} | {r['steps']} | {r['step_flops'] / 1e6:.1f} | "
+                     + " | ".join(cells) + f" | {speedup:.2f}× |")
+    lines += ["", "Work of the committed searches' fits that computed no real pattern of a training member "
+              "(padding rows, and members that had stopped), counted from their points:", "",
+              *table_head("results", "wasted: every member to its group's end", "wasted: stopped members leave",
+                          "work left (leave / to the end)")]
+    lines += [f"| {source} | {100 * w['kept_wasted']:.1f}% | {100 * w['compacted_wasted']:.2f}% | "
+              f"{100 * w['work_ratio']:.1f}% |" for source, w in waste.items()]
+    publish(out / "engine", {"peaks": peaks, "rows": rows, "waste": waste, "load": load}, lines)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -491,6 +635,8 @@ def main(argv=None) -> None:
                         help="part 7 only: the oracle's datasets one at a time and two at a time")
     parser.add_argument("--solver", action="store_true",
                         help="part 8: each neuron's separability by scipy's linprog against DatasetLPs, N = 100-500")
+    parser.add_argument("--engine", action="store_true",
+                        help="part 9: one optimizer step a call against the default, 1 and 2 threads; wasted work")
     parser.add_argument("--repeats", type=int, default=None,
                         help="--subnormals: pairs of jobs per case; --default-job: runs; --oracle-lp: neurons "
                              "(3 each); --oracle-workers: datasets (4); --solver: neurons per size (40)")
@@ -498,6 +644,8 @@ def main(argv=None) -> None:
     if args.repeats is not None and args.repeats < 1:
         parser.error(f"--repeats must be at least 1, got {args.repeats}")
     out = Path(args.out)
+    if args.engine:
+        return engine_benchmark(args.repeats or 3, args.quick, out / "engine")
     if args.solver:
         return solver_benchmark(args.repeats or 40, out / "solver")
     if args.oracle_workers:
