@@ -16,7 +16,7 @@ READY := $(VENV)/.memcap-installed
 # Each pip call is tried 3 times: one truncated index page must not fail a set-up (scripts/retry.sh).
 RETRY := scripts/retry.sh 3
 
-.PHONY: setup run test test-all bench sweep reproduce-quick clean
+.PHONY: setup run test test-all bench gpu-check sweep reproduce-quick clean
 
 $(READY): pyproject.toml requirements/constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ test-all: setup  ## including the slow tests
 
 bench: setup  ## engine vs per-model loop vs matmul peak -> benchmarks/
 	$(BIN)/python scripts/bench.py
+
+gpu-check: setup  ## on a machine with a CUDA GPU: its GPU tests, throughput and the design card's sweep -> benchmarks/gpu/
+	$(BIN)/python scripts/gpu_check.py
 
 sweep: setup  ## the recurrent sweep, N = 50..200 x steps = 2, 3 (N-major; rerun to resume: multirun/design_card)
 	WANDB_MODE=$${WANDB_MODE:-offline} $(BIN)/python train.py -m model=recurrent N=50,100,150,200 steps=2,3 \
