@@ -10,8 +10,10 @@ datasets a job would use, for up to the largest budget, with the job's own
 stopping rule (patience on the memorized count), and records the best count by
 each budget (by default 2k, 5k, 10k, 20k steps; the largest is the cap), the
 steps each member trained (its plateau, or the cap) and the wall time; finer
-budgets show when a member takes off (results/recurrent_slow_start). Writes recipe.csv and recipe.md into
---out; rows of earlier runs are kept unless this run measures them again.
+budgets show when a member takes off (results/recurrent_slow_start). Writes recipe.csv, recipe.md and
+budget.png (the best count against the step budget, a panel per N and time steps, a line per DS and recipe:
+the runs' mean, their range shaded, DS dotted) into --out; rows of earlier runs are kept unless this run
+measures them again.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from memcap.patterns.engine import build_module  # noqa: E402
 
 BUDGETS = (2000, 5000, 10000, 20000)
 RECIPES = {  # name -> overrides; every one with the job's patience (20 checks of 50 steps)
+    "default": [],  # the model's own: bce, lr 0.1 at 2 steps and 0.03 at 3 (conf/model/recurrent.yaml)
     "bce lr0.1": ["loss=bce", "lr=0.1"],
     "bce lr0.03": ["loss=bce", "lr=0.03"],
     "log_hinge lr0.1": ["loss=log_hinge", "lr=0.1"],
@@ -54,6 +57,7 @@ def measure(N: int, DS: int, steps: int, runs: int, name: str, budgets: tuple[in
     for budget in budgets:
         counts = module.best_at(budget).tolist()
         row[f"mean@{label(budget)}"], row[f"max@{label(budget)}"] = float(np.mean(counts)), max(counts)
+        row[f"min@{label(budget)}"] = min(counts)
     trained = module.steps_trained.tolist()
     row.update({"steps_trained_mean": float(np.mean(trained)), "steps_trained_max": max(trained),
                 "capped_runs": sum(s >= max(budgets) for s in trained), "seconds": round(seconds, 1)})
@@ -69,6 +73,36 @@ def markdown(frame: pd.DataFrame, budgets: tuple[int, ...]) -> str:
     columns = ["recipe", "N", "DS", "steps", *[f"{kind}@{label(b)}" for b in budgets for kind in ("mean", "max")],
                "steps_trained_mean", "capped_runs", "seconds"]
     return frame[columns].to_markdown(index=False, floatfmt=".1f")
+
+
+def plot(frame: pd.DataFrame, budgets: tuple[int, ...], path: Path) -> None:
+    """The best count against the step budget: does it still rise at the cap?"""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cells = sorted({(int(N), int(steps)) for N, steps in zip(frame.N, frame.steps)})
+    figure, axes = plt.subplots(1, len(cells), figsize=(4 * len(cells), 3.4), squeeze=False)
+    for ax, (N, steps) in zip(axes[0], cells):
+        rows = frame[(frame.N == N) & (frame.steps == steps)]
+        for _, row in rows.sort_values(["DS", "recipe"]).iterrows():
+            means = [row[f"mean@{label(b)}"] for b in budgets]
+            line, = ax.plot(budgets, means, marker="o", label=f"DS={row.DS} {row.recipe}")
+            lows = [row.get(f"min@{label(b)}", np.nan) for b in budgets]  # rows of older runs have no minimum
+            if not np.isnan(lows).any():
+                ax.fill_between(budgets, lows, [row[f"max@{label(b)}"] for b in budgets], color=line.get_color(),
+                                alpha=0.15)
+            ax.axhline(row.DS, color=line.get_color(), linestyle=":", linewidth=1)
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(budgets, [label(b) for b in budgets])
+        ax.set_title(f"N={N}, {steps} steps")
+        ax.set_xlabel("step budget")
+        ax.legend(fontsize=7)
+    axes[0][0].set_ylabel("best memorized count by the budget")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
 
 
 def main() -> None:
@@ -105,6 +139,7 @@ def main() -> None:
                 frame = pd.concat([earlier, pd.DataFrame([row])], ignore_index=True)
                 frame.to_csv(csv, index=False)
                 (args.out / "recipe.md").write_text(markdown(frame, budgets) + "\n")
+                plot(frame, budgets, args.out / "budget.png")
 
 
 if __name__ == "__main__":
