@@ -175,15 +175,17 @@ def capacity_search(
     return SearchOutcome(perfect_ds=perfect_ds, capacity_ds=capacity_ds, capped=capped, results=seen)
 
 
-# A member's stop reasons from the search's fail-fast rules (memcap.patterns.module): it could not pass its
-# round's threshold, so it stopped before its plateau and its count is less than it would have stored.
-FAIL_FAST_STOPS = ("nothing", "short")
+# A member's stop reasons before its plateau (memcap.patterns.module): the search's fail-fast rules (it could
+# not pass its round's threshold) and the step cap. Its count is less than it would have stored.
+BEFORE_PLATEAU_STOPS = ("nothing", "short", "cap")
 
 
-def cut_short(points: list[dict], capacity_ds: int | None) -> bool:
-    """Was a run at the capacity DS stopped by a fail-fast rule? Then the capacity (the best run's count) is
-    still the network's, but the mean over the runs counts less than they can store: a lower bound."""
-    return capacity_ds is not None and any(p["DS"] == capacity_ds and p["stop"] in FAIL_FAST_STOPS for p in points)
+def before_plateau(points: list[dict], capacity_ds: int | None) -> bool:
+    """Did a run at the capacity DS stop before its plateau (a fail-fast rule, or the step cap)? Then the mean
+    over the runs counts less than they can store: a lower bound. (Whether the capacity, the best run's count,
+    is the network's is ``converged``'s question.)"""
+    return capacity_ds is not None and any(p["DS"] == capacity_ds and p["stop"] in BEFORE_PLATEAU_STOPS
+                                           for p in points)
 
 
 def converged(points: list[dict], capacity_ds: int | None, perfect_ds: int | None = None) -> bool:

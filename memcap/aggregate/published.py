@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from memcap.aggregate.exact import against_solver
 from memcap.aggregate.figures import SCREEN, Style, lower_bound_key, lower_bound_marker, panels
-from memcap.aggregate.tables import CAPPED, CUT_SHORT, UNCONVERGED, summarize
+from memcap.aggregate.tables import BEFORE_PLATEAU, CAPPED, UNCONVERGED, summarize
 
 PUBLISHED: dict[tuple[str, str, int, int], tuple[float, float, float]] = {
     # Table 1: the simple network, bce and the custom loss (bce_ignore).
@@ -59,7 +59,8 @@ def beside_report(df: pd.DataFrame) -> pd.DataFrame:
     the cell's (the report trained its recurrent network with bce_ignore only).
     ``lower_bound`` says why a cell's numbers are only a lower bound: "≥ search
     ceiling" (capped), "† step cap" (unconverged), as the report tables mark
-    them, and "‡ mean: runs cut short" (the mean counts runs a fail-fast rule stopped). ``wall_time_s``: the cell's jobs' wall time, summed over their attempts
+    them, and "‡ mean: runs before their plateau" (the mean counts runs that a fail-fast rule or the step cap
+    stopped). ``wall_time_s``: the cell's jobs' wall time, summed over their attempts
     (result.json's ``wall_time``).
     """
     rows = []
@@ -83,8 +84,9 @@ def beside_report(df: pd.DataFrame) -> pd.DataFrame:
             # Why a cell's max is only a lower bound, as the report tables mark it (empty otherwise).
             "lower_bound": "; ".join(mark for flag, mark in ((c.capped, f"{CAPPED} search ceiling"),
                                                              (c.unconverged, f"{UNCONVERGED} step cap"),
-                                                             (c.cut_short, f"{CUT_SHORT} mean: " + ("LP weights' counts" if "decided by LPs" in c.network
-                                                                                  else "runs cut short")))
+                                                             (c.before_plateau, f"{BEFORE_PLATEAU} mean: " + (
+                                                                 "LP weights' counts" if "decided by LPs" in c.network
+                                                                 else "runs before their plateau")))
                                      if flag) or np.nan,
             "wall_time_s": round(c.wall_time) if c.wall_time == c.wall_time else np.nan,
         })

@@ -25,7 +25,7 @@ A cell whose number is only a bound carries a mark (``attrs["marks"]``,
 under the table (``NOTES``): "≥" before a capped cell's capacity numbers (the
 search reached its ceiling still passing), "†" after an unconverged cell's
 maximum (its best run stopped at the step cap), "‡" after a mean that counts
-runs cut short by the search's fail-fast rules. The CSV, for machines, keeps
+runs stopped before their plateau (by the search's fail-fast rules or the step cap). The CSV, for machines, keeps
 its numbers numeric and adds a 0/1 row per mark instead (``FLAG_ROWS``).
 
 The aggregation imports neither torch nor Hydra (tests/aggregate/test_aggregate.py checks).
@@ -41,7 +41,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from memcap.search import converged, cut_short
+from memcap.search import before_plateau, converged
 from memcap.theory import gardner_bound
 
 _IDENTITY = ("model", "loss", "steps")  # what a network is named by
@@ -98,22 +98,23 @@ _BEST_JOB = ("memorized_max", "max_stored", "capacity_ds", "perfect_ds", "params
              "oracle_memorized", "oracle_ratio", "oracle_upper", "oracle_ratio_upper")
 
 # Marks on cells whose number is a bound: the summary flag, the summary columns it marks, prefix or suffix.
-CAPPED, UNCONVERGED, CUT_SHORT = "≥", "†", "‡"
+CAPPED, UNCONVERGED, BEFORE_PLATEAU = "≥", "†", "‡"
 _MARKED = {"capped": (CAPPED, ("memorized_max", "capacity_ds", "bits_per_param", "bound_ratio"), "prefix"),
            "unconverged": (UNCONVERGED, ("memorized_max",), "suffix"),
-           "cut_short": (CUT_SHORT, ("memorized_mean",), "suffix")}
+           "before_plateau": (BEFORE_PLATEAU, ("memorized_mean",), "suffix")}
 NOTES = {
     CAPPED: "capped: the search reached its ceiling (search.max_ds or C(N, k)) still passing, "
             "so the capacity is at least this",
     UNCONVERGED: "unconverged: a run at the capacity DS or at the DS tried next above it stopped at the step cap "
                  "(trainer.max_steps) before memorizing all or reaching its patience, so the capacity is a lower bound",
-    CUT_SHORT: "cut short: a run at the capacity DS was stopped by the search's fail-fast rules (\"short\": it "
-               "could not pass the round's threshold; \"nothing\") before its plateau, or (decided by LPs) a run "
-               "that cannot store its dataset whole counts what the LPs' weights recall, so the mean is a lower bound",
+    BEFORE_PLATEAU: "before its plateau: a run at the capacity DS stopped by the search's fail-fast rules "
+                    "(\"short\": it could not pass the round's threshold; \"nothing\") or at the step cap, or "
+                    "(decided by LPs) a run that cannot store its dataset whole counts what the LPs' weights "
+                    "recall, so the mean is a lower bound",
 }
 # The CSV's rows for the marks (1 where a cell is marked, 0 elsewhere), in blocks that have one.
 FLAG_ROWS = {CAPPED: "Capped: capacity is a lower bound", UNCONVERGED: "Unconverged: capacity is a lower bound",
-             CUT_SHORT: "Cut short: mean is a lower bound"}
+             BEFORE_PLATEAU: "Before plateau: mean is a lower bound"}
 
 
 def _with_varying_keys(df: pd.DataFrame, labels: pd.Series, named: tuple[str, ...]) -> pd.Series:
@@ -166,7 +167,7 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
         capped = best.get("capped")  # absent in older results; null or NaN where another job lacks it
         cell["capped"] = isinstance(capped, (bool, np.bool_)) and bool(capped)
         cell["unconverged"] = _unconverged(best)
-        cell["cut_short"] = any(_cut_short(job) for _, job in jobs.iterrows())  # the mean pools every job's runs
+        cell["before_plateau"] = any(_before_plateau(job) for _, job in jobs.iterrows())  # the mean pools every job's runs
         cells.append(cell)
     return pd.DataFrame(cells)
 
@@ -183,14 +184,14 @@ def _unconverged(job: pd.Series) -> bool:
     return False
 
 
-def _cut_short(job: pd.Series) -> bool:
-    """Is the job's mean a lower bound: does it count a run at its capacity DS that a fail-fast rule stopped
-    (``memcap.search.cut_short``), or, decided by LPs, a run below DS (its count what LP weights recall)?"""
+def _before_plateau(job: pd.Series) -> bool:
+    """Is the job's mean a lower bound: does it count a run at its capacity DS that stopped before its plateau
+    (``memcap.search.before_plateau``), or, decided by LPs, a run below DS (its count what LP weights recall)?"""
     if not isinstance(job.get("points"), list) or pd.isna(job.get("capacity_ds")):
         return False
     if job.get("decided_by") == "solver":
         return min(job["memorized_runs"]) < job["capacity_ds"]
-    return cut_short(job["points"], int(job["capacity_ds"]))
+    return before_plateau(job["points"], int(job["capacity_ds"]))
 
 
 def _table(cells: pd.DataFrame, rows: list[tuple[str, str, str]], per: str) -> pd.DataFrame:

@@ -518,31 +518,34 @@ def test_capped_and_unconverged_cells_are_marked_in_every_format(tmp_path, capsy
     assert "≥76" in printed and "57†" in printed and "≥ capped" in printed and "† unconverged" in printed
 
 
-def test_a_mean_counting_runs_cut_short_is_marked_as_a_lower_bound(tmp_path):
-    """A run at the capacity DS stopped by a fail-fast rule ("short") counted less than it can store: the
-    capacity (the best run) stands, the mean is marked ‡ in every format and beside the report."""
+@pytest.mark.parametrize("stop", ["short", "nothing", "cap"])
+def test_a_mean_counting_runs_before_their_plateau_is_marked_as_a_lower_bound(tmp_path, stop):
+    """A run at the capacity DS stopped by a fail-fast rule ("short", "nothing") or at the step cap counted
+    less than it can store: the mean is marked ‡ in every format and beside the report; the maximum is marked
+    only where the capacity is the cap's (†: a member at a deciding point at the step cap)."""
     for i, job in enumerate(SWEEP[:2]):
         result = make_result(*job)
-        if i == 1:  # N=20: run 1 at the capacity DS was stopped short
-            next(p for p in result["points"] if p["DS"] == 80 and p["run"] == 1)["stop"] = "short"
+        if i == 1:  # N=20: run 1 at the capacity DS stopped before its plateau
+            next(p for p in result["points"] if p["DS"] == 80 and p["run"] == 1)["stop"] = stop
         write_job(tmp_path / "sweep" / str(i), result)
     out = tmp_path / "out"
     assert cli.main([str(tmp_path / "sweep"), "--out", str(out), "--beside-report"]) == 0
     md = (out / "tables.md").read_text()
     assert md_row(md, "simple · bce", "Mean of memorized patterns") == ["36.00", "74.00‡"]
-    assert md_row(md, "simple · bce", "Maximum number of memorized patterns") == ["38", "76"]  # no mark
-    assert "‡ cut short: a run at the capacity DS was stopped by the search's fail-fast rules" in md
+    assert md_row(md, "simple · bce", "Maximum number of memorized patterns") == ["38", "76†" if stop == "cap" else "76"]
+    assert "‡ before its plateau: a run at the capacity DS stopped by the search's fail-fast rules" in md
     csv = pd.read_csv(out / "tables.csv").set_index(["Network", "Quantity"])
-    assert csv.loc[("simple · bce", "Cut short: mean is a lower bound")].tolist() == [0, 1]
+    assert csv.loc[("simple · bce", "Before plateau: mean is a lower bound")].tolist() == [0, 1]
     assert r"74.00$^\ddagger$" in (out / "tables.tex").read_text()
     beside = pd.read_csv(out / "beside_report.csv").set_index("N")
-    assert beside.loc[20, "lower_bound"] == "‡ mean: runs cut short" and pd.isna(beside.loc[10, "lower_bound"])
+    assert beside.loc[20, "lower_bound"].endswith("‡ mean: runs before their plateau")
+    assert pd.isna(beside.loc[10, "lower_bound"])
 
 
-def test_the_fail_fast_stops_are_stop_reasons_of_the_engine():
+def test_the_stops_before_a_plateau_are_stop_reasons_of_the_engine():
     from memcap.patterns.module import STOP_REASONS
-    from memcap.search import FAIL_FAST_STOPS
-    assert set(FAIL_FAST_STOPS) <= set(STOP_REASONS)
+    from memcap.search import BEFORE_PLATEAU_STOPS
+    assert set(BEFORE_PLATEAU_STOPS) <= set(STOP_REASONS)
 
 
 def test_unmarked_tables_carry_no_notes(sweep, tmp_path):
@@ -550,7 +553,7 @@ def test_unmarked_tables_carry_no_notes(sweep, tmp_path):
     for name in ("tables.md", "tables.csv", "tables.tex"):
         text = (tmp_path / "out" / name).read_text()
         assert "≥" not in text and "†" not in text and "‡" not in text and "geq" not in text and "dagger" not in text
-        assert "Capped" not in text and "Unconverged" not in text and "Cut short" not in text
+        assert "Capped" not in text and "Unconverged" not in text and "Before plateau" not in text
 
 
 def test_latex_has_headers_one_caption_a_label_and_rules_between_networks(tmp_path):
