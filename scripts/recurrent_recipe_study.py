@@ -2,7 +2,7 @@
 
 Usage: python scripts/recurrent_recipe_study.py [--sizes 50:700] [--steps 2,3] [--runs 3]
                                                 [--recipes NAME,...] [--budgets 2000,5000,10000,20000]
-                                                [--out benchmarks/recurrent_recipe]
+                                                [--out benchmarks/recurrent_recipe] [--certify]
 
 For each (N, DS) near the recurrent network's capacity, each number of time
 steps and each recipe (config overrides), trains ``runs`` members on exactly the
@@ -14,6 +14,11 @@ budgets show when a member takes off (results/recurrent_slow_start). Writes reci
 budget.png (the best count against the step budget, a panel per N and time steps, a line per DS and recipe:
 the runs' mean, their range shaded, DS dotted) into --out; rows of earlier runs are kept unless this run
 measures them again.
+
+``--certify`` (2 time steps): after each fit, each run's R solved by LPs with its trained W and b
+(memcap.patterns.oracle.last_step): the patterns the network recalls then, beside the count as trained
+(its best check's weights), how many runs store the whole dataset so, and how many neurons' LPs have zero
+slack.
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ sys.path.insert(0, str(ROOT))
 from memcap.configs import compose  # noqa: E402
 from memcap.fitting import Fit, run_fit  # noqa: E402
 from memcap.loggers import quiet_libraries  # noqa: E402
-from memcap.patterns.engine import build_module  # noqa: E402
+from memcap.patterns.engine import build_module, member_data  # noqa: E402
+from memcap.patterns.oracle import last_step  # noqa: E402
 
 BUDGETS = (2000, 5000, 10000, 20000)
 RECIPES = {  # name -> overrides; every one with the job's patience (20 checks of 50 steps)
@@ -46,7 +52,7 @@ RECIPES = {  # name -> overrides; every one with the job's patience (20 checks o
 }
 
 
-def measure(N: int, DS: int, steps: int, runs: int, name: str, budgets: tuple[int, ...]) -> dict:
+def measure(N: int, DS: int, steps: int, runs: int, name: str, budgets: tuple[int, ...], certify: bool = False) -> dict:
     cfg = compose("logger=none", "model=recurrent", f"N={N}", f"steps={steps}", f"runs={runs}",
                   f"trainer.max_steps={max(budgets)}",
                   "search.fail_fast_steps=null",  # every member trains to the largest budget unless its count plateaus
@@ -61,7 +67,18 @@ def measure(N: int, DS: int, steps: int, runs: int, name: str, budgets: tuple[in
     trained = module.steps_trained.tolist()
     row.update({"steps_trained_mean": float(np.mean(trained)), "steps_trained_max": max(trained),
                 "capped_runs": sum(s >= max(budgets) for s in trained), "seconds": round(seconds, 1)})
+    if certify:  # each run's R solved by LPs with its trained W and b (memcap.patterns.oracle.last_step)
+        found = [last_step.certify(module.model, run, *member_data(cfg, DS, run)) for run in range(runs)]
+        row.update({"trained_mean": float(np.mean([c.trained for c in found])),
+                    "certified_mean": float(np.mean([c.count for c in found])),
+                    "certified_max": max(c.count for c in found),
+                    "certified_whole_runs": sum(c.count == DS for c in found),
+                    "neurons_solved_whole": f"{min(c.whole_neurons for c in found)}-{max(c.whole_neurons for c in found)} of {N}"})
     return row
+
+
+# --certify's columns: the runs' counts as trained (their final weights) and with R solved by LPs.
+CERTIFIED = ("trained_mean", "certified_mean", "certified_max", "certified_whole_runs", "neurons_solved_whole")
 
 
 def label(budget: int) -> str:
@@ -72,6 +89,7 @@ def label(budget: int) -> str:
 def markdown(frame: pd.DataFrame, budgets: tuple[int, ...]) -> str:
     columns = ["recipe", "N", "DS", "steps", *[f"{kind}@{label(b)}" for b in budgets for kind in ("mean", "max")],
                "steps_trained_mean", "capped_runs", "seconds"]
+    columns += [c for c in CERTIFIED if c in frame]
     return frame[columns].to_markdown(index=False, floatfmt=".1f")
 
 
@@ -114,6 +132,8 @@ def main() -> None:
     parser.add_argument("--budgets", default=",".join(map(str, BUDGETS)),
                         help="steps at which the best count is recorded, comma-separated; the largest is the cap")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "recurrent_recipe")
+    parser.add_argument("--certify", action="store_true",
+                        help="after each fit, each run's R solved by LPs with its trained W and b (2 time steps)")
     args = parser.parse_args()
     budgets = tuple(sorted(int(b) for b in args.budgets.split(",")))
     names = [name.strip() for name in args.recipes.split(",")]
@@ -128,7 +148,7 @@ def main() -> None:
         for steps in (int(s) for s in args.steps.split(",")):
             for name in names:
                 start = time.perf_counter()
-                row = measure(N, DS, steps, args.runs, name, budgets)
+                row = measure(N, DS, steps, args.runs, name, budgets, args.certify)
                 print(f"{name} N={N} DS={DS} steps={steps}: " + ", ".join(
                     f"{label(b)} {row[f'mean@{label(b)}']:.1f}/{row[f'max@{label(b)}']}" for b in budgets)
                     + f"; {time.perf_counter() - start:.0f}s", flush=True)

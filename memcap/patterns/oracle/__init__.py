@@ -23,7 +23,8 @@ or not, decided exactly, cheapest proof first), ``lp`` (the per-neuron hinge
 LPs, the greedy heuristic ``lp_memorized``), ``certificates`` (circuits found
 by LP, verified in exact arithmetic), ``cover`` (the covering MILP), ``interval`` (``oracle_interval``,
 the loop that joins them) and ``metrics`` (``oracle_metrics``: what a job
-calls, its datasets in worker processes).
+calls, its datasets in worker processes). ``last_step`` applies the same per-neuron LPs to the
+recurrent network at 2 time steps, whose last step is linear in R once W and b are held.
 """
 
 from __future__ import annotations
