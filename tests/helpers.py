@@ -116,3 +116,27 @@ def write_job(job_dir: Path, result) -> Path:
     else:
         path.write_text(result)
     return path
+
+
+def fit_and_resume(cfg, members: list[tuple[int, int]], at_step: int, path: Path, look=lambda module: None):
+    """The pattern engine's fit of ``members`` under ``cfg`` to its cap, a mid-round checkpoint saved to ``path``
+    at ``at_step`` (``look(module)`` sees the module then), and a second fit resumed from it:
+    (the whole fit's module, the resumed fit's module)."""
+    import pytorch_lightning as pl
+
+    from memcap.fitting import Fit, make_trainer
+    from memcap.patterns.engine import build_module
+
+    class SaveAt(pl.Callback):
+        def on_train_batch_end(self, trainer, module, *args):
+            if trainer.global_step == at_step:
+                trainer.save_checkpoint(path)
+                look(module)
+
+    steps = cfg.trainer.max_steps
+    whole = build_module(cfg.copy(), members)
+    make_trainer(cfg.trainer, Fit(callbacks=[SaveAt()]), steps).fit(whole)
+    resumed = build_module(cfg.copy(), members)
+    make_trainer(cfg.trainer, Fit(ckpt_path=path), steps).fit(resumed, ckpt_path=path, weights_only=True)
+    return whole, resumed
+

@@ -8,12 +8,10 @@ import subprocess
 import sys
 
 import pytest
-import pytorch_lightning as pl
 import torch
 
-from memcap.fitting import Fit, make_trainer
-from memcap.patterns.engine import build_module, train_members
-from tests.helpers import ROOT
+from memcap.patterns.engine import train_members
+from tests.helpers import ROOT, fit_and_resume
 
 needs_gpu = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU is visible")
 
@@ -43,20 +41,9 @@ def test_a_fit_on_cuda_resumes_from_its_mid_round_checkpoint(make_cfg, tmp_path)
     """A checkpoint saved on the GPU after a member left the computation resumes into the same end."""
     cfg = make_cfg("N=20", "lr=0.1", "trainer.max_steps=200", "trainer.check_every=10", "trainer.patience=100",
                    "trainer.accelerator=gpu", "trainer.tf32=false")
-    members = [(5, 0), (40, 0), (40, 1)]
-    path = tmp_path / "mid.ckpt"
-
-    class SaveAt(pl.Callback):
-        def on_train_batch_end(self, trainer, module, *args):
-            if trainer.global_step == 60:
-                trainer.save_checkpoint(path)
-                devices.add(module.model.W.device.type)
-
     devices = set()
-    whole = build_module(cfg.copy(), members)
-    make_trainer(cfg.trainer, Fit(callbacks=[SaveAt()]), 200).fit(whole)
-    resumed = build_module(cfg.copy(), members)
-    make_trainer(cfg.trainer, Fit(ckpt_path=path), 200).fit(resumed, ckpt_path=path, weights_only=True)
+    whole, resumed = fit_and_resume(cfg, [(5, 0), (40, 0), (40, 1)], 60, tmp_path / "mid.ckpt",
+                                    lambda module: devices.add(module.model.W.device.type))
     assert devices == {"cuda"}
     for name in ("best_count", "steps_trained", "stop"):
         assert torch.equal(getattr(whole, name).cpu(), getattr(resumed, name).cpu()), name

@@ -1,13 +1,13 @@
 """The ensemble engine: a member trains exactly as it would alone."""
 
 import pytest
-import pytorch_lightning as pl
 import torch
 
 from memcap.fitting import Fit, make_trainer
 from memcap.patterns.config import ensemble_bytes
 from memcap.patterns.engine import build_module, train_members
 from memcap.patterns.layout import ALIGN, aligned_rows
+from tests.helpers import fit_and_resume
 
 
 def _fit(cfg, members, steps):
@@ -232,19 +232,10 @@ def test_stopped_members_leave_the_computation_and_a_resumed_fit_continues_witho
     """The easy member stops at its first check and leaves the stacked tensors (2 of 3 stay); a checkpoint
     saved after that resumes into a fit that ends with the same points and weights as the uninterrupted one."""
     cfg = make_cfg("N=20", "lr=0.1", "trainer.max_steps=200", "trainer.check_every=10", "trainer.patience=100")
-    members = [(5, 0), (40, 0), (40, 1)]
-    path = tmp_path / "mid.ckpt"
-
-    class SaveAt(pl.Callback):
-        def on_train_batch_end(self, trainer, module, *args):
-            if trainer.global_step == 60:
-                trainer.save_checkpoint(path)
-                assert module.live.tolist() == [1, 2] and module.model.W.shape[0] == 2 and module.X.shape[0] == 2
-
-    whole = build_module(cfg.copy(), members)
-    make_trainer(cfg.trainer, Fit(callbacks=[SaveAt()]), 200).fit(whole)
-    resumed = build_module(cfg.copy(), members)
-    make_trainer(cfg.trainer, Fit(ckpt_path=path), 200).fit(resumed, ckpt_path=path, weights_only=True)
+    seen = []
+    whole, resumed = fit_and_resume(cfg, [(5, 0), (40, 0), (40, 1)], 60, tmp_path / "mid.ckpt",
+                                    lambda module: seen.append((module.live.tolist(), len(module.model.W), len(module.X))))
+    assert seen == [([1, 2], 2, 2)]
     for name in ("best_count", "steps_trained", "stop", "last_loss", "live"):
         assert torch.equal(getattr(whole, name), getattr(resumed, name)), name
     assert whole.model.W.shape[0] == 3  # after the fit every member is back, at its best check
