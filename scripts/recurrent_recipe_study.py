@@ -43,7 +43,7 @@ from memcap.patterns.oracle import last_step  # noqa: E402
 BUDGETS = (2000, 5000, 10000, 20000)
 RECIPES = {  # name -> overrides; every one with the job's patience (20 checks of 50 steps)
     "default": [],  # the model's own: bce, lr 0.1 at 2 steps and 0.03 at 3 (conf/model/recurrent.yaml)
-    "default, cosine": ["trainer.schedule=cosine"],  # the lr decays to 0 at the largest budget (the cap)
+    "default cosine": ["trainer.schedule=cosine"],  # the lr decays to 0 at the largest budget (the cap)
     "bce lr0.1": ["loss=bce", "lr=0.1"],
     "bce lr0.03": ["loss=bce", "lr=0.03"],
     "log_hinge lr0.1": ["loss=log_hinge", "lr=0.1"],
