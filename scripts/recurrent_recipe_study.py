@@ -106,11 +106,13 @@ def plot(frame: pd.DataFrame, budgets: tuple[int, ...], path: Path) -> None:
     for ax, (N, steps) in zip(axes[0], cells):
         rows = frame[(frame.N == N) & (frame.steps == steps)]
         for _, row in rows.sort_values(["DS", "recipe"]).iterrows():
-            means = [row[f"mean@{label(b)}"] for b in budgets]
-            line, = ax.plot(budgets, means, marker="o", label=f"DS={row.DS} {row.recipe}")
-            lows = [row.get(f"min@{label(b)}", np.nan) for b in budgets]  # rows of older runs have no minimum
+            # The budgets this row was measured at (a row of a run with fewer budgets has NaN beyond them).
+            measured = [b for b in budgets if not np.isnan(row.get(f"mean@{label(b)}", np.nan))]
+            means = [row[f"mean@{label(b)}"] for b in measured]
+            line, = ax.plot(measured, means, marker="o", label=f"DS={row.DS} {row.recipe}")
+            lows = [row.get(f"min@{label(b)}", np.nan) for b in measured]  # rows of older runs have no minimum
             if not np.isnan(lows).any():
-                ax.fill_between(budgets, lows, [row[f"max@{label(b)}"] for b in budgets], color=line.get_color(),
+                ax.fill_between(measured, lows, [row[f"max@{label(b)}"] for b in measured], color=line.get_color(),
                                 alpha=0.15)
             ax.axhline(row.DS, color=line.get_color(), linestyle=":", linewidth=1)
         ax.set_xscale("log", base=2)
