@@ -96,7 +96,9 @@ def build_module(cfg, members: list[tuple[int, int]], max_steps: int | None = No
         patience_fraction=cfg.trainer.patience_fraction, schedule=cfg.trainer.schedule,
         plateau_before_first_pattern=cfg.trainer.plateau_before_first_pattern,
         batch_size=cfg.trainer.batch_size, batch_seeds=[batch for _, _, batch in seeds], step_offset=step_offset,
-        steps_per_call=cfg.trainer.steps_per_call, compact=cfg.trainer.compact,
+        steps_per_call=cfg.trainer.steps_per_call,
+        # A network that ``prepare`` changed keeps every member: pruning's rewind snapshot reads members by place.
+        compact=cfg.trainer.compact and prepare is None,
     )
 
 

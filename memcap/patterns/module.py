@@ -96,7 +96,8 @@ class EnsembleModule(pl.LightningModule):
         self.fail_fast_steps, self.must_exceed = fail_fast_steps, must_exceed
         # One call runs from one check to the next: the steps are the same, Lightning's per-call work is not.
         self.steps_per_call = steps_per_call or check_every
-        # A masked network (model.density, pruning) keeps all its members: its masks are not dropped with them.
+        # A masked network (model.density, pruning) keeps all its members: its masks are not dropped with them
+        # (and memcap.patterns.engine keeps them in every pruning round: its rewind snapshot reads them by place).
         self.compact = compact and not any(name.endswith("_mask") for name, _ in model.named_buffers())
         self.optimizer = self.scheduler = None  # looked up in on_fit_start
         self._leaving = None  # set by a check where members stopped: who stays (``_keep``)
