@@ -45,6 +45,7 @@ import math
 
 import pytorch_lightning as pl
 import torch
+from torch.nn.utils import prune
 from torch.utils.data import DataLoader
 
 from memcap.fitting import adam
@@ -98,7 +99,7 @@ class EnsembleModule(pl.LightningModule):
         self.steps_per_call = steps_per_call or check_every
         # A masked network (model.density, pruning) keeps all its members: its masks are not dropped with them
         # (and memcap.patterns.engine keeps them in every pruning round: its rewind snapshot reads them by place).
-        self.compact = compact and not any(name.endswith("_mask") for name, _ in model.named_buffers())
+        self.compact = compact and not prune.is_pruned(model)
         self.optimizer = self.scheduler = None  # looked up in on_fit_start
         self._leaving = None  # set by a check where members stopped: who stays (``_keep``)
         # Mini-batches come from one generator per member, so a member draws the

@@ -24,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from scipy.optimize import linprog
+from torch.nn.utils import prune
 
 from memcap.patterns.losses import MARGIN
 from memcap.patterns.metrics import memorized
@@ -42,7 +43,7 @@ def certify(network, member: int, X: torch.Tensor, Y: torch.Tensor, margin: floa
     neuron's row of R solved by an LP with W and b held; see the module docstring."""
     if network.steps != 2:
         raise ValueError(f"the last step is linear in R only at 2 time steps; this network takes {network.steps}")
-    if any(name.endswith("_mask") for name, _ in network.named_buffers()):
+    if prune.is_pruned(network):
         raise ValueError("a masked network (model.density < 1, pruning) is not certified: the LP's rows would "
                          "not keep its zero weights")
     X64, Y64 = X.to(torch.float64).cpu(), Y.to(torch.float64).cpu()
