@@ -8,8 +8,8 @@ In order, each written to <out> as soon as it is done (a check cut short keeps w
    cuDNN versions.
 2. tests.txt: the test suite's GPU tests (``pytest -m gpu``: an ensemble on CUDA memorizes what it does on the
    CPU at TF32 off; a mid-round checkpoint saved on the GPU resumes into the same end).
-3. throughput.md: ``scripts/bench.py --device cuda`` part 1 (the engine against a per-model loop and
-   torch.matmul's peak on the GPU, fp32).
+3. throughput/results.md: ``scripts/bench.py --device cuda --quick`` part 1 (the engine against a per-model
+   loop and torch.matmul's peak on the GPU, fp32), its output in throughput.txt.
 4. design_card.md: the design card's sweep (``model=recurrent steps=2,3 N=50,100,150,200``) at
    ``search.batch=4`` on the GPU, its wall time and its answers, aggregated; the jobs live in
    multirun/gpu_check/, so a rerun resumes them through the framework's own resume.
