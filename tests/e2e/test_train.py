@@ -47,6 +47,7 @@ def train(*args: str, cwd=ROOT, env=None) -> subprocess.CompletedProcess:
     (["search.batch=0"], "search.batch", "at least 1"),
     (["search.max_ds=0"], "search.max_ds", "at least 1"),
     (["trainer.batch_size=0"], "trainer.batch_size", "at least 1"),
+    (["trainer.steps_per_call=0"], "trainer.steps_per_call", "at least 1"),
     (["trainer.max_padding=0.5"], "trainer.max_padding", "at least 1"),
     (["model=recurrent", "search.oracle=true"], "search.oracle", "model=simple only"),
     (["lr=inf"], "lr", "finite positive"),
