@@ -23,7 +23,7 @@ from typing import Any, Optional
 from omegaconf import MISSING, DictConfig, OmegaConf
 
 LOGGERS = ("wandb", "csv", "none")
-SCHEDULES = ("constant", "cosine")
+SCHEDULES = ("constant", "cosine", "warmup_cosine")
 ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps")
 
 
@@ -58,7 +58,7 @@ class TrainerConfig:
     patience: int = 20  # checks without a new best memorized count before a run stops...
     patience_fraction: float = 0.0  # ...and without one in this fraction of its checks so far (the model's)
     plateau_before_first_pattern: bool = True  # False: with nothing memorized only search.fail_fast_steps stops it (the model's)
-    schedule: str = "constant"  # constant | cosine (decays lr to 0 at max_steps)
+    schedule: str = "constant"  # constant | cosine (decays lr to 0 at max_steps) | warmup_cosine (rises over 5% first)
     batch_size: Optional[int] = None  # None: full batch; else patterns per step per run
     accelerator: str = "auto"  # Lightning's: auto picks the GPU when one is present
     tf32: bool = True  # allow TF32 matmuls on Ampere+ GPUs

@@ -70,15 +70,25 @@ def run_fit(trainer_cfg, module: pl.LightningModule, fit: Fit, max_steps: int) -
     return time.perf_counter() - start
 
 
+WARMUP_FRACTION = 0.05  # trainer.schedule=warmup_cosine: the share of max_steps over which the lr rises
+
+
 def adam(params, lr: float, schedule: str = "constant", max_steps: int | None = None, foreach: bool | None = None):
     """The optimizer of every memcap fit, as Lightning's ``configure_optimizers`` returns it: Adam, which is
     elementwise, so one Adam over an ensemble's stacked members is one Adam per member; with
-    ``trainer.schedule=cosine`` its lr decays to 0 over ``max_steps``. ``params`` may be parameter groups with
+    ``trainer.schedule=cosine`` its lr decays to 0 over ``max_steps``; ``warmup_cosine`` first rises linearly
+    from lr/100 over the first ``WARMUP_FRACTION`` of them, then decays so. ``params`` may be parameter groups with
     their own lr (the state measure trains several lrs at once). ``foreach``: torch's fused loop (fewer ops
     per step for the many small tensors of the text encoders)."""
     optimizer = torch.optim.Adam(params, lr=lr, foreach=foreach)
+    schedulers = torch.optim.lr_scheduler
     if schedule == "cosine":
-        return [optimizer], [torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max_steps)]
+        return [optimizer], [schedulers.CosineAnnealingLR(optimizer, T_max=max_steps)]
+    if schedule == "warmup_cosine":
+        warm = max(1, round(WARMUP_FRACTION * max_steps))
+        return [optimizer], [schedulers.SequentialLR(
+            optimizer, [schedulers.LinearLR(optimizer, start_factor=0.01, total_iters=warm),
+                        schedulers.CosineAnnealingLR(optimizer, T_max=max(1, max_steps - warm))], milestones=[warm])]
     return optimizer
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -38,6 +39,8 @@ from memcap.configs import compose  # noqa: E402
 from memcap.fitting import Fit, run_fit  # noqa: E402
 from memcap.loggers import quiet_libraries  # noqa: E402
 from memcap.patterns.engine import build_module, member_data  # noqa: E402
+from memcap.patterns.losses import ensemble_loss  # noqa: E402
+from memcap.patterns.metrics import memorized  # noqa: E402
 from memcap.patterns.oracle import last_step  # noqa: E402
 
 BUDGETS = (2000, 5000, 10000, 20000)
@@ -50,7 +53,11 @@ RECIPES = {  # name -> overrides; every one with the job's patience (20 checks o
     "bce 500 then log_hinge lr0.1": ["loss=log_hinge", "loss.warmup=bce", "loss.warmup_steps=500", "lr=0.1"],
     "bce 500 then log_hinge lr0.03": ["loss=log_hinge", "loss.warmup=bce", "loss.warmup_steps=500", "lr=0.03"],
     "bce 2000 then log_hinge lr0.1": ["loss=log_hinge", "loss.warmup=bce", "loss.warmup_steps=2000", "lr=0.1"],
+    "default warmup_cosine": ["trainer.schedule=warmup_cosine"],  # lr rises over 5% of the cap, then decays to 0
+    "bce lr0.03 warmup_cosine": ["loss=bce", "lr=0.03", "trainer.schedule=warmup_cosine"],
+    "lbfgs": ["loss=bce"],  # full-batch L-BFGS (measure_lbfgs): its budgets count loss evaluations, not Adam steps
 }
+LBFGS = {"lr": 1.0, "history_size": 100, "line_search_fn": "strong_wolfe"}  # the "lbfgs" recipe's optimizer
 
 
 def measure(N: int, DS: int, steps: int, runs: int, name: str, budgets: tuple[int, ...], certify: bool = False) -> dict:
@@ -58,9 +65,18 @@ def measure(N: int, DS: int, steps: int, runs: int, name: str, budgets: tuple[in
                   f"trainer.max_steps={max(budgets)}",
                   "search.fail_fast_steps=null",  # every member trains to the largest budget unless its count plateaus
                   *RECIPES[name])
+    row = {"recipe": name, "N": N, "DS": DS, "steps": steps, "runs": runs}
+    if name == "lbfgs":
+        start = time.perf_counter()
+        by_budget = [measure_lbfgs(cfg, DS, run, budgets) for run in range(runs)]
+        for i, budget in enumerate(budgets):
+            counts = [best[i] for best in by_budget]
+            row[f"mean@{label(budget)}"], row[f"max@{label(budget)}"] = float(np.mean(counts)), max(counts)
+            row[f"min@{label(budget)}"] = min(counts)
+        return {**row, "steps_trained_mean": float(max(budgets)), "steps_trained_max": max(budgets),
+                "capped_runs": runs, "seconds": round(time.perf_counter() - start, 1)}
     module = build_module(cfg, [(DS, run) for run in range(runs)], milestones=budgets)
     seconds = run_fit(cfg.trainer, module, Fit(), max(budgets))
-    row = {"recipe": name, "N": N, "DS": DS, "steps": steps, "runs": runs}
     for budget in budgets:
         counts = module.best_at(budget).tolist()
         row[f"mean@{label(budget)}"], row[f"max@{label(budget)}"] = float(np.mean(counts)), max(counts)
@@ -76,6 +92,38 @@ def measure(N: int, DS: int, steps: int, runs: int, name: str, budgets: tuple[in
                     "certified_whole_runs": sum(c.count == DS for c in found),
                     "neurons_solved_whole": f"{min(c.whole_neurons for c in found)}-{max(c.whole_neurons for c in found)} of {N}"})
     return row
+
+
+def measure_lbfgs(cfg, DS: int, run: int, budgets: tuple[int, ...]) -> list[int]:
+    """One member (its data and initialization as a job's) trained by full-batch L-BFGS on the recipe's loss;
+    its best memorized count by each budget of loss evaluations (each costs about one Adam step: a forward and
+    a backward pass). L-BFGS's line search is over all of a model's parameters, so each member is its own model,
+    not a member of an ensemble, and no plateau stops it."""
+    module = build_module(cfg, [(DS, run)])
+    network, X, Y, weight = module.model, module.X, module.Y, module.weight
+    optimizer = torch.optim.LBFGS(network.parameters(), max_iter=budgets[-1], max_eval=budgets[-1],
+                                  tolerance_grad=0.0, tolerance_change=0.0, **LBFGS)
+    best, evaluations, by_budget = 0, 0, []
+
+    def closure() -> torch.Tensor:
+        nonlocal best, evaluations
+        optimizer.zero_grad()
+        logits = network(X)
+        loss = ensemble_loss(module.loss_name, logits, Y, weight, module.bti, module.margin, module.tau).sum()
+        loss.backward()
+        with torch.no_grad():
+            best = max(best, int((memorized(torch.sigmoid(logits), Y, module.bti) & (weight > 0)).sum()))
+        evaluations += 1
+        if len(by_budget) < len(budgets) and evaluations == budgets[len(by_budget)]:
+            by_budget.append(best)
+        return loss
+
+    while evaluations < budgets[-1]:  # one call runs up to max_eval evaluations, unless the loss stops changing
+        before = evaluations
+        optimizer.step(closure)
+        if evaluations == before:
+            break
+    return by_budget + [best] * (len(budgets) - len(by_budget))  # stopped early: its count holds
 
 
 # --certify's columns: the runs' counts as trained (their final weights) and with R solved by LPs.

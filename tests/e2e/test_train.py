@@ -42,7 +42,7 @@ def train(*args: str, cwd=ROOT, env=None) -> subprocess.CompletedProcess:
     (["search.step=0"], "search.step", "at least 1"),
     (["search.threshold=1.5"], "search.threshold", "(0, 1]"),
     (["trainer.max_steps=0"], "trainer.max_steps", "at least 1"),
-    (["trainer.schedule=linear"], "trainer.schedule", "allowed: constant, cosine"),
+    (["trainer.schedule=linear"], "trainer.schedule", "allowed: constant, cosine, warmup_cosine"),
     (["loss.margin=0"], "loss.margin", "positive"),
     (["search.batch=0"], "search.batch", "at least 1"),
     (["search.max_ds=0"], "search.max_ds", "at least 1"),
