@@ -73,7 +73,7 @@ class Job:
         self.logger: Any = False
         self.start = time.perf_counter()
         self.earlier_wall_time = 0.0
-        self.fits = 0  # groups seen so far, trained or reused: the W&B step offset counts them
+        self.logged_steps = 0  # the step caps of the groups seen so far, trained or reused: the W&B step offset
         self.rounds = 0
         self.phase = ""  # the search's phase, when it has several ("perfect recall", "capacity"): progress names it
         self.result: dict[str, Any] = {
@@ -207,41 +207,44 @@ class Job:
             write_json_atomic(index, result or self.result)
 
     # -- the work's units -------------------------------------------------------
-    def recorded_points(self, key: str | None = None) -> dict[Member, dict]:
+    def recorded_points(self, key: str | None = None, phase: str | None = None) -> dict[Member, dict]:
+        """The points recorded so far, by member; ``phase``: those of that phase only (see ``run_groups``)."""
         key = key or self.key
-        return {(p[key], p["run"]): p for p in self.result["points"]}
+        return {(p[key], p["run"]): p for p in self.result["points"] if p.get("phase") == phase}
 
     def run_groups(self, groups: Sequence[list[Member]], fit_group: Callable[[list[Member], Fit], list[dict]],
                    record: bool = True, checkpoint: bool = True, max_steps: int | None = None,
-                   key: str | None = None) -> list[dict]:
+                   key: str | None = None, phase: str | None = None) -> list[dict]:
         """Each group's points: recorded ones reused, the others trained by ``fit_group`` and saved at once.
 
         ``record=False`` (pruning rounds, whose unit is the round) trains every
         group and leaves recording to the caller; ``checkpoint=False`` trains
         without mid-round checkpoints. ``key``: the point field a member's value
         is (None: the task's, ``self.key``); the text state search varies the
-        width, L or count, and says which per call.
+        width, L or count, and says which per call. ``phase``: a second training of members the job has points
+        for already (the capacity search's settling, memcap.search.SETTLE): its points carry ``phase`` and are
+        recorded beside the first ones, not in their place.
         """
         key = key or self.key
         points = []
         steps = max_steps or self.cfg.trainer.max_steps
         for group in groups:
             members = [tuple(m) for m in group]
-            known = self.recorded_points(key) if record else {}
+            known = self.recorded_points(key, phase) if record else {}
             if all(m in known for m in members):
                 points += [known[m] for m in members]
-                self.fits += 1
+                self.logged_steps += steps
                 continue
             values = sorted({value for value, _ in members})
             log.info("training %s=%s x %d runs (%d members)", key, values,
                      len({run for _, run in members}), len(members))
-            fit = self.fit(members, steps, checkpoint, key)
-            new = fit_group(group, fit)
-            self.fits += 1
+            fit = self.fit(members, steps, checkpoint, key, phase)
+            new = [{**p, "phase": phase} for p in fit_group(group, fit)] if phase else fit_group(group, fit)
+            self.logged_steps += steps
             if record:  # a group partly recorded by a killed attempt is retrained whole: its points replace those
                 retrained = set(members)
                 self.result["points"] = [p for p in self.result["points"]
-                                         if (p[key], p["run"]) not in retrained] + new
+                                         if (p[key], p["run"]) not in retrained or p.get("phase") != phase] + new
                 self.save()
             self.checkpoint_path.unlink(missing_ok=True)
             points += new
@@ -261,8 +264,10 @@ class Job:
                  ", ".join(f"{key}={value} best {max(runs):g}" for value, runs in scores.items()))
         log_search_round(self.logger, key, self.rounds, scores)
 
-    def fit(self, members: list[Member], max_steps: int, checkpoint: bool = True, key: str | None = None) -> Fit:
-        """The logger, W&B step offset, callbacks and checkpoint to resume from, for the fit of ``members``."""
+    def fit(self, members: list[Member], max_steps: int, checkpoint: bool = True, key: str | None = None,
+            phase: str | None = None) -> Fit:
+        """The logger, W&B step offset, callbacks and checkpoint to resume from, for the fit of ``members``
+        (in ``phase``: see ``run_groups``)."""
         from memcap.fitting import MidRoundCheckpoint, ProgressLog
 
         key = key or self.key
@@ -270,14 +275,14 @@ class Job:
         resume = None
         minutes = self.cfg.trainer.checkpoint_minutes
         if checkpoint and minutes > 0:
-            tag = {"job": self.hash, "members": [list(m) for m in members]}
+            tag = {"job": self.hash, "members": [list(m) for m in members], **({"phase": phase} if phase else {})}
             callbacks.append(MidRoundCheckpoint(self.checkpoint_path, minutes, tag, on_save=self.save))
             resume = self.checkpoint_path if MidRoundCheckpoint.matches(self.checkpoint_path, tag) else None
             if resume is not None:
                 log.info("resuming the fit of %d members from %s", len(members), resume.name)
         values = sorted({value for value, _ in members})
-        phase = f"{self.phase}: " if self.phase else ""
-        return Fit(self.logger, self.fits * max_steps, callbacks, resume, f"{phase}{key}={values}")
+        shown = f"{self.phase}: " if self.phase else ""
+        return Fit(self.logger, self.logged_steps, callbacks, resume, f"{shown}{key}={values}")
 
 
 class Terminated(KeyboardInterrupt):

@@ -27,7 +27,6 @@ class Rounds(Protocol):
     state_name: str  # the state file's stem: <state_name>.<job hash>.pt
     value: int  # the fixed size the rounds train (DS, width): each round's log line names it
     logged: tuple[str, ...]  # a round record's keys logged as prune/<key> (W&B, CSV)
-    steps_per_fit: int  # the logger's step stride per fit
 
     def train(self, round_index: int) -> tuple[list[dict], dict, list]:
         """Train one round: (its points for result.json, its record with ``met_target``, each run's score)."""
@@ -64,7 +63,7 @@ def run_rounds(job, rounds_of: Rounds) -> str:
         job.result["points"] += points
         if job.logger:
             job.logger.log_metrics({f"prune/{key}": record[key] for key in rounds_of.logged},
-                                   step=job.fits * rounds_of.steps_per_fit)
+                                   step=job.logged_steps)
         if goes_on(cfg, record) and round_index < cfg.prune.rounds:
             with replacing(state) as tmp:
                 torch.save({"next_round": round_index + 1, **rounds_of.next_state(round_index + 1)}, tmp)

@@ -10,14 +10,21 @@ galloping (doubling) and then narrows it by bisection. Each round proposes up to
 batch it lands on the same grid point whenever the predicate falls monotonically
 with DS.
 
+When a phase ends, the DS that decide it (the failure just above its answer,
+and the capacity DS, whose counts are the reported numbers) may be settled:
+their runs that a fail-fast rule or the step cap stopped before their plateau
+are trained again without those limits, and a failure that passes then sends
+the search on up from it (``settle``).
+
 The search is pure logic: it sees the world only through ``evaluate``, a
-function from a list of DS values to each DS's memorized counts (one per run).
+function from a list of DS values to each DS's memorized counts (one per run),
+and ``settle``, the same after training such runs again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 Evaluate = Callable[[list[int]], dict[int, list[int]]]
 
@@ -29,21 +36,17 @@ class Bracket:
     ``lo`` is the largest index known to pass (0: none yet), ``hi`` the smallest
     known to fail (None: not found yet, so keep galloping).
 
-    Without a ``guess`` the gallop doubles from 1. With one (a prior: the
-    answer scaled from a smaller N of the same sweep) it starts at the guess and
-    gallops away from it with a doubling stride, up while candidates pass, down
-    while they fail, until the answer is bracketed; then it bisects. A good
-    guess brackets the answer in two rounds instead of a dozen; a bad one costs
-    a few rounds more than none. Either way the answer is the same grid point
-    when the predicate falls monotonically.
-
-    ``hints`` maps a failed index to where its result says the answer lies (the
-    perfect-recall phase: the best run's count, when that count is settled, not
-    cut off by the step cap, and above the capacity threshold of its DS).
-    Galloping down, the next candidate is the lower of the ladder's and the
-    hint: a guess of DS=1330 whose best run settled at 1265 tries 1260 next, not
-    1320, 1300, 1260 in three rounds. It moves only where the search looks, so
-    the answer is the same grid point as without it.
+    Without a ``guess`` the gallop doubles from 1, then bisects. With one (a
+    prior: the answer scaled from a smaller N of the same sweep) the first round
+    trains the guess. If it passes, the gallop goes on up from it with a doubling
+    stride, never past the point above it that the gallop from 1 would try; once
+    a candidate fails (or at once, when the guess fails) the search proposes
+    exactly the candidates the search without a guess would, less those its
+    results already answer (``plain``, ``plain_hi``: that search's bracket). So a
+    guess moves only where the search looks, never the grid point it lands on
+    (when the predicate falls monotonically), and a wrong guess costs at most one
+    failing round (each such round trains to the step cap near the answer) more
+    than no guess: its own, or the first failure of its gallop.
     """
 
     limit: int
@@ -51,7 +54,9 @@ class Bracket:
     hi: int | None = None
     guess: int | None = None
     stride: int = 1
-    hints: dict[int, int] = field(default_factory=dict)
+    plain: int = 0  # the bracket of the search without a guess, its candidates answered from lo and hi
+    plain_hi: int | None = None
+    proposed: list[int] | None = None  # the last candidates of that search (they update its bracket)
 
     def __post_init__(self) -> None:
         if self.guess is not None:
@@ -64,29 +69,48 @@ class Bracket:
     def candidates(self, batch: int) -> list[int]:
         if self.guess is not None and self.lo == 0 and self.hi is None:
             return [self.guess]
-        if self.guess is not None and (self.hi is None or self.lo == 0):  # gallop away from the guess
-            if self.hi is None:
-                ladder = [self.lo + self.stride * 2**i for i in range(batch)]
-            else:  # down from the failure, or from just above its hint when that is lower
-                top = min(self.hi, self.hints.get(self.hi, self.hi) + self.stride)
-                ladder = [top - self.stride * 2**i for i in range(batch)]
-            return sorted({min(max(j, 1), self.limit) for j in ladder})
-        if self.hi is None:
-            start = max(self.lo, 1)
-            ladder = [start * 2**i for i in range(1 if self.lo else 0, batch + (1 if self.lo else 0))]
-            return sorted({min(j, self.limit) for j in ladder})
-        width = self.hi - self.lo
-        return sorted({self.lo + max(1, min(width - 1, round(i * width / (batch + 1)))) for i in range(1, batch + 1)})
+        if self.guess is not None and self.hi is None:  # the guess passed: gallop on up from it, not past the
+            ceiling = 2 ** self.lo.bit_length()  # point above it that the gallop from 1 would try (1, 2, 4, ...)
+            return sorted({min(self.lo + self.stride * 2**i, ceiling, self.limit) for i in range(batch)})
+        while True:  # the search without a guess: its candidates that lo and hi do not answer yet
+            self.proposed = _gallop_or_bisect(self.plain, self.plain_hi, batch, self.limit)
+            unknown = [j for j in self.proposed if j > self.lo and (self.hi is None or j < self.hi)]
+            if unknown:
+                return unknown
+            self._answer_plain()
 
-    def update(self, passed: dict[int, bool], hints: dict[int, int] | None = None) -> None:
-        self.hints.update(hints or {})
-        if self.guess is not None and not (self.lo == 0 and self.hi is None and list(passed) == [self.guess]):
-            self.stride *= 2 ** len(passed)  # a gallop round away from the guess (not the guess's own round)
+    def update(self, passed: dict[int, bool]) -> None:
+        if self.guess is not None and self.hi is None and not (self.lo == 0 and list(passed) == [self.guess]):
+            self.stride *= 2 ** len(passed)  # a gallop round up from the guess (not the guess's own round)
         fails = [j for j, ok in passed.items() if not ok and j > self.lo]
         if fails:
             self.hi = min(fails + ([self.hi] if self.hi is not None else []))
         passes = [j for j, ok in passed.items() if ok and (self.hi is None or j < self.hi)]
         self.lo = max(passes + [self.lo])
+        if self.proposed is not None:
+            self._answer_plain()
+
+    def reopen(self) -> None:
+        """``hi`` passed after all (a settled count, memcap.search._decide): the answer is at least that; gallop on."""
+        self.lo, self.hi, self.plain_hi = self.hi, None, None
+
+    def _answer_plain(self) -> None:
+        """The search without a guess learns its last candidates' answers: those up to lo pass, from hi on fail."""
+        fails = [j for j in self.proposed if self.hi is not None and j >= self.hi]
+        self.plain = max([j for j in self.proposed if j <= self.lo] + [self.plain])
+        if fails:
+            self.plain_hi = min(fails + ([self.plain_hi] if self.plain_hi is not None else []))
+        self.proposed = None
+
+
+def _gallop_or_bisect(lo: int, hi: int | None, batch: int, limit: int) -> list[int]:
+    """A bracket's next candidates: doubling up from ``lo`` while no failure is known, then evenly inside."""
+    if hi is None:
+        start = max(lo, 1)
+        ladder = [start * 2**i for i in range(1 if lo else 0, batch + (1 if lo else 0))]
+        return sorted({min(j, limit) for j in ladder})
+    width = hi - lo
+    return sorted({lo + max(1, min(width - 1, round(i * width / (batch + 1)))) for i in range(1, batch + 1)})
 
 
 def gallop(holds: Callable[[int], bool], first: int, up: Callable[[int], int], top: int,
@@ -125,29 +149,41 @@ class SearchOutcome:
     results: dict[int, list[int]]
 
 
-def _bisect(bracket: Bracket, evaluate: Evaluate, to_ds: Callable[[int], int], holds, batch: int,
-            hint: Callable[[int, list[int]], int | None] = lambda ds, memorized: None) -> None:
-    while not bracket.done:
-        candidates = bracket.candidates(batch)
-        results = evaluate([to_ds(j) for j in candidates])
-        passed = {j: holds(to_ds(j), results[to_ds(j)]) for j in candidates}
-        hints = {j: hint(to_ds(j), results[to_ds(j)]) for j in candidates if not passed[j]}
-        bracket.update(passed, {j: h for j, h in hints.items() if h is not None})
+Settle = Callable[[list[int]], dict[int, list[int]]]
+
+
+def _decide(bracket: Bracket, evaluate: Evaluate, to_ds: Callable[[int], int], holds, batch: int,
+            settle: Settle | None, settle_lo: bool) -> None:
+    """Bisect until the bracket is done; then ``settle`` the deciding DS (the failure just above the answer and,
+    with ``settle_lo``, the answer itself): their runs that stopped before their plateau are trained again to it,
+    and their counts replace the search's. If the failure passes after all (a late take-off that a fail-fast rule
+    cut), the answer is at least that DS and the search goes on up from it."""
+    while True:
+        while not bracket.done:
+            candidates = bracket.candidates(batch)
+            results = evaluate([to_ds(j) for j in candidates])
+            bracket.update({j: holds(to_ds(j), results[to_ds(j)]) for j in candidates})
+        if settle is None:
+            return
+        deciding = ([bracket.hi] if bracket.hi is not None else []) + ([bracket.lo] if settle_lo else [])
+        counts = settle([to_ds(j) for j in deciding if to_ds(j) > 0])
+        if bracket.hi is None or not holds(to_ds(bracket.hi), counts[to_ds(bracket.hi)]):
+            return
+        bracket.reopen()
 
 
 def capacity_search(
     evaluate: Evaluate, *, step: int, resolution: int, threshold: float, batch: int, max_ds: int,
     on_phase: Callable[[str], None] = lambda phase: None, guess: tuple[int | None, int | None] = (None, None),
-    settled: Callable[[int], bool] = lambda ds: True,
+    settle: Settle | None = None,
 ) -> SearchOutcome:
     """Run the report's two-phase protocol through ``evaluate``; see the module docstring.
 
     ``on_phase`` hears "perfect recall" and then "capacity" as each phase starts (the progress lines name it).
     ``guess`` = (perfect DS, capacity DS), each or both None: where each phase starts (``Bracket``).
-    ``settled(ds)``: whether the best count at ``ds`` is final (its run did not stop at the step cap);
-    only a settled count of a failed guess sends the gallop down to it (``Bracket.hints``). A count cut
-    off by the cap was still rising: at the report's N=400, DS=1330 stopped at 1265 by the cap, and the
-    perfect-recall DS turned out to be 1300 or more.
+    ``settle(ds_values)``: each DS's counts, one per run, after its runs that stopped before their plateau
+    (a fail-fast rule, the step cap) were trained again without those limits (memcap.patterns.job); called
+    with the DS that decide each phase when it ends (``_decide``). None: the search's counts stand.
     """
     seen: dict[int, list[int]] = {}
 
@@ -157,19 +193,24 @@ def capacity_search(
             seen.update(evaluate(todo))
         return {ds: seen[ds] for ds in ds_values}
 
+    def settle_seen(ds_values: list[int]) -> dict[int, list[int]]:
+        seen.update(settle(ds_values) if ds_values else {})
+        return seen
+
+    after = settle_seen if settle is not None else None
     on_phase("perfect recall")
     perfect_guess, capacity_guess = guess
     perfect = Bracket(limit=max(1, max_ds // resolution),
                       guess=round(perfect_guess / resolution) if perfect_guess else None)
-    _bisect(perfect, cached, lambda j: j * resolution, lambda ds, mem: max(mem) >= ds, batch,
-            hint=lambda ds, mem: max(mem) // resolution if max(mem) > threshold * ds and settled(ds) else None)
+    _decide(perfect, cached, lambda j: j * resolution, lambda ds, mem: max(mem) >= ds, batch, after, settle_lo=False)
     perfect_ds = perfect.lo * resolution or None
 
     on_phase("capacity")
     base = perfect_ds or 0
     capacity = Bracket(limit=max(0, (max_ds - base) // step),
                        guess=round((capacity_guess - base) / step) if capacity_guess and capacity_guess > base else None)
-    _bisect(capacity, cached, lambda j: base + j * step, lambda ds, mem: max(mem) / ds > threshold, batch)
+    _decide(capacity, cached, lambda j: base + j * step, lambda ds, mem: max(mem) / ds > threshold, batch, after,
+            settle_lo=True)
     capacity_ds = base + capacity.lo * step or None
     capped = capacity.lo >= capacity.limit
     return SearchOutcome(perfect_ds=perfect_ds, capacity_ds=capacity_ds, capped=capped, results=seen)
@@ -180,12 +221,22 @@ def capacity_search(
 BEFORE_PLATEAU_STOPS = ("nothing", "short", "cap")
 
 
+SETTLE = "settle"  # the ``phase`` of a point trained again to its plateau (memcap.patterns.job)
+
+
+def settled(points: list[dict]) -> list[dict]:
+    """The search's points, each (DS, run) that was trained again to its plateau (``phase`` "settle") in place of
+    the search's point for it: what the answer's statistics and its convergence are read from."""
+    again = {(p["DS"], p["run"]): p for p in points if p.get("phase") == SETTLE}
+    return [again.get((p["DS"], p.get("run")), p) for p in points if p.get("phase") != SETTLE]
+
+
 def before_plateau(points: list[dict], capacity_ds: int | None) -> bool:
-    """Did a run at the capacity DS stop before its plateau (a fail-fast rule, or the step cap)? Then the mean
-    over the runs counts less than they can store: a lower bound. (Whether the capacity, the best run's count,
-    is the network's is ``converged``'s question.)"""
+    """Did a run at the capacity DS stop before its plateau (a fail-fast rule, or the step cap; after settling,
+    the settling's step cap)? Then the mean over the runs counts less than they can store: a lower bound.
+    (Whether the capacity, the best run's count, is the network's is ``converged``'s question.)"""
     return capacity_ds is not None and any(p["DS"] == capacity_ds and p["stop"] in BEFORE_PLATEAU_STOPS
-                                           for p in points)
+                                           for p in settled(points))
 
 
 def converged(points: list[dict], capacity_ds: int | None, perfect_ds: int | None = None) -> bool:
@@ -202,8 +253,10 @@ def converged(points: list[dict], capacity_ds: int | None, perfect_ds: int | Non
     has converged when no member at a deciding point ran to the step cap;
     otherwise the capacity is a lower bound. Members further above decide
     nothing (the search assumes the predicate falls with DS), so their caps do
-    not count, whatever they cost.
+    not count, whatever they cost. A deciding member trained again to its plateau (``settled``) counts by that
+    training's stop.
     """
+    points = settled(points)
     tried = sorted({p["DS"] for p in points})
 
     def next_above(ds: int | None) -> list[int]:
@@ -241,5 +294,5 @@ def neuron_search(
         return seen
 
     short = Bracket(limit=len(grid))
-    _bisect(short, recorded, lambda j: grid[j - 1], lambda width, scores: max(scores) < target, batch)
+    _decide(short, recorded, lambda j: grid[j - 1], lambda width, scores: max(scores) < target, batch, None, False)
     return NeuronOutcome(min_hidden=grid[short.lo] if short.lo < len(grid) else None, results=seen)

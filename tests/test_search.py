@@ -2,7 +2,7 @@
 
 import pytest
 
-from memcap.search import Bracket, capacity_search, converged
+from memcap.search import Bracket, before_plateau, capacity_search, converged, settled
 
 
 def planted(perfect: int, capacity: int, calls: list | None = None):
@@ -102,31 +102,43 @@ def test_a_good_guess_brackets_each_phase_in_two_rounds():
     assert len(plain) > 2 * len(calls)
 
 
-def test_a_failed_guess_whose_best_run_settled_on_most_of_it_jumps_down_to_that_count():
-    """A prior's DS=1330 fails with a best run that settled (stopped on a plateau) at 1265 (95%): the next
-    candidate is 1260, not the ladder's 1320, 1300, 1260; the answer is the one the plain search finds.
-    Had that run been cut off by the step cap (still rising; the report's N=400, where perfect recall
-    turned out to lie at 1300 or above), the count says nothing and the ladder goes on."""
+def failing_candidates(perfect: int, capacity: int, guess=(None, None), batch: int = 1) -> int:
+    """The DS a search of a planted answer trained where no run passes its phase's test (near the answer such a
+    candidate's runs train to the step cap: the costly ones)."""
+    phase, failing = [None], [0]
+    evaluate = planted(perfect, capacity)
+
+    def counted(ds_values):
+        limit = perfect if phase[0] == "perfect recall" else capacity
+        failing[0] += sum(ds > limit for ds in ds_values)
+        return evaluate(ds_values)
+
+    capacity_search(counted, step=100, resolution=10, threshold=0.9, batch=batch, max_ds=16000, guess=guess,
+                    on_phase=lambda name: phase.__setitem__(0, name))
+    return failing[0]
+
+
+def test_a_failed_guess_goes_on_as_without_one():
+    """A prior's DS=1330 fails (perfect recall lies at 1260): the search gallops up from the grid's first point
+    below it, as without a guess, instead of galloping down from the guess through failures near the answer,
+    each trained to the step cap."""
     calls = []
     guided = capacity_search(planted(1262, 1400, calls), step=100, resolution=10, threshold=0.9, batch=1,
-                             max_ds=16000, guess=(1330, 1330))
-    plain = capacity_search(planted(1262, 1400), step=100, resolution=10, threshold=0.9, batch=1, max_ds=16000)
-    assert (guided.perfect_ds, guided.capacity_ds) == (plain.perfect_ds, plain.capacity_ds) == (1260, 1360)
-    assert calls[:2] == [[1330], [1260]]
-    capped = []
-    at_cap = capacity_search(planted(1262, 1400, capped), step=100, resolution=10, threshold=0.9, batch=1,
-                             max_ds=16000, guess=(1330, 1330), settled=lambda ds: False)
-    assert (at_cap.perfect_ds, at_cap.capacity_ds) == (1260, 1360)
-    assert capped[:3] == [[1330], [1320], [1300]]
+                             max_ds=16000, guess=(1330, None))
+    plain = []
+    capacity_search(planted(1262, 1400, plain), step=100, resolution=10, threshold=0.9, batch=1, max_ds=16000)
+    assert (guided.perfect_ds, guided.capacity_ds) == (1260, 1360)
+    assert calls[:4] == [[1330], [10], [20], [40]]
+    assert calls[1:8] == plain[:7]  # up to the gallop's 1280, which fails below the guess too
 
 
-def test_a_collapsed_count_gives_no_hint():
-    """Far above capacity a run stores almost nothing (80% here, under the 90% threshold): its count says
-    nothing about where perfect recall lies, and the search gallops down its ladder as before."""
-    calls = []
-    capacity_search(planted(500, 600, calls), step=100, resolution=10, threshold=0.9, batch=1, max_ds=5000,
-                    guess=(700, 700))
-    assert calls[:3] == [[700], [690], [670]]
+@pytest.mark.parametrize("perfect", [3, 37, 90, 240, 777, 1262, 2620])
+@pytest.mark.parametrize("ratio", [0.1, 0.5, 0.9, 0.97, 1.0, 1.03, 1.08, 1.5, 3.0])
+@pytest.mark.parametrize("batch", [1, 3])
+def test_a_wrong_guess_costs_at_most_one_failing_candidate(perfect, ratio, batch):
+    """A guess adds at most one failing candidate to the search: its own, or its gallop's first failure."""
+    plain = failing_candidates(perfect, 2 * perfect, batch=batch)
+    assert failing_candidates(perfect, 2 * perfect, guess=(round(perfect * ratio), None), batch=batch) <= plain + 1
 
 
 def test_a_guess_above_the_ceiling_still_finds_the_capped_answer():
@@ -139,3 +151,53 @@ def test_a_guess_when_nothing_is_memorized():
     outcome = capacity_search(lambda ds: {d: [0] for d in ds}, step=100, resolution=10, threshold=0.9, batch=1,
                               max_ds=500, guess=(200, 400))
     assert outcome.perfect_ds is None and outcome.capacity_ds is None
+
+
+def cut_short(perfect: int, capacity: int, late: set[int]):
+    """``planted``'s search, except that at the DS in ``late`` every run stopped before its plateau (a fail-fast
+    rule cut a late take-off) with 80%; ``settle`` trains them again: the planted counts."""
+    truth = planted(perfect, capacity)
+    settled_ds = []
+
+    def evaluate(ds_values):
+        return {ds: ([int(0.8 * ds)] * 2 if ds in late else truth([ds])[ds]) for ds in ds_values}
+
+    def settle(ds_values):
+        settled_ds.extend(ds_values)
+        return truth(ds_values)
+
+    return evaluate, settle, settled_ds
+
+
+def test_settling_the_deciding_failures_recovers_a_late_take_off():
+    """The failure just above each phase's answer is settled; one that passes then moves the search on up, to the
+    answer the search finds without the cut."""
+    evaluate, settle, settled_ds = cut_short(1275, 1600, late={1270, 1280, 1570})
+    outcome = capacity_search(evaluate, step=100, resolution=10, threshold=0.9, batch=1, max_ds=16000, settle=settle)
+    plain = capacity_search(planted(1275, 1600), step=100, resolution=10, threshold=0.9, batch=1, max_ds=16000)
+    assert (outcome.perfect_ds, outcome.capacity_ds) == (plain.perfect_ds, plain.capacity_ds) == (1270, 1570)
+    assert 1270 in settled_ds and 1570 in settled_ds  # a failure that passed; the capacity DS
+    cut = capacity_search(evaluate, step=100, resolution=10, threshold=0.9, batch=1, max_ds=16000)
+    assert cut.perfect_ds == 1260  # without settling the cut failure decides
+
+
+def test_settling_asks_for_the_deciding_ds_only():
+    evaluate, settle, settled_ds = cut_short(237, 655, late=set())
+    outcome = capacity_search(evaluate, step=100, resolution=10, threshold=0.9, batch=1, max_ds=5000, settle=settle)
+    assert (outcome.perfect_ds, outcome.capacity_ds) == (230, 630)
+    assert sorted(settled_ds) == [240, 630, 730]  # above perfect recall; the capacity DS and the failure above it
+
+
+def test_a_settled_point_stands_for_its_member():
+    """A deciding member trained again to its plateau counts by that training: cut short, then settled on a
+    plateau, it neither marks the mean (before_plateau) nor the answer (converged); settled at the settling's
+    cap, it does."""
+    cut = [{"DS": 300, "run": 0, "stop": "plateau"}, {"DS": 300, "run": 1, "stop": "short"},
+           {"DS": 400, "run": 0, "stop": "cap"}, {"DS": 100, "run": 0, "stop": "memorized"}]
+    assert before_plateau(cut, 300) and not converged(cut, 300, 100)
+    settled_ok = cut + [{"DS": 300, "run": 1, "stop": "plateau", "phase": "settle"},
+                        {"DS": 400, "run": 0, "stop": "plateau", "phase": "settle"}]
+    assert not before_plateau(settled_ok, 300) and converged(settled_ok, 300, 100)
+    assert [p["stop"] for p in settled(settled_ok)] == ["plateau", "plateau", "plateau", "memorized"]
+    settled_capped = cut + [{"DS": 300, "run": 1, "stop": "cap", "phase": "settle"}]
+    assert before_plateau(settled_capped, 300) and not converged(settled_capped, 300, 100)

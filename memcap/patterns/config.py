@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass
 from typing import Optional
 
+from omegaconf import OmegaConf
+
 from memcap.config import ConfigError, at_least, choice, positive, validate_common
 from memcap.patterns.layout import aligned_rows
 from memcap.patterns.losses import LOSSES, MARGIN, TAU
@@ -70,6 +72,7 @@ class SearchConfig:
     oracle_workers: int = 1  # datasets the oracle solves at once, one process each (not in the identity)
     fail_fast_steps: Optional[int] = 2000  # a member with no pattern memorized by this step stops (None: never)
     stop_short: bool = True  # from then on, one that cannot pass threshold x DS by the cap at its rate so far stops
+    settle_factor: int = 2  # a deciding DS's runs stopped before their plateau train again, to this x the step cap (0: never)
     prior: Optional[float] = None  # patterns per neuron where the perfect-recall phase starts (None: the grid's first)
     decide: str = "training"  # what decides each (DS, run) point: training, or LPs for model=simple (solver)
     solver_patience: int = 3  # decide=solver: grid points in a row with no passing run that end a phase's scan
@@ -165,6 +168,7 @@ def validate(cfg) -> None:
     if cfg.DS is None and search.resolution > total:
         raise ConfigError("search.resolution", f"the search's first DS, {search.resolution}, exceeds the C({cfg.N}, {k}) "
                           f"= {total} distinct patterns with {k} ones; allowed: 1 to {total}, or a larger N or s")
+    at_least("search.settle_factor", search.settle_factor, 0)
     for key in ("batch", "fail_fast_steps"):
         if getattr(search, key) is not None:
             at_least(f"search.{key}", getattr(search, key))
@@ -240,6 +244,15 @@ def validate_topology(cfg) -> None:
         raise ConfigError("DS", f"prune={pruning.name} trains one dataset size through its rounds: give an integer DS")
     if cfg.search.oracle and (model.density < 1 or pruning.name != "none"):
         raise ConfigError("search.oracle", "the LP oracle solves the dense network; not with model.density < 1 or prune")
+
+
+def settle_config(cfg):
+    """The config a deciding DS's runs are trained again under (``search.settle_factor``): the same members,
+    data and recipe, no fail-fast rule, ``settle_factor`` times the step cap. None: they are not."""
+    if cfg.DS is not None or cfg.search.settle_factor == 0:
+        return None
+    return OmegaConf.merge(cfg, {"search": {"fail_fast_steps": None},
+                                 "trainer": {"max_steps": cfg.search.settle_factor * cfg.trainer.max_steps}})
 
 
 def search_batch(cfg) -> int:

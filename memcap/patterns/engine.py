@@ -103,14 +103,16 @@ def build_module(cfg, members: list[tuple[int, int]], max_steps: int | None = No
 
 
 def train_members(cfg, members: list[tuple[int, int]], job=None, prepare: Prepare | None = None,
-                  record: bool = True, checkpoint: bool = True, must_exceed: float | None = None) -> list[Point]:
+                  record: bool = True, checkpoint: bool = True, must_exceed: float | None = None,
+                  phase: str | None = None) -> list[Point]:
     """Train every (DS, run) in ``members`` under ``cfg``; return one Point each (``prepare``: see build_module).
 
     Inside a ``job`` (memcap.lifecycle.Job) every ensemble's points are saved as soon
     as it is trained, an ensemble whose points are recorded is not trained
     again, and a long fit is checkpointed; ``record`` and ``checkpoint`` are
-    passed on to ``Job.run_groups``; ``must_exceed``: see build_module. Without a job: just the training, after
-    the config's checks (a job made them at its start).
+    passed on to ``Job.run_groups``, and ``phase`` (a second training of members recorded already: the search's
+    settling); ``must_exceed``: see build_module. Without a job: just the training, after the config's checks (a
+    job made them at its start).
     """
     if job is None:
         validate(cfg)
@@ -130,5 +132,6 @@ def train_members(cfg, members: list[tuple[int, int]], job=None, prepare: Prepar
     if job is None:
         points = [p for group in groups for p in fit_group(group, Fit())]
     else:
-        points = job.run_groups(groups, fit_group, record=record, checkpoint=checkpoint)
+        points = job.run_groups(groups, fit_group, record=record, checkpoint=checkpoint,
+                                max_steps=cfg.trainer.max_steps, phase=phase)
     return [Point.model_validate(p) for p in points]

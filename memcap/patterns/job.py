@@ -18,13 +18,14 @@ from memcap.patterns.config import (
     search_batch,
     search_ceiling,
     search_start,
+    settle_config,
     solver_checks,
     topology_config,
 )
 from memcap.patterns.engine import train_members
 from memcap.patterns.models import build
 from memcap.patterns.report import capacity_metrics, most_stored, network_name
-from memcap.search import capacity_search, converged
+from memcap.search import BEFORE_PLATEAU_STOPS, SETTLE, capacity_search, converged, settled
 
 KEY = "DS"  # what a search round varies
 ORACLE_DATASETS = "oracle_datasets"  # a running job's metrics: the oracle's intervals found so far (a resume reuses them)
@@ -86,15 +87,10 @@ def run(job, data: None = None) -> str:
             log.info("search starts from perfect DS=%d (search.prior=%g patterns per neuron)", perfect_guess,
                      cfg.search.prior)
 
-        def settled(ds: int) -> bool:  # no run with the best count at ds stopped at the step cap
-            at = [p for p in job.result["points"] if p["DS"] == ds]
-            best = max(p["memorized"] for p in at)
-            return all(p.get("stop") != "cap" for p in at if p["memorized"] == best)
-
         outcome = capacity_search(
             evaluate, step=cfg.search.step, resolution=cfg.search.resolution, threshold=cfg.search.threshold,
             batch=search_batch(cfg), max_ds=search_ceiling(cfg), on_phase=job.set_phase,
-            guess=(perfect_guess, None), settled=settled,
+            guess=(perfect_guess, None), settle=settler(job),
         )
         capacity_ds, perfect_ds, capped = outcome.capacity_ds, outcome.perfect_ds, outcome.capped
         runs = outcome.results.get(capacity_ds, [])
@@ -123,6 +119,29 @@ def run(job, data: None = None) -> str:
 
         job.result["metrics"].update(solver.check(job))
     return summary_line(job.result)
+
+
+def settler(job):
+    """The search's ``settle`` (memcap.search.capacity_search): at each DS it is given, the runs whose point
+    stopped before its plateau (a fail-fast rule, the step cap) are trained again under ``settle_config``,
+    recorded beside the search's points (phase "settle"); each DS's counts, one per run, the settled ones in
+    place of the search's. None where ``search.settle_factor`` is 0."""
+    cfg = settle_config(job.cfg)
+    if cfg is None:
+        return None
+
+    def settle(ds_values: list[int]) -> dict[int, list[int]]:
+        done = {(p["DS"], p["run"]) for p in job.result["points"] if p.get("phase") == SETTLE}
+        todo = [(p["DS"], p["run"]) for p in job.result["points"] if p["DS"] in ds_values and p.get("phase") is None
+                and p["stop"] in BEFORE_PLATEAU_STOPS and (p["DS"], p["run"]) not in done]
+        if todo:
+            log.info("settling %d runs at DS=%s: trained again without fail-fast, to their plateau or %d steps",
+                     len(todo), sorted({ds for ds, _ in todo}), cfg.trainer.max_steps)
+            train_members(cfg, todo, job, phase=SETTLE)
+        points = sorted(settled(job.result["points"]), key=lambda p: p["run"])
+        return {ds: [p["memorized"] for p in points if p["DS"] == ds] for ds in ds_values}
+
+    return settle
 
 
 def summary_line(result: dict) -> str:

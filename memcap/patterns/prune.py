@@ -117,7 +117,7 @@ class PatternRounds:
 
     def __init__(self, job):
         cfg = self.cfg = job.cfg
-        self.job, self.value, self.steps_per_fit = job, cfg.DS, cfg.trainer.max_steps
+        self.job, self.value = job, cfg.DS
         self.tickets = Tickets(cfg.prune.name, cfg.prune.rate, cfg.prune.rewind_step)
         self.members = [(cfg.DS, run) for run in range(cfg.runs)]
         self.seeds = {run: member_seeds(cfg, run, DS)[1] for DS, run in self.members}

@@ -68,6 +68,7 @@ class Point(BaseModel):
     seconds: float  # wall time of the ensemble that trained this member
     members: Optional[int] = None  # absent in the oldest files; size of that ensemble
     stop: str  # memorized | plateau | cap | diverged | nothing | short (older files: other words)
+    phase: Optional[str] = None  # "settle": this member trained again to its plateau (memcap.search.settled)
 
 
 REQUIRED_CONFIG = ("model", "loss", "N", "s", "steps", "seed")

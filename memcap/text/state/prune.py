@@ -84,7 +84,7 @@ class TextRounds:
 
     def __init__(self, job):
         cfg = self.cfg = job.cfg
-        self.job, self.value, self.steps_per_fit = job, cfg.model.hidden, cfg.search.max_steps
+        self.job, self.value = job, cfg.model.hidden
         self.pruning = MemberwiseUnstructured(cfg.prune.rate)
         self.masks: dict[int, Masks] = {}
         self.trained: dict[int, torch.nn.Module] = {}
