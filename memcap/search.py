@@ -228,6 +228,8 @@ def settled(points: list[dict]) -> list[dict]:
     """The search's points, each (DS, run) that was trained again to its plateau (``phase`` "settle") in place of
     the search's point for it: what the answer's statistics and its convergence are read from."""
     again = {(p["DS"], p["run"]): p for p in points if p.get("phase") == SETTLE}
+    if not again:  # (a text job's points, keyed by width: never settled)
+        return list(points)
     return [again.get((p["DS"], p.get("run")), p) for p in points if p.get("phase") != SETTLE]
 
 

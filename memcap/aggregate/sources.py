@@ -43,6 +43,7 @@ import pandas as pd
 from memcap import tasks
 from memcap.patterns.report import most_stored, recount_bits
 from memcap.results import RESULT_FILE, check_result, read_result
+from memcap.search import settled
 
 Skipped = list[tuple[str, str]]
 Found = tuple[str, "dict[str, Any] | str"]  # (where, result dict or why it is unusable)
@@ -130,8 +131,10 @@ def points_frame(df: pd.DataFrame) -> pd.DataFrame:
 
     A point's field replaces the job's column of the same name (its DS: null in a
     capacity search; its H and accuracies: the job's describe its answer); its
-    loss and steps become ``train_loss`` and ``train_steps``.
+    loss and steps become ``train_loss`` and ``train_steps``. A member trained again
+    to its plateau (memcap.search.settled) is one row, its settled point.
     """
+    df = df.assign(points=[settled(p) if isinstance(p, list) else p for p in df["points"]])
     exploded = df.explode("points", ignore_index=True)
     exploded = exploded[exploded["points"].notna()].reset_index(drop=True)
     fields = pd.DataFrame(exploded["points"].tolist()).rename(columns=_POINT_RENAMES)

@@ -96,11 +96,11 @@ def run(job, data: None = None) -> str:
         runs = outcome.results.get(capacity_ds, [])
     params = build(cfg).num_parameters()  # unmasked weights only (model.density)
     points = job.result["points"]
-    diverged = sum(p["stop"] == "diverged" for p in points)
+    diverged = sum(p["stop"] == "diverged" for p in settled(points))
     answer = capacity_metrics(cfg.N, cfg.s, params, capacity_ds, perfect_ds, runs, bti=criterion_bti(cfg))
     job.result["metrics"] = {**job.result["metrics"], **answer, **most_stored(points),
                              "capped": capped, "diverged": diverged, "converged": converged(points, capacity_ds, perfect_ds),
-                             "capped_points": sum(p["stop"] == "cap" for p in points),
+                             "capped_points": sum(p["stop"] == "cap" for p in settled(points)),
                              **({"search_batch": search_batch(cfg)} if cfg.DS is None else {})}
     if cfg.search.oracle and capacity_ds is not None:
         from memcap.patterns.oracle import oracle_metrics

@@ -53,7 +53,7 @@ class Metrics(BaseModel):
     capped: Optional[bool] = None
     diverged: Optional[int] = None  # members whose loss became non-finite (their best check counts)
     converged: Optional[bool] = None  # no member at a deciding DS (capacity_ds, the DS tried next above it or above perfect_ds) hit the step cap
-    capped_points: Optional[int] = None  # members of the search that stopped at the step cap
+    capped_points: Optional[int] = None  # members of the search that stopped at the step cap (settled: at its cap)
 
 
 class Point(BaseModel):
