@@ -42,9 +42,9 @@ bench: setup  ## engine vs per-model loop vs matmul peak -> benchmarks/
 gpu-check: setup  ## on a machine with a CUDA GPU: its GPU tests, throughput and the design card's sweep -> benchmarks/gpu/
 	$(BIN)/python scripts/gpu_check.py
 
-sweep: setup  ## the recurrent sweep, N = 50..200 x steps = 2, 3 (N-major; rerun to resume: multirun/design_card)
+sweep: setup  ## the recurrent sweep, N = 50..200 x steps = 2, 3 (N-major; rerun to resume: multirun/design_card; ARGS="trainer.threads=1": more overrides)
 	WANDB_MODE=$${WANDB_MODE:-offline} $(BIN)/python train.py -m model=recurrent N=50,100,150,200 steps=2,3 \
-		hydra.sweep.dir=multirun/design_card
+		hydra.sweep.dir=multirun/design_card $(ARGS)
 
 reproduce-quick: setup  ## the report's Tables 1 and 2, quick variants, from scratch; compared with results/
 	$(BIN)/python scripts/reproduce.py

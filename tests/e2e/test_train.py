@@ -15,6 +15,7 @@ import pytest
 from memcap.config import ConfigError
 from memcap.lifecycle import run_job as run
 from memcap.patterns.config import validate
+from memcap.search import settled
 from tests.helpers import ENV, ROOT, train_py
 
 TINY = ["logger=none", "trainer.max_steps=150", "trainer.check_every=25", "lr=0.1"]
@@ -136,8 +137,9 @@ def test_design_card_multirun(tmp_path):
         seen.add((c["steps"], c["N"]))
         assert result["status"] == "ok" and set(result) >= {"config", "metrics", "points", "versions", "wall_time"}
         assert c["model"] == "recurrent" and m["params"] == 2 * c["N"] ** 2
-        # Every point of the search is recorded, the capacity point among them with each run.
-        at_capacity = [p["memorized"] for p in result["points"] if p["DS"] == m["capacity_ds"]]
+        # Every point of the search is recorded, the capacity point among them with each run (a run trained again
+        # to its plateau by its settled point).
+        at_capacity = [p["memorized"] for p in settled(result["points"]) if p["DS"] == m["capacity_ds"]]
         assert sorted(at_capacity) == sorted(m["memorized_runs"]) and len(at_capacity) == 2
         assert m["memorized_max"] == max(at_capacity) and m["memorized_max"] / m["capacity_ds"] > 0.9
     assert seen == {(2, 10), (3, 10), (2, 20), (3, 20)}
