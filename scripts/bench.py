@@ -8,6 +8,7 @@ Usage: python scripts/bench.py [--quick] [--end-to-end-only] [--device cpu|cuda]
        python scripts/bench.py --oracle-workers [--repeats 4]
        python scripts/bench.py --solver [--repeats 40]
        python scripts/bench.py --engine [--repeats 3] [--quick]
+       python scripts/bench.py --sweep-work DIR [DIR ...]
 
 1. Throughput: for N in {100, 200, 500} and ensemble sizes {1, 5, 15, 40}, the
    same full-batch Adam steps (DS = 3 N, bce) done (a) by a plain PyTorch loop,
@@ -75,6 +76,14 @@ Usage: python scripts/bench.py [--quick] [--end-to-end-only] [--device cpu|cuda]
    that had already stopped, counted from their points (each group's rows and each member's steps) for an
    engine that computes every member to its group's end and for one whose stopped members leave the
    computation (``trainer.compact``). Writes <out>/engine/engine.{json,md}.
+
+10. ``--sweep-work DIR [DIR ...]``: what runs of one sweep cost, side by side (the design card's sweep
+   before and after a change of recipe or search: its committed results and a rerun): per job (network,
+   time steps, N) and in all, the members trained, their optimizer steps, the matmul FLOPs spent on their
+   patterns (each point's steps x its DS x the FLOPs of one pattern's step, counted by
+   ``torch.utils.flop_counter.FlopCounterMode`` on one member of that network), the job time summed over
+   attempts, the answer and whether it converged. Read from each DIR's */result.json; nothing is trained.
+   Writes <out>/sweep/sweep.{json,md}.
 
 Writes <out>/results.json and <out>/results.md (the table benchmarks/README.md quotes).
 """
@@ -551,6 +560,55 @@ def group_work(points: list[dict], N: int, max_steps: int) -> dict:
     return work
 
 
+def pattern_step_flops(model: str, N: int, steps: int) -> float:
+    """The matmul FLOPs of one optimizer step of one member, per pattern it trains (at DS=1000, full batch)."""
+    from memcap.configs import compose
+    from memcap.patterns.engine import build_module
+    from memcap.patterns.layout import aligned_rows
+
+    cfg = compose("logger=none", f"model={model}", f"N={N}", *([f"steps={steps}"] if model == "recurrent" else []))
+    return step_flops(build_module(cfg, [(1000, 0)], max_steps=1)) / aligned_rows(1000, N)
+
+
+def sweep_work_benchmark(sources: list[Path], out: Path) -> None:
+    """Part 10: runs of one sweep side by side, from their result.json files (nothing trained)."""
+    from memcap.results import read_result
+
+    logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore")
+    out.mkdir(parents=True, exist_ok=True)
+    rows, flops = [], {}
+    for source in sources:
+        for path in sorted(source.glob("*/result.json")):
+            result = read_result(path)
+            c, m, points = result["config"], result["metrics"], result["points"]
+            shape = (c["model"], c["N"], c["steps"])
+            if shape not in flops:
+                flops[shape] = pattern_step_flops(*shape)
+            rows.append({"source": str(source), "model": c["model"], "steps": c["steps"], "N": c["N"],
+                         "status": result["status"], "capacity_ds": m.get("capacity_ds"),
+                         "memorized_max": m.get("memorized_max"), "converged": m.get("converged"),
+                         "members": len(points), "member_steps": sum(p["steps"] for p in points),
+                         "pflop": sum(p["steps"] * p["DS"] for p in points) * flops[shape] / 1e15,
+                         "job_s": round(result.get("wall_time") or 0.0, 1), "attempts": result.get("attempts") or 1,
+                         "code": short_commit(result["versions"].get("git_commit", "unknown"))})
+    lines = ["`python scripts/bench.py --sweep-work " + " ".join(map(str, sources)) + "`: each job's work, read "
+             "from its result.json (PFLOP: the matmul FLOPs spent on its members' patterns; job s: its time summed "
+             "over attempts, on the machine its source's README names).", "",
+             *table_head("source", "network", "steps", "N", "status", "capacity DS (max)", "converged", "members",
+                         "member-steps", "PFLOP", "job s (attempts)", "code")]
+    lines += [f"| {r['source']} | {r['model']} | {r['steps']} | {r['N']} | {r['status']} | {r['capacity_ds']} "
+              f"({r['memorized_max']}) | {'yes' if r['converged'] else 'no'} | {r['members']} | {r['member_steps']} | "
+              f"{r['pflop']:.3f} | {r['job_s']:.0f} ({r['attempts']}) | {r['code']} |" for r in rows]
+    lines += ["", *table_head("source", "jobs", "member-steps", "PFLOP", "job hours")]
+    for source in map(str, sources):
+        mine = [r for r in rows if r["source"] == source]
+        lines.append(f"| {source} | {len(mine)} | {sum(r['member_steps'] for r in mine)} | "
+                     f"{sum(r['pflop'] for r in mine):.3f} | {sum(r['job_s'] for r in mine) / 3600:.2f} |")
+    publish(out / "sweep", {"rows": rows, "pattern_step_flops": {f"{k[0]} N={k[1]} steps={k[2]}": v
+                                                                  for k, v in flops.items()}}, lines)
+
+
 def engine_benchmark(repeats: int, quick: bool, out: Path) -> None:
     """Part 9: the engine with and without its shortcuts, side by side; then the work its searches waste."""
     logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
@@ -637,6 +695,8 @@ def main(argv=None) -> None:
                         help="part 8: each neuron's separability by scipy's linprog against DatasetLPs, N = 100-500")
     parser.add_argument("--engine", action="store_true",
                         help="part 9: one optimizer step a call against the default, 1 and 2 threads; wasted work")
+    parser.add_argument("--sweep-work", nargs="+", type=Path, metavar="DIR",
+                        help="part 10: the work and time of runs of one sweep, side by side, from their results")
     parser.add_argument("--repeats", type=int, default=None,
                         help="--subnormals: pairs of jobs per case; --default-job: runs; --oracle-lp: neurons "
                              "(3 each); --oracle-workers: datasets (4); --solver: neurons per size (40)")
@@ -644,6 +704,11 @@ def main(argv=None) -> None:
     if args.repeats is not None and args.repeats < 1:
         parser.error(f"--repeats must be at least 1, got {args.repeats}")
     out = Path(args.out)
+    if args.sweep_work:
+        missing = [str(d) for d in args.sweep_work if not any(d.glob("*/result.json"))]
+        if missing:
+            parser.error(f"--sweep-work: no */result.json under {', '.join(missing)}")
+        return sweep_work_benchmark(args.sweep_work, out)
     if args.engine:
         return engine_benchmark(args.repeats or 3, args.quick, out / "engine")
     if args.solver:
