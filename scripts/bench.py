@@ -708,7 +708,7 @@ def main(argv=None) -> None:
         missing = [str(d) for d in args.sweep_work if not any(d.glob("*/result.json"))]
         if missing:
             parser.error(f"--sweep-work: no */result.json under {', '.join(missing)}")
-        return sweep_work_benchmark(args.sweep_work, out)
+        return sweep_work_benchmark(args.sweep_work, out / "sweep")
     if args.engine:
         return engine_benchmark(args.repeats or 3, args.quick, out / "engine")
     if args.solver:
