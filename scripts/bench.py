@@ -561,13 +561,17 @@ def group_work(points: list[dict], N: int, max_steps: int) -> dict:
 
 
 def pattern_step_flops(model: str, N: int, steps: int) -> float:
-    """The matmul FLOPs of one optimizer step of one member, per pattern it trains (at DS=1000, full batch)."""
+    """The matmul FLOPs of one optimizer step of one member, per pattern it trains (full batch; counted at
+    DS=1000, or all the distinct patterns of N where they are fewer)."""
+    import math
+
     from memcap.configs import compose
     from memcap.patterns.engine import build_module
     from memcap.patterns.layout import aligned_rows
 
     cfg = compose("logger=none", f"model={model}", f"N={N}", *([f"steps={steps}"] if model == "recurrent" else []))
-    return step_flops(build_module(cfg, [(1000, 0)], max_steps=1)) / aligned_rows(1000, N)
+    DS = min(1000, math.comb(N, round(N * cfg.s)))
+    return step_flops(build_module(cfg, [(DS, 0)], max_steps=1)) / aligned_rows(DS, N)
 
 
 def sweep_work_benchmark(sources: list[Path], out: Path) -> None:
