@@ -91,8 +91,10 @@ class Bracket:
             self._answer_plain()
 
     def reopen(self) -> None:
-        """``hi`` passed after all (a settled count, memcap.search._decide): the answer is at least that; gallop on."""
+        """``hi`` passed after all (a settled count, memcap.search._decide): the answer is at least that, and
+        likely just above it, so the search gallops on up from it as from a passing guess, stride 1 first."""
         self.lo, self.hi, self.plain_hi = self.hi, None, None
+        self.guess, self.stride = self.lo, 1
 
     def _answer_plain(self) -> None:
         """The search without a guess learns its last candidates' answers: those up to lo pass, from hi on fail."""

@@ -173,8 +173,16 @@ def test_settling_the_deciding_failures_recovers_a_late_take_off():
     """The failure just above each phase's answer is settled; one that passes then moves the search on up, to the
     answer the search finds without the cut."""
     evaluate, settle, settled_ds = cut_short(1275, 1600, late={1270, 1280, 1570})
-    outcome = capacity_search(evaluate, step=100, resolution=10, threshold=0.9, batch=1, max_ds=16000, settle=settle)
-    plain = capacity_search(planted(1275, 1600), step=100, resolution=10, threshold=0.9, batch=1, max_ds=16000)
+    calls, plain_calls = [], []
+
+    def counted(ds_values):
+        calls.append(ds_values)
+        return evaluate(ds_values)
+
+    outcome = capacity_search(counted, step=100, resolution=10, threshold=0.9, batch=1, max_ds=16000, settle=settle)
+    plain = capacity_search(planted(1275, 1600, plain_calls), step=100, resolution=10, threshold=0.9, batch=1,
+                            max_ds=16000)
+    assert len(calls) == len(plain_calls)  # after a settled pass the search tries the grid point above it first
     assert (outcome.perfect_ds, outcome.capacity_ds) == (plain.perfect_ds, plain.capacity_ds) == (1270, 1570)
     assert 1270 in settled_ds and 1570 in settled_ds  # a failure that passed; the capacity DS
     cut = capacity_search(evaluate, step=100, resolution=10, threshold=0.9, batch=1, max_ds=16000)
