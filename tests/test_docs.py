@@ -105,6 +105,22 @@ def test_the_exact_table_is_the_committed_results():
     assert shown.split("<!-- end of exact table -->")[0] == committed
 
 
+def test_the_separability_tables_are_the_committed_results():
+    """docs/text/text_tables.md is what memcap-aggregate writes now from the committed results/text/neurons, and
+    docs/text.md quotes its smallest widths: a rerun not committed, or a change of the aggregation, fails here."""
+    from memcap.aggregate import load_dirs, text_tables
+    from memcap.aggregate.tables import WRITERS
+
+    df, skipped = load_dirs([ROOT / "results" / "text" / "neurons"])
+    assert not skipped and len(df) == 18
+    committed = (ROOT / "docs" / "text" / "text_tables.md").read_text()
+    assert WRITERS["md"](text_tables(df)) == committed
+    doc = (ROOT / "docs" / "text.md").read_text()
+    for model, rows in df.groupby("model"):
+        widths = r" \([^)]*\) \| ".join(str(h) for h in rows.sort_values("length").min_hidden)
+        assert re.search(rf"^\| {model} \| {widths} \(", doc, re.M), model
+
+
 def _section(doc: str, heading: str) -> str:
     """The text of docs/cli.md under ``heading``, up to the next heading of its level."""
     start = doc.index(f"\n## {heading}\n")

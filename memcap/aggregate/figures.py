@@ -220,7 +220,7 @@ def figure_text_accuracy(df: pd.DataFrame, style: Style = SCREEN) -> Figure:
     stars = {(network, length): h for network, length, h in minima.dropna().itertuples(index=False)}
     networks = list(dict.fromkeys([*minima.network, *curves.network]))  # the table's order first
     lengths = sorted(curves.length.unique())
-    fig, axes = panels(len(lengths), style, cols=3 if style.cols > 1 else 1)
+    fig, axes = panels(len(lengths), style)
     for ax, length in zip(axes, lengths):
         for i, network in enumerate(networks):
             curve = curves[(curves.network == network) & (curves.length == length)].sort_values("hidden")
@@ -240,7 +240,9 @@ def figure_text_accuracy(df: pd.DataFrame, style: Style = SCREEN) -> Figure:
     marks = [_key("smallest H reaching the target", marker="*", ls="none",
                   markersize=3 * mpl.rcParams["lines.markersize"]),
              _key("target accuracy", color="k", ls="--", lw=0.8)]
-    axes[0].legend(handles + marks, labels + [m.get_label() for m in marks], fontsize="small")
+    # below the panels: six architectures' keys over a small panel would cover its curves
+    fig.legend(handles + marks, labels + [m.get_label() for m in marks], loc="outside lower center", ncols=4,
+               fontsize="small")
     return fig
 
 

@@ -129,8 +129,10 @@ def by_task(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
 def points_frame(df: pd.DataFrame) -> pd.DataFrame:
     """One row per trained point (job, DS or H, run): the job's columns beside the point's fields.
 
-    A point's field replaces the job's column of the same name (its DS: null in a
-    capacity search; its H and accuracies: the job's describe its answer); its
+    A point's field replaces the job's column of the same name (its H and
+    accuracies: the job's describe its answer), unless the point leaves it null
+    (a text point's ``length``: its job's); the job's DS column (null in a
+    capacity search) always gives way to the point's; its
     loss and steps become ``train_loss`` and ``train_steps``. A member trained again
     to its plateau (memcap.search.settled) is one row, its settled point.
     """
@@ -138,6 +140,8 @@ def points_frame(df: pd.DataFrame) -> pd.DataFrame:
     exploded = df.explode("points", ignore_index=True)
     exploded = exploded[exploded["points"].notna()].reset_index(drop=True)
     fields = pd.DataFrame(exploded["points"].tolist()).rename(columns=_POINT_RENAMES)
+    for shared in fields.columns.intersection(exploded.columns).drop("DS", errors="ignore"):
+        fields[shared] = fields[shared].where(fields[shared].notna(), exploded[shared])  # a null keeps the job's
     return pd.concat([exploded.drop(columns=["points", "DS", *fields.columns], errors="ignore"), fields], axis=1)
 
 
