@@ -2,6 +2,7 @@
 
     OMP_NUM_THREADS=1 python scripts/text_study.py                 # every part, results under results/text/
     python scripts/text_study.py --parts state --lengths 2,4        # a part of it
+    python scripts/text_study.py --parts widths --seeds 0,1,2       # every width bisected, 3 seeds, L = 2 .. 16
     python scripts/text_study.py --preset gpu                       # wider lr grid, more seeds, longer fits
     python scripts/text_study.py --parts topology --models rnn,dense --lengths 4   # activation x density, one width
     python scripts/text_study.py --parts topology-search --models rnn,dense     # ... each with its own width search
@@ -11,7 +12,7 @@
     python scripts/text_study.py --jobs 2                          # two jobs at a time, one torch thread each
 
 Each job is memcap.lifecycle.run_job on the config train.py would compose, written to
-results/text/<part>/<model>-L<L>[-frozen]/result.json (topology:
+results/text/<part>/<model>-L<L>[-s<seed>]/result.json (-s<seed> for seeds other than 0; topology:
 <model>-L<L>-H<width>-<activation>-d<density>; topology-search: the same with
 "search" for the width, in results/text/topology/ too; prune:
 <model>-L<L>-H<width>-<method>, also there); a finished job is
@@ -22,6 +23,7 @@ python scripts/text_figures.py then draws docs/text/ from what is committed.
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
 import multiprocessing
 import sys
@@ -57,6 +59,8 @@ PRESETS = {
 PRUNE_ROUNDS = ("prune.rate=0.5", "prune.rounds=6", "prune.target=null")
 PARTS = {  # part -> (preset key, default lengths, extra overrides)
     "state": ("state", (2, 4, 8), ()),
+    # the fewest state numbers: the grid's answer refined to every width below it, longer fits (docs/text.md)
+    "widths": ("state", (2, 4, 8, 16), ("search.refine=true", "search.max_steps=6000", "search.max_hidden=256")),
     "memorize": ("memorize", (4, 8, 16), ()),
     "frozen": ("memorize", (4, 8, 16), ("search.freeze_encoder=true",)),
     "scalar": ("state", (2, 4), ("text.encoding=scalar",)),
@@ -91,37 +95,38 @@ def last_wins(overrides) -> tuple[str, ...]:
 
 
 def jobs(parts, lengths, models, preset, out: Path, w0s=(SIREN_W0,), width=None, runs=1,
-         activations=TOPOLOGY_ACTIVATIONS, densities=TOPOLOGY_DENSITIES, prunes=("lottery", "random")):
+         activations=TOPOLOGY_ACTIVATIONS, densities=TOPOLOGY_DENSITIES, prunes=("lottery", "random"), seeds=(0,)):
+    """(part, job name, overrides) of every job asked for; ``seeds`` other than 0 name their jobs -s<seed>."""
     for part in parts:
         key, default_lengths, extra = PARTS[part]
-        for length in lengths or default_lengths:
-            for model in models:
-                overrides = (*COMMON, f"model={model}", f"text.length={length}", *SETS.get(length, ()),
-                             *PRESETS[preset][key], *extra)
-                if part == "prune":
-                    at = width or study_width(out, model, length)
-                    for method in prunes:
-                        yield "topology", f"{model}-L{length}-H{at}-{method}", last_wins(
-                            (*overrides, f"model.hidden={at}", f"prune={method}",
-                             *((f"runs={runs}",) if runs != 1 else ())))
-                    continue
-                if not part.startswith("topology"):
-                    yield part, f"{model}-L{length}", overrides
-                    continue
-                fixed = part == "topology"
-                width = (width or study_width(out, model, length)) if fixed else None
-                for activation in activations if model in TAKES_ACTIVATION else (None,):
-                    for w0 in w0s if activation == "sine" else (SIREN_W0,):
-                        for density in densities:
-                            arm = (*((f"search.min_hidden={width}", f"search.max_hidden={width}") if fixed else ()),
-                                   f"model.density={density}",
-                                   *((f"model.activation={activation}",) if activation else ()),
-                                   *((f"model.w0={w0}",) if w0 != SIREN_W0 else ()),
-                                   *((f"runs={runs}",) if runs != 1 else ()))
-                            name = (f"{model}-L{length}-{f'H{width}' if fixed else 'search'}-{activation or 'own'}"
-                                    f"{f'-w0_{w0:g}' if w0 != SIREN_W0 else ''}-d{density}"
-                                    f"{f'-runs{runs}' if runs != 1 else ''}")
-                            yield "topology", name, last_wins((*overrides, *arm))
+        for length, model, seed in itertools.product(lengths or default_lengths, models, seeds):
+            overrides = last_wins((*COMMON, f"model={model}", f"text.length={length}", *SETS.get(length, ()),
+                                   *PRESETS[preset][key], *extra, f"seed={seed}"))
+            suffix = f"-s{seed}" if seed else ""
+            if part == "prune":
+                at = width or study_width(out, model, length)
+                for method in prunes:
+                    yield "topology", f"{model}-L{length}-H{at}-{method}{suffix}", last_wins(
+                        (*overrides, f"model.hidden={at}", f"prune={method}",
+                         *((f"runs={runs}",) if runs != 1 else ())))
+                continue
+            if not part.startswith("topology"):
+                yield part, f"{model}-L{length}{suffix}", overrides
+                continue
+            fixed = part == "topology"
+            at = (width or study_width(out, model, length)) if fixed else None
+            for activation in activations if model in TAKES_ACTIVATION else (None,):
+                for w0 in w0s if activation == "sine" else (SIREN_W0,):
+                    for density in densities:
+                        arm = (*((f"search.min_hidden={at}", f"search.max_hidden={at}") if fixed else ()),
+                               f"model.density={density}",
+                               *((f"model.activation={activation}",) if activation else ()),
+                               *((f"model.w0={w0}",) if w0 != SIREN_W0 else ()),
+                               *((f"runs={runs}",) if runs != 1 else ()))
+                        name = (f"{model}-L{length}-{f'H{at}' if fixed else 'search'}-{activation or 'own'}"
+                                f"{f'-w0_{w0:g}' if w0 != SIREN_W0 else ''}-d{density}"
+                                f"{f'-runs{runs}' if runs != 1 else ''}{suffix}")
+                        yield "topology", name, last_wins((*overrides, *arm))
 
 
 def run_one(overrides, where: Path, out: Path, in_worker: bool = False) -> Path:
@@ -158,6 +163,7 @@ def main(argv=None) -> int:
     parser.add_argument("--activations", default=",".join(TOPOLOGY_ACTIVATIONS), help="topology parts: comma list")
     parser.add_argument("--densities", default=",".join(map(str, TOPOLOGY_DENSITIES)), help="topology parts: comma list")
     parser.add_argument("--prunes", default="lottery,random", help="--parts prune: comma list of prune methods")
+    parser.add_argument("--seeds", default="0", help="comma list of seeds, one job each (-s<seed> but for 0)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="jobs at a time, each in its own process with its share of the cores as torch threads "
                              "(trainer.threads, not part of a job's identity: the results are the same)")
@@ -173,7 +179,7 @@ def main(argv=None) -> int:
     for part, name, overrides in jobs(args.parts.split(","), lengths, args.models.split(","), args.preset, out,
                                       [float(w) for w in args.w0.split(",")], args.width, args.runs,
                                       args.activations.split(","), [float(d) for d in args.densities.split(",")],
-                                      args.prunes.split(",")):
+                                      args.prunes.split(","), [int(x) for x in args.seeds.split(",")]):
         where = out / (part if args.preset == "cpu" else f"{part}-{args.preset}") / name
         if args.dry_run:
             print(where, " ".join(overrides))

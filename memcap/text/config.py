@@ -74,6 +74,7 @@ class StateSearchConfig:
     target: float = 0.99  # held-out character accuracy to reach
     min_hidden: int = 2  # vary=width: the width grid, about sqrt(2) apart (multiples of model.heads)
     max_hidden: int = 256
+    refine: bool = False  # vary=width: then bisect every width (multiple of heads) between the grid's answer and the width below
     max_length: int = 64  # vary=length: the longest L tried
     lrs: list[float] = field(default_factory=lambda: [0.003, 0.01])  # Adam lrs tried at every width (best taken)
     batch: int = 128  # fresh strings per step

@@ -34,6 +34,7 @@ class Config(BaseModel):
     target: float
     min_hidden: Optional[int] = None
     max_hidden: Optional[int] = None
+    refine: Optional[bool] = None  # search=state, vary=width: every width inside the grid's last bracket bisected
     seed: int
     runs: int
     lr: Optional[float] = None  # search=state|memorize: none, the grid is `lrs`

@@ -109,6 +109,13 @@ def test_smallest_and_largest_passing():
     assert state.smallest_passing(grid, lambda w: tried.append(w) or w >= 40) == 45
     assert tried[:5] == [2, 4, 8, 16, 32] and len(tried) <= 8
     assert state.smallest_passing(grid, lambda w: False) is None
+    finer = list(range(2, 257))
+    for answer in (2, 5, 33, 40, 45, 46, 200, 256):  # any integer answer, each width tried at most once
+        tried = []
+        assert state.smallest_passing(grid, lambda w: tried.append(w) or w >= answer, finer) == answer
+        assert len(tried) == len(set(tried)) <= 16
+    heads = [w for w in finer if w % 4 == 0]  # an attending encoder's widths: multiples of its heads
+    assert state.smallest_passing([4, 8, 12, 16, 24, 32, 48], lambda w: w >= 37, heads) == 40
     assert state.largest_passing(1, 64, lambda v: v <= 11) == (11, False)
     assert state.largest_passing(1, 64, lambda v: True) == (64, True)
     assert state.largest_passing(16, 4096, lambda v: v <= 300, resolution=0.125)[0] in range(264, 301)
@@ -146,6 +153,20 @@ def test_same_seed_same_result_and_resume_reuses_recorded_rounds(make_cfg, tmp_p
     assert resumed["metrics"] == first["metrics"] and timeless(resumed["points"]) == timeless(first["points"])
     order = list(dict.fromkeys(p["hidden"] for p in first["points"]))  # the widths in the order first trained
     assert trained == [w for w in order if w != widths[0]]  # the recorded round is not trained again
+
+
+def test_a_refined_width_search_answers_an_integer_width_whose_neighbour_below_failed(make_cfg, tmp_path):
+    """search.refine: the answer is a width every narrower width tried failed at, and the width just below it
+    (or the grid's floor) was tried; the grid alone only guarantees the grid width below."""
+    result = run_job(make_cfg(*STATE, "model=gru", "text.length=2", "text.heldout=128", "text.validation=48",
+                              "search.min_hidden=2", "search.max_hidden=32", "search.max_steps=400",
+                              "search.check_every=40", "search.lrs=[0.03]", "search.analyse=false",
+                              "search.refine=true"), tmp_path, tmp_path)
+    m, points = result["metrics"], result["points"]
+    assert result["config"]["refine"] is True and not m["capped"]
+    best = {w: max(p["heldout_char"] for p in points if p["hidden"] == w) for w in {p["hidden"] for p in points}}
+    assert best[m["min_hidden"]] >= 0.99 and all(score < 0.99 for w, score in best.items() if w < m["min_hidden"])
+    assert m["min_hidden"] == 2 or m["decisive"] == m["min_hidden"] - 1
 
 
 def test_a_count_search_resumes_matching_points_on_the_count_not_the_width(make_cfg, tmp_path, monkeypatch, caplog):

@@ -59,3 +59,12 @@ def test_jobs_below_one_are_refused(study, capsys):
     with pytest.raises(SystemExit):
         study.main(["--jobs", "0", "--dry-run"])
     assert "--jobs must be at least 1, got 0" in capsys.readouterr().err
+
+
+def test_seeds_are_one_job_each_named_by_their_seed(study, tmp_path):
+    found = {name: overrides for _, name, overrides in study.jobs(["widths"], [4], ["rnn"], "cpu", tmp_path,
+                                                                  seeds=(0, 1, 2))}
+    assert list(found) == ["rnn-L4", "rnn-L4-s1", "rnn-L4-s2"]  # seed 0 keeps the name results/ already use
+    for name, seed in zip(found, (0, 1, 2)):
+        assert [o for o in found[name] if o.startswith("seed=")] == [f"seed={seed}"]
+        assert "search.refine=true" in found[name]

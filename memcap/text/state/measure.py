@@ -21,7 +21,7 @@ import torch
 
 from memcap.fitting import Fit, run_fit
 from memcap.search import gallop
-from memcap.text.config import length_floor, topology_config, width_grid
+from memcap.text.config import hidden_grid, length_floor, topology_config, width_grid
 from memcap.text.members import STOP_REASONS, init_seed
 from memcap.text.models import Shape, build_autoencoder, num_parameters
 from memcap.text.state.analysis import ablation, participation_ratio, position_accuracy
@@ -55,6 +55,7 @@ def flat_config(cfg) -> dict:
         "length": text.length, "count": search.max_count if kind == "memorize" else None,
         "encoding": text.encoding, "metric": "char", "target": search.target,
         "min_hidden": search.min_hidden if kind == "width" else None,
+        "refine": search.refine if kind == "width" else None,
         "max_hidden": search.max_hidden if kind == "width" else None,
         "seed": cfg.seed, "runs": cfg.runs, "lr": None, "max_steps": search.max_steps, "schedule": "constant",
         "batch_size": search.batch if kind != "memorize" else None,
@@ -74,13 +75,27 @@ def flat_config(cfg) -> dict:
 
 
 # -- the searches (pure logic) -------------------------------------------------------------------------
-def smallest_passing(values: list[int], passes) -> int | None:
+def smallest_passing(values: list[int], passes, finer: list[int] | None = None) -> int | None:
     """The smallest of ascending ``values`` for which ``passes`` holds (assumed monotone): every other index
-    (about x2 on a sqrt(2) grid) from the start until one passes, then bisection. None: none does."""
+    (about x2 on a sqrt(2) grid) from the start until one passes, then bisection. None: none does.
+
+    ``finer`` (ascending): once the bracket on ``values`` has closed, the values of ``finer`` strictly inside it
+    are bisected as well, so the coarse grid finds the way and the finer one gives the answer."""
     last, capped = gallop(lambda j: not passes(values[j]), 0, lambda j: j + 2, len(values) - 1)
     if capped:
         return None
-    return values[0 if last is None else last + 1]
+    if last is None:
+        return values[0]
+    answer = values[last + 1]
+    inside = [v for v in finer or () if values[last] < v < answer]
+    fails, holds = -1, len(inside)  # indices into inside: the largest known to fail, the smallest known to pass
+    while holds - fails > 1:
+        mid = (fails + holds) // 2
+        if passes(inside[mid]):
+            holds = mid
+        else:
+            fails = mid
+    return inside[holds] if holds < len(inside) else answer
 
 
 def largest_passing(start: int, limit: int, passes, resolution: float = 0.0) -> tuple[int | None, bool]:
@@ -215,10 +230,11 @@ def run(job, prepared: dict) -> str:
 
     if kind == "width":
         grid = width_grid(cfg.model, search.min_hidden, search.max_hidden)
-        answer = smallest_passing(grid, passes)
+        finer = hidden_grid(cfg.model, search.min_hidden, search.max_hidden) if search.refine else None
+        answer = smallest_passing(grid, passes, finer)
         capped = answer is None
         at = grid[-1] if capped else answer
-        below = [w for w in grid if w < at and w in best]
+        below = sorted(w for w in best if w < at)
         decisive = below[-1] if below else None
     elif kind == "length":
         floor = length_floor(cfg.text)
