@@ -37,6 +37,10 @@ BEGIN, END = "<!-- text_study:begin (scripts/text_figures.py writes this) -->", 
 TOPOLOGY_BEGIN = "<!-- text_topology:begin (scripts/text_figures.py writes this) -->"
 TOPOLOGY_END = "<!-- text_topology:end -->"
 TOPOLOGY = "topology"  # the results/text/ part of the topology study
+WIDTHS = "widths"  # ... and of the fewest-state-numbers study, tabulated at the top of docs/text.md
+ANSWERS_BEGIN = "<!-- text_answers:begin (scripts/text_figures.py writes this) -->"
+ANSWERS_END = "<!-- text_answers:end -->"
+SEEDS = 3  # seeds per encoder and L before the answer table ranks them
 COLLINS, MORRIS = 5.0, 3.6  # bits per parameter: Collins et al. 2017 (RNNs), Morris et al. 2025 (GPT-style)
 
 
@@ -416,6 +420,71 @@ def topology_table(results, skipped) -> str:
     return "\n".join(lines)
 
 
+def span(values, spec="{}") -> str:
+    """``lo–hi`` of the values (one value: itself)."""
+    lo, hi = min(values), max(values)
+    return spec.format(lo) if lo == hi else f"{spec.format(lo)}–{spec.format(hi)}"
+
+
+def fewest(cells: dict[str, list[int]]) -> str:
+    """The verdict of one L from each encoder's state numbers over seeds (a capped seed counts as more than its
+    search's ceiling): the encoder whose largest is below every other's smallest, or the encoders whose
+    intervals overlap the lowest one (no ranking among them)."""
+    if not cells:
+        return "–"
+    low = min(cells, key=lambda model: (max(cells[model]), min(cells[model])))
+    tied = [model for model in cells if model != low and min(cells[model]) <= max(cells[low])]
+    if not tied:
+        return f"**{low}**"
+    return "not separated: " + ", ".join(sorted([low, *tied], key=MODELS.index))
+
+
+def answers_table(results) -> str:
+    """The fewest state numbers (scripts/text_study.py --parts widths): per encoder and L, the state numbers at
+    the smallest width reaching the target over seeds, and which encoder needs the fewest where the intervals
+    separate."""
+    cells: dict[tuple[str, int], list[dict]] = {}
+    for r in results:
+        cells.setdefault((r["config"]["model"], r["config"]["length"]), []).append(r)
+    if not cells:
+        return ""
+    lengths = sorted({length for _, length in cells})
+    models = [m for m in MODELS if any((m, length) in cells for length in lengths)]
+    lines = ["# The fewest state numbers", "",
+             "Written by `python scripts/text_figures.py` from results/text/widths/ (`python scripts/text_study.py "
+             "--parts widths --seeds 0,1,2`): random printable strings, one-hot input, held-out char accuracy >= "
+             "0.99, every width bisected (`search.refine=true`), one job per seed. A cell is the state numbers the "
+             "decoder reads (H; 2H for the LSTM's h and c) at the smallest width, over seeds (lo–hi), with the widths "
+             "per seed; > W: no width up to W reached it; † a seed whose deciding network stopped at the step cap "
+             f"(not converged), n/{SEEDS} the seeds finished. The verdict names an encoder only where every encoder "
+             f"has {SEEDS} seeds and its interval lies below every other's.", "",
+             "| L | " + " | ".join(models) + " | fewest |", "|---|" + "---|" * (len(models) + 1)]
+    for length in lengths:
+        row, numbers = [], {}
+        for model in models:
+            rs = sorted(cells.get((model, length), []), key=lambda r: r["config"]["seed"])
+            if not rs:
+                row.append("–")
+                continue
+            ms = [r["metrics"] for r in rs]
+            per_width = 2 if model == "lstm" else 1
+            states = [m["state_size"] + (per_width if m["capped"] else 0) for m in ms]  # capped: above the ceiling
+            numbers[model] = states
+            shown = span([m["state_size"] for m in ms]) if not any(m["capped"] for m in ms) else \
+                f"> {min(m['state_size'] for m in ms if m['capped'])}" if all(m["capped"] for m in ms) else \
+                f"{span([m['state_size'] for m in ms if not m['capped']])}, > {max(m['state_size'] for m in ms if m['capped'])}"
+            widths = ", ".join(f"> {m['hidden']}" if m["capped"] else str(m["min_hidden"]) for m in ms)
+            dagger = "†" if not all(m["converged"] for m in ms) else ""
+            row.append(f"{shown}{dagger} ({widths}; {len(rs)}/{SEEDS})")
+        complete = len(numbers) == len(MODELS) and all(len(v) >= SEEDS for v in numbers.values())
+        verdict = fewest(numbers) if complete else "pending (fewer than 3 seeds of every encoder)"
+        lines.append(f"| {length} | " + " | ".join(row) + f" | {verdict} |")
+    total = sum(r["wall_time"] for rs in cells.values() for r in rs)
+    lines += ["", f"{sum(map(len, cells.values()))} finished jobs, {total / 3600:.2f} hours of job wall time in all.",
+              ""]
+    return "\n".join(lines)
+
+
 def write_between(doc: Path, begin: str, end: str, markdown: str) -> bool:
     """Replace what lies between ``begin`` and ``end`` in ``doc`` with ``markdown`` (its title dropped, its sections
     one level down); False where the doc has no such markers."""
@@ -439,21 +508,28 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     found, skipped = load(Path(args.results))
     topology = [r for r in found if r["path"].split("/")[0] == TOPOLOGY]
-    results = [r for r in found if r["path"].split("/")[0] != TOPOLOGY]
+    widths = [r for r in found if r["path"].split("/")[0] == WIDTHS]
+    results = [r for r in found if r["path"].split("/")[0] not in (TOPOLOGY, WIDTHS)]
     written = [fig_state_accuracy(results, out), fig_state_accuracy(results, out, "scalar"), fig_state_bits(results, out),
                fig_memorize(results, out), fig_where(results, out)]
-    study = tables(results, [s for s in skipped if not s.startswith(TOPOLOGY)])
+    study = tables(results, [s for s in skipped if not s.startswith((TOPOLOGY, WIDTHS))])
     (out / "text_study.md").write_text(study)
     written.append(out / "text_study.md")
     topology_md = topology_table(topology, [s for s in skipped if s.startswith(TOPOLOGY)])
     if topology_md:
         (out / "text_topology.md").write_text(topology_md)
         written.append(out / "text_topology.md")
+    answers_md = answers_table(widths)
+    if answers_md:
+        (out / "text_answers.md").write_text(answers_md)
+        written.append(out / "text_answers.md")
     for path in [p for p in written if p]:
         print(path)
     doc = Path(args.doc)
     if write_between(doc, BEGIN, END, study):
         print(f"{doc} (the study's tables between its markers)")
+    if answers_md and write_between(doc, ANSWERS_BEGIN, ANSWERS_END, answers_md):
+        print(f"{doc} (the answer table between its markers)")
     if topology_md and write_between(doc, TOPOLOGY_BEGIN, TOPOLOGY_END, topology_md):
         print(f"{doc} (the topology table between its markers)")
     return 0

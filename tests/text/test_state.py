@@ -271,3 +271,25 @@ def test_figures_and_tables_come_from_result_files(make_cfg, tmp_path):
     md = (tmp_path / "docs" / "text_study.md").read_text()
     assert "| rnn | 3 |" in md and "| rnn | 4 | trained |" in md and "(a float32 holds 32)" in md
     assert (tmp_path / "docs" / "state_accuracy.png").exists() and (tmp_path / "docs" / "state_where.png").exists()
+
+
+def test_the_fewest_state_numbers_are_named_only_where_the_seeds_separate_them():
+    fewest = text_figures().fewest
+    assert fewest({"rnn": [12, 13, 12], "lstm": [8, 10, 8], "gru": [11, 14, 12]}) == "**lstm**"
+    assert fewest({"rnn": [12, 13, 12], "lstm": [8, 12, 8], "gru": [11, 14, 12]}) == "not separated: rnn, lstm, gru"
+    assert fewest({"rnn": [9, 10], "lstm": [10, 12], "dense": [11, 11]}) == "not separated: rnn, lstm"
+    assert fewest({"rnn": [12], "transformer": [257]}) == "**rnn**"  # capped: counted above its search's ceiling
+
+
+def test_the_answer_table_waits_for_three_seeds_of_every_encoder():
+    figures = text_figures()
+
+    def job(model, seed, state, capped=False):
+        return {"config": {"model": model, "length": 4, "seed": seed}, "wall_time": 60.0,
+                "metrics": {"state_size": state, "hidden": state, "min_hidden": None if capped else state,
+                            "capped": capped, "converged": seed != 2}}
+
+    jobs = [job(model, seed, 10 + i) for i, model in enumerate(figures.MODELS) for seed in range(3)]
+    table = figures.answers_table(jobs)
+    assert "| 4 | 10† (10, 10, 10; 3/3) |" in table and table.rstrip().splitlines()[-3].endswith("| **rnn** |")
+    assert "pending" in figures.answers_table(jobs[:-1])  # the hybrid's third seed missing: no verdict yet
