@@ -240,8 +240,6 @@ def validate_topology(cfg) -> None:
                                               f"{model.activation!r} needs model=recurrent (it sets what R feeds back)")
     check_w0_density(model)
     check_prune(pruning)
-    if pruning.name != "none" and cfg.DS is None:
-        raise ConfigError("DS", f"prune={pruning.name} trains one dataset size through its rounds: give an integer DS")
     if cfg.search.oracle and (model.density < 1 or pruning.name != "none"):
         raise ConfigError("search.oracle", "the LP oracle solves the dense network; not with model.density < 1 or prune")
 

@@ -58,7 +58,8 @@ def prepare(cfg) -> None:
 def run(job, data: None = None) -> str:
     """The job's work; fills ``job.result["metrics"]`` and returns its summary line."""
     cfg = job.cfg
-    if cfg.prune.name != "none":
+    pruned = cfg.prune.name != "none"
+    if pruned and cfg.DS is not None:
         from memcap.patterns.prune import run_rounds
 
         return run_rounds(job)
@@ -70,12 +71,18 @@ def run(job, data: None = None) -> str:
     # Searched DS only: a member that cannot pass the capacity predicate stops "short" (search.stop_short).
     must_exceed = cfg.search.threshold if cfg.DS is None and cfg.search.stop_short else None
 
-    def evaluate(ds_values: list[int]) -> dict[int, list[int]]:
+    def trained(ds_values: list[int]) -> dict[int, list[int]]:
         points = train_members(cfg, [(ds, run) for ds in ds_values for run in range(cfg.runs)], job,
                                must_exceed=must_exceed)
         scores = {ds: [p.memorized for p in sorted(points, key=lambda p: p.run) if p.DS == ds] for ds in ds_values}
         job.log_round(scores)
         return scores
+
+    evaluate = trained
+    if pruned:  # the capacity of the pruned network: each DS's points are the last pruning round's
+        from memcap.patterns.prune import pruned_evaluate
+
+        evaluate = pruned_evaluate(job, must_exceed)
 
     if cfg.DS is not None:
         runs = evaluate([cfg.DS])[cfg.DS]
@@ -90,11 +97,15 @@ def run(job, data: None = None) -> str:
         outcome = capacity_search(
             evaluate, step=cfg.search.step, resolution=cfg.search.resolution, threshold=cfg.search.threshold,
             batch=search_batch(cfg), max_ds=search_ceiling(cfg), on_phase=job.set_phase,
-            guess=(perfect_guess, None), settle=settler(job),
+            guess=(perfect_guess, None), settle=None if pruned else settler(job),  # settling trains dense networks
         )
         capacity_ds, perfect_ds, capped = outcome.capacity_ds, outcome.perfect_ds, outcome.capped
         runs = outcome.results.get(capacity_ds, [])
     params = build(cfg).num_parameters()  # unmasked weights only (model.density)
+    if pruned:
+        from memcap.patterns.prune import kept_after
+
+        params = cfg.N + kept_after(params - cfg.N, cfg.prune.rate, cfg.prune.rounds)  # the bias is never pruned
     points = job.result["points"]
     diverged = sum(p["stop"] == "diverged" for p in settled(points))
     answer = capacity_metrics(cfg.N, cfg.s, params, capacity_ds, perfect_ds, runs, bti=criterion_bti(cfg))

@@ -1,8 +1,10 @@
 """Pruning rounds (``prune=lottery`` | ``random``): how much a network memorizes per nonzero weight.
 
-One job trains the ``runs`` members at the fixed DS, then repeats: remove
+With a fixed ``DS``, one job trains the ``runs`` members at it, then repeats: remove
 ``prune.rate`` of each member's remaining weights, rewind the survivors, retrain
-(the rounds' loop and resume: memcap.pruning).
+(the rounds' loop and resume: memcap.pruning). Without one, the capacity search
+runs the whole procedure at every DS it tries (``pruned_evaluate``): the capacity
+of the pruned network, at the density ``prune.rounds`` rounds leave.
 
 - ``lottery`` (Frankle & Carbin 2019): the smallest trained weights go, ranked
   globally across the member's W and R, and the survivors restart from their
@@ -37,7 +39,7 @@ Member = tuple[int, int]  # (DS, run)
 
 
 class Tickets:
-    """Each run's mask and rewind weights across rounds; ``prepare`` is ensemble.build_module's hook.
+    """Each member's mask and rewind weights across rounds; ``prepare`` is ensemble.build_module's hook.
 
     Round 0 trains the network as built (``model.density`` may already mask it)
     and snapshots its weights after ``rewind_step`` optimizer steps; every later
@@ -47,23 +49,22 @@ class Tickets:
 
     def __init__(self, method: str, rate: float, rewind_step: int):
         self.method, self.pruning, self.rewind_step = method, MemberwiseUnstructured(rate), rewind_step
-        self.masks: dict[int, dict[str, torch.Tensor]] = {}  # run -> weight name -> mask (N, N)
-        self.rewind: dict[int, dict[str, torch.Tensor]] = {}  # run -> parameter name (W, b, R) -> values
+        self.masks: dict[Member, dict[str, torch.Tensor]] = {}  # (DS, run) -> weight name -> mask (N, N)
+        self.rewind: dict[Member, dict[str, torch.Tensor]] = {}  # (DS, run) -> parameter name (W, b, R) -> values
         self.trained: list[tuple[PatternEnsemble, list[Member]]] = []
 
     def prepare(self, network: PatternEnsemble, members: list[Member]) -> None:
-        runs = [run for _, run in members]
         if self.masks:
-            apply_masks(network, {name: torch.stack([self.masks[run][name] for run in runs])
+            apply_masks(network, {name: torch.stack([self.masks[member][name] for member in members])
                                   for name in network.weight_names})
             with torch.no_grad():
-                for name in self.rewind[runs[0]]:
-                    parameter(network, name).copy_(torch.stack([self.rewind[run][name] for run in runs]))
+                for name in self.rewind[members[0]]:
+                    parameter(network, name).copy_(torch.stack([self.rewind[member][name] for member in members]))
         else:
-            self._snapshot_at_rewind_step(network, runs)
+            self._snapshot_at_rewind_step(network, members)
         self.trained.append((network, members))
 
-    def _snapshot_at_rewind_step(self, network: PatternEnsemble, runs: list[int]) -> None:
+    def _snapshot_at_rewind_step(self, network: PatternEnsemble, members: list[Member]) -> None:
         """Record the weights as they are before optimizer step ``rewind_step`` + 1 (after ``rewind_step`` steps).
 
         The bias gets one gradient per optimizer step; when its (rewind_step + 1)-th
@@ -76,12 +77,12 @@ class Tickets:
             nonlocal backward_passes
             backward_passes += 1
             if backward_passes == self.rewind_step + 1:
-                for i, run in enumerate(runs):
-                    self.rewind[run] = {name: parameter(network, name)[i].detach().clone() for name in names}
+                for i, member in enumerate(members):
+                    self.rewind[member] = {name: parameter(network, name)[i].detach().clone() for name in names}
 
         network.b.register_post_accumulate_grad_hook(snapshot)
 
-    def prune_trained(self, seeds: dict[int, int], round_index: int) -> None:
+    def prune_trained(self, seeds: dict[Member, int], round_index: int) -> None:
         """Compute every trained member's next mask; a run that stopped before the rewind step rewinds to its end."""
         for network, members in self.trained:
             names = network.weight_names
@@ -91,14 +92,15 @@ class Tickets:
             else:
                 importance = torch.stack([
                     torch.rand(current.shape[1], generator=torch.Generator().manual_seed(
-                        int(np.random.SeedSequence([seeds[run], round_index]).generate_state(1)[0])))
-                    for _, run in members])
+                        int(np.random.SeedSequence([seeds[member], round_index]).generate_state(1)[0])))
+                    for member in members])
             masks = self.pruning.compute_mask(importance.to(current.device), current).split(
                 [network.allowed(name).numel() for name in names], dim=1)
-            for i, (_, run) in enumerate(members):
-                self.masks[run] = {name: mask[i].view(network.N, network.N).cpu() for name, mask in zip(names, masks)}
-                self.rewind.setdefault(run, {name: parameter(network, name)[i].detach().clone()
-                                             for name in ("b", *names)})
+            for i, member in enumerate(members):
+                self.masks[member] = {name: mask[i].view(network.N, network.N).cpu()
+                                      for name, mask in zip(names, masks)}
+                self.rewind.setdefault(member, {name: parameter(network, name)[i].detach().clone()
+                                                for name in ("b", *names)})
         self.trained = []
 
 
@@ -120,7 +122,7 @@ class PatternRounds:
         self.job, self.value = job, cfg.DS
         self.tickets = Tickets(cfg.prune.name, cfg.prune.rate, cfg.prune.rewind_step)
         self.members = [(cfg.DS, run) for run in range(cfg.runs)]
-        self.seeds = {run: member_seeds(cfg, run, DS)[1] for DS, run in self.members}
+        self.seeds = {(DS, run): member_seeds(cfg, run, DS)[1] for DS, run in self.members}
 
     def train(self, round_index: int) -> tuple[list[dict], dict, list[int]]:
         cfg = self.cfg
@@ -142,13 +144,54 @@ class PatternRounds:
         return {"masks": self.tickets.masks, "rewind": self.tickets.rewind}
 
     def load_state(self, saved: dict) -> None:
-        self.tickets.masks, self.tickets.rewind = saved["masks"], saved["rewind"]
+        # keyed by (DS, run); a state saved when they were keyed by run alone is read as this job's DS
+        self.tickets.masks, self.tickets.rewind = ({key if isinstance(key, tuple) else (self.value, key): value
+                                                    for key, value in saved[part].items()}
+                                                   for part in ("masks", "rewind"))
 
     def metrics(self, rounds: list[dict]) -> dict:
         return ticket_metrics(rounds)
 
     def summary(self, result: dict) -> str:
         return summary_line(result)
+
+
+def kept_after(remaining: int, rate: float, rounds: int) -> int:
+    """The weights a member keeps after ``rounds`` rounds that each remove round(rate * remaining) of them (as
+    MemberwiseUnstructured does): the nonzero count of every pruned network of a job, known before any training."""
+    for _ in range(rounds):
+        remaining -= round(rate * remaining)
+    return remaining
+
+
+def pruned_evaluate(job, must_exceed: float | None):
+    """The capacity search's ``evaluate`` for a pruned network (``prune=lottery|random`` with ``DS`` null).
+
+    A searched DS's point for a run is that run's network after the whole procedure on its own dataset: trained
+    dense, then ``prune.rounds`` times pruned by ``prune.rate`` (lottery: smallest trained weights; random: the
+    control) and retrained from the rewind point; the last round's count is the point (``prune.target`` is not
+    used). Only the last round's points are recorded: a job killed inside a DS's rounds runs them again, and
+    only the last round may stop short (``must_exceed``), since a cut round would change the next mask."""
+    cfg = job.cfg
+
+    def evaluate(ds_values: list[int]) -> dict[int, list[int]]:
+        members = [(ds, run) for ds in ds_values for run in range(cfg.runs)]
+        todo = [member for member in members if member not in job.recorded_points()]
+        if todo:
+            tickets = Tickets(cfg.prune.name, cfg.prune.rate, cfg.prune.rewind_step)
+            seeds = {(ds, run): member_seeds(cfg, run, ds)[1] for ds, run in todo}
+            for round_index in range(cfg.prune.rounds + 1):
+                last = round_index == cfg.prune.rounds
+                if round_index:
+                    tickets.prune_trained(seeds, round_index)
+                train_members(cfg, todo, job, prepare=tickets.prepare, record=last, checkpoint=False,
+                              must_exceed=must_exceed if last else None)
+        recorded = job.recorded_points()
+        scores = {ds: [recorded[ds, run]["memorized"] for run in range(cfg.runs)] for ds in ds_values}
+        job.log_round(scores)
+        return scores
+
+    return evaluate
 
 
 def run_rounds(job) -> str:

@@ -17,7 +17,7 @@ from memcap.lifecycle import run_job
 from memcap.patterns.config import validate
 from memcap.patterns.engine import build_module, train_members
 from memcap.patterns.models import PatternEnsemble
-from memcap.patterns.prune import Tickets
+from memcap.patterns.prune import Tickets, kept_after
 from memcap.topology.masks import MemberwiseUnstructured, effective, parameter
 from tests.helpers import ROOT
 
@@ -91,7 +91,7 @@ def test_a_round_prunes_the_rate_of_each_members_weights_globally_across_w_and_r
     train_members(cfg, members, prepare=tickets.prepare)
     trained = tickets.trained[0][0]
     magnitude = torch.cat([effective(trained, name).detach().abs().flatten(1) for name in trained.weight_names], 1)
-    tickets.prune_trained({0: 1, 1: 2}, round_index=1)
+    tickets.prune_trained({(30, 0): 1, (30, 1): 2}, round_index=1)
     pruned = build_module(cfg, members, prepare=tickets.prepare).model
     keep = torch.cat([getattr(pruned, f"{name}_mask").flatten(1) for name in pruned.weight_names], 1) == 1
     possible = N * N + N * N - N  # W, and R off its diagonal
@@ -110,7 +110,7 @@ def test_survivors_restart_from_the_initial_values(make_cfg):
     initial = build_module(cfg, members).model
     tickets = Tickets("lottery", 0.5, rewind_step=0)
     train_members(cfg, members, prepare=tickets.prepare)
-    tickets.prune_trained({0: 1, 1: 2}, round_index=1)
+    tickets.prune_trained({(30, 0): 1, (30, 1): 2}, round_index=1)
     module = build_module(cfg, members, prepare=tickets.prepare)  # round 1, before training
     assert torch.equal(parameter(module.model, "W"), initial.W)
     assert torch.equal(module.model.b, initial.b)
@@ -129,7 +129,7 @@ def test_rewind_step_snapshots_the_weights_after_that_many_steps():
         optimizer.zero_grad()
         network(X).square().sum().backward()
         optimizer.step()
-    assert torch.equal(tickets.rewind[1]["W"], history[3][1])
+    assert torch.equal(tickets.rewind[5, 1]["W"], history[3][1])
     assert not torch.equal(history[3], history[0])
 
 
@@ -191,6 +191,24 @@ def test_pruning_sweep_through_train_py(tmp_path):
     assert all(len(r["metrics"]["rounds"]) in (1, 2) for r in results)
 
 
+def test_without_a_ds_the_search_measures_the_pruned_networks_capacity(make_cfg, tmp_path):
+    """prune=... with DS null: every searched DS's point is that run's last pruning round, the same count a fixed-DS
+    pruning job of those rounds gives at that DS; the parameters are the ticket's nonzero ones."""
+    rounds = ["prune=lottery", "prune.rate=0.2", "prune.rounds=2", "trainer.max_steps=600"]
+    searched = run_job(make_cfg(*TINY, *rounds, "search.stop_short=false", "search.max_ds=60"), tmp_path / "search",
+                       "test")
+    m = searched["metrics"]
+    assert searched["status"] == "ok" and m["capacity_ds"] is not None
+    assert m["params"] == 20 + kept_after(20 * 20, 0.2, 2) == 20 + 256
+    ds = max(p["DS"] for p in searched["points"])  # the failing DS above the answer: counts below DS
+    fixed = run_job(make_cfg(*TINY, *rounds, f"DS={ds}", "prune.target=null"), tmp_path / "fixed", "test")
+    last = fixed["metrics"]["rounds"][-1]
+    assert last["params"] == m["params"]  # the count kept_after predicts is the network's
+    at_ds = sorted((p for p in searched["points"] if p["DS"] == ds), key=lambda p: p["run"])
+    by_run = {p["run"]: p["memorized"] for p in fixed["points"] if p["round"] == 2}
+    assert [p["memorized"] for p in at_ds] == [by_run[0], by_run[1]]
+
+
 @pytest.mark.parametrize("overrides,key,message", [
     (["DS=10", "prune=lottery", "prune.rate=0"], "prune.rate", "(0, 1)"),
     (["DS=10", "prune=lottery", "prune.rate=1"], "prune.rate", "(0, 1)"),
@@ -200,7 +218,6 @@ def test_pruning_sweep_through_train_py(tmp_path):
     (["model=recurrent", "model.activation=gelu"], "model.activation", "allowed: sigmoid, tanh, relu, sine"),
     (["model.activation=tanh"], "model.activation", "needs model=recurrent"),
     (["model=recurrent", "model.activation=sine", "model.w0=0"], "model.w0", "positive"),
-    (["prune=lottery"], "DS", "give an integer DS"),
     (["DS=10", "prune=lottery", "prune.rounds=0"], "prune.rounds", "at least 1"),
     (["DS=10", "prune=lottery", "prune.rewind_step=-1"], "prune.rewind_step", "at least 0"),
     (["DS=10", "prune=lottery", "prune.target=0"], "prune.target", "(0, 1]"),
