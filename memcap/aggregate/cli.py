@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from memcap.aggregate.figures import FIGURES, STYLES, TEXT_FIGURES, style, write_figures
-from memcap.aggregate.published import BESIDE_REPORT_FIGURES, write_beside_report
+from memcap.aggregate.published import BESIDE_REPORT_FIGURES, write_beside_report, write_capacity_comparison
 from memcap.aggregate.sources import WandbUnavailable, by_task, load
 from memcap.aggregate.tables import WRITERS, print_tables, report_tables, text_tables, write_tables
 from memcap.aggregate.topology import TOPOLOGY_FIGURES, topology_tables, with_topology
@@ -159,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         figures += write_figures(frame, args.out, figures=drawings, style=style(args.style, args.width))
         written += write_tables(task_tables, args.out, args.formats, stem) if task_tables else []
         written += write_beside_report(frame, args.out, args.formats) if beside else []
+        written += write_capacity_comparison(frame, args.out, args.formats) if task == "topology" else []
         tables.update(task_tables)
     written += figures
     print(f"{len(df)} job(s) aggregated, {len(skipped)} input(s) skipped; wrote {len(written)} files to {args.out}")

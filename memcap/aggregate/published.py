@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from memcap.aggregate.exact import against_solver
 from memcap.aggregate.figures import SCREEN, Style, lower_bound_key, lower_bound_marker, panels
 from memcap.aggregate.tables import BEFORE_PLATEAU, CAPPED, UNCONVERGED, summarize
+from memcap.aggregate.topology import capacity_comparison
 
 PUBLISHED: dict[tuple[str, str, int, int], tuple[float, float, float]] = {
     # Table 1: the simple network, bce and the custom loss (bce_ignore).
@@ -167,6 +168,13 @@ def write_beside_report(df: pd.DataFrame, out: Path, formats=("md", "csv")) -> l
     written = _write(beside_report(df), out, "beside_report", formats)
     exact = against_solver(df)
     return written + (_write(exact, out, "against_solver", formats) if len(exact) else [])
+
+
+def write_capacity_comparison(df: pd.DataFrame, out: Path, formats=("md", "csv")) -> list[Path]:
+    """topology_capacity.{md,csv} in ``out`` where ``df`` holds capacity searches under topologies
+    (memcap.aggregate.topology.capacity_comparison); nothing otherwise."""
+    table = capacity_comparison(df)
+    return _write(table, out, "topology_capacity", formats) if len(table) else []
 
 
 def _write(table: pd.DataFrame, out: Path, stem: str, formats) -> list[Path]:

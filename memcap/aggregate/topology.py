@@ -54,9 +54,13 @@ def measurements(df: pd.DataFrame) -> pd.DataFrame:
     jobs = df.assign(network=network, prune=_column(df, "prune", "none"), density=_column(df, "density", 1.0))
     rows = []
     for _, job in jobs.iterrows():
-        if job.prune != "none":
+        if job.prune != "none" and isinstance(job.get("rounds"), list):  # a fixed DS: one row per round
             rows += [{"network": job.network, "model": job.model, "method": job.prune, "N": job.N,
                       **{k: r[k] for k in _MEASURED if k != "N"}} for r in job["rounds"]]
+        elif job.prune != "none":  # a capacity search of the pruned network: its nonzero weights set the density
+            rows.append({"network": job.network, "model": job.model, "method": job.prune,
+                         **{k: job[k] for k in _MEASURED},
+                         "density": round((job.params - job.N) / weights(job.model, job.N), 6)})
         else:
             rows.append({"network": job.network, "model": job.model, "method": "sparse" if job.density < 1 else "dense",
                          **{k: job[k] for k in _MEASURED}})
@@ -97,6 +101,48 @@ def topology_tables(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
         table.columns.name = "density"
         tables[f"{model} topology"] = table
     return tables
+
+
+def _span(values: pd.Series, spec: str = "{:.0f}") -> str:
+    """``lo–hi`` over seeds (one value: itself); "–" where none."""
+    values = values.dropna()
+    if values.empty:
+        return "–"
+    lo, hi = spec.format(values.min()), spec.format(values.max())
+    return lo if lo == hi else f"{lo}–{hi}"
+
+
+def capacity_comparison(df: pd.DataFrame) -> pd.DataFrame:
+    """The topology at capacity (``+experiment=topology_capacity``): one row per (network, method, density) of the
+    capacity searches in ``df``, over their seeds: nonzero parameters, capacity DS and perfect-recall DS (lo–hi),
+    bits per nonzero parameter at the capacity DS (mean and lo–hi), unconverged seeds, and against the dense
+    network of the reference N: "more" or "less" where every seed's bits lie above (below) every seed's of the
+    dense network, else "not separated". Empty where ``df`` holds no capacity search."""
+    searched = df[df["search"] == "capacity"] if "search" in df else df.iloc[:0]
+    if searched.empty:
+        return pd.DataFrame()
+    # a capacity search is one measurement (no rounds), so the rows line up with the jobs'
+    frame = measurements(searched).assign(
+        seed=searched["seed"].to_numpy(), capacity_ds=searched["capacity_ds"].to_numpy(),
+        perfect_ds=searched["perfect_ds"].to_numpy(),
+        converged=searched["converged"].to_numpy() if "converged" in searched else None)
+    frame["density"] = frame.density.round(3)
+    frame["_order"] = frame.method.map(METHODS.index)
+    rows = []
+    for (network, _, method, density), cell in frame.sort_values(["network", "_order", "density"],
+                                                                 ascending=[True, True, False]).groupby(
+            ["network", "_order", "method", "density"], sort=False):
+        dense = frame[(frame.network == network) & (frame.method == "dense")].bits_per_param
+        bits = cell.bits_per_param
+        verdict = ("reference" if method == "dense" else "–" if dense.empty else
+                   "more" if bits.min() > dense.max() else "less" if bits.max() < dense.min() else "not separated")
+        rows.append({"network": network, "method": method, "N": int(cell.N.iloc[0]), "density": density,
+                     "seeds": cell.seed.nunique(), "nonzero params": int(cell.params.iloc[0]),
+                     "capacity DS": _span(cell.capacity_ds), "perfect DS": _span(cell.perfect_ds),
+                     "bits / nonzero param": f"{bits.mean():.3f} ({_span(bits, '{:.3f}')})",
+                     "unconverged seeds": int(cell.converged.eq(False).sum()),
+                     "vs dense": verdict})
+    return pd.DataFrame(rows)
 
 
 def figure_topology(df: pd.DataFrame, style=None) -> Figure:

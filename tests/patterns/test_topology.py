@@ -274,3 +274,42 @@ def test_topology_table_compares_methods_at_equal_density(tmp_path):
     assert main([str(tmp_path), "--out", str(tmp_path / "aggregate"), "--formats", "md"]) == 0
     written = (tmp_path / "aggregate" / "topology_tables.md").read_text()
     assert "simple · bce · lottery" in written and (tmp_path / "aggregate" / "topology_memorized_vs_params.png").exists()
+
+
+def test_topology_at_capacity_compares_each_arm_with_the_dense_network_over_seeds(tmp_path):
+    """Capacity searches (search=capacity) under each topology: one row per (method, density) over the seeds, the
+    pruned network's density from its nonzero weights, and a verdict against the dense network only where every
+    seed of one lies above (or below) every seed of the other."""
+    from memcap.aggregate.cli import main
+    from memcap.aggregate.sources import load_dirs
+    from memcap.aggregate.topology import capacity_comparison
+
+    def searched(seed, config, capacity, bits, params):
+        return _result({"search": "capacity", "DS": None, "seed": seed, **config},
+                       {"capacity_ds": capacity, "perfect_ds": capacity, "memorized_max": capacity,
+                        "params": params, "bits_per_param": bits, "converged": seed != 1})
+
+    arms = {"dense": ({}, [(60, 1.0), (70, 1.1), (60, 1.0)], 420),
+            "lottery": ({"prune": "lottery", "prune_rounds": 1}, [(40, 1.3), (40, 1.3), (50, 1.4)], 220),
+            "sparse": ({"density": 0.5}, [(30, 0.9), (40, 1.05), (30, 0.9)], 220),
+            "random": ({"prune": "random", "prune_rounds": 1}, [(20, 0.5), (20, 0.5), (30, 0.7)], 220)}
+    for arm, (config, cells, params) in arms.items():
+        for seed, (capacity, bits) in enumerate(cells):
+            (tmp_path / f"{arm}{seed}").mkdir()
+            (tmp_path / f"{arm}{seed}" / "result.json").write_text(
+                json.dumps(searched(seed, config, capacity, bits, params)))
+    df, skipped = load_dirs([tmp_path])
+    assert not skipped
+    table = capacity_comparison(df).set_index("method")
+    assert table.loc["lottery", "density"] == 0.5  # (220 - 20) / 400 nonzero weights
+    assert table.loc["lottery", "capacity DS"] == "40–50" and table.loc["lottery", "seeds"] == 3
+    assert table.loc["lottery", "unconverged seeds"] == 1
+    per_pattern = math.log2(math.comb(20, 2))  # the aggregation counts bits from the stored counts (k = 2 of 20)
+    lottery = [c * per_pattern / 220 for c in (40, 40, 50)]
+    assert table.loc["lottery", "bits / nonzero param"] == (f"{sum(lottery) / 3:.3f} "
+                                                           f"({min(lottery):.3f}–{max(lottery):.3f})")
+    assert table["vs dense"].to_dict() == {"dense": "reference", "lottery": "more", "random": "less",
+                                           "sparse": "not separated"}
+    assert capacity_comparison(df[df.search == "fixed"]).empty
+    assert main([str(tmp_path), "--out", str(tmp_path / "aggregate"), "--formats", "md"]) == 0
+    assert "| lottery " in (tmp_path / "aggregate" / "topology_capacity.md").read_text()

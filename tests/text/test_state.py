@@ -112,7 +112,7 @@ def test_smallest_and_largest_passing():
     finer = list(range(2, 257))
     for answer in (2, 5, 33, 40, 45, 46, 200, 256):  # any integer answer, each width tried at most once
         tried = []
-        assert state.smallest_passing(grid, lambda w: tried.append(w) or w >= answer, finer) == answer
+        assert state.smallest_passing(grid, lambda w, t=tried, a=answer: t.append(w) or w >= a, finer) == answer
         assert len(tried) == len(set(tried)) <= 16
     heads = [w for w in finer if w % 4 == 0]  # an attending encoder's widths: multiples of its heads
     assert state.smallest_passing([4, 8, 12, 16, 24, 32, 48], lambda w: w >= 37, heads) == 40
