@@ -121,6 +121,21 @@ def test_the_separability_tables_are_the_committed_results():
         assert re.search(rf"^\| {model} \| {widths} \(", doc, re.M), model
 
 
+def test_the_topology_answer_is_the_committed_results():
+    """docs/topology.md's answer table is what memcap-aggregate writes (topology_capacity.md) from the committed
+    results/topology_capacity/simple."""
+    from memcap.aggregate import load_dirs
+    from memcap.aggregate.published import to_markdown
+    from memcap.aggregate.topology import capacity_comparison
+
+    committed = (ROOT / "results" / "topology_capacity" / "aggregate" / "topology_capacity.md").read_text()
+    df, skipped = load_dirs([ROOT / "results" / "topology_capacity" / "simple"])
+    assert not skipped and to_markdown(capacity_comparison(df)) == committed
+    docs = (ROOT / "docs" / "topology.md").read_text()
+    shown = docs.split("<!-- topology capacity table: results/topology_capacity/aggregate/topology_capacity.md -->\n")[1]
+    assert shown.split("<!-- end of topology capacity table -->")[0] == committed
+
+
 def _section(doc: str, heading: str) -> str:
     """The text of docs/cli.md under ``heading``, up to the next heading of its level."""
     start = doc.index(f"\n## {heading}\n")

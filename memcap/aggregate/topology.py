@@ -21,6 +21,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from memcap.patterns.report import bits_per_param
+from memcap.patterns.sizes import tolerance
+
 METHODS = ("dense", "smaller", "lottery", "random", "sparse")  # table and legend order
 # (row label, measurement column): labels the report tables' formats know (memcap.aggregate.tables.ROWS).
 QUANTITIES = [
@@ -117,30 +120,45 @@ def capacity_comparison(df: pd.DataFrame) -> pd.DataFrame:
     capacity searches in ``df``, over their seeds: nonzero parameters, capacity DS and perfect-recall DS (lo–hi),
     bits per nonzero parameter at the capacity DS (mean and lo–hi), unconverged seeds, and against the dense
     network of the reference N: "more" or "less" where every seed's bits lie above (below) every seed's of the
-    dense network, else "not separated". Empty where ``df`` holds no capacity search."""
+    dense network, else "not separated". A seed whose search found no DS on its grid (capacity below the first DS
+    tried) counts between 0 and the bits of one pattern fewer than that DS. Empty where ``df`` holds no capacity
+    search."""
     searched = df[df["search"] == "capacity"] if "search" in df else df.iloc[:0]
     if searched.empty:
         return pd.DataFrame()
+    below = [min((p["DS"] for p in points), default=np.nan) if isinstance(points, list) else np.nan
+             for points in searched["points"]]  # the first DS each search tried
+    ceiling = [bits_per_param(N, s, tolerance(loss, N, s), first - 1, params) if first == first else np.nan
+               for N, s, loss, first, params in zip(searched.N, searched.s, searched.loss, below, searched.params)]
     # a capacity search is one measurement (no rounds), so the rows line up with the jobs'
     frame = measurements(searched).assign(
         seed=searched["seed"].to_numpy(), capacity_ds=searched["capacity_ds"].to_numpy(),
-        perfect_ds=searched["perfect_ds"].to_numpy(),
+        perfect_ds=searched["perfect_ds"].to_numpy(), first_ds=below,
         converged=searched["converged"].to_numpy() if "converged" in searched else None)
+    frame["bits_lo"] = frame.bits_per_param.where(frame.capacity_ds.notna(), 0.0)
+    frame["bits_hi"] = frame.bits_per_param.where(frame.capacity_ds.notna(), pd.Series(ceiling, index=frame.index))
     frame["density"] = frame.density.round(3)
     frame["_order"] = frame.method.map(METHODS.index)
     rows = []
     for (network, _, method, density), cell in frame.sort_values(["network", "_order", "density"],
                                                                  ascending=[True, True, False]).groupby(
             ["network", "_order", "method", "density"], sort=False):
-        dense = frame[(frame.network == network) & (frame.method == "dense")].bits_per_param
-        bits = cell.bits_per_param
+        dense = frame[(frame.network == network) & (frame.method == "dense")]
         verdict = ("reference" if method == "dense" else "–" if dense.empty else
-                   "more" if bits.min() > dense.max() else "less" if bits.max() < dense.min() else "not separated")
+                   "more" if cell.bits_lo.min() > dense.bits_hi.max() else
+                   "less" if cell.bits_hi.max() < dense.bits_lo.min() else "not separated")
+        missing = int(cell.capacity_ds.isna().sum())
+        bits = (f"{cell.bits_per_param.mean():.3f} ({_span(cell.bits_per_param, '{:.3f}')})" if not missing else
+                f"≤ {cell.bits_hi.max():.3f} ({missing} below the grid)")
+        capacity = _span(cell.capacity_ds)
+        if missing:
+            first = cell.first_ds.min()
+            capacity = ", ".join(filter(None, [capacity if missing < len(cell) else "",
+                                               f"< {first:.0f}" if first == first else "none found"]))
         rows.append({"network": network, "method": method, "N": int(cell.N.iloc[0]), "density": density,
                      "seeds": cell.seed.nunique(), "nonzero params": int(cell.params.iloc[0]),
-                     "capacity DS": _span(cell.capacity_ds), "perfect DS": _span(cell.perfect_ds),
-                     "bits / nonzero param": f"{bits.mean():.3f} ({_span(bits, '{:.3f}')})",
-                     "unconverged seeds": int(cell.converged.eq(False).sum()),
+                     "capacity DS": capacity, "perfect DS": _span(cell.perfect_ds) if not missing else capacity,
+                     "bits / nonzero param": bits, "unconverged seeds": int(cell.converged.eq(False).sum()),
                      "vs dense": verdict})
     return pd.DataFrame(rows)
 

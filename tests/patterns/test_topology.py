@@ -285,14 +285,16 @@ def test_topology_at_capacity_compares_each_arm_with_the_dense_network_over_seed
     from memcap.aggregate.topology import capacity_comparison
 
     def searched(seed, config, capacity, bits, params):
-        return _result({"search": "capacity", "DS": None, "seed": seed, **config},
-                       {"capacity_ds": capacity, "perfect_ds": capacity, "memorized_max": capacity,
-                        "params": params, "bits_per_param": bits, "converged": seed != 1})
+        result = _result({"search": "capacity", "DS": None, "seed": seed, **config},
+                         {"capacity_ds": capacity, "perfect_ds": capacity, "memorized_max": capacity,
+                          "params": params, "bits_per_param": bits, "converged": seed != 1})
+        return {**result, "points": [{"DS": 10, "run": 0, "memorized": 9, "loss": 0.1, "steps": 100, "seconds": 1.0,
+                                      "members": 1, "stop": "plateau"}]}
 
     arms = {"dense": ({}, [(60, 1.0), (70, 1.1), (60, 1.0)], 420),
             "lottery": ({"prune": "lottery", "prune_rounds": 1}, [(40, 1.3), (40, 1.3), (50, 1.4)], 220),
             "sparse": ({"density": 0.5}, [(30, 0.9), (40, 1.05), (30, 0.9)], 220),
-            "random": ({"prune": "random", "prune_rounds": 1}, [(20, 0.5), (20, 0.5), (30, 0.7)], 220)}
+            "random": ({"prune": "random", "prune_rounds": 1}, [(20, 0.5), (20, 0.5), (None, None)], 220)}
     for arm, (config, cells, params) in arms.items():
         for seed, (capacity, bits) in enumerate(cells):
             (tmp_path / f"{arm}{seed}").mkdir()
@@ -310,6 +312,9 @@ def test_topology_at_capacity_compares_each_arm_with_the_dense_network_over_seed
                                                            f"({min(lottery):.3f}–{max(lottery):.3f})")
     assert table["vs dense"].to_dict() == {"dense": "reference", "lottery": "more", "random": "less",
                                            "sparse": "not separated"}
+    # a search that found no DS on its grid (the first tried, 10): at most 9 patterns' bits
+    assert table.loc["random", "capacity DS"] == "20, < 10"
+    assert table.loc["random", "bits / nonzero param"] == f"≤ {20 * per_pattern / 220:.3f} (1 below the grid)"
     assert capacity_comparison(df[df.search == "fixed"]).empty
     assert main([str(tmp_path), "--out", str(tmp_path / "aggregate"), "--formats", "md"]) == 0
     assert "| lottery " in (tmp_path / "aggregate" / "topology_capacity.md").read_text()
