@@ -426,14 +426,31 @@ def span(values, spec="{}") -> str:
     return spec.format(lo) if lo == hi else f"{spec.format(lo)}–{spec.format(hi)}"
 
 
-def fewest(cells: dict[str, list[int]]) -> str:
-    """The verdict of one L from each encoder's state numbers over seeds (a capped seed counts as more than its
-    search's ceiling): the encoder whose largest is below every other's smallest, or the encoders whose
-    intervals overlap the lowest one (no ranking among them)."""
+def width_floor(result) -> int:
+    """The smallest width the answer could be, had every network trained to its plateau: one above the widest width
+    tried below the answer whose every network stopped before the step cap and still fell short (a converged
+    failure), else the search's first width. A converged answer is its own floor."""
+    m = result["metrics"]
+    if m["converged"] and not m["capped"]:
+        return m["min_hidden"]
+    at = m["hidden"] + (1 if m["capped"] else 0)
+    stops: dict[int, list[str]] = {}
+    for p in result["points"]:
+        stops.setdefault(p["hidden"], []).append(p["stop"])
+    failed = [w for w, reasons in stops.items() if w < at and "cap" not in reasons]
+    return max(failed) + 1 if failed else result["config"]["min_hidden"]
+
+
+def fewest(cells: dict[str, list[tuple[int, int]]]) -> str:
+    """The verdict of one L from each encoder's (floor, answer) in state numbers over seeds: the encoder whose
+    largest answer is below every other encoder's smallest floor, or the encoders whose ranges [floor, answer]
+    reach below the lowest answer (no ranking among them). A capped seed's answer lies above its search's
+    ceiling; an unconverged seed's floor is below its answer (``width_floor``)."""
     if not cells:
         return "–"
-    low = min(cells, key=lambda model: (max(cells[model]), min(cells[model])))
-    tied = [model for model in cells if model != low and min(cells[model]) <= max(cells[low])]
+    low = min(cells, key=lambda model: (max(a for _, a in cells[model]), min(a for _, a in cells[model])))
+    top = max(a for _, a in cells[low])
+    tied = [model for model in cells if model != low and min(f for f, _ in cells[model]) <= top]
     if not tied:
         return f"**{low}**"
     return "not separated: " + ", ".join(sorted([low, *tied], key=MODELS.index))
@@ -441,7 +458,7 @@ def fewest(cells: dict[str, list[int]]) -> str:
 
 def answers_table(results) -> str:
     """The fewest state numbers (scripts/text_study.py --parts widths): per encoder and L, the state numbers at
-    the smallest width reaching the target over seeds, and which encoder needs the fewest where the intervals
+    the smallest width reaching the target over seeds, and which encoder needs the fewest where the ranges
     separate."""
     cells: dict[tuple[str, int], list[dict]] = {}
     for r in results:
@@ -453,11 +470,14 @@ def answers_table(results) -> str:
     lines = ["# The fewest state numbers", "",
              "Written by `python scripts/text_figures.py` from results/text/widths/ (`python scripts/text_study.py "
              "--parts widths --seeds 0,1,2`): random printable strings, one-hot input, held-out char accuracy >= "
-             "0.99, every width bisected (`search.refine=true`), one job per seed. A cell is the state numbers the "
-             "decoder reads (H; 2H for the LSTM's h and c) at the smallest width, over seeds (lo–hi), with the widths "
-             "per seed; > W: no width up to W reached it; † a seed whose deciding network stopped at the step cap "
-             f"(not converged), n/{SEEDS} the seeds finished. The verdict names an encoder only where every encoder "
-             f"has {SEEDS} seeds and its interval lies below every other's.", "",
+             "0.99, every width bisected (`search.refine=true`), at most 6000 steps per network, one job per seed. "
+             "A cell is the state numbers the decoder reads (H; 2H for the LSTM's h and c) at the smallest width "
+             "reaching the target, over seeds (lo–hi), then the widths per seed and the seeds finished; > W: no "
+             "width up to W reached it. † marks a seed whose deciding network (at the answer or the width tried "
+             "below it) stopped at the step cap: its answer is an upper bound, and [≥ f] is the floor of all seeds: "
+             "one above the widest width below the answer whose every network stopped before the cap and fell "
+             f"short. The verdict names an encoder only where every encoder has {SEEDS} seeds and that encoder's "
+             "largest answer lies below every other's smallest floor.", "",
              "| L | " + " | ".join(models) + " | fewest |", "|---|" + "---|" * (len(models) + 1)]
     for length in lengths:
         row, numbers = [], {}
@@ -466,16 +486,18 @@ def answers_table(results) -> str:
             if not rs:
                 row.append("–")
                 continue
+            per_width = 2 if model == "lstm" else 1  # state numbers per unit of width
             ms = [r["metrics"] for r in rs]
-            per_width = 2 if model == "lstm" else 1
-            states = [m["state_size"] + (per_width if m["capped"] else 0) for m in ms]  # capped: above the ceiling
-            numbers[model] = states
-            shown = span([m["state_size"] for m in ms]) if not any(m["capped"] for m in ms) else \
-                f"> {min(m['state_size'] for m in ms if m['capped'])}" if all(m["capped"] for m in ms) else \
-                f"{span([m['state_size'] for m in ms if not m['capped']])}, > {max(m['state_size'] for m in ms if m['capped'])}"
+            answers = [per_width * (m["hidden"] + 1) if m["capped"] else m["state_size"] for m in ms]
+            floors = [per_width * width_floor(r) for r in rs]
+            numbers[model] = list(zip(floors, answers))
+            found = [m["state_size"] for m in ms if not m["capped"]]
+            capped = [m["state_size"] for m in ms if m["capped"]]
+            shown = ", ".join(filter(None, [span(found) if found else "", f"> {max(capped)}" if capped else ""]))
+            unconverged = not all(m["converged"] for m in ms)
+            floor = f" [≥ {min(floors)}]" if unconverged else ""
             widths = ", ".join(f"> {m['hidden']}" if m["capped"] else str(m["min_hidden"]) for m in ms)
-            dagger = "†" if not all(m["converged"] for m in ms) else ""
-            row.append(f"{shown}{dagger} ({widths}; {len(rs)}/{SEEDS})")
+            row.append(f"{shown}{'†' if unconverged else ''}{floor} ({widths}; {len(rs)}/{SEEDS})")
         complete = len(numbers) == len(MODELS) and all(len(v) >= SEEDS for v in numbers.values())
         verdict = fewest(numbers) if complete else "pending (fewer than 3 seeds of every encoder)"
         lines.append(f"| {length} | " + " | ".join(row) + f" | {verdict} |")

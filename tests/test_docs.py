@@ -136,6 +136,24 @@ def test_the_topology_answer_is_the_committed_results():
     assert shown.split("<!-- end of topology capacity table -->")[0] == committed
 
 
+def test_the_text_answer_table_is_the_committed_results(tmp_path):
+    """docs/text.md's fewest-state-numbers table is what scripts/text_figures.py writes now from the committed
+    results/text/widths (docs/text/text_answers.md, and the block between the page's markers)."""
+    import importlib.util
+    import shutil
+
+    spec = importlib.util.spec_from_file_location("text_figures", ROOT / "scripts" / "text_figures.py")
+    figures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(figures)
+    found, _ = figures.load(ROOT / "results" / "text")
+    table = figures.answers_table([r for r in found if r["path"].split("/")[0] == figures.WIDTHS])
+    assert table == (ROOT / "docs" / "text" / "text_answers.md").read_text()
+    page = tmp_path / "text.md"
+    shutil.copy(ROOT / "docs" / "text.md", page)
+    assert figures.write_between(page, figures.ANSWERS_BEGIN, figures.ANSWERS_END, table)
+    assert page.read_text() == (ROOT / "docs" / "text.md").read_text()
+
+
 def _section(doc: str, heading: str) -> str:
     """The text of docs/cli.md under ``heading``, up to the next heading of its level."""
     start = doc.index(f"\n## {heading}\n")

@@ -274,22 +274,44 @@ def test_figures_and_tables_come_from_result_files(make_cfg, tmp_path):
 
 
 def test_the_fewest_state_numbers_are_named_only_where_the_seeds_separate_them():
-    fewest = text_figures().fewest
-    assert fewest({"rnn": [12, 13, 12], "lstm": [8, 10, 8], "gru": [11, 14, 12]}) == "**lstm**"
-    assert fewest({"rnn": [12, 13, 12], "lstm": [8, 12, 8], "gru": [11, 14, 12]}) == "not separated: rnn, lstm, gru"
-    assert fewest({"rnn": [9, 10], "lstm": [10, 12], "dense": [11, 11]}) == "not separated: rnn, lstm"
-    assert fewest({"rnn": [12], "transformer": [257]}) == "**rnn**"  # capped: counted above its search's ceiling
+    figures = text_figures()
+
+    def converged(*answers):
+        return [(a, a) for a in answers]
+
+    fewest = figures.fewest
+    assert fewest({"rnn": converged(12, 13, 12), "lstm": converged(8, 10, 8), "gru": converged(11, 14, 12)}) == "**lstm**"
+    assert fewest({"rnn": converged(12, 13, 12), "lstm": converged(8, 12, 8),
+                   "gru": converged(11, 14, 12)}) == "not separated: rnn, lstm, gru"
+    assert fewest({"rnn": converged(9, 10), "lstm": converged(10, 12), "dense": converged(11, 11)}) == \
+        "not separated: rnn, lstm"
+    assert fewest({"rnn": converged(12), "transformer": [(129, 129)]}) == "**rnn**"  # capped above its ceiling
+    # an unconverged answer is an upper bound: its floor below the winner's answer keeps them apart
+    assert fewest({"rnn": [(5, 12)], "transformer": converged(7)}) == "not separated: rnn, transformer"
+    assert fewest({"rnn": [(8, 12)], "transformer": converged(7)}) == "**transformer**"
+
+
+def test_an_unconverged_answers_floor_is_above_the_widest_converged_failure():
+    width_floor = text_figures().width_floor
+    points = [{"hidden": w, "stop": stop} for w, stop in
+              [(2, "plateau"), (4, "plateau"), (8, "cap"), (6, "plateau"), (6, "target"), (7, "cap"), (7, "plateau")]]
+    result = {"config": {"min_hidden": 2}, "points": points,
+              "metrics": {"converged": False, "capped": False, "min_hidden": 8, "hidden": 8}}
+    assert width_floor(result) == 7  # 6 fell short with no network at the cap; 7 had one capped
+    assert width_floor({**result, "metrics": {**result["metrics"], "converged": True}}) == 8
+    assert width_floor({**result, "points": [p for p in points if p["hidden"] >= 7]}) == 2  # no converged failure
 
 
 def test_the_answer_table_waits_for_three_seeds_of_every_encoder():
     figures = text_figures()
 
     def job(model, seed, state, capped=False):
-        return {"config": {"model": model, "length": 4, "seed": seed}, "wall_time": 60.0,
+        return {"config": {"model": model, "length": 4, "seed": seed, "min_hidden": 2}, "wall_time": 60.0,
+                "points": [{"hidden": state - 1, "stop": "plateau"}, {"hidden": state, "stop": "target"}],
                 "metrics": {"state_size": state, "hidden": state, "min_hidden": None if capped else state,
                             "capped": capped, "converged": seed != 2}}
 
     jobs = [job(model, seed, 10 + i) for i, model in enumerate(figures.MODELS) for seed in range(3)]
     table = figures.answers_table(jobs)
-    assert "| 4 | 10† (10, 10, 10; 3/3) |" in table and table.rstrip().splitlines()[-3].endswith("| **rnn** |")
+    assert "| 4 | 10† [≥ 10] (10, 10, 10; 3/3) |" in table and table.rstrip().splitlines()[-3].endswith("| **rnn** |")
     assert "pending" in figures.answers_table(jobs[:-1])  # the hybrid's third seed missing: no verdict yet
