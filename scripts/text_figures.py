@@ -456,6 +456,17 @@ def fewest(cells: dict[str, list[tuple[int, int]]]) -> str:
     return "not separated: " + ", ".join(sorted([low, *tied], key=MODELS.index))
 
 
+def budget(results) -> str:
+    """The step budget the results were trained under, in words (from their configs)."""
+    caps = sorted({r["config"]["max_steps"] for r in results})
+    factors = sorted({r["config"].get("settle_factor") or 0 for r in results})
+    words = f"at most {' or '.join(map(str, caps))} steps per network"
+    if factors != [0]:
+        words += (" and " + " or ".join(f"{f}x that" for f in factors if f) +
+                  " for a deciding failure at that cap (`search.settle_factor`)")
+    return words
+
+
 def answers_table(results) -> str:
     """The fewest state numbers (scripts/text_study.py --parts widths): per encoder and L, the state numbers at
     the smallest width reaching the target over seeds, and which encoder needs the fewest where the ranges
@@ -470,7 +481,7 @@ def answers_table(results) -> str:
     lines = ["# The fewest state numbers", "",
              "Written by `python scripts/text_figures.py` from results/text/widths/ (`python scripts/text_study.py "
              "--parts widths --seeds 0,1,2`): random printable strings, one-hot input, held-out char accuracy >= "
-             "0.99, every width bisected (`search.refine=true`), at most 6000 steps per network, one job per seed. "
+             f"0.99, every width bisected (`search.refine=true`), {budget(results)}, one job per seed. "
              "A cell is the state numbers the decoder reads (H; 2H for the LSTM's h and c) at the smallest width "
              "reaching the target, over seeds (lo–hi), then the widths per seed and the seeds finished; > W: no "
              "width up to W reached it. † marks a seed whose deciding network (at the answer or the width tried "

@@ -59,8 +59,10 @@ PRESETS = {
 PRUNE_ROUNDS = ("prune.rate=0.5", "prune.rounds=6", "prune.target=null")
 PARTS = {  # part -> (preset key, default lengths, extra overrides)
     "state": ("state", (2, 4, 8), ()),
-    # the fewest state numbers: the grid's answer refined to every width below it, longer fits (docs/text.md)
-    "widths": ("state", (2, 4, 8, 16), ("search.refine=true", "search.max_steps=6000", "search.max_hidden=256")),
+    # the fewest state numbers: the grid's answer refined to every width below it, a deciding failure at the
+    # 6000-step cap trained again to 24000 (docs/text.md)
+    "widths": ("state", (2, 4, 8, 16), ("search.refine=true", "search.max_steps=6000", "search.settle_factor=4",
+                                         "search.max_hidden=256")),
     "memorize": ("memorize", (4, 8, 16), ()),
     "frozen": ("memorize", (4, 8, 16), ("search.freeze_encoder=true",)),
     "scalar": ("state", (2, 4), ("text.encoding=scalar",)),

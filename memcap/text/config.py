@@ -79,6 +79,7 @@ class StateSearchConfig:
     lrs: list[float] = field(default_factory=lambda: [0.003, 0.01])  # Adam lrs tried at every width (best taken)
     batch: int = 128  # fresh strings per step
     max_steps: int = 4000  # step cap per network
+    settle_factor: int = 0  # vary=width: the deciding width below the answer, where a network hit the cap, trained again for this x max_steps (0: never)
     check_every: int = 100  # steps between validation checks
     patience: int = 5  # checks without improvement (plateau) before a network stops
     min_delta: float = 0.002  # an improvement: validation char accuracy up by more than this (or loss down 1 %)
@@ -225,6 +226,8 @@ def validate_state(cfg) -> None:
             raise ConfigError("search.lrs", f"every lr must be a finite positive number, got {lr}")
     for key in ("max_steps", "check_every", "patience"):
         at_least(f"search.{key}", getattr(search, key))
+    if search.name == "state":
+        at_least("search.settle_factor", search.settle_factor, 0)
     if search.name == "memorize":
         check_heads(model, model.hidden)
         at_least("search.min_count", search.min_count)

@@ -169,6 +169,36 @@ def test_a_refined_width_search_answers_an_integer_width_whose_neighbour_below_f
     assert m["min_hidden"] == 2 or m["decisive"] == m["min_hidden"] - 1
 
 
+SETTLING = [*STATE, "model=gru", "text.length=2", "text.heldout=128", "text.validation=48", "search.min_hidden=2",
+            "search.max_hidden=64", "search.max_steps=80", "search.check_every=20", "search.lrs=[0.01]",
+            "search.refine=true", "search.analyse=false", "search.target=0.9"]
+
+
+def test_settling_trains_capped_deciding_widths_longer_and_moves_the_answer_down(make_cfg, tmp_path, monkeypatch):
+    """search.settle_factor: a width below the answer whose network hit the cap is trained again for 4x the steps;
+    passing then moves the answer down, and the widths under it are searched the same way. Every width below the
+    answer fails at the budget it was last given, and no failure that decides it stopped at the cap."""
+    plain = run_job(make_cfg(*SETTLING), tmp_path / "plain", tmp_path / "plain")
+    cfg = make_cfg(*SETTLING, "search.settle_factor=4")
+    result = run_job(cfg, tmp_path / "settled", tmp_path / "settled")
+    m, points = result["metrics"], result["points"]
+    again = [p for p in points if p.get("phase") == "settle"]
+    assert again and all(p["steps"] > 80 or p["stop"] != "cap" for p in again) and max(p["steps"] for p in again) <= 320
+    assert m["min_hidden"] < plain["metrics"]["min_hidden"] and m["converged"]
+    last = {}
+    for p in points:  # the settled point of a width replaces its first
+        if p.get("phase") == "settle" or p["hidden"] not in last:
+            last[p["hidden"]] = p
+    assert last[m["min_hidden"]]["heldout_char"] >= 0.9
+    assert all(p["heldout_char"] < 0.9 for w, p in last.items() if w < m["min_hidden"])
+    assert last[m["decisive"]]["stop"] != "cap" and m["decisive"] == m["min_hidden"] - 1
+
+    trained = []
+    monkeypatch.setattr(state, "run_fit", lambda *args: trained.append(args) or 0.0)
+    again = run_job(cfg, tmp_path / "settled", tmp_path / "settled")  # finished: every point reused
+    assert trained == [] and again["metrics"] == m
+
+
 def test_a_count_search_resumes_matching_points_on_the_count_not_the_width(make_cfg, tmp_path, monkeypatch, caplog):
     """search=memorize varies the count, not the task's key (hidden): recorded rounds are matched on (count, run),
     so a resumed job trains only the counts it lacks. The width (3) is no count the search tries."""
@@ -306,7 +336,8 @@ def test_the_answer_table_waits_for_three_seeds_of_every_encoder():
     figures = text_figures()
 
     def job(model, seed, state, capped=False):
-        return {"config": {"model": model, "length": 4, "seed": seed, "min_hidden": 2}, "wall_time": 60.0,
+        return {"config": {"model": model, "length": 4, "seed": seed, "min_hidden": 2, "max_steps": 6000,
+                           "settle_factor": 4}, "wall_time": 60.0,
                 "points": [{"hidden": state - 1, "stop": "plateau"}, {"hidden": state, "stop": "target"}],
                 "metrics": {"state_size": state, "hidden": state, "min_hidden": None if capped else state,
                             "capped": capped, "converged": seed != 2}}
@@ -315,3 +346,4 @@ def test_the_answer_table_waits_for_three_seeds_of_every_encoder():
     table = figures.answers_table(jobs)
     assert "| 4 | 10† [≥ 10] (10, 10, 10; 3/3) |" in table and table.rstrip().splitlines()[-3].endswith("| **rnn** |")
     assert "pending" in figures.answers_table(jobs[:-1])  # the hybrid's third seed missing: no verdict yet
+    assert "at most 6000 steps per network and 4x that for a deciding failure at that cap" in table

@@ -15,6 +15,7 @@ the lr grid and the seeds, and a recorded group is reused on resume
 
 from __future__ import annotations
 
+import logging
 import math
 
 import torch
@@ -37,6 +38,7 @@ from memcap.text.state.stream import (
 )
 from memcap.topology.masks import unmasked_parameters
 
+log = logging.getLogger("memcap")
 KEYS = {"width": "hidden", "length": "length", "memorize": "count"}  # what a round varies, per search
 FLOAT32_BITS = 32
 
@@ -56,6 +58,7 @@ def flat_config(cfg) -> dict:
         "encoding": text.encoding, "metric": "char", "target": search.target,
         "min_hidden": search.min_hidden if kind == "width" else None,
         "refine": search.refine if kind == "width" else None,
+        "settle_factor": search.settle_factor if kind == "width" else None,
         "max_hidden": search.max_hidden if kind == "width" else None,
         "seed": cfg.seed, "runs": cfg.runs, "lr": None, "max_steps": search.max_steps, "schedule": "constant",
         "batch_size": search.batch if kind != "memorize" else None,
@@ -118,13 +121,16 @@ def build(cfg, hidden: int, length: int, seed_run: int, salt: int):
         return build_autoencoder(cfg.model, shape, classes=alphabet_size(cfg.text))
 
 
-def train_round(cfg, job, value: int, prepare=None, record: bool = True, checkpoint: bool = True) -> list[dict]:
+def train_round(cfg, job, value: int, prepare=None, record: bool = True, checkpoint: bool = True,
+                max_steps: int | None = None, phase: str | None = None) -> list[dict]:
     """Train (and score) every lr x run member of one searched ``value``; the points, through ``job.run_groups``.
 
     ``prepare(network, run)``, when given, changes each network after it is built and before it is trained
-    (memcap.text.state.prune masks it); ``record`` and ``checkpoint`` go to ``job.run_groups``."""
+    (memcap.text.state.prune masks it); ``record`` and ``checkpoint`` go to ``job.run_groups``; ``max_steps``
+    (default ``search.max_steps``) and ``phase``: a settling's longer fits (``settle_round``)."""
     kind = search_kind(cfg)
     search, text = cfg.search, cfg.text
+    max_steps = max_steps or search.max_steps
     hidden = value if kind == "width" else cfg.model.hidden
     length = value if kind == "length" else text.length
     members = [(value, run) for run in range(len(search.lrs) * cfg.runs)]
@@ -144,16 +150,16 @@ def train_round(cfg, job, value: int, prepare=None, record: bool = True, checkpo
             sets = draw_sets(text, cfg.seed, length, stored=search.max_count)
             stored = sets.stored[:value]
             module = StateModule(networks, [lr for lr, _, _ in runs], encode, check=stored, codes=stored,
-                                 frozen=search.freeze_encoder, target=search.target, max_steps=search.max_steps,
+                                 frozen=search.freeze_encoder, target=search.target, max_steps=max_steps,
                                  check_every=search.check_every, patience=search.patience,
                                  min_delta=search.min_delta, step_offset=fit.step_offset)
         else:
             sets = draw_sets(text, cfg.seed, length)
             stream = Stream(size, length, search.batch, cfg.seed, torch.cat([sets.validation, sets.heldout]))
             module = StateModule(networks, [lr for lr, _, _ in runs], encode, check=sets.validation, stream=stream,
-                                 target=search.target, max_steps=search.max_steps, check_every=search.check_every,
+                                 target=search.target, max_steps=max_steps, check_every=search.check_every,
                                  patience=search.patience, min_delta=search.min_delta, step_offset=fit.step_offset)
-        seconds = round(run_fit(cfg.trainer, module, fit, search.max_steps), 3)
+        seconds = round(run_fit(cfg.trainer, module, fit, max_steps), 3)
         points = []
         for i, ((_, run), (lr, lr_index, seed_run), network) in enumerate(zip(group, runs, networks)):
             network.eval()
@@ -169,8 +175,8 @@ def train_round(cfg, job, value: int, prepare=None, record: bool = True, checkpo
         return points
 
     # recorded points are matched on (the value this search varies, run), not on the task's key (hidden)
-    return job.run_groups([members], fit_group, record=record, checkpoint=checkpoint, max_steps=search.max_steps,
-                          key=KEYS[kind])
+    return job.run_groups([members], fit_group, record=record, checkpoint=checkpoint, max_steps=max_steps,
+                          key=KEYS[kind], phase=phase)
 
 
 @torch.no_grad()
@@ -232,6 +238,8 @@ def run(job, prepared: dict) -> str:
         grid = width_grid(cfg.model, search.min_hidden, search.max_hidden)
         finer = hidden_grid(cfg.model, search.min_hidden, search.max_hidden) if search.refine else None
         answer = smallest_passing(grid, passes, finer)
+        if search.settle_factor and answer is not None:
+            answer = settle_width(job, answer, passes, best, finer or grid)
         capped = answer is None
         at = grid[-1] if capped else answer
         below = sorted(w for w in best if w < at)
@@ -251,10 +259,62 @@ def run(job, prepared: dict) -> str:
     return summary_line(job.result)
 
 
+SETTLE = "settle"  # the phase of a width's networks trained again with search.settle_factor x the steps
+
+
+def settled_points(points: list[dict], key: str) -> list[dict]:
+    """The points with each (value, run) that was trained again (phase "settle") in place of its first point."""
+    again = {(p[key], p["run"]): p for p in points if p.get("phase") == SETTLE}
+    return [again.get((p[key], p["run"]), p) for p in points if p.get("phase") != SETTLE]
+
+
+def settle_width(job, answer: int, passes, best: dict[int, dict], widths: list[int]) -> int:
+    """The width search's answer once its deciding failures are trained longer (``search.settle_factor``).
+
+    While the widest width tried below the answer had a network stop at the step cap, that width's networks are
+    trained again for settle_factor x the steps (the same seeds and stream: a network that stopped before the cap
+    stops at the same step); if it then passes, the answer moves down to it and the widths of ``widths`` between
+    it and the next failure below are bisected, each failure that hit the cap settled in turn."""
+    cfg = job.cfg
+    steps = cfg.search.settle_factor * cfg.search.max_steps
+    settled: set[int] = set()
+
+    def settle(width: int) -> bool:
+        settled.add(width)
+        log.info("settling width %d: its networks trained again, to their plateau or %d steps", width, steps)
+        points = train_round(cfg, job, width, max_steps=steps, phase=SETTLE)
+        top = max(points, key=lambda p: p["heldout_char"])
+        best[width] = max(best[width], top, key=lambda p: p["heldout_char"])
+        job.log_round({width: [p["heldout_char"] for p in points]}, key="hidden")
+        return top["heldout_char"] >= cfg.search.target
+
+    def capped(width: int) -> bool:
+        return any(p["hidden"] == width and p["stop"] == "cap" and p.get("phase") != SETTLE
+                   for p in job.result["points"])
+
+    def passes_settled(width: int) -> bool:
+        return passes(width) or (capped(width) and settle(width))
+
+    while True:
+        below = max((w for w in best if w < answer), default=None)
+        if below is None or below in settled or not capped(below) or not settle(below):
+            return answer
+        floor = max((w for w in best if w < below), default=0)
+        inside = [w for w in widths if floor < w < below and w not in best]
+        fails, holds = -1, len(inside)
+        while holds - fails > 1:
+            mid = (fails + holds) // 2
+            if passes_settled(inside[mid]):
+                holds = mid
+            else:
+                fails = mid
+        answer = inside[holds] if holds < len(inside) else below
+
+
 def metrics(job, kind: str, answer, capped: bool, at: int, decisive, top: dict, points: list[dict] | None = None) -> dict:
     """result.json's metrics of a state or memorize search, from its ``points`` (all the job's unless given)."""
     cfg = job.cfg
-    points = job.result["points"] if points is None else points
+    points = settled_points(job.result["points"] if points is None else points, KEYS[kind])
     size = alphabet_size(cfg.text)
     log2a = math.log2(size)
     key = KEYS[kind]
