@@ -90,7 +90,12 @@ def smallest_passing(values: list[int], passes, finer: list[int] | None = None) 
     if last is None:
         return values[0]
     answer = values[last + 1]
-    inside = [v for v in finer or () if values[last] < v < answer]
+    return first_passing([v for v in finer or () if values[last] < v < answer], passes, answer)
+
+
+def first_passing(inside: list[int], passes, otherwise: int) -> int:
+    """Bisection over ascending ``inside``, all of which lie between a known failure and the known pass
+    ``otherwise``: the smallest that passes (assumed monotone), else ``otherwise``."""
     fails, holds = -1, len(inside)  # indices into inside: the largest known to fail, the smallest known to pass
     while holds - fails > 1:
         mid = (fails + holds) // 2
@@ -98,7 +103,7 @@ def smallest_passing(values: list[int], passes, finer: list[int] | None = None) 
             holds = mid
         else:
             fails = mid
-    return inside[holds] if holds < len(inside) else answer
+    return inside[holds] if holds < len(inside) else otherwise
 
 
 def largest_passing(start: int, limit: int, passes, resolution: float = 0.0) -> tuple[int | None, bool]:
@@ -300,15 +305,7 @@ def settle_width(job, answer: int, passes, best: dict[int, dict], widths: list[i
         if below is None or below in settled or not capped(below) or not settle(below):
             return answer
         floor = max((w for w in best if w < below), default=0)
-        inside = [w for w in widths if floor < w < below and w not in best]
-        fails, holds = -1, len(inside)
-        while holds - fails > 1:
-            mid = (fails + holds) // 2
-            if passes_settled(inside[mid]):
-                holds = mid
-            else:
-                fails = mid
-        answer = inside[holds] if holds < len(inside) else below
+        answer = first_passing([w for w in widths if floor < w < below], passes_settled, below)
 
 
 def metrics(job, kind: str, answer, capped: bool, at: int, decisive, top: dict, points: list[dict] | None = None) -> dict:
