@@ -243,6 +243,44 @@ def fig_where(results, out: Path):
     return path
 
 
+def fig_where_encoder(results, model: str, out: Path):
+    """Where one encoder keeps the characters, over seeds (results/text/widths): per L, the forgetting curve
+    (held-out char accuracy per position) at the smallest width reaching the target (solid) and at the widest
+    width short of it (dashed), one line per seed; below, the accuracy lost when each state number is held at
+    its mean, sorted, with the participation ratio per seed in the legend. None where the encoder has no result."""
+    rs = sorted((r for r in results if r["config"]["model"] == model and r["metrics"].get("position_char")),
+                key=lambda r: r["config"]["seed"])
+    lengths = sorted({r["config"]["length"] for r in rs})
+    if not lengths:
+        return None
+    fig, axes = plt.subplots(2, len(lengths), figsize=(3.6 * len(lengths), 6.0), squeeze=False)
+    for col, length in enumerate(lengths):
+        top, bottom = axes[0][col], axes[1][col]
+        for r in (r for r in rs if r["config"]["length"] == length):
+            seed, m = r["config"]["seed"], r["metrics"]
+            color = f"C{seed}"
+            positions = range(1, length + 1)
+            top.plot(positions, m["position_char"], marker=".", color=color, label=f"seed {seed}: H={m['hidden']}")
+            short = below_target(r)
+            if short is not None:
+                top.plot(positions, short["position_char"], marker=".", color=color, ls="--", lw=0.8,
+                         label=f"seed {seed}: H={short['hidden']} (short)")
+            drops = sorted(m["ablation"], reverse=True)
+            bottom.plot(range(1, len(drops) + 1), drops, marker=".", color=color,
+                        label=f"seed {seed}: PR {m['participation_ratio']:.1f} of {m['state_size']}")
+        top.set(title=f"{model}, L = {length}", xlabel="position (1 = first read)", ylabel="held-out char accuracy")
+        top.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        bottom.set(xlabel="state number (rank)", ylabel="accuracy lost when held at its mean", xscale="log")
+        for ax in (top, bottom):
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize="xx-small")
+    fig.tight_layout()
+    path = out / f"where_{model}.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def fmt(v, spec="{:.3f}"):
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"
@@ -552,6 +590,7 @@ def main(argv=None) -> int:
     if topology_md:
         (out / "text_topology.md").write_text(topology_md)
         written.append(out / "text_topology.md")
+    written += [fig_where_encoder(widths, model, out) for model in MODELS]
     answers_md = answers_table(widths)
     if answers_md:
         (out / "text_answers.md").write_text(answers_md)

@@ -347,3 +347,19 @@ def test_the_answer_table_waits_for_three_seeds_of_every_encoder():
     assert "| 4 | 10† [≥ 10] (10, 10, 10; 3/3) |" in table and table.rstrip().splitlines()[-3].endswith("| **rnn** |")
     assert "pending" in figures.answers_table(jobs[:-1])  # the hybrid's third seed missing: no verdict yet
     assert "at most 6000 steps per network and 4x that for a deciding failure at that cap" in table
+
+
+def test_each_encoder_gets_one_where_figure_over_its_seeds(tmp_path):
+    figures = text_figures()
+
+    def job(seed, length):
+        points = [{"hidden": 4, "heldout_char": 0.5, "position_char": [0.4] * length},
+                  {"hidden": 6, "heldout_char": 0.995, "position_char": [0.99] * length}]
+        return {"config": {"model": "gru", "length": length, "seed": seed, "target": 0.99}, "points": points,
+                "metrics": {"hidden": 6, "state_size": 6, "position_char": [0.99] * length,
+                            "ablation": [0.1, 0.3, 0.2, 0.0, 0.05, 0.01], "participation_ratio": 4.2}}
+
+    results = [job(seed, length) for seed in range(3) for length in (2, 4)]
+    assert figures.fig_where_encoder(results, "gru", tmp_path) == tmp_path / "where_gru.png"
+    assert (tmp_path / "where_gru.png").stat().st_size > 0
+    assert figures.fig_where_encoder(results, "lstm", tmp_path) is None  # no result: no figure
