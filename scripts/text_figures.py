@@ -295,14 +295,17 @@ def memorize_table(results, encoding: str) -> list[str]:
         return []
     title = "" if encoding == "onehot" else f", {encoding} input"
     lines = [f"## Memorization{title}: the most stored random strings reconstructed (char >= target), width 8", "",
-             "| model | L | encoder | count | params (trainable) | bits | bits / param | bits / trainable param | "
-             "code-length bits | generalization bits | held-out char | converged | wall s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| model | L | encoder | count | params (trainable) | decoder share | bits | bits / param | "
+             "bits / encoder param | bits / trainable param | code-length bits | generalization bits | held-out char | "
+             "converged | wall s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in order(trained + frozen):
         c, m = r["config"], r["metrics"]
         lines.append(f"| {c['model']} | {c['length']} | {'frozen' if m['frozen'] else 'trained'} | "
                      f"{fmt(m['max_count'], '{}')}{'+' if m['capped'] else ''} | {m['params']:,} "
-                     f"({m['trainable_params']:,}) | {fmt(m['bits'], '{:.0f}')} | {fmt(m['bits_per_param'])} | "
+                     f"({m['trainable_params']:,}) | {1 - m['encoder_params'] / m['params']:.2f} | "
+                     f"{fmt(m['bits'], '{:.0f}')} | {fmt(m['bits_per_param'])} | "
+                     f"{fmt(m['bits'] / m['encoder_params'] if m['bits'] is not None else None)} | "
                      f"{fmt(m['bits_per_trainable_param'])} | {fmt(m['codelength_bits'], '{:.0f}')} | "
                      f"{fmt(m['generalization_bits'], '{:.0f}')} | {fmt(m['heldout_char'])} | "
                      f"{'yes' if m['converged'] else 'no'} | {r['wall_time']:.0f} |")
