@@ -57,3 +57,37 @@ def test_a_masked_network_is_refused():
     network = PatternEnsemble(N=6, steps=2, seeds=[0], density=0.5)
     with pytest.raises(ValueError, match="masked network"):
         certify(network, 0, torch.zeros(4, 6), torch.zeros(4, 6))
+
+
+def test_numerical_difficulties_try_highs_other_solvers(monkeypatch):
+    """HiGHS's default choice may report numerical difficulties on large trained weights: the interior point
+    and the dual simplex are tried before the LP is given up; any other failure is not retried."""
+    from scipy.optimize import linprog
+
+    from memcap.patterns.oracle import last_step
+
+    network, X, Y = _planted()
+    tried = []
+
+    def difficult_default(*args, method, **kwargs):
+        tried.append(method)
+        result = linprog(*args, method=method, **kwargs)
+        if method == "highs":
+            result.status, result.message = 4, "numerical difficulties"
+        return result
+
+    monkeypatch.setattr(last_step, "linprog", difficult_default)
+    assert certify(network, 0, X, Y).count == len(X)
+    assert tried[:2] == ["highs", "highs-ipm"] and "highs-ds" not in tried
+
+    def infeasible(*args, method, **kwargs):
+        tried.append(method)
+        result = linprog(*args, method=method, **kwargs)
+        result.status, result.message = 2, "infeasible"
+        return result
+
+    tried.clear()
+    monkeypatch.setattr(last_step, "linprog", infeasible)
+    with pytest.raises(RuntimeError, match="status 2"):
+        certify(network, 0, X, Y)
+    assert tried == ["highs"]

@@ -30,6 +30,10 @@ from memcap.patterns.losses import MARGIN
 from memcap.patterns.metrics import memorized
 
 
+LP_METHODS = ("highs", "highs-ipm", "highs-ds")  # scipy's HiGHS solvers, tried in turn
+NUMERICAL_DIFFICULTIES = 4  # scipy.optimize.linprog's status for it
+
+
 @dataclass
 class Certified:
     count: int  # patterns the network recalls with the LP's rows of R (float32, the project's criterion)
@@ -64,11 +68,16 @@ def _row(offset: np.ndarray, state: np.ndarray, sign: np.ndarray, neuron: int, m
     A = sp.hstack([sp.csr_matrix(-sign[:, None] * state), -sp.identity(DS, format="csr")], format="csr")
     bounds = [(None, None)] * N + [(0, None)] * DS
     bounds[neuron] = (0, 0)  # R's diagonal stays zero
-    result = linprog(np.r_[np.zeros(N), np.ones(DS)], A_ub=A, b_ub=sign * offset - margin, bounds=bounds,
-                     method="highs")
-    if result.status != 0:
-        raise RuntimeError(f"neuron {neuron}'s LP ended with status {result.status}: {result.message}")
-    return result.x[:N], float(result.fun)
+    # Weights trained long can be large enough for HiGHS's default choice to report numerical difficulties
+    # (status 4); its other two solvers are tried before giving up.
+    for method in LP_METHODS:
+        result = linprog(np.r_[np.zeros(N), np.ones(DS)], A_ub=A, b_ub=sign * offset - margin, bounds=bounds,
+                         method=method)
+        if result.status == 0:
+            return result.x[:N], float(result.fun)
+        if result.status != NUMERICAL_DIFFICULTIES:
+            break
+    raise RuntimeError(f"neuron {neuron}'s LP ended with status {result.status}: {result.message}")
 
 
 def _recalled(network, member: int, X: torch.Tensor, Y: torch.Tensor, R: torch.Tensor | None) -> int:
