@@ -29,7 +29,6 @@ from torch.nn.utils import prune
 from memcap.patterns.losses import MARGIN
 from memcap.patterns.metrics import memorized
 
-
 LP_METHODS = ("highs", "highs-ipm", "highs-ds")  # scipy's HiGHS solvers, tried in turn
 NUMERICAL_DIFFICULTIES = 4  # scipy.optimize.linprog's status for it
 
