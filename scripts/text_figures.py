@@ -30,6 +30,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from memcap.results import read_result  # noqa: E402
+from memcap.text.state.measure import settled_points  # noqa: E402
 from memcap.topology import ACTIVATIONS  # noqa: E402
 
 MODELS = ("rnn", "lstm", "gru", "transformer", "dense", "hybrid")
@@ -467,16 +468,27 @@ def span(values, spec="{}") -> str:
     return spec.format(lo) if lo == hi else f"{spec.format(lo)}–{spec.format(hi)}"
 
 
+def failure_capped(result) -> bool:
+    """Did a network of the width that decided the answer from below (the widest tried below it) stop at the step
+    cap, after any settling? Then the answer is only an upper bound. (A passing width's network at the cap
+    passed all the same: more steps cannot undo that.)"""
+    m = result["metrics"]
+    if m["capped"]:
+        return False
+    return any(p["hidden"] == m["decisive"] and p["stop"] == "cap" for p in settled_points(result["points"], "hidden"))
+
+
 def width_floor(result) -> int:
     """The smallest width the answer could be, had every network trained to its plateau: one above the widest width
-    tried below the answer whose every network stopped before the step cap and still fell short (a converged
-    failure), else the search's first width. A converged answer is its own floor."""
+    tried below the answer whose every network (settled, where it was) stopped before the step cap and still fell
+    short (a converged failure), else the search's first width. An answer whose deciding failure converged is
+    its own floor."""
     m = result["metrics"]
-    if m["converged"] and not m["capped"]:
+    if not m["capped"] and not failure_capped(result):
         return m["min_hidden"]
     at = m["hidden"] + (1 if m["capped"] else 0)
     stops: dict[int, list[str]] = {}
-    for p in result["points"]:
+    for p in settled_points(result["points"], "hidden"):
         stops.setdefault(p["hidden"], []).append(p["stop"])
     failed = [w for w, reasons in stops.items() if w < at and "cap" not in reasons]
     return max(failed) + 1 if failed else result["config"]["min_hidden"]
@@ -525,8 +537,9 @@ def answers_table(results) -> str:
              f"0.99, every width bisected (`search.refine=true`), {budget(results)}, one job per seed. "
              "A cell is the state numbers the decoder reads (H; 2H for the LSTM's h and c) at the smallest width "
              "reaching the target, over seeds (lo–hi), then the widths per seed and the seeds finished; > W: no "
-             "width up to W reached it. † marks a seed whose deciding network (at the answer or the width tried "
-             "below it) stopped at the step cap: its answer is an upper bound, and [≥ f] is the floor of all seeds: "
+             "width up to W reached it. † marks a seed whose deciding failure (a network of the width tried just "
+             "below the answer) stopped at the step cap, settled or not: its answer is an upper bound, and [≥ f] "
+             "is the floor of all seeds: "
              "one above the widest width below the answer whose every network stopped before the cap and fell "
              f"short. The verdict names an encoder only where every encoder has {SEEDS} seeds and that encoder's "
              "largest answer lies below every other's smallest floor.", "",
@@ -546,7 +559,7 @@ def answers_table(results) -> str:
             found = [m["state_size"] for m in ms if not m["capped"]]
             capped = [m["state_size"] for m in ms if m["capped"]]
             shown = ", ".join(filter(None, [span(found) if found else "", f"> {max(capped)}" if capped else ""]))
-            unconverged = not all(m["converged"] for m in ms)
+            unconverged = any(failure_capped(r) for r in rs)
             floor = f" [≥ {min(floors)}]" if unconverged else ""
             widths = ", ".join(f"> {m['hidden']}" if m["capped"] else str(m["min_hidden"]) for m in ms)
             row.append(f"{shown}{'†' if unconverged else ''}{floor} ({widths}; {len(rs)}/{SEEDS})")

@@ -323,12 +323,14 @@ def test_the_fewest_state_numbers_are_named_only_where_the_seeds_separate_them()
 
 def test_an_unconverged_answers_floor_is_above_the_widest_converged_failure():
     width_floor = text_figures().width_floor
-    points = [{"hidden": w, "stop": stop} for w, stop in
-              [(2, "plateau"), (4, "plateau"), (8, "cap"), (6, "plateau"), (6, "target"), (7, "cap"), (7, "plateau")]]
+    points = [{"hidden": w, "run": run, "stop": stop} for w, run, stop in
+              [(2, 0, "plateau"), (4, 0, "plateau"), (8, 0, "cap"), (6, 0, "plateau"), (6, 1, "target"),
+               (7, 0, "cap"), (7, 1, "plateau")]]
     result = {"config": {"min_hidden": 2}, "points": points,
-              "metrics": {"converged": False, "capped": False, "min_hidden": 8, "hidden": 8}}
+              "metrics": {"capped": False, "min_hidden": 8, "hidden": 8, "decisive": 7}}
     assert width_floor(result) == 7  # 6 fell short with no network at the cap; 7 had one capped
-    assert width_floor({**result, "metrics": {**result["metrics"], "converged": True}}) == 8
+    settled = [*points, {"hidden": 7, "run": 0, "stop": "plateau", "phase": "settle"}]
+    assert width_floor({**result, "points": settled}) == 8  # 7's capped network, trained longer, fell short too
     assert width_floor({**result, "points": [p for p in points if p["hidden"] >= 7]}) == 2  # no converged failure
 
 
@@ -338,13 +340,16 @@ def test_the_answer_table_waits_for_three_seeds_of_every_encoder():
     def job(model, seed, state, capped=False):
         return {"config": {"model": model, "length": 4, "seed": seed, "min_hidden": 2, "max_steps": 6000,
                            "settle_factor": 4}, "wall_time": 60.0,
-                "points": [{"hidden": state - 1, "stop": "plateau"}, {"hidden": state, "stop": "target"}],
+                "points": [{"hidden": state - 2, "run": 0, "stop": "plateau"},
+                           {"hidden": state - 1, "run": 0, "stop": "cap" if (model, seed) == ("hybrid", 2) else "plateau"},
+                           {"hidden": state, "run": 0, "stop": "target"}],
                 "metrics": {"state_size": state, "hidden": state, "min_hidden": None if capped else state,
-                            "capped": capped, "converged": seed != 2}}
+                            "capped": capped, "decisive": state - 1}}
 
     jobs = [job(model, seed, 10 + i) for i, model in enumerate(figures.MODELS) for seed in range(3)]
     table = figures.answers_table(jobs)
-    assert "| 4 | 10† [≥ 10] (10, 10, 10; 3/3) |" in table and table.rstrip().splitlines()[-3].endswith("| **rnn** |")
+    assert "| 4 | 10 (10, 10, 10; 3/3) |" in table and "| 15† [≥ 14] (15, 15, 15; 3/3) |" in table
+    assert table.rstrip().splitlines()[-3].endswith("| **rnn** |")
     assert "pending" in figures.answers_table(jobs[:-1])  # the hybrid's third seed missing: no verdict yet
     assert "at most 6000 steps per network and 4x that for a deciding failure at that cap" in table
 
