@@ -123,17 +123,18 @@ def test_the_separability_tables_are_the_committed_results():
 
 def test_the_topology_answer_is_the_committed_results():
     """docs/topology.md's answer table is what memcap-aggregate writes (topology_capacity.md) from the committed
-    results/topology_capacity/simple."""
+    results/topology_capacity/simple (N=50) and simple_n100."""
     from memcap.aggregate import load_dirs
     from memcap.aggregate.published import to_markdown
     from memcap.aggregate.topology import capacity_comparison
 
-    committed = (ROOT / "results" / "topology_capacity" / "aggregate" / "topology_capacity.md").read_text()
-    df, skipped = load_dirs([ROOT / "results" / "topology_capacity" / "simple"])
-    assert not skipped and to_markdown(capacity_comparison(df)) == committed
     docs = (ROOT / "docs" / "topology.md").read_text()
-    shown = docs.split("<!-- topology capacity table: results/topology_capacity/aggregate/topology_capacity.md -->\n")[1]
-    assert shown.split("<!-- end of topology capacity table -->")[0] == committed
+    for runs, aggregate, label in (("simple", "aggregate", ""), ("simple_n100", "aggregate_n100", " N=100")):
+        committed = (ROOT / "results" / "topology_capacity" / aggregate / "topology_capacity.md").read_text()
+        df, skipped = load_dirs([ROOT / "results" / "topology_capacity" / runs])
+        assert not skipped and to_markdown(capacity_comparison(df)) == committed
+        marker = f"<!-- topology capacity table{label}: results/topology_capacity/{aggregate}/topology_capacity.md -->\n"
+        assert docs.split(marker)[1].split(f"<!-- end of topology capacity table{label} -->")[0] == committed
 
 
 def test_the_text_answer_table_is_the_committed_results(tmp_path):
