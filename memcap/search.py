@@ -226,13 +226,14 @@ BEFORE_PLATEAU_STOPS = ("nothing", "short", "cap")
 SETTLE = "settle"  # the ``phase`` of a point trained again to its plateau (memcap.patterns.job)
 
 
-def settled(points: list[dict]) -> list[dict]:
-    """The search's points, each (DS, run) that was trained again to its plateau (``phase`` "settle") in place of
-    the search's point for it: what the answer's statistics and its convergence are read from."""
-    again = {(p["DS"], p["run"]): p for p in points if p.get("phase") == SETTLE}
-    if not again:  # (a text job's points, keyed by width: never settled)
+def settled(points: list[dict], key: str = "DS") -> list[dict]:
+    """The search's points, each (value, run) that was trained again to its plateau (``phase`` "settle") in place
+    of the search's point for it: what the answer's statistics and its convergence are read from. ``key``: the
+    value a point's search varies (DS; a text state search's width, "hidden")."""
+    again = {(p[key], p["run"]): p for p in points if p.get("phase") == SETTLE}
+    if not again:  # (nothing settled: points of any task, as they are)
         return list(points)
-    return [again.get((p["DS"], p.get("run")), p) for p in points if p.get("phase") != SETTLE]
+    return [again.get((p[key], p.get("run")), p) for p in points if p.get("phase") != SETTLE]
 
 
 def before_plateau(points: list[dict], capacity_ds: int | None) -> bool:

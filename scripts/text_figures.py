@@ -30,7 +30,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from memcap.results import read_result  # noqa: E402
-from memcap.text.state.measure import settled_points  # noqa: E402
+from memcap.search import settled  # noqa: E402
 from memcap.topology import ACTIVATIONS  # noqa: E402
 
 MODELS = ("rnn", "lstm", "gru", "transformer", "dense", "hybrid")
@@ -210,38 +210,59 @@ def below_target(result) -> dict | None:
     return short[-1] if short else None
 
 
-def fig_where(results, out: Path):
-    """Forgetting curves and ablation per state number at each architecture's smallest width, one panel per L."""
-    rs = [r for r in select(results, "state", "width") if r["metrics"].get("position_char")]
+def where_lines(top, bottom, result, color: str, label: str, short_label=None, ablation_label: str | None = None):
+    """One result's lines in a where figure: its forgetting curve at the answer's width (solid) and, dashed, at
+    the widest width short of the target (which characters a too-small state keeps) on ``top``; the accuracy
+    lost per state number held at its mean, sorted, on ``bottom``. ``short_label(point)``: the dashed line's."""
+    m, positions = result["metrics"], range(1, result["config"]["length"] + 1)
+    top.plot(positions, m["position_char"], marker=".", color=color, label=label)
+    short = below_target(result)
+    if short is not None:
+        top.plot(positions, short["position_char"], marker=".", color=color, ls="--", lw=0.8,
+                 label=short_label(short) if short_label else None)
+    drops = sorted(m["ablation"], reverse=True)
+    bottom.plot(range(1, len(drops) + 1), drops, marker=".", color=color, label=ablation_label)
+
+
+def where_figure(rs, path: Path, lines, titles, panel_width: float) -> Path | None:
+    """The where figure of results ``rs`` (those with a forgetting curve), one column per L: ``lines(r)`` gives
+    a result's (colour, label, short_label, ablation_label) for ``where_lines``, ``titles(top, bottom, L)`` labels a
+    column's two panels. None where no result has a forgetting curve."""
+    rs = [r for r in rs if r["metrics"].get("position_char")]
     lengths = sorted({r["config"]["length"] for r in rs})
     if not lengths:
         return None
-    fig, axes = plt.subplots(2, len(lengths), figsize=(4 * len(lengths), 6.4), squeeze=False)
+    fig, axes = plt.subplots(2, len(lengths), figsize=(panel_width * len(lengths), 6.2), squeeze=False)
     for col, length in enumerate(lengths):
         top, bottom = axes[0][col], axes[1][col]
-        for r in rs:
-            if r["config"]["length"] != length:
-                continue
-            i, m = MODELS.index(r["config"]["model"]), r["metrics"]
-            label = f"{r['config']['model']} (H={m['hidden']}, PR {m['participation_ratio']:.1f}/{m['state_size']})"
-            top.plot(range(1, length + 1), m["position_char"], marker=".", color=f"C{i}", label=label)
-            short = below_target(r)
-            if short is not None:  # the widest network that fell short: which characters a too-small state keeps
-                top.plot(range(1, length + 1), short["position_char"], marker=".", color=f"C{i}", ls="--", lw=0.8)
-            drops = sorted(m["ablation"], reverse=True)
-            bottom.plot(range(1, len(drops) + 1), drops, marker=".", color=f"C{i}", label=r["config"]["model"])
-        top.set(title=f"L = {length}: forgetting curve\n(solid: smallest width at target; dashed: widest short)", xlabel="position (1 = first read)",
-                ylabel="held-out char accuracy")
-        top.legend(fontsize="xx-small")
-        bottom.set(title="ablation per state number (sorted)", xlabel="state number (rank)",
-                   ylabel="accuracy lost when held at its mean", xscale="log")
+        for r in (r for r in rs if r["config"]["length"] == length):
+            where_lines(top, bottom, r, *lines(r))
+        titles(top, bottom, length)
+        top.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         for ax in (top, bottom):
             ax.grid(alpha=0.3)
+            ax.legend(fontsize="xx-small")
     fig.tight_layout()
-    path = out / "state_where.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def fig_where(results, out: Path):
+    """Forgetting curves and ablation per state number at each architecture's smallest width, one panel per L."""
+    def lines(r):
+        m = r["metrics"]
+        return (f"C{MODELS.index(r['config']['model'])}",
+                f"{r['config']['model']} (H={m['hidden']}, PR {m['participation_ratio']:.1f}/{m['state_size']})",
+                None, r["config"]["model"])
+
+    def titles(top, bottom, length):
+        top.set(title=f"L = {length}: forgetting curve\nsolid: at the target; dashed: widest short",
+                xlabel="position (1 = first read)", ylabel="held-out char accuracy")
+        bottom.set(title="ablation per state number (sorted)", xlabel="state number (rank)",
+                   ylabel="accuracy lost when held at its mean", xscale="log")
+
+    return where_figure(select(results, "state", "width"), out / "state_where.png", lines, titles, 4.0)
 
 
 def fig_where_encoder(results, model: str, out: Path):
@@ -249,37 +270,18 @@ def fig_where_encoder(results, model: str, out: Path):
     (held-out char accuracy per position) at the smallest width reaching the target (solid) and at the widest
     width short of it (dashed), one line per seed; below, the accuracy lost when each state number is held at
     its mean, sorted, with the participation ratio per seed in the legend. None where the encoder has no result."""
-    rs = sorted((r for r in results if r["config"]["model"] == model and r["metrics"].get("position_char")),
-                key=lambda r: r["config"]["seed"])
-    lengths = sorted({r["config"]["length"] for r in rs})
-    if not lengths:
-        return None
-    fig, axes = plt.subplots(2, len(lengths), figsize=(3.6 * len(lengths), 6.0), squeeze=False)
-    for col, length in enumerate(lengths):
-        top, bottom = axes[0][col], axes[1][col]
-        for r in (r for r in rs if r["config"]["length"] == length):
-            seed, m = r["config"]["seed"], r["metrics"]
-            color = f"C{seed}"
-            positions = range(1, length + 1)
-            top.plot(positions, m["position_char"], marker=".", color=color, label=f"seed {seed}: H={m['hidden']}")
-            short = below_target(r)
-            if short is not None:
-                top.plot(positions, short["position_char"], marker=".", color=color, ls="--", lw=0.8,
-                         label=f"seed {seed}: H={short['hidden']} (short)")
-            drops = sorted(m["ablation"], reverse=True)
-            bottom.plot(range(1, len(drops) + 1), drops, marker=".", color=color,
-                        label=f"seed {seed}: PR {m['participation_ratio']:.1f} of {m['state_size']}")
+    def lines(r):
+        seed, m = r["config"]["seed"], r["metrics"]
+        return (f"C{seed}", f"seed {seed}: H={m['hidden']}",
+                lambda short: f"seed {seed}: H={short['hidden']} (short)",
+                f"seed {seed}: PR {m['participation_ratio']:.1f} of {m['state_size']}")
+
+    def titles(top, bottom, length):
         top.set(title=f"{model}, L = {length}", xlabel="position (1 = first read)", ylabel="held-out char accuracy")
-        top.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         bottom.set(xlabel="state number (rank)", ylabel="accuracy lost when held at its mean", xscale="log")
-        for ax in (top, bottom):
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize="xx-small")
-    fig.tight_layout()
-    path = out / f"where_{model}.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+
+    rs = sorted((r for r in results if r["config"]["model"] == model), key=lambda r: r["config"]["seed"])
+    return where_figure(rs, out / f"where_{model}.png", lines, titles, 3.6)
 
 
 def fmt(v, spec="{:.3f}"):
@@ -475,7 +477,7 @@ def failure_capped(result) -> bool:
     m = result["metrics"]
     if m["capped"]:
         return False
-    return any(p["hidden"] == m["decisive"] and p["stop"] == "cap" for p in settled_points(result["points"], "hidden"))
+    return any(p["hidden"] == m["decisive"] and p["stop"] == "cap" for p in settled(result["points"], "hidden"))
 
 
 def width_floor(result) -> int:
@@ -488,7 +490,7 @@ def width_floor(result) -> int:
         return m["min_hidden"]
     at = m["hidden"] + (1 if m["capped"] else 0)
     stops: dict[int, list[str]] = {}
-    for p in settled_points(result["points"], "hidden"):
+    for p in settled(result["points"], "hidden"):
         stops.setdefault(p["hidden"], []).append(p["stop"])
     failed = [w for w, reasons in stops.items() if w < at and "cap" not in reasons]
     return max(failed) + 1 if failed else result["config"]["min_hidden"]

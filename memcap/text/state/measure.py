@@ -21,7 +21,7 @@ import math
 import torch
 
 from memcap.fitting import Fit, run_fit
-from memcap.search import gallop
+from memcap.search import SETTLE, gallop, settled
 from memcap.text.config import hidden_grid, length_floor, topology_config, width_grid
 from memcap.text.members import STOP_REASONS, init_seed
 from memcap.text.models import Shape, build_autoencoder, num_parameters
@@ -264,15 +264,6 @@ def run(job, prepared: dict) -> str:
     return summary_line(job.result)
 
 
-SETTLE = "settle"  # the phase of a width's networks trained again with search.settle_factor x the steps
-
-
-def settled_points(points: list[dict], key: str) -> list[dict]:
-    """The points with each (value, run) that was trained again (phase "settle") in place of its first point."""
-    again = {(p[key], p["run"]): p for p in points if p.get("phase") == SETTLE}
-    return [again.get((p[key], p["run"]), p) for p in points if p.get("phase") != SETTLE]
-
-
 def settle_width(job, answer: int, passes, best: dict[int, dict], widths: list[int]) -> int:
     """The width search's answer once its deciding failures are trained longer (``search.settle_factor``).
 
@@ -311,7 +302,7 @@ def settle_width(job, answer: int, passes, best: dict[int, dict], widths: list[i
 def metrics(job, kind: str, answer, capped: bool, at: int, decisive, top: dict, points: list[dict] | None = None) -> dict:
     """result.json's metrics of a state or memorize search, from its ``points`` (all the job's unless given)."""
     cfg = job.cfg
-    points = settled_points(job.result["points"] if points is None else points, KEYS[kind])
+    points = settled(job.result["points"] if points is None else points, KEYS[kind])
     size = alphabet_size(cfg.text)
     log2a = math.log2(size)
     key = KEYS[kind]
