@@ -574,6 +574,87 @@ def answers_table(results) -> str:
     return "\n".join(lines)
 
 
+def answer_network(result) -> dict:
+    """The network that answered: the best of the smallest width reaching the target (after any settling)."""
+    m = result["metrics"]
+    at = [p for p in settled(result["points"], "hidden") if p["hidden"] == m["hidden"]]
+    return max(at, key=lambda p: p["heldout_char"])
+
+
+def codelength_bits(point: dict, length: int, size: int) -> float:
+    """The code-length estimate of the information the state passes: what the decoder's held-out cross-entropy
+    saves over the uniform code, L (log2|A| - CE) bits, at least 0 (Barber and Agakov's variational lower bound
+    on the mutual information, as a held-out estimate)."""
+    return length * max(0.0, math.log2(size) - point["heldout_loss_bits"])
+
+
+def bits_table(results) -> str:
+    """Bits per state number at each answer, Fano's bound and the code-length estimate side by side, over seeds."""
+    cells: dict[tuple[str, int], list[dict]] = {}
+    for r in results:
+        if not r["metrics"]["capped"]:
+            cells.setdefault((r["config"]["length"], r["config"]["model"]), []).append(r)
+    if not cells:
+        return ""
+    lines = ["## Bits per state number at the answer", "",
+             "The network that answered (the best of the smallest width reaching the target) in each finished seed: "
+             "Fano's lower bound on the bits its state passes, from the held-out character accuracy, and the "
+             "code-length estimate, L (log2|A| - held-out cross-entropy in bits per character), each divided by the "
+             "state numbers the decoder reads; lo–hi over seeds. Last column: the most Fano bits per state number "
+             "of any network the search trained (narrower networks pass fewer bits but more per number). A float32 "
+             "holds 32.", "",
+             "| L | encoder | seeds | state numbers | Fano bits / state number | code-length bits / state number | "
+             "most Fano bits / state number, any width |", "|---|---|---|---|---|---|---|"]
+    for length, model in sorted(cells, key=lambda c: (c[0], MODELS.index(c[1]))):
+        rs = cells[(length, model)]
+        size = rs[0]["config"]["alphabet_size"]
+        nets = [(r["metrics"]["state_size"], answer_network(r)) for r in rs]
+        fano = [p["fano_bits_per_state"] for _, p in nets]
+        code = [codelength_bits(p, length, size) / state for state, p in nets]
+        most = [r["metrics"]["max_fano_bits_per_state"] for r in rs]
+        lines.append(f"| {length} | {model} | {len(rs)} | {span([s for s, _ in nets])} | {span(fano, '{:.2f}')} | "
+                     f"{span(code, '{:.2f}')} | {span(most, '{:.2f}')} |")
+    return "\n".join(lines + [""])
+
+
+ABLATION_MATTERS = 0.05  # held-out accuracy one state number must cost, held at its mean, to count as carrying
+
+
+def where_table(results) -> str:
+    """Where the information sits at each answer, over seeds: how evenly the state is used and what one number
+    held at its mean costs (the numbers behind docs/text/where_<model>.png)."""
+    cells: dict[tuple[int, str], list[dict]] = {}
+    for r in results:
+        if not r["metrics"]["capped"] and r["metrics"].get("ablation"):
+            cells.setdefault((r["config"]["length"], r["config"]["model"]), []).append(r["metrics"])
+    if not cells:
+        return ""
+    lines = ["## Where the information sits at the answer", "",
+             "The same networks: the participation ratio of the state over held-out strings (how many directions "
+             "its variance spreads over; at most the state numbers), the held-out accuracy lost when one state "
+             f"number is held at its mean (the largest over the numbers, and how many cost more than "
+             f"{ABLATION_MATTERS}), and the worst position's held-out accuracy (the forgetting curve's low point); "
+             "lo–hi over seeds.", "",
+             "| L | encoder | seeds | state numbers | participation ratio | ratio / state numbers | largest loss, one "
+             f"number | numbers costing > {ABLATION_MATTERS} | worst position |", "|---|---|---|---|---|---|---|---|---|"]
+    for length, model in sorted(cells, key=lambda c: (c[0], MODELS.index(c[1]))):
+        ms = cells[(length, model)]
+        lines.append(
+            f"| {length} | {model} | {len(ms)} | {span([m['state_size'] for m in ms])} | "
+            f"{span([m['participation_ratio'] for m in ms], '{:.1f}')} | "
+            f"{span([m['participation_ratio'] / m['state_size'] for m in ms], '{:.2f}')} | "
+            f"{span([max(m['ablation']) for m in ms], '{:.2f}')} | "
+            f"{span([sum(a > ABLATION_MATTERS for a in m['ablation']) for m in ms])} | "
+            f"{span([min(m['position_char']) for m in ms], '{:.3f}')} |")
+    return "\n".join(lines + [""])
+
+
+def answers(results) -> str:
+    """The block at the top of docs/text.md (text_answers.md): the fewest state numbers, their bits, and where
+    the information sits."""
+    return "\n".join(filter(None, [answers_table(results), bits_table(results), where_table(results)]))
+
+
 def write_between(doc: Path, begin: str, end: str, markdown: str) -> bool:
     """Replace what lies between ``begin`` and ``end`` in ``doc`` with ``markdown`` (its title dropped, its sections
     one level down); False where the doc has no such markers."""
@@ -609,7 +690,7 @@ def main(argv=None) -> int:
         (out / "text_topology.md").write_text(topology_md)
         written.append(out / "text_topology.md")
     written += [fig_where_encoder(widths, model, out) for model in MODELS]
-    answers_md = answers_table(widths)
+    answers_md = answers(widths)
     if answers_md:
         (out / "text_answers.md").write_text(answers_md)
         written.append(out / "text_answers.md")

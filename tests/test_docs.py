@@ -138,7 +138,7 @@ def test_the_topology_answer_is_the_committed_results():
 
 
 def test_the_text_answer_table_is_the_committed_results(tmp_path):
-    """docs/text.md's fewest-state-numbers table is what scripts/text_figures.py writes now from the committed
+    """docs/text.md's fewest-state-numbers table and its bits per state number are what scripts/text_figures.py writes now from the committed
     results/text/widths (docs/text/text_answers.md, and the block between the page's markers)."""
     import importlib.util
     import shutil
@@ -147,7 +147,7 @@ def test_the_text_answer_table_is_the_committed_results(tmp_path):
     figures = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(figures)
     found, _ = figures.load(ROOT / "results" / "text")
-    table = figures.answers_table([r for r in found if r["path"].split("/")[0] == figures.WIDTHS])
+    table = figures.answers([r for r in found if r["path"].split("/")[0] == figures.WIDTHS])
     assert table == (ROOT / "docs" / "text" / "text_answers.md").read_text()
     page = tmp_path / "text.md"
     shutil.copy(ROOT / "docs" / "text.md", page)

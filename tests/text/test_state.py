@@ -368,3 +368,24 @@ def test_each_encoder_gets_one_where_figure_over_its_seeds(tmp_path):
     assert figures.fig_where_encoder(results, "gru", tmp_path) == tmp_path / "where_gru.png"
     assert (tmp_path / "where_gru.png").stat().st_size > 0
     assert figures.fig_where_encoder(results, "lstm", tmp_path) is None  # no result: no figure
+
+
+def test_bits_per_state_number_put_fano_beside_the_code_length_of_the_answering_network():
+    figures = text_figures()
+    log2a = math.log2(95)
+
+    def job(seed, loss_bits):
+        points = [{"hidden": 4, "run": 0, "stop": "plateau", "heldout_char": 0.5, "heldout_loss_bits": 3.0,
+                   "fano_bits_per_state": 0.5},
+                  {"hidden": 5, "run": 0, "stop": "target", "heldout_char": 0.99, "heldout_loss_bits": 9.0,
+                   "fano_bits_per_state": 1.0},
+                  {"hidden": 5, "run": 1, "stop": "target", "heldout_char": 0.995, "heldout_loss_bits": loss_bits,
+                   "fano_bits_per_state": 1.5}]
+        return {"config": {"model": "gru", "length": 2, "seed": seed, "alphabet_size": 95}, "points": points,
+                "metrics": {"capped": False, "hidden": 5, "state_size": 5, "max_fano_bits_per_state": 2.0 + seed}}
+
+    # the answering network is the best at the answer's width (run 1); its cross-entropy saves log2|A| - CE per char
+    assert figures.codelength_bits(job(0, 0.0)["points"][2], 2, 95) == pytest.approx(2 * log2a)
+    assert figures.codelength_bits(job(0, 9.0)["points"][2], 2, 95) == 0.0  # worse than uniform: nothing
+    table = figures.bits_table([job(0, log2a - 2.5), job(1, log2a - 5.0)])
+    assert "| 2 | gru | 2 | 5 | 1.50 | 1.00–2.00 | 2.00–3.00 |" in table
