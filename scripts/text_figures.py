@@ -6,7 +6,9 @@
 
 results/text/topology/ (scripts/text_study.py --parts topology: one width, every
 activation x density) is tabulated apart, into text_topology.md and docs/text.md
-between its own markers: its cells are not the state study's answers.
+between its own markers: its cells are not the state study's answers. results/text/widths/ (the fewest state
+numbers) and results/text/topology-widths/ (each topology against its encoder's own dense network) are the
+answers at the top of docs/text.md and of its topology section.
 
 Reads every result.json under --results with memcap.results.read_result (checked
 against memcap/text/schema.py); only finished jobs (status ok) are drawn, and
@@ -39,6 +41,11 @@ TOPOLOGY_BEGIN = "<!-- text_topology:begin (scripts/text_figures.py writes this)
 TOPOLOGY_END = "<!-- text_topology:end -->"
 TOPOLOGY = "topology"  # the results/text/ part of the topology study
 WIDTHS = "widths"  # ... and of the fewest-state-numbers study, tabulated at the top of docs/text.md
+TOPOLOGY_WIDTHS = "topology-widths"  # ... and of the topology answer, every arm searched as the widths study does
+TOPOLOGY_ANSWER_BEGIN = "<!-- text_topology_answer:begin (scripts/text_figures.py writes this) -->"
+TOPOLOGY_ANSWER_END = "<!-- text_topology_answer:end -->"
+NO_TOPOLOGY_ANSWER = f"# -\n\nNo result under results/text/{TOPOLOGY_WIDTHS}/ yet: the table appears here once the study's results are.\n"
+OWN_ACTIVATION = "tanh"  # the rnn's and dense encoder's own (conf/model/{rnn,dense}.yaml): their dense reference
 ANSWERS_BEGIN = "<!-- text_answers:begin (scripts/text_figures.py writes this) -->"
 ANSWERS_END = "<!-- text_answers:end -->"
 SEEDS = 3  # seeds per encoder and L before the answer table ranks them
@@ -649,6 +656,81 @@ def where_table(results) -> str:
     return "\n".join(lines + [""])
 
 
+def topology_answer(results, references=()) -> str:
+    """Does any topology carry more per nonzero weight than its encoder's own dense network
+    (scripts/text_study.py --parts topology-widths)? Per encoder, L and arm (activation x density) over seeds:
+    the state numbers and nonzero encoder parameters at the smallest width reaching the target, and Fano's bits
+    per nonzero encoder parameter there, against the encoder's default activation at density 1, whose jobs are
+    the fewest-state-numbers study's (``references``: results/text/widths/)."""
+    cells: dict[tuple, list[dict]] = {}
+    for r in results:
+        c = r["config"]
+        cells.setdefault((c["model"], c["length"], c["activation"], c["w0"], c["density"]), []).append(r)
+    if not cells:
+        return ""
+    studied = {key[:2] for key in cells}
+    for r in references:
+        c = r["config"]
+        if (c["model"], c["length"]) in studied and (c["activation"], c["density"]) == (OWN_ACTIVATION, 1.0):
+            cells.setdefault((c["model"], c["length"], OWN_ACTIVATION, None, 1.0), []).append(r)
+
+    def bits(r) -> tuple[float, float]:
+        """A seed's bits per nonzero encoder parameter as an interval: an unconverged answer's width is an upper
+        bound, so its bits are a lower bound (upper end unknown); a seed with no width reaching the target: 0 up
+        to unknown."""
+        m = r["metrics"]
+        if m["capped"]:
+            return 0.0, math.inf
+        value = m["bits_per_nonzero_encoder_param"]
+        return value, math.inf if failure_capped(r) else value
+
+    def order(key):
+        model, length, activation, w0, density = key
+        return (MODELS.index(model), length, ACTIVATIONS.index(activation), -(w0 or 0), -density)
+
+    lines = ["# Topology on text: bits per nonzero encoder parameter at the smallest state", "",
+             "Written by `python scripts/text_figures.py` from results/text/topology-widths/ (`python scripts/"
+             "text_study.py --parts topology-widths --models rnn,dense --seeds 0,1,2`): each arm's smallest width "
+             f"reaching held-out char accuracy 0.99 searched as the fewest-state-numbers study searches it "
+             f"({budget(results)}), one job per seed. Fano's bits through the state at that width per nonzero encoder "
+             "parameter, against the encoder's own dense network (its default activation, density 1: the fewest-state-"
+             "numbers study's jobs, results/text/widths/): \"more\" or "
+             "\"less\" only where every seed lies on one side of every reference seed. † marks a seed whose deciding "
+             "failure stopped at the step cap (its width is an upper bound, its bits a lower bound, so it can only "
+             "be found \"more\"); > W: no width up to W reached the target.", "",
+             "| encoder | L | activation | density | seeds | state numbers | nonzero enc. params | "
+             "bits / nonzero enc. param | vs own dense |", "|---|---|---|---|---|---|---|---|---|"]
+    for key in sorted(cells, key=order):
+        model, length, activation, w0, density = key
+        rs = sorted(cells[key], key=lambda r: r["config"]["seed"])
+        own_dense = (OWN_ACTIVATION, None, 1.0)
+        reference = cells.get((model, length, *own_dense), [])
+        ms = [r["metrics"] for r in rs]
+        reached = [m for m in ms if not m["capped"]]
+        mark = "†" if any(failure_capped(r) for r in rs) else ""
+        states = ", ".join(filter(None, [span([m["state_size"] for m in reached]) if reached else "",
+                                         *(f"> {m['hidden']}" for m in ms if m["capped"])]))
+        params = span([m["encoder_nonzero_params"] for m in reached], "{:,}") if reached else "–"
+        values = [m["bits_per_nonzero_encoder_param"] for m in reached]
+        shown = (f"{sum(values) / len(values):.4f} ({span(values, '{:.4f}')}){mark}" if values else "–")
+        if key[2:] == own_dense:
+            verdict = "reference"
+        elif not reference:
+            verdict = "–"
+        else:
+            lo, hi = min(bits(r)[0] for r in rs), max(bits(r)[1] for r in rs)
+            ref_lo, ref_hi = min(bits(r)[0] for r in reference), max(bits(r)[1] for r in reference)
+            verdict = "more" if lo > ref_hi else "less" if hi < ref_lo else "not separated"
+        name = activation + (f" (w0 {w0:g})" if w0 else "")
+        shown += f" ({len(reached)} reached)" if values and len(reached) < len(rs) else ""
+        lines.append(f"| {model} | {length} | {name} | {density:g} | {len(rs)} | {states}{mark} | {params} | {shown} | "
+                     f"{verdict} |")
+    total = sum(r["wall_time"] for rs in cells.values() for r in rs)
+    lines += ["", f"{sum(map(len, cells.values()))} finished jobs, {total / 3600:.2f} hours of job wall time in all.",
+              ""]
+    return "\n".join(lines)
+
+
 def answers(results) -> str:
     """The block at the top of docs/text.md (text_answers.md): the fewest state numbers, their bits, and where
     the information sits."""
@@ -679,13 +761,14 @@ def main(argv=None) -> int:
     found, skipped = load(Path(args.results))
     topology = [r for r in found if r["path"].split("/")[0] == TOPOLOGY]
     widths = [r for r in found if r["path"].split("/")[0] == WIDTHS]
-    results = [r for r in found if r["path"].split("/")[0] not in (TOPOLOGY, WIDTHS)]
+    topology_widths = [r for r in found if r["path"].split("/")[0] == TOPOLOGY_WIDTHS]
+    results = [r for r in found if r["path"].split("/")[0] not in (TOPOLOGY, WIDTHS, TOPOLOGY_WIDTHS)]
     written = [fig_state_accuracy(results, out), fig_state_accuracy(results, out, "scalar"), fig_state_bits(results, out),
                fig_memorize(results, out), fig_where(results, out)]
-    study = tables(results, [s for s in skipped if not s.startswith((TOPOLOGY, WIDTHS))])
+    study = tables(results, [s for s in skipped if not s.startswith((TOPOLOGY, WIDTHS, TOPOLOGY_WIDTHS))])
     (out / "text_study.md").write_text(study)
     written.append(out / "text_study.md")
-    topology_md = topology_table(topology, [s for s in skipped if s.startswith(TOPOLOGY)])
+    topology_md = topology_table(topology, [s for s in skipped if s.split("/")[0] == TOPOLOGY])
     if topology_md:
         (out / "text_topology.md").write_text(topology_md)
         written.append(out / "text_topology.md")
@@ -703,6 +786,12 @@ def main(argv=None) -> int:
         print(f"{doc} (the answer table between its markers)")
     if topology_md and write_between(doc, TOPOLOGY_BEGIN, TOPOLOGY_END, topology_md):
         print(f"{doc} (the topology table between its markers)")
+    topology_answer_md = topology_answer(topology_widths, widths)
+    if topology_answer_md:
+        (out / "text_topology_answer.md").write_text(topology_answer_md)
+        print(out / "text_topology_answer.md")
+    if write_between(doc, TOPOLOGY_ANSWER_BEGIN, TOPOLOGY_ANSWER_END, topology_answer_md or NO_TOPOLOGY_ANSWER):
+        print(f"{doc} (the topology answer between its markers)")
     return 0
 
 

@@ -6,6 +6,7 @@
     python scripts/text_study.py --preset gpu                       # wider lr grid, more seeds, longer fits
     python scripts/text_study.py --parts topology --models rnn,dense --lengths 4   # activation x density, one width
     python scripts/text_study.py --parts topology-search --models rnn,dense     # ... each with its own width search
+    python scripts/text_study.py --parts topology-widths --models rnn,dense --seeds 0,1,2   # ... as --parts widths does
     python scripts/text_study.py --parts topology --models rnn --w0 30,3,1      # sine cells at other SIREN frequencies
     python scripts/text_study.py --parts topology --models dense --width 32 --runs 3 --activations tanh,sine
     python scripts/text_study.py --parts prune --models rnn,lstm        # lottery and random rounds at the same width
@@ -14,7 +15,8 @@
 Each job is memcap.lifecycle.run_job on the config train.py would compose, written to
 results/text/<part>/<model>-L<L>[-s<seed>]/result.json (-s<seed> for seeds other than 0; topology:
 <model>-L<L>-H<width>-<activation>-d<density>; topology-search: the same with
-"search" for the width, in results/text/topology/ too; prune:
+"search" for the width, in results/text/topology/ too; topology-widths: <model>-L<L>-<activation>-d<density>
+in results/text/topology-widths/, but for tanh at density 1, which is the widths part's job; prune:
 <model>-L<L>-H<width>-<method>, also there); a finished job is
 skipped on a rerun (same identity), a killed one resumes its recorded rounds.
 python scripts/text_figures.py then draws docs/text/ from what is committed.
@@ -57,12 +59,12 @@ PRESETS = {
 # --parts prune: every round run (prune.target=null), so lottery and random are compared at densities 1 .. 1/64,
 # the dense round being the topology study's density-1 cell of the same width.
 PRUNE_ROUNDS = ("prune.rate=0.5", "prune.rounds=6", "prune.target=null")
+WIDTHS_SEARCH = ("search.refine=true", "search.max_steps=6000", "search.settle_factor=4", "search.max_hidden=256")
 PARTS = {  # part -> (preset key, default lengths, extra overrides)
     "state": ("state", (2, 4, 8), ()),
     # the fewest state numbers: the grid's answer refined to every width below it, a deciding failure at the
     # 6000-step cap trained again to 24000 (docs/text.md)
-    "widths": ("state", (2, 4, 8, 16), ("search.refine=true", "search.max_steps=6000", "search.settle_factor=4",
-                                         "search.max_hidden=256")),
+    "widths": ("state", (2, 4, 8, 16), WIDTHS_SEARCH),
     "memorize": ("memorize", (4, 8, 16), ()),
     "frozen": ("memorize", (4, 8, 16), ("search.freeze_encoder=true",)),
     "scalar": ("state", (2, 4), ("text.encoding=scalar",)),
@@ -71,12 +73,16 @@ PARTS = {  # part -> (preset key, default lengths, extra overrides)
 
     "topology": ("state", (4,), ()),  # one width per model, every activation x density (docs/text.md)
     "topology-search": ("state", (4,), ()),  # every activation x density, each searching its smallest width
+    # the topology answer: every activation x density searched as the widths part searches (refined, settled), one
+    # job per seed, each arm against its encoder's own dense network (docs/text.md)
+    "topology-widths": ("state", (4,), WIDTHS_SEARCH),
     "prune": ("state", (4,), PRUNE_ROUNDS),  # at the state study's width, each --prunes method (memcap.text.state.prune)
 }
 # --parts topology: each encoder at the width the state study found smallest at that L (its committed result),
 # with every activation it takes (memcap.text.config.TAKES_ACTIVATION; the others keep their own) and density.
 TOPOLOGY_ACTIVATIONS = ("tanh", "relu", "sigmoid", "sine")
 TOPOLOGY_DENSITIES = (1.0, 0.5, 0.25)
+OWN_ACTIVATION = "tanh"  # the rnn's and dense encoder's own (conf/model/{rnn,dense}.yaml)
 SIREN_W0 = TextModelConfig.w0  # --w0: the sine cells' frequencies (the default's cells carry no w0 in their name)
 
 
@@ -115,20 +121,24 @@ def jobs(parts, lengths, models, preset, out: Path, w0s=(SIREN_W0,), width=None,
             if not part.startswith("topology"):
                 yield part, f"{model}-L{length}{suffix}", overrides
                 continue
-            fixed = part == "topology"
+            fixed, folder = part == "topology", "topology-widths" if part == "topology-widths" else "topology"
             at = (width or study_width(out, model, length)) if fixed else None
             for activation in activations if model in TAKES_ACTIVATION else (None,):
                 for w0 in w0s if activation == "sine" else (SIREN_W0,):
                     for density in densities:
+                        if folder == "topology-widths" and (activation, density) == (OWN_ACTIVATION, 1.0):
+                            yield "widths", f"{model}-L{length}{suffix}", overrides  # the reference: that study's job
+                            continue
                         arm = (*((f"search.min_hidden={at}", f"search.max_hidden={at}") if fixed else ()),
                                f"model.density={density}",
                                *((f"model.activation={activation}",) if activation else ()),
                                *((f"model.w0={w0}",) if w0 != SIREN_W0 else ()),
                                *((f"runs={runs}",) if runs != 1 else ()))
-                        name = (f"{model}-L{length}-{f'H{at}' if fixed else 'search'}-{activation or 'own'}"
+                        width_part = f"H{at}-" if fixed else "search-" if folder == "topology" else ""
+                        name = (f"{model}-L{length}-{width_part}{activation or 'own'}"
                                 f"{f'-w0_{w0:g}' if w0 != SIREN_W0 else ''}-d{density}"
                                 f"{f'-runs{runs}' if runs != 1 else ''}{suffix}")
-                        yield "topology", name, last_wins((*overrides, *arm))
+                        yield folder, name, last_wins((*overrides, *arm))
 
 
 def run_one(overrides, where: Path, out: Path, in_worker: bool = False) -> Path:

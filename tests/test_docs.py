@@ -138,8 +138,9 @@ def test_the_topology_answer_is_the_committed_results():
 
 
 def test_the_text_answer_table_is_the_committed_results(tmp_path):
-    """docs/text.md's fewest-state-numbers table and its bits per state number are what scripts/text_figures.py writes now from the committed
-    results/text/widths (docs/text/text_answers.md, and the block between the page's markers)."""
+    """docs/text.md's fewest-state-numbers table with its bits per state number, and the topology answer, are what
+    scripts/text_figures.py writes now from the committed results/text/widths and results/text/topology-widths
+    (docs/text/text_answers.md, and the blocks between the page's markers)."""
     import importlib.util
     import shutil
 
@@ -152,6 +153,10 @@ def test_the_text_answer_table_is_the_committed_results(tmp_path):
     page = tmp_path / "text.md"
     shutil.copy(ROOT / "docs" / "text.md", page)
     assert figures.write_between(page, figures.ANSWERS_BEGIN, figures.ANSWERS_END, table)
+    topology = figures.topology_answer([r for r in found if r["path"].split("/")[0] == figures.TOPOLOGY_WIDTHS],
+                                       [r for r in found if r["path"].split("/")[0] == figures.WIDTHS])
+    assert figures.write_between(page, figures.TOPOLOGY_ANSWER_BEGIN, figures.TOPOLOGY_ANSWER_END,
+                                 topology or figures.NO_TOPOLOGY_ANSWER)
     assert page.read_text() == (ROOT / "docs" / "text.md").read_text()
 
 

@@ -149,3 +149,36 @@ def test_the_topology_table_comes_from_result_files(make_cfg, tmp_path):
     assert "| rnn | 3 | sigmoid | 0.5 | 4: " in md and "| rnn | 3 | tanh | 1.0 | 4: " in md
     study = (tmp_path / "docs" / "text_study.md").read_text()
     assert "| rnn | 3 |" not in study  # topology cells are not the state study's answers
+
+
+def test_the_topology_answer_names_more_or_less_only_where_every_seed_is_on_one_side():
+    """scripts/text_figures.py's topology answer: each arm over seeds against its encoder's own dense network."""
+    spec = importlib.util.spec_from_file_location("text_figures", ROOT / "scripts" / "text_figures.py")
+    figures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(figures)
+
+    def job(activation, density, seed, bits, capped=False, capped_failure=False):
+        return {"config": {"model": "rnn", "length": 4, "activation": activation, "w0": 30.0 if activation == "sine"
+                           else None, "density": density, "seed": seed, "min_hidden": 2, "max_steps": 6000,
+                           "settle_factor": 4},
+                "wall_time": 10.0,
+                "points": [{"hidden": 7, "run": 0, "stop": "cap" if capped_failure else "plateau"},
+                           {"hidden": 8, "run": 0, "stop": "target"}],
+                "metrics": {"capped": capped, "hidden": 8, "min_hidden": None if capped else 8, "decisive": 7,
+                            "state_size": 8, "encoder_nonzero_params": 1000, "bits_per_nonzero_encoder_param": bits}}
+
+    own = [job("tanh", 1.0, seed, 0.020 + 0.001 * seed) for seed in range(3)]  # the widths study's jobs
+    results = ([job("tanh", 0.5, seed, 0.030 + 0.001 * seed) for seed in range(3)] +  # above every dense seed
+               [job("relu", 1.0, seed, 0.010 + 0.011 * seed) for seed in range(3)] +  # straddles them
+               [job("sigmoid", 1.0, seed, 0.010, capped_failure=seed == 0) for seed in range(3)] +  # † can't be less
+               [job("sine", 1.0, seed, 0.010, capped=seed == 2) for seed in range(3)])
+    rows = {tuple(cell.strip() for cell in line.split("|")[3:5]): line.rstrip("| ").rsplit("| ", 1)[-1]
+            for line in figures.topology_answer(results, own).splitlines() if line.startswith("| rnn")}
+    assert rows == {("tanh", "1"): "reference", ("tanh", "0.5"): "more", ("relu", "1"): "not separated",
+                    ("sigmoid", "1"): "not separated", ("sine (w0 30)", "1"): "not separated"}
+    lows = figures.topology_answer([r for r in results if r["config"]["activation"] == "sine"
+                                    and not r["metrics"]["capped"]], own)
+    assert "| sine (w0 30) | 1 | 2 | 8 | 1,000 | 0.0100 (0.0100) | less |" in lows
+    assert "> 8" in figures.topology_answer(results, own)  # the capped seed shows the widest width tried
+    other_length = [{**r, "config": {**r["config"], "length": 2}} for r in own]
+    assert "| reference |" not in figures.topology_answer(results, other_length)  # only the lengths studied
