@@ -98,6 +98,7 @@ class MemorizeSearchConfig:
     freeze_encoder: bool = False  # true: the encoder stays at its initialization, only the decoder trains
     lrs: list[float] = field(default_factory=lambda: [0.01])
     max_steps: int = 3000  # full-batch Adam steps per network
+    settle_factor: int = 0  # the smallest count above the answer, where a network hit the cap, trained again for this x max_steps (0: never)
     check_every: int = 50
     patience: int = 6
     min_delta: float = 0.001
@@ -226,8 +227,7 @@ def validate_state(cfg) -> None:
             raise ConfigError("search.lrs", f"every lr must be a finite positive number, got {lr}")
     for key in ("max_steps", "check_every", "patience"):
         at_least(f"search.{key}", getattr(search, key))
-    if search.name == "state":
-        at_least("search.settle_factor", search.settle_factor, 0)
+    at_least("search.settle_factor", search.settle_factor, 0)
     if search.name == "memorize":
         check_heads(model, model.hidden)
         at_least("search.min_count", search.min_count)

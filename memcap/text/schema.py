@@ -35,7 +35,7 @@ class Config(BaseModel):
     min_hidden: Optional[int] = None
     max_hidden: Optional[int] = None
     refine: Optional[bool] = None  # search=state, vary=width: every width inside the grid's last bracket bisected
-    settle_factor: Optional[int] = None  # search=state, vary=width: deciding failures at the cap trained this x longer
+    settle_factor: Optional[int] = None  # search=state, vary=width, and search=memorize: deciding failures at the cap trained this x longer
     seed: int
     runs: int
     lr: Optional[float] = None  # search=state|memorize: none, the grid is `lrs`

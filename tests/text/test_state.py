@@ -227,6 +227,36 @@ def test_a_count_search_resumes_matching_points_on_the_count_not_the_width(make_
     assert trained == counts[1:]  # the recorded round is not trained again
 
 
+MEMORIZE = ["data=text", "search=memorize", "text.source=random", "runs=1", "model=rnn", "model.hidden=4",
+            "text.length=2", "text.heldout=32", "search.min_count=4", "search.max_count=256", "search.lrs=[0.03]",
+            "search.resolution=0.125", "search.check_every=20"]
+
+
+def test_settling_a_count_search_trains_capped_counts_above_the_answer_longer_and_moves_it_up(make_cfg, tmp_path,
+                                                                                               monkeypatch):
+    """search=memorize with search.settle_factor: the smallest count above the answer whose network hit the cap is
+    trained again for factor x the steps (the same seeds and strings); a pass moves the answer up and the counts
+    above it are searched the same way. A settled network is the one a job with that longer cap trains, so 300
+    steps settled twice as long answer what 600 steps answer, point for point where they meet."""
+    short = run_job(make_cfg(*MEMORIZE, "search.max_steps=300"), tmp_path / "short", tmp_path / "short")
+    longer = run_job(make_cfg(*MEMORIZE, "search.max_steps=600"), tmp_path / "long", tmp_path / "long")
+    cfg = make_cfg(*MEMORIZE, "search.max_steps=300", "search.settle_factor=2")
+    settled = run_job(cfg, tmp_path / "settled", tmp_path / "settled")
+    m = settled["metrics"]
+    assert m["max_count"] > short["metrics"]["max_count"] and m["max_count"] == longer["metrics"]["max_count"]
+    again = {p["count"]: p for p in settled["points"] if p.get("phase") == "settle"}
+    plain = {p["count"]: p for p in longer["points"]}
+    fit = ("steps", "stop", "train_char", "train_loss_bits", "heldout_char")
+    assert again and all({k: p[k] for k in fit} == {k: plain[count][k] for k in fit}
+                         for count, p in again.items() if count in plain)
+    assert m["decisive"] in again and settled["config"]["settle_factor"] == 2
+
+    trained = []
+    monkeypatch.setattr(state, "run_fit", lambda *args: trained.append(args) or 0.0)
+    assert run_job(cfg, tmp_path / "settled", tmp_path / "settled")["metrics"] == m  # finished: nothing trained
+    assert trained == []
+
+
 def test_memorize_counts_bits_over_all_parameters_and_frozen_trains_only_the_decoder(make_cfg, tmp_path):
     base = ["data=text", "search=memorize", "text.source=random", "runs=1", "model=rnn", "model.hidden=4",
             "text.length=4", "text.heldout=64", "search.min_count=4", "search.max_count=64", "search.max_steps=800", "search.lrs=[0.03]",
@@ -267,6 +297,8 @@ def test_bad_memorize_input_is_refused(make_cfg):
         validate(make_cfg(*base, "search.max_count=4096"))  # 4096 + 1024 of 9025 strings
     with pytest.raises(ConfigError, match="search.target"):
         validate(make_cfg(*base, "search.target=-1", "search.max_count=64", "text.heldout=64"))
+    with pytest.raises(ConfigError, match="search.settle_factor"):
+        validate(make_cfg(*base, "search.settle_factor=-1", "search.max_count=64", "text.heldout=64"))
 
 
 def text_figures():

@@ -40,6 +40,7 @@ from memcap.topology.masks import unmasked_parameters
 
 log = logging.getLogger("memcap")
 KEYS = {"width": "hidden", "length": "length", "memorize": "count"}  # what a round varies, per search
+SCORES = {"width": "heldout_char", "length": "heldout_char", "memorize": "train_char"}  # what it must reach
 FLOAT32_BITS = 32
 
 
@@ -58,7 +59,7 @@ def flat_config(cfg) -> dict:
         "encoding": text.encoding, "metric": "char", "target": search.target,
         "min_hidden": search.min_hidden if kind == "width" else None,
         "refine": search.refine if kind == "width" else None,
-        "settle_factor": search.settle_factor if kind == "width" else None,
+        "settle_factor": search.settle_factor if kind in ("width", "memorize") else None,
         "max_hidden": search.max_hidden if kind == "width" else None,
         "seed": cfg.seed, "runs": cfg.runs, "lr": None, "max_steps": search.max_steps, "schedule": "constant",
         "batch_size": search.batch if kind != "memorize" else None,
@@ -106,10 +107,27 @@ def first_passing(inside: list[int], passes, otherwise: int) -> int:
     return inside[holds] if holds < len(inside) else otherwise
 
 
+def within(resolution: float):
+    """A bracket [lo, hi] is narrow enough when it is at most ``resolution`` x lo wide (at least 1)."""
+    return lambda lo, hi: hi - lo <= max(1, math.floor(lo * resolution))
+
+
 def largest_passing(start: int, limit: int, passes, resolution: float = 0.0) -> tuple[int | None, bool]:
     """The largest integer in [start, limit] for which ``passes`` holds (assumed monotone): x2 from ``start``,
     then bisection until the bracket is narrower than ``resolution`` x the answer. (answer or None, capped)."""
-    return gallop(passes, start, lambda v: 2 * v, limit, lambda lo, hi: hi - lo <= max(1, math.floor(lo * resolution)))
+    return gallop(passes, start, lambda v: 2 * v, limit, within(resolution))
+
+
+def last_passing(passed: int, failed: int | None, limit: int, passes, resolution: float) -> int:
+    """The largest count that passes above ``passed`` (known to pass): bisection up to ``failed`` (known to fail),
+    or x2 up to ``limit`` where nothing above was tried, then bisection, until ``within(resolution)``."""
+    lo, hi, close = passed, failed, within(resolution)
+    while hi is None or not close(lo, hi):
+        x = min(2 * lo, limit) if hi is None else (lo + hi) // 2
+        if x == lo:
+            break
+        lo, hi = (x, hi) if passes(x) else (lo, x)
+    return lo
 
 
 # -- training one round ---------------------------------------------------------------------------------
@@ -232,10 +250,9 @@ def run(job, prepared: dict) -> str:
 
     def passes(value: int) -> bool:
         points = train_round(cfg, job, value)
-        top = max(points, key=lambda p: (p["train_char"] if kind == "memorize" else p["heldout_char"],
-                                         p["heldout_char"]))
+        top = max(points, key=lambda p: (p[SCORES[kind]], p["heldout_char"]))
         best[value] = top
-        scores = {value: [p["train_char"] if kind == "memorize" else p["heldout_char"] for p in points]}
+        scores = {value: [p[SCORES[kind]] for p in points]}
         job.log_round(scores, key=KEYS[kind])
         return max(scores[value]) >= search.target
 
@@ -244,7 +261,9 @@ def run(job, prepared: dict) -> str:
         finer = hidden_grid(cfg.model, search.min_hidden, search.max_hidden) if search.refine else None
         answer = smallest_passing(grid, passes, finer)
         if search.settle_factor and answer is not None:
-            answer = settle_width(job, answer, passes, best, finer or grid)
+            widths = finer or grid
+            answer = settle_answer(job, kind, answer, passes, best, lambda failed, beyond, ok: first_passing(
+                [w for w in widths if (beyond or 0) < w < failed], ok, failed))
         capped = answer is None
         at = grid[-1] if capped else answer
         below = sorted(w for w in best if w < at)
@@ -257,6 +276,10 @@ def run(job, prepared: dict) -> str:
         decisive = min(above) if above else None
     else:
         answer, capped = largest_passing(search.min_count, search.max_count, passes, search.resolution)
+        if search.settle_factor and answer is not None:
+            answer = settle_answer(job, kind, answer, passes, best, lambda failed, beyond, ok: last_passing(
+                failed, beyond, search.max_count, ok, search.resolution))
+            capped = answer >= search.max_count
         at = answer if answer is not None else search.min_count
         above = [v for v in best if v > at]
         decisive = min(above) if above else None
@@ -264,39 +287,43 @@ def run(job, prepared: dict) -> str:
     return summary_line(job.result)
 
 
-def settle_width(job, answer: int, passes, best: dict[int, dict], widths: list[int]) -> int:
-    """The width search's answer once its deciding failures are trained longer (``search.settle_factor``).
+def settle_answer(job, kind: str, answer: int, passes, best: dict[int, dict], refine) -> int:
+    """The search's answer once its deciding failures are trained longer (``search.settle_factor``).
 
-    While the widest width tried below the answer had a network stop at the step cap, that width's networks are
-    trained again for settle_factor x the steps (the same seeds and stream: a network that stopped before the cap
-    stops at the same step); if it then passes, the answer moves down to it and the widths of ``widths`` between
-    it and the next failure below are bisected, each failure that hit the cap settled in turn."""
-    cfg = job.cfg
+    The deciding failure is the value tried next to the answer on the failing side: the widest width below it,
+    the smallest count above it. While it had a network stop at the step cap, its networks are trained again for
+    settle_factor x the steps (the same seeds and data: a network that stopped before the cap stops at the same
+    step); if it then passes, the answer moves to it and ``refine(failure, beyond, passes)`` searches the values
+    between it and the next value tried beyond it (None: none was), each failure that hit the cap settled in
+    turn."""
+    cfg, key, score = job.cfg, KEYS[kind], SCORES[kind]
     steps = cfg.search.settle_factor * cfg.search.max_steps
-    settled: set[int] = set()
+    side = (lambda v, of: v < of) if kind == "width" else (lambda v, of: v > of)  # the failing side of ``of``
+    nearest = max if kind == "width" else min
+    outcome: dict[int, bool] = {}
 
-    def settle(width: int) -> bool:
-        settled.add(width)
-        log.info("settling width %d: its networks trained again, to their plateau or %d steps", width, steps)
-        points = train_round(cfg, job, width, max_steps=steps, phase=SETTLE)
-        top = max(points, key=lambda p: p["heldout_char"])
-        best[width] = max(best[width], top, key=lambda p: p["heldout_char"])
-        job.log_round({width: [p["heldout_char"] for p in points]}, key="hidden")
-        return top["heldout_char"] >= cfg.search.target
+    def settle(value: int) -> bool:
+        if value not in outcome:
+            log.info("settling %s %d: its networks trained again, to their plateau or %d steps", key, value, steps)
+            points = train_round(cfg, job, value, max_steps=steps, phase=SETTLE)
+            top = max(points, key=lambda p: p[score])
+            best[value] = max(best[value], top, key=lambda p: p[score])
+            job.log_round({value: [p[score] for p in points]}, key=key)
+            outcome[value] = top[score] >= cfg.search.target
+        return outcome[value]
 
-    def capped(width: int) -> bool:
-        return any(p["hidden"] == width and p["stop"] == "cap" and p.get("phase") != SETTLE
-                   for p in job.result["points"])
+    def capped(value: int) -> bool:
+        return any(p[key] == value and p["stop"] == "cap" and p.get("phase") != SETTLE for p in job.result["points"])
 
-    def passes_settled(width: int) -> bool:
-        return passes(width) or (capped(width) and settle(width))
+    def passes_settled(value: int) -> bool:
+        return passes(value) or (capped(value) and settle(value))
 
     while True:
-        below = max((w for w in best if w < answer), default=None)
-        if below is None or below in settled or not capped(below) or not settle(below):
+        failure = nearest((v for v in best if side(v, answer)), default=None)
+        if failure is None or failure in outcome or not capped(failure) or not settle(failure):
             return answer
-        floor = max((w for w in best if w < below), default=0)
-        answer = first_passing([w for w in widths if floor < w < below], passes_settled, below)
+        beyond = nearest((v for v in best if side(v, failure)), default=None)
+        answer = refine(failure, beyond, passes_settled)
 
 
 def metrics(job, kind: str, answer, capped: bool, at: int, decisive, top: dict, points: list[dict] | None = None) -> dict:
@@ -310,7 +337,7 @@ def metrics(job, kind: str, answer, capped: bool, at: int, decisive, top: dict, 
     # value that decided the bracket's other side (the width below, the L or count above).
     decisive_points = [p for p in points if decisive is not None and p[key] == decisive]
     converged = top["stop"] != "cap" and all(p["stop"] != "cap" for p in decisive_points)
-    scored = "train_char" if kind == "memorize" else "heldout_char"
+    scored = SCORES[kind]
     m = {"min_hidden": answer if kind == "width" else None, "capped": capped, "hidden": top["hidden"],
          "state_size": top["state_size"], "params": top["params"], "encoder_params": top["encoder_params"],
          "decoder_params": top["params"] - top["encoder_params"], "train_char": top.get("train_char"),
