@@ -41,6 +41,7 @@ TOPOLOGY_BEGIN = "<!-- text_topology:begin (scripts/text_figures.py writes this)
 TOPOLOGY_END = "<!-- text_topology:end -->"
 TOPOLOGY = "topology"  # the results/text/ part of the topology study
 WIDTHS = "widths"  # ... and of the fewest-state-numbers study, tabulated at the top of docs/text.md
+MEMORIZE_SETTLED = "memorize-settled"  # ... and of memorization over seeds, its deciding failures settled
 TOPOLOGY_WIDTHS = "topology-widths"  # ... and of the topology answer, every arm searched as the widths study does
 TOPOLOGY_ANSWER_BEGIN = "<!-- text_topology_answer:begin (scripts/text_figures.py writes this) -->"
 TOPOLOGY_ANSWER_END = "<!-- text_topology_answer:end -->"
@@ -477,14 +478,15 @@ def span(values, spec="{}") -> str:
     return spec.format(lo) if lo == hi else f"{spec.format(lo)}–{spec.format(hi)}"
 
 
-def failure_capped(result) -> bool:
-    """Did a network of the width that decided the answer from below (the widest tried below it) stop at the step
-    cap, after any settling? Then the answer is only an upper bound. (A passing width's network at the cap
-    passed all the same: more steps cannot undo that.)"""
+def failure_capped(result, key: str = "hidden") -> bool:
+    """Did a network of the value that decided the answer (``key``: the widest width tried below it, or the
+    smallest count above it) stop at the step cap, after any settling? Then the answer is only a bound (a width
+    from above, a count from below). (A passing network at the cap passed all the same: more steps cannot undo
+    that.)"""
     m = result["metrics"]
     if m["capped"]:
         return False
-    return any(p["hidden"] == m["decisive"] and p["stop"] == "cap" for p in settled(result["points"], "hidden"))
+    return any(p[key] == m["decisive"] and p["stop"] == "cap" for p in settled(result["points"], key))
 
 
 def width_floor(result) -> int:
@@ -731,10 +733,42 @@ def topology_answer(results, references=()) -> str:
     return "\n".join(lines)
 
 
-def answers(results) -> str:
-    """The block at the top of docs/text.md (text_answers.md): the fewest state numbers, their bits, and where
-    the information sits."""
-    return "\n".join(filter(None, [answers_table(results), bits_table(results), where_table(results)]))
+def memorize_answer(results) -> str:
+    """Memorization over seeds (scripts/text_study.py --parts memorize-settled): per encoder and L, the strings
+    stored and the bits per parameter and per encoder parameter, lo–hi over seeds."""
+    cells: dict[tuple[int, str], list[dict]] = {}
+    for r in results:
+        cells.setdefault((r["config"]["length"], r["config"]["model"]), []).append(r)
+    if not cells:
+        return ""
+    lines = ["## Memorization over seeds", "",
+             f"From results/{MEMORIZE_SETTLED}/ (`python scripts/text_study.py --parts {MEMORIZE_SETTLED} --seeds "
+             "0,1,2`): the most random printable strings a width-8 encoder and its per-position decoder reconstruct "
+             "(stored strings' char accuracy >= 0.99), the count's deciding failure settled "
+             f"({budget(results)}); bits = strings x L x log2|A|, per parameter of the whole network and per encoder "
+             "parameter; lo–hi over seeds. † marks a seed whose deciding failure (the smallest count tried above "
+             "its answer) still stopped at the cap: its count is a lower bound; + a count at the search's ceiling. "
+             f"Anchors: Collins et al. 2017 about {COLLINS:g} bits per parameter (RNNs), Morris et al. 2025 "
+             f"{MORRIS:g} (GPT-style); a float32 holds 32.", "",
+             "| L | encoder | seeds | strings stored | bits / param | bits / encoder param | decoder share |",
+             "|---|---|---|---|---|---|---|"]
+    for length, model in sorted(cells, key=lambda c: (c[0], MODELS.index(c[1]))):
+        rs = sorted(cells[(length, model)], key=lambda r: r["config"]["seed"])
+        ms = [r["metrics"] for r in rs]
+        mark = "†" if any(failure_capped(r, "count") for r in rs) else ""
+        ceiling = "+" if any(m["capped"] for m in ms) else ""
+        lines.append(f"| {length} | {model} | {len(rs)} | {span([m['max_count'] or 0 for m in ms])}{ceiling}{mark} | "
+                     f"{span([m['bits_per_param'] for m in ms], '{:.3f}')} | "
+                     f"{span([m['bits'] / m['encoder_params'] for m in ms], '{:.2f}')} | "
+                     f"{span([1 - m['encoder_params'] / m['params'] for m in ms], '{:.2f}')} |")
+    return "\n".join(lines + [""])
+
+
+def answers(results, memorized=()) -> str:
+    """The block at the top of docs/text.md (text_answers.md): the fewest state numbers, their bits, where the
+    information sits, and memorization over seeds."""
+    return "\n".join(filter(None, [answers_table(results), bits_table(results), where_table(results),
+                                    memorize_answer(memorized)]))
 
 
 def write_between(doc: Path, begin: str, end: str, markdown: str) -> bool:
@@ -762,10 +796,12 @@ def main(argv=None) -> int:
     topology = [r for r in found if r["path"].split("/")[0] == TOPOLOGY]
     widths = [r for r in found if r["path"].split("/")[0] == WIDTHS]
     topology_widths = [r for r in found if r["path"].split("/")[0] == TOPOLOGY_WIDTHS]
-    results = [r for r in found if r["path"].split("/")[0] not in (TOPOLOGY, WIDTHS, TOPOLOGY_WIDTHS)]
+    memorized = [r for r in found if r["path"].split("/")[0] == MEMORIZE_SETTLED]
+    apart = (TOPOLOGY, WIDTHS, TOPOLOGY_WIDTHS, MEMORIZE_SETTLED)  # the answers' parts, tabulated on their own
+    results = [r for r in found if r["path"].split("/")[0] not in apart]
     written = [fig_state_accuracy(results, out), fig_state_accuracy(results, out, "scalar"), fig_state_bits(results, out),
                fig_memorize(results, out), fig_where(results, out)]
-    study = tables(results, [s for s in skipped if not s.startswith((TOPOLOGY, WIDTHS, TOPOLOGY_WIDTHS))])
+    study = tables(results, [s for s in skipped if s.split("/")[0] not in apart])
     (out / "text_study.md").write_text(study)
     written.append(out / "text_study.md")
     topology_md = topology_table(topology, [s for s in skipped if s.split("/")[0] == TOPOLOGY])
@@ -773,7 +809,7 @@ def main(argv=None) -> int:
         (out / "text_topology.md").write_text(topology_md)
         written.append(out / "text_topology.md")
     written += [fig_where_encoder(widths, model, out) for model in MODELS]
-    answers_md = answers(widths)
+    answers_md = answers(widths, memorized)
     if answers_md:
         (out / "text_answers.md").write_text(answers_md)
         written.append(out / "text_answers.md")

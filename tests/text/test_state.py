@@ -421,3 +421,25 @@ def test_bits_per_state_number_put_fano_beside_the_code_length_of_the_answering_
     assert figures.codelength_bits(job(0, 9.0)["points"][2], 2, 95) == 0.0  # worse than uniform: nothing
     table = figures.bits_table([job(0, log2a - 2.5), job(1, log2a - 5.0)])
     assert "| 2 | gru | 2 | 5 | 1.50 | 1.00–2.00 | 2.00–3.00 |" in table
+
+
+def test_memorization_over_seeds_is_tabulated_apart_with_its_unconverged_counts_marked(make_cfg, tmp_path):
+    """results/text/memorize-settled/ goes to the answers block over seeds, not to the one-seed study's tables; a
+    seed whose smallest failing count above the answer still stopped at the cap is marked †."""
+    figures = text_figures()
+    for seed in (0, 1):
+        run_job(make_cfg(*MEMORIZE, "search.max_steps=300", "search.settle_factor=2", f"seed={seed}"),
+                tmp_path / "r" / "memorize-settled" / f"rnn-L2{f'-s{seed}' if seed else ''}", tmp_path / "r")
+    assert figures.main(["--results", str(tmp_path / "r"), "--out", str(tmp_path / "docs"), "--doc", "none"]) == 0
+    block = (tmp_path / "docs" / "text_answers.md").read_text()
+    assert "## Memorization over seeds" in block and "| 2 | rnn | 2 |" in block
+    assert "| rnn | 2 |" not in (tmp_path / "docs" / "text_study.md").read_text()
+
+    def job(seed, count, stop):
+        return {"config": {"model": "gru", "length": 4, "seed": seed, "max_steps": 2000, "settle_factor": 4},
+                "points": [{"count": count, "run": 0, "stop": "target"}, {"count": count + 8, "run": 0, "stop": stop}],
+                "metrics": {"max_count": count, "capped": False, "decisive": count + 8, "bits": count * 26.3,
+                            "bits_per_param": count / 100, "params": 2000, "encoder_params": 500}}
+
+    table = figures.memorize_answer([job(0, 64, "plateau"), job(1, 80, "cap"), job(2, 72, "plateau")])
+    assert "| 4 | gru | 3 | 64–80† | 0.640–0.800 | 3.37–4.21 | 0.75 |" in table
