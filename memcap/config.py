@@ -181,7 +181,8 @@ def check_accelerator(accelerator: str) -> None:
 # how many optimizer steps one Lightning call runs and whether stopped members leave the computation (the same
 # steps, tests/patterns/test_ensemble.py). Everything else identifies the job.
 NOT_IDENTITY = ("logger", "hydra", "trainer.checkpoint_minutes", "trainer.threads", "trainer.flush_subnormals",
-                "trainer.steps_per_call", "trainer.compact", "search.oracle_workers")
+                "trainer.steps_per_call", "trainer.compact", "search.oracle_workers",
+                "search.solver_workers")
 
 
 def per_steps(steps: int | None, own: int, table: dict) -> Any:

@@ -6,6 +6,7 @@ Usage: python scripts/bench.py [--quick] [--end-to-end-only] [--device cpu|cuda]
        python scripts/bench.py --default-job [--repeats 3]
        python scripts/bench.py --oracle-lp [--repeats 3]
        python scripts/bench.py --oracle-workers [--repeats 4]
+       python scripts/bench.py --solver-workers [--repeats 4]
        python scripts/bench.py --solver [--repeats 40]
        python scripts/bench.py --engine [--repeats 3] [--quick]
        python scripts/bench.py --sweep-work DIR [DIR ...]
@@ -84,6 +85,11 @@ Usage: python scripts/bench.py [--quick] [--end-to-end-only] [--device cpu|cuda]
    ``torch.utils.flop_counter.FlopCounterMode`` on one member of that network), the job time summed over
    attempts, the answer and whether it converged. Read from each DIR's */result.json; nothing is trained.
    Writes <out>/sweep/sweep.{json,md}.
+
+11. ``--solver-workers``: every neuron of the same ``--repeats`` datasets (N=200, DS=640, near Table 1's exact
+   perfect-recall DS) decided by one thread and by two (``search.solver_workers``), back to back: wall seconds
+   of each, their ratio, and whether the verdicts and proofs agree. Writes
+   <out>/solver_workers/solver_workers.{json,md}.
 
 Writes <out>/results.json and <out>/results.md (the table benchmarks/README.md quotes).
 """
@@ -460,6 +466,35 @@ def oracle_workers_benchmark(datasets: int, out: Path, N: int = 200, DS: int = 7
     publish(out / "oracle_workers", {"same_intervals": same, "rows": rows}, lines)
 
 
+def solver_workers_benchmark(datasets: int, out: Path, N: int = 200, DS: int = 640) -> None:
+    """Part 11: every neuron of the same datasets decided by one thread and by two (``search.solver_workers``)."""
+    from memcap.patterns.engine import member_data
+    from memcap.patterns.oracle import perfect_recall
+    out.mkdir(parents=True, exist_ok=True)
+    data = [member_data(compose("logger=none", f"N={N}", f"DS={DS}", f"runs={datasets}"), DS, run)
+            for run in range(datasets)]
+    rows = []
+    for workers in (1, 2):
+        load_before = os.getloadavg()[0]
+        start = time.perf_counter()
+        found = [perfect_recall(X, Y, workers=workers) for X, Y in data]
+        rows.append({"workers": workers, "wall_s": round(time.perf_counter() - start, 1),
+                     "unseparable": [f.failing for f in found], "by": [f.by for f in found],
+                     "load": f"{load_before:.1f}-{os.getloadavg()[0]:.1f}"})
+        print(json.dumps(rows[-1]), flush=True)
+    one, two = rows
+    same = one["unseparable"] == two["unseparable"] and one["by"] == two["by"]
+    header = run_header(f"python scripts/bench.py --solver-workers --repeats {datasets}", f"scipy {scipy.__version__}")
+    lines = [header + f" N={N}, DS={DS} (near Table 1's exact perfect-recall DS, 630), {datasets} datasets (seed 0, "
+             f"runs 0-{datasets - 1}), every neuron decided (`perfect_recall`, one thread, then two); load is the "
+             "1-minute load average before and after.", "",
+             *table_head("threads", "wall s", "neurons not separable, per dataset", "load")]
+    lines += [f"| {r['workers']} | {r['wall_s']} | {r['unseparable']} | {r['load']} |" for r in rows]
+    lines += ["", f"Two threads {one['wall_s'] / two['wall_s']:.2f}× faster than one; the same verdicts and "
+              f"proofs: {'yes' if same else 'NO'}."]
+    publish(out / "solver_workers", {"same_verdicts": same, "rows": rows}, lines)
+
+
 def solver_benchmark(neurons: int, out: Path, sizes=((100, 320), (200, 630), (300, 970), (500, 1670))) -> None:
     """Part 8: one neuron's separability decided the old way (scipy's linprog, one LP built per neuron) and by
     ``DatasetLPs`` (one model per dataset, cheapest proof first), on the same neurons, back to back."""
@@ -697,13 +732,16 @@ def main(argv=None) -> None:
                         help="part 7 only: the oracle's datasets one at a time and two at a time")
     parser.add_argument("--solver", action="store_true",
                         help="part 8: each neuron's separability by scipy's linprog against DatasetLPs, N = 100-500")
+    parser.add_argument("--solver-workers", action="store_true",
+                        help="part 11: every neuron of the same datasets decided by one thread and by two")
     parser.add_argument("--engine", action="store_true",
                         help="part 9: one optimizer step a call against the default, 1 and 2 threads; wasted work")
     parser.add_argument("--sweep-work", nargs="+", type=Path, metavar="DIR",
                         help="part 10: the work and time of runs of one sweep, side by side, from their results")
     parser.add_argument("--repeats", type=int, default=None,
                         help="--subnormals: pairs of jobs per case; --default-job: runs; --oracle-lp: neurons "
-                             "(3 each); --oracle-workers: datasets (4); --solver: neurons per size (40)")
+                             "(3 each); --oracle-workers, --solver-workers: datasets (4); --solver: neurons per size "
+                             "(40)")
     args = parser.parse_args(argv)
     if args.repeats is not None and args.repeats < 1:
         parser.error(f"--repeats must be at least 1, got {args.repeats}")
@@ -717,6 +755,8 @@ def main(argv=None) -> None:
         return engine_benchmark(args.repeats or 3, args.quick, out / "engine")
     if args.solver:
         return solver_benchmark(args.repeats or 40, out / "solver")
+    if args.solver_workers:
+        return solver_workers_benchmark(args.repeats or 4, out / "solver_workers")
     if args.oracle_workers:
         return oracle_workers_benchmark(args.repeats or 4, out / "oracle_workers")
     if args.oracle_lp:

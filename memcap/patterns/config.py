@@ -78,6 +78,7 @@ class SearchConfig:
     solver_patience: int = 3  # decide=solver: grid points in a row with no passing run that end a phase's scan
     solver_capacity: bool = True  # decide=solver: also scan the capacity above the perfect-recall DS
     solver_check: Optional[bool] = None  # a trained search beside the solver's perfect-recall DS (None: where it applies)
+    solver_workers: int = 1  # threads deciding one dataset's neurons at once (the solver's LPs; not in the identity)
 
 
 @dataclass
@@ -162,7 +163,7 @@ def validate(cfg) -> None:
     if cfg.search.name == "fixed" and cfg.DS is None:
         raise ConfigError("DS", "search=fixed needs an integer DS")
     search = cfg.search
-    for key in ("step", "resolution", "oracle_workers", "oracle_nodes"):
+    for key in ("step", "resolution", "oracle_workers", "oracle_nodes", "solver_workers"):
         at_least(f"search.{key}", getattr(search, key))
     at_least("search.oracle_iterations", search.oracle_iterations, 0)
     if cfg.DS is None and search.resolution > total:

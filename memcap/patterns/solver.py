@@ -49,7 +49,7 @@ def perfect_point(cfg, DS: int, run: int, bti: int, complete: bool = False) -> d
     when stored; else None: not counted)."""
     X, Y = member_data(cfg, DS, run)
     start = time.perf_counter()
-    found = perfect_recall(X, Y, first_failure=not complete)
+    found = perfect_recall(X, Y, first_failure=not complete, workers=cfg.search.solver_workers)
     extra = {"unseparable": found.failing, "neurons_checked": found.checked, "proofs": found.by,
              "complete": complete or found.ok}
     if found.ok:

@@ -44,6 +44,28 @@ def test_the_first_failure_stops_the_check_and_says_how_far_it_got():
         recalled_by(first, X, Y)
 
 
+@pytest.mark.parametrize("first_failure", [False, True])
+def test_threads_deciding_the_neurons_give_one_threads_answer(first_failure):
+    """search.solver_workers: the neurons split among threads (each its own HiGHS instances) give the same
+    verdicts, neurons checked, steps counted and recalled count as one thread, and the separators they return
+    hold every row; stdout is not left parked by instances constructed at once."""
+    import os
+
+    stdout = os.fstat(1)
+    X, Y = (t.numpy().astype(float) for t in make_patterns(40, 160, 0.1, seed=4))
+    one = perfect_recall(X, Y, first_failure=first_failure)
+    for workers in (2, 3, 7):
+        many = perfect_recall(X, Y, first_failure=first_failure, workers=workers)
+        assert (many.ok, many.failing, many.checked, many.by) == (one.ok, one.failing, one.checked, one.by)
+        decided = [j for j in range(many.checked) if j not in many.failing]
+        margins = np.where(Y > 0.5, 1.0, -1.0) * (X @ many.W.T + many.b)
+        assert (margins[:, decided].min() >= 0.5 if decided else True) and not many.W[many.checked:].any()
+        if not first_failure:
+            assert recalled_by(many, X, Y) == recalled_by(one, X, Y)
+    assert one.failing and (one.checked == one.failing[0] + 1 if first_failure else one.checked == 40)
+    assert (os.fstat(1).st_dev, os.fstat(1).st_ino) == (stdout.st_dev, stdout.st_ino)  # stdout where it was
+
+
 def test_a_neuron_made_non_separable_is_the_one_named():
     """Two equal inputs whose targets differ in exactly one bit: only that neuron cannot be separated."""
     X, Y = make_patterns(50, 40, 0.1, seed=1)

@@ -48,6 +48,21 @@ def test_the_perfect_recall_scan_is_the_largest_storable_grid_ds_before_three_mi
     assert "decided by LPs" in solver.summary_line(result)
 
 
+def test_threads_deciding_the_neurons_change_nothing_but_the_seconds(make_cfg, tmp_path):
+    """search.solver_workers is how the machine computes the answer, not what it is: the same points, metrics and
+    identity with one thread or three."""
+    one = run_job(make_cfg(*SMALL, "search.solver_capacity=false"), tmp_path / "one", "test")
+    three = run_job(make_cfg(*SMALL, "search.solver_capacity=false", "search.solver_workers=3"), tmp_path / "three",
+                    "test")
+    timeless = lambda points: [{k: v for k, v in p.items() if k != "seconds"} for p in points]  # noqa: E731
+    clockless = lambda metrics: {k: v for k, v in metrics.items() if k != "solver_seconds"}  # noqa: E731
+    assert timeless(three["points"]) == timeless(one["points"])
+    assert clockless(three["metrics"]) == clockless(one["metrics"])
+    assert three["job"] == one["job"]
+    with pytest.raises(ConfigError, match="search.solver_workers"):
+        validate(make_cfg(*SMALL, "search.solver_workers=0"))
+
+
 def test_a_killed_solver_job_resumes_without_solving_its_points_again(make_cfg, tmp_path, monkeypatch):
     cfg = make_cfg(*SMALL, "search.max_ds=40")
     reference = run_job(cfg, tmp_path / "reference", "test")

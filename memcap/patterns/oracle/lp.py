@@ -14,6 +14,7 @@ import itertools
 import logging
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -105,18 +106,23 @@ def _progress_bar(enabled: bool) -> Progress:
     )
 
 
+_PARKING = threading.Lock()  # file descriptor 1 is the process's: one thread parks it at a time
+
+
 def _silent_highs() -> highspy.Highs:
     """A HiGHS instance that prints nothing: HiGHS writes its banner to file descriptor 1 as it is
-    constructed, before any option can be set (ERGO-Code/HiGHS#1932), so stdout is parked for that moment."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            highs = highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
+    constructed, before any option can be set (ERGO-Code/HiGHS#1932), so stdout is parked for that moment
+    (under a lock: two threads parking it at once would leave it parked)."""
+    with _PARKING:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 1)
+                highs = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
     highs.setOptionValue("output_flag", False)
     return highs
 

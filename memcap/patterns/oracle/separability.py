@@ -16,10 +16,15 @@ Each neuron is then decided by the cheapest means that proves its answer:
    previous neuron's basis; if HiGHS answers neither, cold, then with presolve, then by interior point.
 
 The answer never depends on which step gave it: only certified weights or the simplex's verdict count.
+With ``workers`` > 1 the neurons are split among that many threads, each with its own ``DatasetLPs``: HiGHS
+releases the GIL while it solves, so the threads use as many cores, with no process to start and no data to
+copy; the verdicts, the neurons checked and the steps counted are those of one thread, neuron by neuron.
 """
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import highspy
@@ -121,16 +126,39 @@ class DatasetLPs:
         raise RuntimeError(f"HiGHS decided neither way: {self.simplex.modelStatusToString(status)}")
 
 
-def perfect_recall(X, Y, first_failure: bool = False) -> PerfectRecall:
+def perfect_recall(X, Y, first_failure: bool = False, workers: int = 1) -> PerfectRecall:
     """Can a one-layer network store all DS pairs (X, Y) exactly? One LP per output neuron (``DatasetLPs``);
-    ``first_failure``: stop at the first neuron that is not separable (the answer is then no)."""
-    Y = _as_array(Y)
-    lps = DatasetLPs(X)
+    ``first_failure``: stop at the first neuron that is not separable (the answer is then no); ``workers``:
+    threads deciding the neurons (contiguous shares), the result the same as one thread's."""
+    X, Y = _as_array(X), _as_array(Y)
     n_out = Y.shape[1]
-    W, b = np.zeros((n_out, lps.n_in)), np.zeros(n_out)
+    first_failing = [n_out]  # the first neuron found not separable so far: no thread needs any beyond it
+    lock = threading.Lock()
+
+    def decide(columns) -> dict[int, tuple]:
+        lps, found = DatasetLPs(X), {}
+        for j in columns:
+            if first_failure and j > first_failing[0]:
+                break
+            found[j] = lps.decide(Y[:, j])
+            if not found[j][0] and first_failure:
+                with lock:
+                    first_failing[0] = min(first_failing[0], j)
+                break
+        return found
+
+    shares = [share for share in np.array_split(np.arange(n_out), max(1, min(workers, n_out))) if len(share)]
+    decided: dict[int, tuple] = {}
+    if len(shares) == 1:
+        decided = decide(shares[0])
+    else:
+        with ThreadPoolExecutor(len(shares)) as pool:
+            for found in pool.map(decide, shares):
+                decided.update(found)
+    W, b = np.zeros((n_out, X.shape[1])), np.zeros(n_out)
     failing, by, checked = [], {}, 0
-    for j in range(n_out):
-        ok, x, step = lps.decide(Y[:, j])
+    for j in range(n_out):  # in neuron order, as one thread would have decided them
+        ok, x, step = decided[j]
         checked, by[step] = checked + 1, by.get(step, 0) + 1
         if ok:
             W[j], b[j] = x[:-1], x[-1]
