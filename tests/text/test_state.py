@@ -439,7 +439,8 @@ def test_memorization_over_seeds_is_tabulated_apart_with_its_unconverged_counts_
         return {"config": {"model": "gru", "length": 4, "seed": seed, "max_steps": 2000, "settle_factor": 4},
                 "points": [{"count": count, "run": 0, "stop": "target"}, {"count": count + 8, "run": 0, "stop": stop}],
                 "metrics": {"max_count": count, "capped": False, "decisive": count + 8, "bits": count * 26.3,
-                            "bits_per_param": count / 100, "params": 2000, "encoder_params": 500}}
+                            "bits_per_param": count / 100, "params": 2000, "encoder_params": 500,
+                            "heldout_char": 0.02 * seed, "memorized_bits": count * 20.0}}
 
     table = figures.memorize_answer([job(0, 64, "plateau"), job(1, 80, "cap"), job(2, 72, "plateau")])
-    assert "| 4 | gru | 3 | 64–80† | 0.640–0.800 | 3.37–4.21 | 0.75 |" in table
+    assert "| 4 | gru | 3 | 64–80† | 0.00–0.04 | 0.640–0.800 | 0.640–0.800 | 2.56–3.20 | 0.75 |" in table
