@@ -473,9 +473,9 @@ def topology_table(results, skipped) -> str:
 
 
 def span(values, spec="{}") -> str:
-    """``lo–hi`` of the values (one value: itself)."""
-    lo, hi = min(values), max(values)
-    return spec.format(lo) if lo == hi else f"{spec.format(lo)}–{spec.format(hi)}"
+    """``lo–hi`` of the values as ``spec`` writes them (one, where both ends read the same)."""
+    lo, hi = spec.format(min(values)), spec.format(max(values))
+    return lo if lo == hi else f"{lo}–{hi}"
 
 
 def failure_capped(result, key: str = "hidden") -> bool:
@@ -743,7 +743,7 @@ def memorize_answer(results) -> str:
     if not cells:
         return ""
     lines = ["## Memorization over seeds", "",
-             f"From results/{MEMORIZE_SETTLED}/ (`python scripts/text_study.py --parts {MEMORIZE_SETTLED} --seeds "
+             f"From results/text/{MEMORIZE_SETTLED}/ (`python scripts/text_study.py --parts {MEMORIZE_SETTLED} --seeds "
              "0,1,2`): the most random printable strings a width-8 encoder and its per-position decoder reconstruct "
              "(stored strings' char accuracy >= 0.99), the count's deciding failure settled "
              f"({budget(results)}); lo–hi over seeds. Stored bits = strings x L x log2|A|. Where the held-out "
