@@ -597,12 +597,18 @@ def codelength_bits(point: dict, length: int, size: int) -> float:
     return length * max(0.0, math.log2(size) - point["heldout_loss_bits"])
 
 
+def per_length_and_encoder(results) -> list[tuple[tuple[int, str], list[dict]]]:
+    """The results grouped by (L, encoder), L first and the encoders in MODELS' order, each group by seed."""
+    cells: dict[tuple[int, str], list[dict]] = {}
+    for r in results:
+        cells.setdefault((r["config"]["length"], r["config"]["model"]), []).append(r)
+    return [(key, sorted(cells[key], key=lambda r: r["config"]["seed"]))
+            for key in sorted(cells, key=lambda c: (c[0], MODELS.index(c[1])))]
+
+
 def bits_table(results) -> str:
     """Bits per state number at each answer, Fano's bound and the code-length estimate side by side, over seeds."""
-    cells: dict[tuple[str, int], list[dict]] = {}
-    for r in results:
-        if not r["metrics"]["capped"]:
-            cells.setdefault((r["config"]["length"], r["config"]["model"]), []).append(r)
+    cells = per_length_and_encoder([r for r in results if not r["metrics"]["capped"]])
     if not cells:
         return ""
     lines = ["## Bits per state number at the answer", "",
@@ -614,8 +620,7 @@ def bits_table(results) -> str:
              "holds 32.", "",
              "| L | encoder | seeds | state numbers | Fano bits / state number | code-length bits / state number | "
              "most Fano bits / state number, any width |", "|---|---|---|---|---|---|---|"]
-    for length, model in sorted(cells, key=lambda c: (c[0], MODELS.index(c[1]))):
-        rs = cells[(length, model)]
+    for (length, model), rs in cells:
         size = rs[0]["config"]["alphabet_size"]
         nets = [(r["metrics"]["state_size"], answer_network(r)) for r in rs]
         fano = [p["fano_bits_per_state"] for _, p in nets]
@@ -632,10 +637,7 @@ ABLATION_MATTERS = 0.05  # held-out accuracy one state number must cost, held at
 def where_table(results) -> str:
     """Where the information sits at each answer, over seeds: how evenly the state is used and what one number
     held at its mean costs (the numbers behind docs/text/where_<model>.png)."""
-    cells: dict[tuple[int, str], list[dict]] = {}
-    for r in results:
-        if not r["metrics"]["capped"] and r["metrics"].get("ablation"):
-            cells.setdefault((r["config"]["length"], r["config"]["model"]), []).append(r["metrics"])
+    cells = per_length_and_encoder([r for r in results if not r["metrics"]["capped"] and r["metrics"].get("ablation")])
     if not cells:
         return ""
     lines = ["## Where the information sits at the answer", "",
@@ -646,8 +648,8 @@ def where_table(results) -> str:
              "lo–hi over seeds.", "",
              "| L | encoder | seeds | state numbers | participation ratio | ratio / state numbers | largest loss, one "
              f"number | numbers costing > {ABLATION_MATTERS} | worst position |", "|---|---|---|---|---|---|---|---|---|"]
-    for length, model in sorted(cells, key=lambda c: (c[0], MODELS.index(c[1]))):
-        ms = cells[(length, model)]
+    for (length, model), rs in cells:
+        ms = [r["metrics"] for r in rs]
         lines.append(
             f"| {length} | {model} | {len(ms)} | {span([m['state_size'] for m in ms])} | "
             f"{span([m['participation_ratio'] for m in ms], '{:.1f}')} | "
@@ -702,10 +704,10 @@ def topology_answer(results, references=()) -> str:
              "be found \"more\"); > W: no width up to W reached the target.", "",
              "| encoder | L | activation | density | seeds | state numbers | nonzero enc. params | "
              "bits / nonzero enc. param | vs own dense |", "|---|---|---|---|---|---|---|---|---|"]
+    own_dense = (OWN_ACTIVATION, None, 1.0)
     for key in sorted(cells, key=order):
         model, length, activation, w0, density = key
         rs = sorted(cells[key], key=lambda r: r["config"]["seed"])
-        own_dense = (OWN_ACTIVATION, None, 1.0)
         reference = cells.get((model, length, *own_dense), [])
         ms = [r["metrics"] for r in rs]
         reached = [m for m in ms if not m["capped"]]
@@ -737,9 +739,7 @@ def memorize_answer(results) -> str:
     """Memorization over seeds (scripts/text_study.py --parts memorize-settled): per encoder and L, the strings
     stored, how much of any string the state passes (held-out accuracy), and the bits per parameter counted two
     ways, lo–hi over seeds."""
-    cells: dict[tuple[int, str], list[dict]] = {}
-    for r in results:
-        cells.setdefault((r["config"]["length"], r["config"]["model"]), []).append(r)
+    cells = per_length_and_encoder(results)
     if not cells:
         return ""
     lines = ["## Memorization over seeds", "",
@@ -755,8 +755,7 @@ def memorize_answer(results) -> str:
              f"(RNNs), Morris et al. 2025 {MORRIS:g} (GPT-style); a float32 holds 32.", "",
              "| L | encoder | seeds | strings stored | held-out char | stored bits / param | memorized bits / param | "
              "memorized bits / encoder param | decoder share |", "|---|---|---|---|---|---|---|---|---|"]
-    for length, model in sorted(cells, key=lambda c: (c[0], MODELS.index(c[1]))):
-        rs = sorted(cells[(length, model)], key=lambda r: r["config"]["seed"])
+    for (length, model), rs in cells:
         ms = [r["metrics"] for r in rs]
         mark = "†" if any(failure_capped(r, "count") for r in rs) else ""
         ceiling = "+" if any(m["capped"] for m in ms) else ""
