@@ -137,28 +137,20 @@ def test_the_topology_answer_is_the_committed_results():
         assert docs.split(marker)[1].split(f"<!-- end of topology capacity table{label} -->")[0] == committed
 
 
-def test_the_text_answer_table_is_the_committed_results(tmp_path):
-    """docs/text.md's fewest-state-numbers table with its bits per state number, and the topology answer, are what
-    scripts/text_figures.py writes now from the committed results/text/widths and results/text/topology-widths
-    (docs/text/text_answers.md, and the blocks between the page's markers)."""
-    import importlib.util
+def test_the_text_pages_are_the_committed_results(tmp_path):
+    """docs/text.md's blocks (the answers at the top, the study's tables, the topology tables and answer) and the
+    tables in docs/text/ are what scripts/text_figures.py writes now from the committed results/text/."""
     import shutil
 
-    spec = importlib.util.spec_from_file_location("text_figures", ROOT / "scripts" / "text_figures.py")
-    figures = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(figures)
-    found, _ = figures.load(ROOT / "results" / "text")
-    table = figures.answers([r for r in found if r["path"].split("/")[0] == figures.WIDTHS],
-                            [r for r in found if r["path"].split("/")[0] == figures.MEMORIZE_SETTLED])
-    assert table == (ROOT / "docs" / "text" / "text_answers.md").read_text()
+    from memcap.aggregate.text_study.pages import write
+
     page = tmp_path / "text.md"
     shutil.copy(ROOT / "docs" / "text.md", page)
-    assert figures.write_between(page, figures.ANSWERS_BEGIN, figures.ANSWERS_END, table)
-    topology = figures.topology_answer([r for r in found if r["path"].split("/")[0] == figures.TOPOLOGY_WIDTHS],
-                                       [r for r in found if r["path"].split("/")[0] == figures.WIDTHS])
-    assert figures.write_between(page, figures.TOPOLOGY_ANSWER_BEGIN, figures.TOPOLOGY_ANSWER_END,
-                                 topology or figures.NO_TOPOLOGY_ANSWER)
+    written = write(ROOT / "results" / "text", tmp_path / "text", page)
+    assert sum(line.startswith(str(page)) for line in written) == 4  # every block found its markers
     assert page.read_text() == (ROOT / "docs" / "text.md").read_text()
+    for table in sorted((tmp_path / "text").glob("*.md")):
+        assert table.read_text() == (ROOT / "docs" / "text" / table.name).read_text(), table.name
 
 
 def _section(doc: str, heading: str) -> str:

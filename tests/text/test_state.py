@@ -8,14 +8,16 @@ import math
 import pytest
 import torch
 
+from memcap.aggregate.text_study import answers, collect, pages, reading
+from memcap.aggregate.text_study import figures as plots
 from memcap.config import ConfigError
 from memcap.lifecycle import run_job
 from memcap.results import read_result
 from memcap.text.config import validate, width_grid
 from memcap.text.models import Shape, build_autoencoder
 from memcap.text.state import measure as state
-from memcap.text.state.stream import Stream, draw_sets, fano_bits, string_keys
-from tests.helpers import ROOT
+from memcap.text.state.information import codelength_bits, fano_bits
+from memcap.text.state.stream import Stream, draw_sets, string_keys
 
 STATE = ["data=text", "search=state", "text.source=random", "runs=1", "text.heldout=256", "text.validation=64"]
 
@@ -301,18 +303,9 @@ def test_bad_memorize_input_is_refused(make_cfg):
         validate(make_cfg(*base, "search.settle_factor=-1", "search.max_count=64", "text.heldout=64"))
 
 
-def text_figures():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("text_figures", ROOT / "scripts" / "text_figures.py")
-    figures = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(figures)
-    return figures
-
-
 def test_the_table_shows_the_width_below_the_answer_with_its_best_score():
     """From metrics.decisive where a result has it, else by the same rule from the points (older results)."""
-    width_below = text_figures().width_below
+    width_below = reading.width_below
     points = [{"hidden": w, "run": r, "heldout_char": s} for w, r, s in
               [(4, 0, 0.5), (8, 0, 0.97), (8, 1, 0.988), (11, 0, 0.992), (16, 0, 0.999)]]
     old = {"metrics": {"capped": False, "min_hidden": 11}, "points": points}
@@ -323,25 +316,22 @@ def test_the_table_shows_the_width_below_the_answer_with_its_best_score():
 
 
 def test_figures_and_tables_come_from_result_files(make_cfg, tmp_path):
-    figures = text_figures()
     run_job(make_cfg(*STATE, "model=rnn", "text.length=3", "search.min_hidden=2", "search.max_hidden=3",
                      "search.max_steps=100", "search.lrs=[0.01]"), tmp_path / "r" / "state" / "rnn-L3", tmp_path / "r")
     run_job(make_cfg("data=text", "search=memorize", "text.source=random", "runs=1", "model=rnn", "model.hidden=4",
                      "text.length=4", "text.heldout=64", "search.min_count=4", "search.max_count=16",
                      "search.max_steps=100", "search.lrs=[0.03]"), tmp_path / "r" / "memorize" / "rnn-L4", tmp_path / "r")
-    assert figures.main(["--results", str(tmp_path / "r"), "--out", str(tmp_path / "docs"), "--doc", "none"]) == 0
+    assert pages.write(tmp_path / "r", tmp_path / "docs", tmp_path / "none.md")
     md = (tmp_path / "docs" / "text_study.md").read_text()
     assert "| rnn | 3 |" in md and "| rnn | 4 | trained |" in md and "(a float32 holds 32)" in md
     assert (tmp_path / "docs" / "state_accuracy.png").exists() and (tmp_path / "docs" / "state_where.png").exists()
 
 
 def test_the_fewest_state_numbers_are_named_only_where_the_seeds_separate_them():
-    figures = text_figures()
-
     def converged(*answers):
         return [(a, a) for a in answers]
 
-    fewest = figures.fewest
+    fewest = reading.fewest
     assert fewest({"rnn": converged(12, 13, 12), "lstm": converged(8, 10, 8), "gru": converged(11, 14, 12)}) == "**lstm**"
     assert fewest({"rnn": converged(12, 13, 12), "lstm": converged(8, 12, 8),
                    "gru": converged(11, 14, 12)}) == "not separated: rnn, lstm, gru"
@@ -354,7 +344,7 @@ def test_the_fewest_state_numbers_are_named_only_where_the_seeds_separate_them()
 
 
 def test_an_unconverged_answers_floor_is_above_the_widest_converged_failure():
-    width_floor = text_figures().width_floor
+    width_floor = reading.width_floor
     points = [{"hidden": w, "run": run, "stop": stop} for w, run, stop in
               [(2, 0, "plateau"), (4, 0, "plateau"), (8, 0, "cap"), (6, 0, "plateau"), (6, 1, "target"),
                (7, 0, "cap"), (7, 1, "plateau")]]
@@ -367,8 +357,6 @@ def test_an_unconverged_answers_floor_is_above_the_widest_converged_failure():
 
 
 def test_the_answer_table_waits_for_three_seeds_of_every_encoder():
-    figures = text_figures()
-
     def job(model, seed, state, capped=False):
         return {"config": {"model": model, "length": 4, "seed": seed, "min_hidden": 2, "max_steps": 6000,
                            "settle_factor": 4}, "wall_time": 60.0,
@@ -378,17 +366,15 @@ def test_the_answer_table_waits_for_three_seeds_of_every_encoder():
                 "metrics": {"state_size": state, "hidden": state, "min_hidden": None if capped else state,
                             "capped": capped, "decisive": state - 1}}
 
-    jobs = [job(model, seed, 10 + i) for i, model in enumerate(figures.MODELS) for seed in range(3)]
-    table = figures.answers_table(jobs)
+    jobs = [job(model, seed, 10 + i) for i, model in enumerate(collect.MODELS) for seed in range(3)]
+    table = answers.answers_table(jobs)
     assert "| 4 | 10 (10, 10, 10; 3/3) |" in table and "| 15† [≥ 14] (15, 15, 15; 3/3) |" in table
     assert table.rstrip().splitlines()[-3].endswith("| **rnn** |")
-    assert "pending" in figures.answers_table(jobs[:-1])  # the hybrid's third seed missing: no verdict yet
+    assert "pending" in answers.answers_table(jobs[:-1])  # the hybrid's third seed missing: no verdict yet
     assert "at most 6000 steps per network and 4x that for a deciding failure at that cap" in table
 
 
 def test_each_encoder_gets_one_where_figure_over_its_seeds(tmp_path):
-    figures = text_figures()
-
     def job(seed, length):
         points = [{"hidden": 4, "heldout_char": 0.5, "position_char": [0.4] * length},
                   {"hidden": 6, "heldout_char": 0.995, "position_char": [0.99] * length}]
@@ -397,13 +383,12 @@ def test_each_encoder_gets_one_where_figure_over_its_seeds(tmp_path):
                             "ablation": [0.1, 0.3, 0.2, 0.0, 0.05, 0.01], "participation_ratio": 4.2}}
 
     results = [job(seed, length) for seed in range(3) for length in (2, 4)]
-    assert figures.fig_where_encoder(results, "gru", tmp_path) == tmp_path / "where_gru.png"
+    assert plots.fig_where_encoder(results, "gru", tmp_path) == tmp_path / "where_gru.png"
     assert (tmp_path / "where_gru.png").stat().st_size > 0
-    assert figures.fig_where_encoder(results, "lstm", tmp_path) is None  # no result: no figure
+    assert plots.fig_where_encoder(results, "lstm", tmp_path) is None  # no result: no figure
 
 
 def test_bits_per_state_number_put_fano_beside_the_code_length_of_the_answering_network():
-    figures = text_figures()
     log2a = math.log2(95)
 
     def job(seed, loss_bits):
@@ -417,20 +402,19 @@ def test_bits_per_state_number_put_fano_beside_the_code_length_of_the_answering_
                 "metrics": {"capped": False, "hidden": 5, "state_size": 5, "max_fano_bits_per_state": 2.0 + seed}}
 
     # the answering network is the best at the answer's width (run 1); its cross-entropy saves log2|A| - CE per char
-    assert figures.codelength_bits(job(0, 0.0)["points"][2], 2, 95) == pytest.approx(2 * log2a)
-    assert figures.codelength_bits(job(0, 9.0)["points"][2], 2, 95) == 0.0  # worse than uniform: nothing
-    table = figures.bits_table([job(0, log2a - 2.5), job(1, log2a - 5.0)])
+    assert codelength_bits(job(0, 0.0)["points"][2]["heldout_loss_bits"], 2, 95) == pytest.approx(2 * log2a)
+    assert codelength_bits(job(0, 9.0)["points"][2]["heldout_loss_bits"], 2, 95) == 0.0  # worse than uniform: nothing
+    table = answers.bits_table([job(0, log2a - 2.5), job(1, log2a - 5.0)])
     assert "| 2 | gru | 2 | 5 | 1.50 | 1.00–2.00 | 2.00–3.00 |" in table
 
 
 def test_memorization_over_seeds_is_tabulated_apart_with_its_unconverged_counts_marked(make_cfg, tmp_path):
     """results/text/memorize-settled/ goes to the answers block over seeds, not to the one-seed study's tables; a
     seed whose smallest failing count above the answer still stopped at the cap is marked †."""
-    figures = text_figures()
     for seed in (0, 1):
         run_job(make_cfg(*MEMORIZE, "search.max_steps=300", "search.settle_factor=2", f"seed={seed}"),
                 tmp_path / "r" / "memorize-settled" / f"rnn-L2{f'-s{seed}' if seed else ''}", tmp_path / "r")
-    assert figures.main(["--results", str(tmp_path / "r"), "--out", str(tmp_path / "docs"), "--doc", "none"]) == 0
+    assert pages.write(tmp_path / "r", tmp_path / "docs", tmp_path / "none.md")
     block = (tmp_path / "docs" / "text_answers.md").read_text()
     assert "## Memorization over seeds" in block and "| 2 | rnn | 2 |" in block
     assert "| rnn | 2 |" not in (tmp_path / "docs" / "text_study.md").read_text()
@@ -442,5 +426,5 @@ def test_memorization_over_seeds_is_tabulated_apart_with_its_unconverged_counts_
                             "bits_per_param": count / 100, "params": 2000, "encoder_params": 500,
                             "heldout_char": 0.02 * seed, "memorized_bits": count * 20.0}}
 
-    table = figures.memorize_answer([job(0, 64, "plateau"), job(1, 80, "cap"), job(2, 72, "plateau")])
+    table = answers.memorize_answer([job(0, 64, "plateau"), job(1, 80, "cap"), job(2, 72, "plateau")])
     assert "| 4 | gru | 3 | 64–80† | 0.00–0.04 | 0.640–0.800 | 0.640–0.800 | 2.56–3.20 | 0.75 |" in table

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 import torch
 
+from memcap.aggregate.text_study import answers, pages
 from memcap.config import ConfigError, identity, identity_hash
 from memcap.lifecycle import run_job
 from memcap.results import read_result
@@ -14,7 +13,6 @@ from memcap.text.config import validate
 from memcap.text.state import measure as state
 from memcap.topology.activations import siren_bound
 from memcap.topology.masks import effective
-from tests.helpers import ROOT
 
 STATE = ["data=text", "search=state", "text.source=random", "runs=1", "text.heldout=256", "text.validation=64",
          "text.length=3"]
@@ -137,14 +135,11 @@ def test_identity_differs_exactly_when_the_topology_differs(make_cfg):
 
 
 def test_the_topology_table_comes_from_result_files(make_cfg, tmp_path):
-    """scripts/text_figures.py tabulates results/text/topology/ apart from the state study's tables."""
-    spec = importlib.util.spec_from_file_location("text_figures", ROOT / "scripts" / "text_figures.py")
-    figures = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(figures)
+    """The text study's pages tabulate results/text/topology/ apart from the state study's tables."""
     for activation, density in (("tanh", 1.0), ("sigmoid", 0.5)):
         run_job(make_cfg(*TINY, "model=rnn", f"model.activation={activation}", f"model.density={density}"),
                 tmp_path / "r" / "topology" / f"rnn-{activation}-{density}", tmp_path / "r")
-    assert figures.main(["--results", str(tmp_path / "r"), "--out", str(tmp_path / "docs"), "--doc", "none"]) == 0
+    assert pages.write(tmp_path / "r", tmp_path / "docs", tmp_path / "none.md")
     md = (tmp_path / "docs" / "text_topology.md").read_text()
     assert "| rnn | 3 | sigmoid | 0.5 | 4: " in md and "| rnn | 3 | tanh | 1.0 | 4: " in md
     study = (tmp_path / "docs" / "text_study.md").read_text()
@@ -152,10 +147,7 @@ def test_the_topology_table_comes_from_result_files(make_cfg, tmp_path):
 
 
 def test_the_topology_answer_names_more_or_less_only_where_every_seed_is_on_one_side():
-    """scripts/text_figures.py's topology answer: each arm over seeds against its encoder's own dense network."""
-    spec = importlib.util.spec_from_file_location("text_figures", ROOT / "scripts" / "text_figures.py")
-    figures = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(figures)
+    """The topology answer: each arm over seeds against its encoder's own dense network."""
 
     def job(activation, density, seed, bits, capped=False, capped_failure=False):
         return {"config": {"model": "rnn", "length": 4, "activation": activation, "w0": 30.0 if activation == "sine"
@@ -173,12 +165,12 @@ def test_the_topology_answer_names_more_or_less_only_where_every_seed_is_on_one_
                [job("sigmoid", 1.0, seed, 0.010, capped_failure=seed == 0) for seed in range(3)] +  # † can't be less
                [job("sine", 1.0, seed, 0.010, capped=seed == 2) for seed in range(3)])
     rows = {tuple(cell.strip() for cell in line.split("|")[3:5]): line.rstrip("| ").rsplit("| ", 1)[-1]
-            for line in figures.topology_answer(results, own).splitlines() if line.startswith("| rnn")}
+            for line in answers.topology_answer(results, own).splitlines() if line.startswith("| rnn")}
     assert rows == {("tanh", "1"): "reference", ("tanh", "0.5"): "more", ("relu", "1"): "not separated",
                     ("sigmoid", "1"): "not separated", ("sine (w0 30)", "1"): "not separated"}
-    lows = figures.topology_answer([r for r in results if r["config"]["activation"] == "sine"
+    lows = answers.topology_answer([r for r in results if r["config"]["activation"] == "sine"
                                     and not r["metrics"]["capped"]], own)
     assert "| sine (w0 30) | 1 | 2 | 8 | 1,000 | 0.0100 (0.0100) | less |" in lows
-    assert "> 8" in figures.topology_answer(results, own)  # the capped seed shows the widest width tried
+    assert "> 8" in answers.topology_answer(results, own)  # the capped seed shows the widest width tried
     other_length = [{**r, "config": {**r["config"], "length": 2}} for r in own]
-    assert "| reference |" not in figures.topology_answer(results, other_length)  # only the lengths studied
+    assert "| reference |" not in answers.topology_answer(results, other_length)  # only the lengths studied

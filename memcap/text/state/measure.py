@@ -26,13 +26,13 @@ from memcap.text.config import hidden_grid, length_floor, topology_config, width
 from memcap.text.members import STOP_REASONS, init_seed
 from memcap.text.models import Shape, build_autoencoder, num_parameters
 from memcap.text.state.analysis import ablation, participation_ratio, position_accuracy
+from memcap.text.state.information import codelength_bits, fano_bits
 from memcap.text.state.module import StateModule, char_scores
 from memcap.text.state.stream import (
     Stream,
     alphabet_size,
     draw_sets,
     encode_indices,
-    fano_bits,
     input_size,
     validate_sets,
 )
@@ -220,8 +220,8 @@ def score(cfg, network, sets, length: int, size: int, kind: str, value: int) -> 
         per_string = length * log2a
         point.update(train_char=t_char, train_exact=t_exact, train_loss_bits=t_loss / math.log(2),
                      bits=t_char * value * per_string,
-                     codelength_bits=value * length * max(0.0, log2a - t_loss / math.log(2)),
-                     generalization_bits=value * length * max(0.0, log2a - loss / math.log(2)),
+                     codelength_bits=value * codelength_bits(t_loss / math.log(2), length, size),
+                     generalization_bits=value * codelength_bits(loss / math.log(2), length, size),
                      trainable_params=num_parameters(network.decoder) if cfg.search.freeze_encoder else params)
         return point
     fano = fano_bits(char, length, size)

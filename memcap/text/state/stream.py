@@ -25,7 +25,6 @@ held-out set, drawn together as distinct strings, so no held-out string is store
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -121,15 +120,3 @@ def encode_indices(indices: torch.Tensor, text_cfg) -> torch.Tensor:
 
 def input_size(text_cfg) -> int:
     return 1 if text_cfg.encoding == "scalar" else alphabet_size(text_cfg)
-
-
-def binary_entropy(p: float) -> float:
-    return 0.0 if p <= 0 or p >= 1 else -(p * math.log2(p) + (1 - p) * math.log2(1 - p))
-
-
-def fano_bits(char_accuracy: float, length: int, size: int) -> float:
-    """Fano's lower bound on the information about L uniform characters that passes to a decoder
-    erring on a fraction eps = 1 - accuracy of them: L (log2|A| - h(eps) - eps log2(|A| - 1)), at least 0."""
-    eps = 1.0 - char_accuracy
-    per_char = math.log2(size) - binary_entropy(eps) - eps * math.log2(size - 1)
-    return max(0.0, length * per_char)

@@ -1,0 +1,250 @@
+"""The answers: one table per question, over seeds, at the top of docs/text.md and of its topology section.
+
+- ``answers_table``: which encoder needs the fewest state numbers (results/text/widths/), and where the ranges
+  separate;
+- ``bits_table`` and ``where_table``: at those answers, the bits per state number (Fano beside code length) and
+  where the information sits;
+- ``memorize_answer``: memorization over seeds (results/text/memorize-settled/), stored and memorized bits;
+- ``topology_answer``: each activation x density against its encoder's own dense network
+  (results/text/topology-widths/).
+"""
+
+from __future__ import annotations
+
+import math
+
+from memcap.aggregate.text_study.collect import MEMORIZE_SETTLED, MODELS, TOPOLOGY_WIDTHS, per_length_and_encoder
+from memcap.aggregate.text_study.reading import (
+    COLLINS,
+    MORRIS,
+    answer_network,
+    budget,
+    failure_capped,
+    fewest,
+    span,
+    width_floor,
+)
+from memcap.text.state.information import codelength_bits
+from memcap.topology import ACTIVATIONS
+
+SEEDS = 3  # seeds per encoder and L before the answer table ranks them
+
+OWN_ACTIVATION = "tanh"  # the rnn's and dense encoder's own (conf/model/{rnn,dense}.yaml): their dense reference
+
+ABLATION_MATTERS = 0.05  # held-out accuracy one state number must cost, held at its mean, to count as carrying
+NO_TOPOLOGY_ANSWER = (f"# -\n\nNo result under results/text/{TOPOLOGY_WIDTHS}/ yet: the table appears here once the "
+                      "study's results are.\n")
+
+
+def answers_table(results) -> str:
+    """The fewest state numbers (scripts/text_study.py --parts widths): per encoder and L, the state numbers at
+    the smallest width reaching the target over seeds, and which encoder needs the fewest where the ranges
+    separate."""
+    cells: dict[tuple[str, int], list[dict]] = {}
+    for r in results:
+        cells.setdefault((r["config"]["model"], r["config"]["length"]), []).append(r)
+    if not cells:
+        return ""
+    lengths = sorted({length for _, length in cells})
+    models = [m for m in MODELS if any((m, length) in cells for length in lengths)]
+    lines = ["# The fewest state numbers", "",
+             "Written by `python scripts/text_figures.py` from results/text/widths/ (`python scripts/text_study.py "
+             "--parts widths --seeds 0,1,2`): random printable strings, one-hot input, held-out char accuracy >= "
+             f"0.99, every width bisected (`search.refine=true`), {budget(results)}, one job per seed. "
+             "A cell is the state numbers the decoder reads (H; 2H for the LSTM's h and c) at the smallest width "
+             "reaching the target, over seeds (lo–hi), then the widths per seed and the seeds finished; > W: no "
+             "width up to W reached it. † marks a seed whose deciding failure (a network of the width tried just "
+             "below the answer) stopped at the step cap, settled or not: its answer is an upper bound, and [≥ f] "
+             "is the floor of all seeds: "
+             "one above the widest width below the answer whose every network stopped before the cap and fell "
+             f"short. The verdict names an encoder only where every encoder has {SEEDS} seeds and that encoder's "
+             "largest answer lies below every other's smallest floor.", "",
+             "| L | " + " | ".join(models) + " | fewest |", "|---|" + "---|" * (len(models) + 1)]
+    for length in lengths:
+        row, numbers = [], {}
+        for model in models:
+            rs = sorted(cells.get((model, length), []), key=lambda r: r["config"]["seed"])
+            if not rs:
+                row.append("–")
+                continue
+            per_width = 2 if model == "lstm" else 1  # state numbers per unit of width
+            ms = [r["metrics"] for r in rs]
+            answers = [per_width * (m["hidden"] + 1) if m["capped"] else m["state_size"] for m in ms]
+            floors = [per_width * width_floor(r) for r in rs]
+            numbers[model] = list(zip(floors, answers))
+            found = [m["state_size"] for m in ms if not m["capped"]]
+            capped = [m["state_size"] for m in ms if m["capped"]]
+            shown = ", ".join(filter(None, [span(found) if found else "", f"> {max(capped)}" if capped else ""]))
+            unconverged = any(failure_capped(r) for r in rs)
+            floor = f" [≥ {min(floors)}]" if unconverged else ""
+            widths = ", ".join(f"> {m['hidden']}" if m["capped"] else str(m["min_hidden"]) for m in ms)
+            row.append(f"{shown}{'†' if unconverged else ''}{floor} ({widths}; {len(rs)}/{SEEDS})")
+        complete = len(numbers) == len(MODELS) and all(len(v) >= SEEDS for v in numbers.values())
+        verdict = fewest(numbers) if complete else "pending (fewer than 3 seeds of every encoder)"
+        lines.append(f"| {length} | " + " | ".join(row) + f" | {verdict} |")
+    total = sum(r["wall_time"] for rs in cells.values() for r in rs)
+    lines += ["", f"{sum(map(len, cells.values()))} finished jobs, {total / 3600:.2f} hours of job wall time in all.",
+              ""]
+    return "\n".join(lines)
+
+def bits_table(results) -> str:
+    """Bits per state number at each answer, Fano's bound and the code-length estimate side by side, over seeds."""
+    cells = per_length_and_encoder([r for r in results if not r["metrics"]["capped"]])
+    if not cells:
+        return ""
+    lines = ["## Bits per state number at the answer", "",
+             "The network that answered (the best of the smallest width reaching the target) in each finished seed: "
+             "Fano's lower bound on the bits its state passes, from the held-out character accuracy, and the "
+             "code-length estimate, L (log2|A| - held-out cross-entropy in bits per character), each divided by the "
+             "state numbers the decoder reads; lo–hi over seeds. Last column: the most Fano bits per state number "
+             "of any network the search trained (narrower networks pass fewer bits but more per number). A float32 "
+             "holds 32.", "",
+             "| L | encoder | seeds | state numbers | Fano bits / state number | code-length bits / state number | "
+             "most Fano bits / state number, any width |", "|---|---|---|---|---|---|---|"]
+    for (length, model), rs in cells:
+        size = rs[0]["config"]["alphabet_size"]
+        nets = [(r["metrics"]["state_size"], answer_network(r)) for r in rs]
+        fano = [p["fano_bits_per_state"] for _, p in nets]
+        code = [codelength_bits(p["heldout_loss_bits"], length, size) / state for state, p in nets]
+        most = [r["metrics"]["max_fano_bits_per_state"] for r in rs]
+        lines.append(f"| {length} | {model} | {len(rs)} | {span([s for s, _ in nets])} | {span(fano, '{:.2f}')} | "
+                     f"{span(code, '{:.2f}')} | {span(most, '{:.2f}')} |")
+    return "\n".join(lines + [""])
+
+def where_table(results) -> str:
+    """Where the information sits at each answer, over seeds: how evenly the state is used and what one number
+    held at its mean costs (the numbers behind docs/text/where_<model>.png)."""
+    cells = per_length_and_encoder([r for r in results if not r["metrics"]["capped"] and r["metrics"].get("ablation")])
+    if not cells:
+        return ""
+    lines = ["## Where the information sits at the answer", "",
+             "The same networks: the participation ratio of the state over held-out strings (how many directions "
+             "its variance spreads over; at most the state numbers), the held-out accuracy lost when one state "
+             f"number is held at its mean (the largest over the numbers, and how many cost more than "
+             f"{ABLATION_MATTERS}), and the worst position's held-out accuracy (the forgetting curve's low point); "
+             "lo–hi over seeds.", "",
+             "| L | encoder | seeds | state numbers | participation ratio | ratio / state numbers | largest loss, one "
+             f"number | numbers costing > {ABLATION_MATTERS} | worst position |", "|---|---|---|---|---|---|---|---|---|"]
+    for (length, model), rs in cells:
+        ms = [r["metrics"] for r in rs]
+        lines.append(
+            f"| {length} | {model} | {len(ms)} | {span([m['state_size'] for m in ms])} | "
+            f"{span([m['participation_ratio'] for m in ms], '{:.1f}')} | "
+            f"{span([m['participation_ratio'] / m['state_size'] for m in ms], '{:.2f}')} | "
+            f"{span([max(m['ablation']) for m in ms], '{:.2f}')} | "
+            f"{span([sum(a > ABLATION_MATTERS for a in m['ablation']) for m in ms])} | "
+            f"{span([min(m['position_char']) for m in ms], '{:.3f}')} |")
+    return "\n".join(lines + [""])
+
+def memorize_answer(results) -> str:
+    """Memorization over seeds (scripts/text_study.py --parts memorize-settled): per encoder and L, the strings
+    stored, how much of any string the state passes (held-out accuracy), and the bits per parameter counted two
+    ways, lo–hi over seeds."""
+    cells = per_length_and_encoder(results)
+    if not cells:
+        return ""
+    lines = ["## Memorization over seeds", "",
+             f"From results/text/{MEMORIZE_SETTLED}/ (`python scripts/text_study.py --parts {MEMORIZE_SETTLED} --seeds "
+             "0,1,2`): the most random printable strings a width-8 encoder and its per-position decoder reconstruct "
+             "(stored strings' char accuracy >= 0.99), the count's deciding failure settled "
+             f"({budget(results)}); lo–hi over seeds. Stored bits = strings x L x log2|A|. Where the held-out "
+             "accuracy is high, the state passes *any* string and the count measures that, not memory: the "
+             "memorized bits (the stored strings' code length less what the held-out strings' cross-entropy "
+             "gives any string) count only what was stored beyond it. † marks a seed whose deciding failure (the "
+             "smallest count tried above its answer) still stopped at the cap: its count is a lower bound; + a "
+             f"count at the search's ceiling. Anchors: Collins et al. 2017 about {COLLINS:g} bits per parameter "
+             f"(RNNs), Morris et al. 2025 {MORRIS:g} (GPT-style); a float32 holds 32.", "",
+             "| L | encoder | seeds | strings stored | held-out char | stored bits / param | memorized bits / param | "
+             "memorized bits / encoder param | decoder share |", "|---|---|---|---|---|---|---|---|---|"]
+    for (length, model), rs in cells:
+        ms = [r["metrics"] for r in rs]
+        mark = "†" if any(failure_capped(r, "count") for r in rs) else ""
+        ceiling = "+" if any(m["capped"] for m in ms) else ""
+        memorized = [m["memorized_bits"] or 0.0 for m in ms]
+        lines.append(f"| {length} | {model} | {len(rs)} | {span([m['max_count'] or 0 for m in ms])}{ceiling}{mark} | "
+                     f"{span([m['heldout_char'] for m in ms], '{:.2f}')} | "
+                     f"{span([m['bits_per_param'] for m in ms], '{:.3f}')} | "
+                     f"{span([b / m['params'] for b, m in zip(memorized, ms)], '{:.3f}')} | "
+                     f"{span([b / m['encoder_params'] for b, m in zip(memorized, ms)], '{:.2f}')} | "
+                     f"{span([1 - m['encoder_params'] / m['params'] for m in ms], '{:.2f}')} |")
+    return "\n".join(lines + [""])
+
+def topology_answer(results, references=()) -> str:
+    """Does any topology carry more per nonzero weight than its encoder's own dense network
+    (scripts/text_study.py --parts topology-widths)? Per encoder, L and arm (activation x density) over seeds:
+    the state numbers and nonzero encoder parameters at the smallest width reaching the target, and Fano's bits
+    per nonzero encoder parameter there, against the encoder's default activation at density 1, whose jobs are
+    the fewest-state-numbers study's (``references``: results/text/widths/)."""
+    cells: dict[tuple, list[dict]] = {}
+    for r in results:
+        c = r["config"]
+        cells.setdefault((c["model"], c["length"], c["activation"], c["w0"], c["density"]), []).append(r)
+    if not cells:
+        return ""
+    studied = {key[:2] for key in cells}
+    for r in references:
+        c = r["config"]
+        if (c["model"], c["length"]) in studied and (c["activation"], c["density"]) == (OWN_ACTIVATION, 1.0):
+            cells.setdefault((c["model"], c["length"], OWN_ACTIVATION, None, 1.0), []).append(r)
+
+    def bits(r) -> tuple[float, float]:
+        """A seed's bits per nonzero encoder parameter as an interval: an unconverged answer's width is an upper
+        bound, so its bits are a lower bound (upper end unknown); a seed with no width reaching the target: 0 up
+        to unknown."""
+        m = r["metrics"]
+        if m["capped"]:
+            return 0.0, math.inf
+        value = m["bits_per_nonzero_encoder_param"]
+        return value, math.inf if failure_capped(r) else value
+
+    def order(key):
+        model, length, activation, w0, density = key
+        return (MODELS.index(model), length, ACTIVATIONS.index(activation), -(w0 or 0), -density)
+
+    lines = ["# Topology on text: bits per nonzero encoder parameter at the smallest state", "",
+             "Written by `python scripts/text_figures.py` from results/text/topology-widths/ (`python scripts/"
+             "text_study.py --parts topology-widths --models rnn,dense --seeds 0,1,2`): each arm's smallest width "
+             f"reaching held-out char accuracy 0.99 searched as the fewest-state-numbers study searches it "
+             f"({budget(results)}), one job per seed. Fano's bits through the state at that width per nonzero encoder "
+             "parameter, against the encoder's own dense network (its default activation, density 1: the fewest-state-"
+             "numbers study's jobs, results/text/widths/): \"more\" or "
+             "\"less\" only where every seed lies on one side of every reference seed. † marks a seed whose deciding "
+             "failure stopped at the step cap (its width is an upper bound, its bits a lower bound, so it can only "
+             "be found \"more\"); > W: no width up to W reached the target.", "",
+             "| encoder | L | activation | density | seeds | state numbers | nonzero enc. params | "
+             "bits / nonzero enc. param | vs own dense |", "|---|---|---|---|---|---|---|---|---|"]
+    own_dense = (OWN_ACTIVATION, None, 1.0)
+    for key in sorted(cells, key=order):
+        model, length, activation, w0, density = key
+        rs = sorted(cells[key], key=lambda r: r["config"]["seed"])
+        reference = cells.get((model, length, *own_dense), [])
+        ms = [r["metrics"] for r in rs]
+        reached = [m for m in ms if not m["capped"]]
+        mark = "†" if any(failure_capped(r) for r in rs) else ""
+        states = ", ".join(filter(None, [span([m["state_size"] for m in reached]) if reached else "",
+                                         *(f"> {m['hidden']}" for m in ms if m["capped"])]))
+        params = span([m["encoder_nonzero_params"] for m in reached], "{:,}") if reached else "–"
+        values = [m["bits_per_nonzero_encoder_param"] for m in reached]
+        shown = (f"{sum(values) / len(values):.4f} ({span(values, '{:.4f}')}){mark}" if values else "–")
+        if key[2:] == own_dense:
+            verdict = "reference"
+        elif not reference:
+            verdict = "–"
+        else:
+            lo, hi = min(bits(r)[0] for r in rs), max(bits(r)[1] for r in rs)
+            ref_lo, ref_hi = min(bits(r)[0] for r in reference), max(bits(r)[1] for r in reference)
+            verdict = "more" if lo > ref_hi else "less" if hi < ref_lo else "not separated"
+        name = activation + (f" (w0 {w0:g})" if w0 else "")
+        shown += f" ({len(reached)} reached)" if values and len(reached) < len(rs) else ""
+        lines.append(f"| {model} | {length} | {name} | {density:g} | {len(rs)} | {states}{mark} | {params} | {shown} | "
+                     f"{verdict} |")
+    total = sum(r["wall_time"] for rs in cells.values() for r in rs)
+    lines += ["", f"{sum(map(len, cells.values()))} finished jobs, {total / 3600:.2f} hours of job wall time in all.",
+              ""]
+    return "\n".join(lines)
+
+def answers(results, memorized=()) -> str:
+    """The block at the top of docs/text.md (text_answers.md): the fewest state numbers, their bits, where the
+    information sits, and memorization over seeds."""
+    return "\n".join(filter(None, [answers_table(results), bits_table(results), where_table(results),
+                                    memorize_answer(memorized)]))

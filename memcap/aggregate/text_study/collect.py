@@ -1,0 +1,61 @@
+"""The text study's finished results: read from results/text/, told apart by the study's part, grouped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from memcap.results import read_result
+
+MODELS = ("rnn", "lstm", "gru", "transformer", "dense", "hybrid")
+TOPOLOGY = "topology"  # the results/text/ part of the topology study
+
+WIDTHS = "widths"  # ... and of the fewest-state-numbers study, tabulated at the top of docs/text.md
+
+MEMORIZE_SETTLED = "memorize-settled"  # ... and of memorization over seeds, its deciding failures settled
+
+TOPOLOGY_WIDTHS = "topology-widths"  # ... and of the topology answer, every arm searched as the widths study does
+ANSWER_PARTS = (TOPOLOGY, WIDTHS, TOPOLOGY_WIDTHS, MEMORIZE_SETTLED)  # tabulated on their own, not in the study's
+
+
+def load(root: Path) -> tuple[list[dict], list[str]]:
+    found, skipped = [], []
+    for path in sorted(root.rglob("result.json")):
+        result = read_result(path)
+        if isinstance(result, str) or result.get("status") != "ok":
+            skipped.append(f"{path.relative_to(root)}: {result if isinstance(result, str) else result['status']}")
+            continue
+        if result["config"].get("search") in ("state", "memorize"):
+            result["path"] = str(path.relative_to(root))
+            found.append(result)
+    return found, skipped
+
+
+def part(result) -> str:
+    """The study's part a result belongs to: its first folder under results/text/."""
+    return result["path"].split("/")[0]
+
+
+def order(results):
+    return sorted(results, key=lambda r: (MODELS.index(r["config"]["model"]) if r["config"]["model"] in MODELS else 9,
+                                          r["config"]["length"], r["config"]["encoding"]))
+
+def select(results, search, vary=None, encoding="onehot", frozen=None):
+    out = []
+    for r in results:
+        c = r["config"]
+        if c["search"] != search or c["encoding"] != encoding:
+            continue
+        if vary is not None and c.get("vary") != vary:
+            continue
+        if frozen is not None and bool(c.get("freeze_encoder")) != frozen:
+            continue
+        out.append(r)
+    return order(out)
+
+def per_length_and_encoder(results) -> list[tuple[tuple[int, str], list[dict]]]:
+    """The results grouped by (L, encoder), L first and the encoders in MODELS' order, each group by seed."""
+    cells: dict[tuple[int, str], list[dict]] = {}
+    for r in results:
+        cells.setdefault((r["config"]["length"], r["config"]["model"]), []).append(r)
+    return [(key, sorted(cells[key], key=lambda r: r["config"]["seed"]))
+            for key in sorted(cells, key=lambda c: (c[0], MODELS.index(c[1])))]
