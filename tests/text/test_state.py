@@ -358,20 +358,27 @@ def test_an_unconverged_answers_floor_is_above_the_widest_converged_failure():
 
 def test_the_answer_table_waits_for_three_seeds_of_every_encoder():
     def job(model, seed, state, capped=False):
+        capped_failure = (model, seed) == ("hybrid", 2)
         return {"config": {"model": model, "length": 4, "seed": seed, "min_hidden": 2, "max_steps": 6000,
-                           "settle_factor": 4}, "wall_time": 60.0,
-                "points": [{"hidden": state - 2, "run": 0, "stop": "plateau"},
-                           {"hidden": state - 1, "run": 0, "stop": "cap" if (model, seed) == ("hybrid", 2) else "plateau"},
-                           {"hidden": state, "run": 0, "stop": "target"}],
+                           "settle_factor": 4, "target": 0.99}, "wall_time": 60.0,
+                "points": [{"hidden": state - 2, "run": 0, "stop": "plateau", "heldout_char": 0.9, "steps": 3000},
+                           {"hidden": state - 1, "run": 0, "stop": "cap" if capped_failure else "plateau",
+                            "heldout_char": 0.95, "steps": 6000},
+                           *([{"hidden": state - 1, "run": 0, "stop": "cap", "heldout_char": 0.985, "steps": 24000,
+                               "phase": "settle"}] if capped_failure else []),
+                           {"hidden": state, "run": 0, "stop": "target", "heldout_char": 0.99, "steps": 5000}],
                 "metrics": {"state_size": state, "hidden": state, "min_hidden": None if capped else state,
                             "capped": capped, "decisive": state - 1}}
 
     jobs = [job(model, seed, 10 + i) for i, model in enumerate(collect.MODELS) for seed in range(3)]
     table = answers.answers_table(jobs)
     assert "| 4 | 10 (10, 10, 10; 3/3) |" in table and "| 15† [≥ 14] (15, 15, 15; 3/3) |" in table
-    assert table.rstrip().splitlines()[-3].endswith("| **rnn** |")
+    assert next(line for line in table.splitlines() if line.startswith("| 4 |")).endswith("| **rnn** |")
     assert "pending" in answers.answers_table(jobs[:-1])  # the hybrid's third seed missing: no verdict yet
     assert "at most 6000 steps per network and 4x that for a deciding failure at that cap" in table
+    # the † comes with its budget curve: the deciding width's best network at the cap, then settled
+    assert "- L = 4, hybrid, seed 2: width 14: 0.950 (6000 steps) → 0.985 (24000 steps)" in table
+    assert table.count("\n- L = ") == 1
 
 
 def test_each_encoder_gets_one_where_figure_over_its_seeds(tmp_path):
@@ -420,11 +427,14 @@ def test_memorization_over_seeds_is_tabulated_apart_with_its_unconverged_counts_
     assert "| rnn | 2 |" not in (tmp_path / "docs" / "text_study.md").read_text()
 
     def job(seed, count, stop):
-        return {"config": {"model": "gru", "length": 4, "seed": seed, "max_steps": 2000, "settle_factor": 4},
-                "points": [{"count": count, "run": 0, "stop": "target"}, {"count": count + 8, "run": 0, "stop": stop}],
+        return {"config": {"model": "gru", "length": 4, "seed": seed, "max_steps": 2000, "settle_factor": 4,
+                           "target": 0.99},
+                "points": [{"count": count, "run": 0, "stop": "target", "train_char": 0.99, "steps": 1500},
+                           {"count": count + 8, "run": 0, "stop": stop, "train_char": 0.97, "steps": 2000}],
                 "metrics": {"max_count": count, "capped": False, "decisive": count + 8, "bits": count * 26.3,
                             "bits_per_param": count / 100, "params": 2000, "encoder_params": 500,
                             "heldout_char": 0.02 * seed, "memorized_bits": count * 20.0}}
 
     table = answers.memorize_answer([job(0, 64, "plateau"), job(1, 80, "cap"), job(2, 72, "plateau")])
     assert "| 4 | gru | 3 | 64–80† | 0.00–0.04 | 0.640–0.800 | 0.640–0.800 | 2.56–3.20 | 0.75 |" in table
+    assert "- L = 4, gru, seed 1: count 88: 0.970 (2000 steps)" in table and table.count("\n- L = ") == 1

@@ -152,10 +152,11 @@ def test_the_topology_answer_names_more_or_less_only_where_every_seed_is_on_one_
     def job(activation, density, seed, bits, capped=False, capped_failure=False):
         return {"config": {"model": "rnn", "length": 4, "activation": activation, "w0": 30.0 if activation == "sine"
                            else None, "density": density, "seed": seed, "min_hidden": 2, "max_steps": 6000,
-                           "settle_factor": 4},
+                           "settle_factor": 4, "target": 0.99},
                 "wall_time": 10.0,
-                "points": [{"hidden": 7, "run": 0, "stop": "cap" if capped_failure else "plateau"},
-                           {"hidden": 8, "run": 0, "stop": "target"}],
+                "points": [{"hidden": 7, "run": 0, "stop": "cap" if capped_failure else "plateau", "heldout_char": 0.98,
+                            "steps": 6000},
+                           {"hidden": 8, "run": 0, "stop": "target", "heldout_char": 0.99, "steps": 4000}],
                 "metrics": {"capped": capped, "hidden": 8, "min_hidden": None if capped else 8, "decisive": 7,
                             "state_size": 8, "encoder_nonzero_params": 1000, "bits_per_nonzero_encoder_param": bits}}
 
@@ -172,5 +173,6 @@ def test_the_topology_answer_names_more_or_less_only_where_every_seed_is_on_one_
                                     and not r["metrics"]["capped"]], own)
     assert "| sine (w0 30) | 1 | 2 | 8 | 1,000 | 0.0100 (0.0100) | less |" in lows
     assert "> 8" in answers.topology_answer(results, own)  # the capped seed shows the widest width tried
+    assert "- L = 4, rnn, sigmoid, density 1, seed 0: width 7: 0.980 (6000 steps)" in answers.topology_answer(results, own)  # † has its curve
     other_length = [{**r, "config": {**r["config"], "length": 2}} for r in own]
     assert "| reference |" not in answers.topology_answer(results, other_length)  # only the lengths studied

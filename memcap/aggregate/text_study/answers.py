@@ -19,6 +19,7 @@ from memcap.aggregate.text_study.reading import (
     MORRIS,
     answer_network,
     budget,
+    deciding_budget,
     failure_capped,
     fewest,
     span,
@@ -29,9 +30,13 @@ from memcap.topology import ACTIVATIONS
 
 SEEDS = 3  # seeds per encoder and L before the answer table ranks them
 
+
 OWN_ACTIVATION = "tanh"  # the rnn's and dense encoder's own (conf/model/{rnn,dense}.yaml): their dense reference
 
+
 ABLATION_MATTERS = 0.05  # held-out accuracy one state number must cost, held at its mean, to count as carrying
+
+
 NO_TOPOLOGY_ANSWER = (f"# -\n\nNo result under results/text/{TOPOLOGY_WIDTHS}/ yet: the table appears here once the "
                       "study's results are.\n")
 
@@ -84,8 +89,9 @@ def answers_table(results) -> str:
         lines.append(f"| {length} | " + " | ".join(row) + f" | {verdict} |")
     total = sum(r["wall_time"] for rs in cells.values() for r in rs)
     lines += ["", f"{sum(map(len, cells.values()))} finished jobs, {total / 3600:.2f} hours of job wall time in all.",
-              ""]
+              *budget_curves(results, "hidden", "the widest width tried below the answer")]
     return "\n".join(lines)
+
 
 def bits_table(results) -> str:
     """Bits per state number at each answer, Fano's bound and the code-length estimate side by side, over seeds."""
@@ -111,6 +117,7 @@ def bits_table(results) -> str:
                      f"{span(code, '{:.2f}')} | {span(most, '{:.2f}')} |")
     return "\n".join(lines + [""])
 
+
 def where_table(results) -> str:
     """Where the information sits at each answer, over seeds: how evenly the state is used and what one number
     held at its mean costs (the numbers behind docs/text/where_<model>.png)."""
@@ -135,6 +142,32 @@ def where_table(results) -> str:
             f"{span([sum(a > ABLATION_MATTERS for a in m['ablation']) for m in ms])} | "
             f"{span([min(m['position_char']) for m in ms], '{:.3f}')} |")
     return "\n".join(lines + [""])
+
+
+def seed_name(result) -> str:
+    c = result["config"]
+    return f"L = {c['length']}, {c['model']}, seed {c['seed']}"
+
+
+def arm_name(result) -> str:
+    c = result["config"]
+    w0 = f" (w0 {c['w0']:g})" if c.get("w0") else ""
+    return f"L = {c['length']}, {c['model']}, {c['activation']}{w0}, density {c['density']:g}, seed {c['seed']}"
+
+
+def budget_curves(results, key: str, deciding: str, name=seed_name) -> list[str]:
+    """Under an answer table: for each seed marked †, its deciding network's best score at the search's step cap and
+    after settling (``deciding_budget``), so that the mark comes with its budget curve; ``name(result)`` says
+    which seed (and arm) it is."""
+    marked = [r for _, rs in per_length_and_encoder(results) for r in rs if failure_capped(r, key)]
+    if not marked:
+        return [""]
+    target = results[0]["config"]["target"]
+    lines = ["", f"Each † with its budget curve: the deciding networks ({deciding}), their best score at the search's "
+             f"step cap and after settling, against the target {target:g}:", ""]
+    lines += [f"- {name(r)}: {deciding_budget(r, key)}" for r in marked]
+    return lines + [""]
+
 
 def memorize_answer(results) -> str:
     """Memorization over seeds (scripts/text_study.py --parts memorize-settled): per encoder and L, the strings
@@ -167,7 +200,8 @@ def memorize_answer(results) -> str:
                      f"{span([b / m['params'] for b, m in zip(memorized, ms)], '{:.3f}')} | "
                      f"{span([b / m['encoder_params'] for b, m in zip(memorized, ms)], '{:.2f}')} | "
                      f"{span([1 - m['encoder_params'] / m['params'] for m in ms], '{:.2f}')} |")
-    return "\n".join(lines + [""])
+    return "\n".join(lines + budget_curves(results, "count", "the smallest count tried above the answer"))
+
 
 def topology_answer(results, references=()) -> str:
     """Does any topology carry more per nonzero weight than its encoder's own dense network
@@ -240,8 +274,9 @@ def topology_answer(results, references=()) -> str:
                      f"{verdict} |")
     total = sum(r["wall_time"] for rs in cells.values() for r in rs)
     lines += ["", f"{sum(map(len, cells.values()))} finished jobs, {total / 3600:.2f} hours of job wall time in all.",
-              ""]
+              *budget_curves(results, "hidden", "the widest width tried below the answer", arm_name)]
     return "\n".join(lines)
+
 
 def answers(results, memorized=()) -> str:
     """The block at the top of docs/text.md (text_answers.md): the fewest state numbers, their bits, where the

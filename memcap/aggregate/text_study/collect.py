@@ -7,13 +7,20 @@ from pathlib import Path
 from memcap.results import read_result
 
 MODELS = ("rnn", "lstm", "gru", "transformer", "dense", "hybrid")
+
+
 TOPOLOGY = "topology"  # the results/text/ part of the topology study
+
 
 WIDTHS = "widths"  # ... and of the fewest-state-numbers study, tabulated at the top of docs/text.md
 
+
 MEMORIZE_SETTLED = "memorize-settled"  # ... and of memorization over seeds, its deciding failures settled
 
+
 TOPOLOGY_WIDTHS = "topology-widths"  # ... and of the topology answer, every arm searched as the widths study does
+
+
 ANSWER_PARTS = (TOPOLOGY, WIDTHS, TOPOLOGY_WIDTHS, MEMORIZE_SETTLED)  # tabulated on their own, not in the study's
 
 
@@ -39,6 +46,7 @@ def order(results):
     return sorted(results, key=lambda r: (MODELS.index(r["config"]["model"]) if r["config"]["model"] in MODELS else 9,
                                           r["config"]["length"], r["config"]["encoding"]))
 
+
 def select(results, search, vary=None, encoding="onehot", frozen=None):
     out = []
     for r in results:
@@ -51,6 +59,7 @@ def select(results, search, vary=None, encoding="onehot", frozen=None):
             continue
         out.append(r)
     return order(out)
+
 
 def per_length_and_encoder(results) -> list[tuple[tuple[int, str], list[dict]]]:
     """The results grouped by (L, encoder), L first and the encoders in MODELS' order, each group by seed."""

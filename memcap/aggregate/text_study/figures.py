@@ -20,10 +20,12 @@ def curve(result, key="hidden"):
         best[p[key]] = max(best.get(p[key], 0.0), p["heldout_char"])
     return sorted(best.items())
 
+
 def panels(n, width=4.0, height=3.2):
     fig = Figure(figsize=(width * n, height))
     axes = fig.subplots(1, n, squeeze=False)
     return fig, list(axes[0])
+
 
 def fig_state_accuracy(results, out: Path, encoding="onehot"):
     rs = select(results, "state", "width", encoding)
@@ -55,6 +57,7 @@ def fig_state_accuracy(results, out: Path, encoding="onehot"):
     fig.savefig(path, dpi=110)
     return path
 
+
 def fig_state_bits(results, out: Path):
     rs = select(results, "state", "width")
     if not rs:
@@ -81,6 +84,7 @@ def fig_state_bits(results, out: Path):
     path = out / "state_bits_per_number.png"
     fig.savefig(path, dpi=110)
     return path
+
 
 def fig_memorize(results, out: Path):
     rs = select(results, "memorize")
@@ -114,6 +118,7 @@ def fig_memorize(results, out: Path):
     fig.savefig(path, dpi=110)
     return path
 
+
 def where_lines(top, bottom, result, color: str, label: str, short_label=None, ablation_label: str | None = None):
     """One result's lines in a where figure: its forgetting curve at the answer's width (solid) and, dashed, at
     the widest width short of the target (which characters a too-small state keeps) on ``top``; the accuracy
@@ -126,6 +131,7 @@ def where_lines(top, bottom, result, color: str, label: str, short_label=None, a
                  label=short_label(short) if short_label else None)
     drops = sorted(m["ablation"], reverse=True)
     bottom.plot(range(1, len(drops) + 1), drops, marker=".", color=color, label=ablation_label)
+
 
 def where_figure(rs, path: Path, lines, titles, panel_width: float) -> Path | None:
     """The where figure of results ``rs`` (those with a forgetting curve), one column per L: ``lines(r)`` gives
@@ -150,6 +156,7 @@ def where_figure(rs, path: Path, lines, titles, panel_width: float) -> Path | No
     fig.savefig(path, dpi=110)
     return path
 
+
 def fig_where(results, out: Path):
     """Forgetting curves and ablation per state number at each architecture's smallest width, one panel per L."""
     def lines(r):
@@ -165,6 +172,7 @@ def fig_where(results, out: Path):
                    ylabel="accuracy lost when held at its mean", xscale="log")
 
     return where_figure(select(results, "state", "width"), out / "state_where.png", lines, titles, 4.0)
+
 
 def fig_where_encoder(results, model: str, out: Path):
     """Where one encoder keeps the characters, over seeds (results/text/widths): per L, the forgetting curve

@@ -17,10 +17,12 @@ def fmt(v, spec="{:.3f}"):
         return "–"
     return spec.format(v)
 
+
 def span(values, spec="{}") -> str:
     """``lo–hi`` of the values as ``spec`` writes them (one, where both ends read the same)."""
     lo, hi = spec.format(min(values)), spec.format(max(values))
     return lo if lo == hi else f"{lo}–{hi}"
+
 
 def width_below(result) -> tuple[int, float] | None:
     """The width that decided a width search from below (the widest tried under the answer) and its best held-out
@@ -37,6 +39,7 @@ def width_below(result) -> tuple[int, float] | None:
     width = max(p["hidden"] for p in tried)
     return width, max(p["heldout_char"] for p in tried if p["hidden"] == width)
 
+
 def below_target(result) -> dict | None:
     """The best network of the widest width whose best network fell short of the target."""
     target, best = result["config"]["target"], {}
@@ -46,11 +49,13 @@ def below_target(result) -> dict | None:
     short = [p for w, p in sorted(best.items()) if p["heldout_char"] < target and p.get("position_char")]
     return short[-1] if short else None
 
+
 def answer_network(result) -> dict:
     """The network that answered: the best of the smallest width reaching the target (after any settling)."""
     m = result["metrics"]
     at = [p for p in settled(result["points"], "hidden") if p["hidden"] == m["hidden"]]
     return max(at, key=lambda p: p["heldout_char"])
+
 
 def failure_capped(result, key: str = "hidden") -> bool:
     """Did a network of the value that decided the answer (``key``: the widest width tried below it, or the
@@ -61,6 +66,22 @@ def failure_capped(result, key: str = "hidden") -> bool:
     if m["capped"]:
         return False
     return any(p[key] == m["decisive"] and p["stop"] == "cap" for p in settled(result["points"], key))
+
+
+SCORE = {"hidden": "heldout_char", "count": "train_char"}  # what a width / count search compares with its target
+
+
+def deciding_budget(result, key: str = "hidden") -> str:
+    """The budget curve of the network that decided an answer (``failure_capped``'s): its value's best score at
+    each budget it was trained to, the search's step cap first, then its settling's, as ``count 832: 0.793 (2000
+    steps) → 0.985 (8000 steps)``, so a reader sees whether it was still rising."""
+    m, score = result["metrics"], SCORE[key]
+    at = [p for p in result["points"] if p[key] == m["decisive"]]
+    phases = [[p for p in at if not p.get("phase")], [p for p in at if p.get("phase")]]
+    noun = "width" if key == "hidden" else key
+    return f"{noun} {m['decisive']}: " + " → ".join(f"{max(p[score] for p in ps):.3f} ({max(p['steps'] for p in ps)} steps)"
+                                             for ps in phases if ps)
+
 
 def width_floor(result) -> int:
     """The smallest width the answer could be, had every network trained to its plateau: one above the widest width
@@ -77,6 +98,7 @@ def width_floor(result) -> int:
     failed = [w for w, reasons in stops.items() if w < at and "cap" not in reasons]
     return max(failed) + 1 if failed else result["config"]["min_hidden"]
 
+
 def fewest(cells: dict[str, list[tuple[int, int]]]) -> str:
     """The verdict of one L from each encoder's (floor, answer) in state numbers over seeds: the encoder whose
     largest answer is below every other encoder's smallest floor, or the encoders whose ranges [floor, answer]
@@ -90,6 +112,7 @@ def fewest(cells: dict[str, list[tuple[int, int]]]) -> str:
     if not tied:
         return f"**{low}**"
     return "not separated: " + ", ".join(sorted([low, *tied], key=MODELS.index))
+
 
 def budget(results) -> str:
     """The step budget the results were trained under, in words (from their configs)."""

@@ -32,6 +32,7 @@ def memorize_table(results, encoding: str) -> list[str]:
                      f"{'yes' if m['converged'] else 'no'} | {r['wall_time']:.0f} |")
     return lines + [""]
 
+
 def tables(results, skipped) -> str:
     lines = ["# Text study: tables", "",
              "Written by `python scripts/text_figures.py` from results/text/ (docs/text.md explains every column).", ""]
@@ -82,9 +83,11 @@ def tables(results, skipped) -> str:
         lines += ["Not finished (not drawn):", ""] + [f"- {s}" for s in skipped] + [""]
     return "\n".join(lines)
 
+
 def curve_cell(network: dict | None) -> str:
     """A network's forgetting curve (held-out char accuracy per position) as a table cell."""
     return " ".join(f"{v:.2f}" for v in network["position_char"]) if network and network.get("position_char") else "–"
+
 
 def topology_row(r, width: str) -> str:
     """A topology job's cells after its width: accuracy (a * where unconverged), bits, forgetting curve."""
@@ -99,6 +102,7 @@ def topology_row(r, width: str) -> str:
             f"{fmt(m['bits_per_nonzero_encoder_param'], '{:.4f}')} | {forgetting} | "
             f"{fmt(m['participation_ratio'], '{:.1f}')} | {'yes' if m['converged'] else 'no'} | {r['wall_time']:.0f} |")
 
+
 def per_seed(result) -> list[float]:
     """Each seed's best held-out char accuracy (over the lr grid) at the answer's width: how far the row's network,
     the best of them, stands from the other seeds."""
@@ -107,6 +111,7 @@ def per_seed(result) -> list[float]:
         if p["hidden"] == result["metrics"]["hidden"]:
             best[p["seed_run"]] = max(best.get(p["seed_run"], 0.0), p["heldout_char"])
     return [best[k] for k in sorted(best)]
+
 
 def topology_table(results, skipped) -> str:
     """The topology study (results/text/topology/): every activation x density at the state study's width, and
