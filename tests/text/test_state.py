@@ -425,6 +425,7 @@ def test_memorization_over_seeds_is_tabulated_apart_with_its_unconverged_counts_
     block = (tmp_path / "docs" / "text_answers.md").read_text()
     assert "## Memorization over seeds" in block and "| 2 | rnn | 2 |" in block
     assert "| rnn | 2 |" not in (tmp_path / "docs" / "text_study.md").read_text()
+    assert (tmp_path / "docs" / "memorize_settled.png").stat().st_size > 0  # its figure over seeds, with the anchors
 
     def job(seed, count, stop):
         return {"config": {"model": "gru", "length": 4, "seed": seed, "max_steps": 2000, "settle_factor": 4,

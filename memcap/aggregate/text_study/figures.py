@@ -9,8 +9,8 @@ from pathlib import Path
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, NullFormatter
 
-from memcap.aggregate.text_study.collect import MODELS, select
-from memcap.aggregate.text_study.reading import COLLINS, MORRIS, below_target
+from memcap.aggregate.text_study.collect import MODELS, per_length_and_encoder, select
+from memcap.aggregate.text_study.reading import COLLINS, FLOAT32_BITS, MORRIS, below_target
 
 
 def curve(result, key="hidden"):
@@ -191,3 +191,49 @@ def fig_where_encoder(results, model: str, out: Path):
 
     rs = sorted((r for r in results if r["config"]["model"] == model), key=lambda r: r["config"]["seed"])
     return where_figure(rs, out / f"where_{model}.png", lines, titles, 3.6)
+
+
+def fig_memorize_settled(results, out: Path):
+    """Memorization over seeds (results/text/memorize-settled/), against L: bits per parameter stored (hollow) and
+    memorized (filled), and memorized bits per encoder parameter, each encoder's seeds as a range (lo-hi) around
+    their median, with Collins' and Morris' figures and a float32's 32 bits as reference lines. None without
+    results."""
+    cells = per_length_and_encoder(results)
+    if not cells:
+        return None
+    fig = Figure(figsize=(10.0, 4.2))
+    whole, encoder = fig.subplots(1, 2)
+    offsets = {model: (i - (len(MODELS) - 1) / 2) * 0.04 for i, model in enumerate(MODELS)}  # side by side per L
+
+    def ranged(ax, x, values, color, filled):
+        lo, mid, hi = min(values), sorted(values)[len(values) // 2], max(values)
+        ax.errorbar([x], [mid], yerr=[[mid - lo], [hi - mid]], marker="o", ms=6, color=color, capsize=2,
+                    mfc=color if filled else "none", ls="none")
+
+    for (length, model), rs in cells:
+        color, x = f"C{MODELS.index(model)}", length * 2 ** offsets[model]
+        ms = [r["metrics"] for r in rs]
+        memorized = [m["memorized_bits"] or 0.0 for m in ms]
+        ranged(whole, x, [m["bits_per_param"] for m in ms], color, False)
+        ranged(whole, x, [b / m["params"] for b, m in zip(memorized, ms)], color, True)
+        ranged(encoder, x, [b / m["encoder_params"] for b, m in zip(memorized, ms)], color, True)
+    for ax in (whole, encoder):
+        ax.axhline(COLLINS, color="k", ls="--", lw=0.8, label=f"Collins et al. 2017: ~{COLLINS:g} (RNNs)")
+        ax.axhline(MORRIS, color="k", ls=":", lw=0.8, label=f"Morris et al. 2025: ~{MORRIS:g} (GPT-style)")
+        ax.axhline(FLOAT32_BITS, color="grey", ls="-.", lw=0.8, label=f"a float32: {FLOAT32_BITS}")
+        lengths = sorted({length for (length, _), _ in cells})
+        ax.set(xscale="log", yscale="log", xlabel="L (characters)", xlim=(min(lengths) / 1.5, max(lengths) * 1.5))
+        ax.set_xticks(lengths, [str(length) for length in lengths])
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.grid(alpha=0.3)
+    whole.set(ylabel="bits per parameter (encoder + decoder)",
+              title="stored (hollow) and memorized (filled), width 8")
+    encoder.set(ylabel="memorized bits per encoder parameter", title="the encoder's share")
+    for model in MODELS:
+        if any(m == model for (_, m), _ in cells):
+            whole.plot([], [], color=f"C{MODELS.index(model)}", marker="o", ls="none", label=model)
+    whole.legend(fontsize="x-small", ncol=2, loc="upper right")
+    fig.tight_layout()
+    path = out / "memorize_settled.png"
+    fig.savefig(path, dpi=110)
+    return path

@@ -23,6 +23,7 @@ from memcap.aggregate.text_study.collect import (
 )
 from memcap.aggregate.text_study.figures import (
     fig_memorize,
+    fig_memorize_settled,
     fig_state_accuracy,
     fig_state_bits,
     fig_where,
@@ -80,6 +81,7 @@ def write(results: Path, out: Path, doc: Path) -> list[str]:
         (out / "text_topology.md").write_text(topology_md)
         written.append(out / "text_topology.md")
     written += [fig_where_encoder(parts[WIDTHS], model, out) for model in MODELS]
+    written.append(fig_memorize_settled(parts[MEMORIZE_SETTLED], out))
     answers_md = answers(parts[WIDTHS], parts[MEMORIZE_SETTLED])
     if answers_md:
         (out / "text_answers.md").write_text(answers_md)

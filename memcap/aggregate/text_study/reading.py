@@ -10,6 +10,7 @@ from memcap.aggregate.text_study.collect import MODELS
 from memcap.search import settled
 
 COLLINS, MORRIS = 5.0, 3.6  # bits per parameter: Collins et al. 2017 (RNNs), Morris et al. 2025 (GPT-style)
+FLOAT32_BITS = 32  # the most one stored number could hold
 
 
 def fmt(v, spec="{:.3f}"):
