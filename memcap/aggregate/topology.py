@@ -53,20 +53,21 @@ def measurements(df: pd.DataFrame) -> pd.DataFrame:
     """One row per (job, density) measured: network, method, N, density, params, memorized, bits per parameter."""
     activation = _column(df, "activation", "sigmoid")
     steps = df["steps"].map(lambda n: f" · {n} steps" if n > 1 else "")
-    network = df["model"] + " · " + df["loss"] + steps + activation.map(lambda a: "" if a == "sigmoid" else f" · {a}")
-    jobs = df.assign(network=network, prune=_column(df, "prune", "none"), density=_column(df, "density", 1.0))
+    base = df["model"] + " · " + df["loss"] + steps
+    network = base + activation.map(lambda a: "" if a == "sigmoid" else f" · {a}")
+    jobs = df.assign(network=network, base=base, activation=activation, prune=_column(df, "prune", "none"),
+                     density=_column(df, "density", 1.0))
     rows = []
     for _, job in jobs.iterrows():
+        kind = {"network": job.network, "base": job.base, "activation": job.activation, "model": job.model}
         if job.prune != "none" and isinstance(job.get("rounds"), list):  # a fixed DS: one row per round
-            rows += [{"network": job.network, "model": job.model, "method": job.prune, "N": job.N,
-                      **{k: r[k] for k in _MEASURED if k != "N"}} for r in job["rounds"]]
+            rows += [{**kind, "method": job.prune, "N": job.N, **{k: r[k] for k in _MEASURED if k != "N"}}
+                     for r in job["rounds"]]
         elif job.prune != "none":  # a capacity search of the pruned network: its nonzero weights set the density
-            rows.append({"network": job.network, "model": job.model, "method": job.prune,
-                         **{k: job[k] for k in _MEASURED},
+            rows.append({**kind, "method": job.prune, **{k: job[k] for k in _MEASURED},
                          "density": round((job.params - job.N) / weights(job.model, job.N), 6)})
         else:
-            rows.append({"network": job.network, "model": job.model, "method": "sparse" if job.density < 1 else "dense",
-                         **{k: job[k] for k in _MEASURED}})
+            rows.append({**kind, "method": "sparse" if job.density < 1 else "dense", **{k: job[k] for k in _MEASURED}})
     frame = pd.DataFrame(rows).astype({"memorized_max": float, "bits_per_param": float})
     reference = frame.groupby("network").N.transform("max")
     smaller = (frame.method == "dense") & (frame.N < reference)
@@ -120,9 +121,11 @@ def capacity_comparison(df: pd.DataFrame) -> pd.DataFrame:
     capacity searches in ``df``, over their seeds: nonzero parameters, capacity DS and perfect-recall DS (lo–hi),
     bits per nonzero parameter at the capacity DS (mean and lo–hi), unconverged seeds, and against the dense
     network of the reference N: "more" or "less" where every seed's bits lie above (below) every seed's of the
-    dense network, else "not separated". A seed whose search found no DS on its grid (capacity below the first DS
-    tried) counts between 0 and the bits of one pattern fewer than that DS. Empty where ``df`` holds no capacity
-    search."""
+    dense network, else "not separated". The dense network of another feedback activation is compared with the
+    sigmoid one (the report's) of the same model, loss, steps and N. A seed whose search found no DS on its grid
+    (capacity below the first DS tried) counts between 0 and the bits of one pattern fewer than that DS; an
+    unconverged seed (a deciding member at the step cap) counts its bits as a lower bound, with no upper end, so it
+    can only be found "more". Empty where ``df`` holds no capacity search."""
     searched = df[df["search"] == "capacity"] if "search" in df else df.iloc[:0]
     if searched.empty:
         return pd.DataFrame()
@@ -137,6 +140,7 @@ def capacity_comparison(df: pd.DataFrame) -> pd.DataFrame:
         converged=searched["converged"].to_numpy() if "converged" in searched else None)
     frame["bits_lo"] = frame.bits_per_param.where(frame.capacity_ds.notna(), 0.0)
     frame["bits_hi"] = frame.bits_per_param.where(frame.capacity_ds.notna(), pd.Series(ceiling, index=frame.index))
+    frame.loc[frame.converged.eq(False) & frame.capacity_ds.notna(), "bits_hi"] = np.inf  # a lower bound
     frame["density"] = frame.density.round(3)
     frame["_order"] = frame.method.map(METHODS.index)
     rows = []
@@ -144,7 +148,12 @@ def capacity_comparison(df: pd.DataFrame) -> pd.DataFrame:
                                                                  ascending=[True, True, False]).groupby(
             ["network", "_order", "method", "density"], sort=False):
         dense = frame[(frame.network == network) & (frame.method == "dense")]
-        verdict = ("reference" if method == "dense" else "–" if dense.empty else
+        own = cell.iloc[0]
+        against_sigmoid = method == "dense" and own.activation != "sigmoid"  # another activation's dense network
+        if against_sigmoid:
+            dense = frame[(frame.base == own.base) & (frame.activation == "sigmoid") & (frame.method == "dense")
+                          & (frame.N == own.N)]
+        verdict = ("reference" if method == "dense" and not against_sigmoid else "–" if dense.empty else
                    "more" if cell.bits_lo.min() > dense.bits_hi.max() else
                    "less" if cell.bits_hi.max() < dense.bits_lo.min() else "not separated")
         missing = int(cell.capacity_ds.isna().sum())

@@ -279,39 +279,49 @@ def test_topology_table_compares_methods_at_equal_density(tmp_path):
 def test_topology_at_capacity_compares_each_arm_with_the_dense_network_over_seeds(tmp_path):
     """Capacity searches (search=capacity) under each topology: one row per (method, density) over the seeds, the
     pruned network's density from its nonzero weights, and a verdict against the dense network only where every
-    seed of one lies above (or below) every seed of the other."""
+    seed of one lies above (or below) every seed of the other; an unconverged seed's bits are a lower bound, and
+    another feedback activation's dense network is compared with the sigmoid one."""
     from memcap.aggregate.cli import main
     from memcap.aggregate.sources import load_dirs
     from memcap.aggregate.topology import capacity_comparison
 
-    def searched(seed, config, capacity, bits, params):
+    def searched(seed, config, capacity, bits, params, converged):
         result = _result({"search": "capacity", "DS": None, "seed": seed, **config},
                          {"capacity_ds": capacity, "perfect_ds": capacity, "memorized_max": capacity,
-                          "params": params, "bits_per_param": bits, "converged": seed != 1})
+                          "params": params, "bits_per_param": bits, "converged": converged})
         return {**result, "points": [{"DS": 10, "run": 0, "memorized": 9, "loss": 0.1, "steps": 100, "seconds": 1.0,
                                       "members": 1, "stop": "plateau"}]}
 
     arms = {"dense": ({}, [(60, 1.0), (70, 1.1), (60, 1.0)], 420),
             "lottery": ({"prune": "lottery", "prune_rounds": 1}, [(40, 1.3), (40, 1.3), (50, 1.4)], 220),
             "sparse": ({"density": 0.5}, [(30, 0.9), (40, 1.05), (30, 0.9)], 220),
-            "random": ({"prune": "random", "prune_rounds": 1}, [(20, 0.5), (20, 0.5), (None, None)], 220)}
+            "random": ({"prune": "random", "prune_rounds": 1}, [(20, 0.5), (20, 0.5), (None, None)], 220),
+            "tanh": ({"activation": "tanh"}, [(80, 1.2), (90, 1.3), (80, 1.2)], 420)}
+    unconverged = {("lottery", 1)}  # a lower bound above every dense seed: still "more"
     for arm, (config, cells, params) in arms.items():
         for seed, (capacity, bits) in enumerate(cells):
             (tmp_path / f"{arm}{seed}").mkdir()
             (tmp_path / f"{arm}{seed}" / "result.json").write_text(
-                json.dumps(searched(seed, config, capacity, bits, params)))
+                json.dumps(searched(seed, config, capacity, bits, params, (arm, seed) not in unconverged)))
     df, skipped = load_dirs([tmp_path])
     assert not skipped
-    table = capacity_comparison(df).set_index("method")
+    table = capacity_comparison(df).set_index(["network", "method"]).loc["simple · bce"]
     assert table.loc["lottery", "density"] == 0.5  # (220 - 20) / 400 nonzero weights
     assert table.loc["lottery", "capacity DS"] == "40–50" and table.loc["lottery", "seeds"] == 3
-    assert table.loc["lottery", "unconverged seeds"] == 1
+    assert table.loc["lottery", "unconverged seeds"] == 1 and table.loc["dense", "unconverged seeds"] == 0
     per_pattern = math.log2(math.comb(20, 2))  # the aggregation counts bits from the stored counts (k = 2 of 20)
     lottery = [c * per_pattern / 220 for c in (40, 40, 50)]
     assert table.loc["lottery", "bits / nonzero param"] == (f"{sum(lottery) / 3:.3f} "
                                                            f"({min(lottery):.3f}–{max(lottery):.3f})")
     assert table["vs dense"].to_dict() == {"dense": "reference", "lottery": "more", "random": "less",
                                            "sparse": "not separated"}
+    tanh = capacity_comparison(df).set_index(["network", "method"]).loc[("simple · bce · tanh", "dense")]
+    assert tanh["vs dense"] == "more"  # against the sigmoid dense network of the same N, not its own reference
+    # a seed at the step cap can store more: a sparse seed above the dense range keeps it from "less"
+    random0 = (df.prune == "random") & (df.seed == 0)
+    df.loc[random0, "converged"] = False
+    assert capacity_comparison(df).set_index(["network", "method"]).loc[("simple · bce", "random"), "vs dense"] == \
+        "not separated"
     # a search that found no DS on its grid (the first tried, 10): at most 9 patterns' bits
     assert table.loc["random", "capacity DS"] == "20, < 10"
     assert table.loc["random", "bits / nonzero param"] == f"≤ {20 * per_pattern / 220:.3f} (1 below the grid)"
