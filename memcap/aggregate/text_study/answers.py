@@ -29,14 +29,8 @@ from memcap.text.state.information import codelength_bits
 from memcap.topology import ACTIVATIONS
 
 SEEDS = 3  # seeds per encoder and L before the answer table ranks them
-
-
 OWN_ACTIVATION = "tanh"  # the rnn's and dense encoder's own (conf/model/{rnn,dense}.yaml): their dense reference
-
-
 ABLATION_MATTERS = 0.05  # held-out accuracy one state number must cost, held at its mean, to count as carrying
-
-
 NO_TOPOLOGY_ANSWER = (f"# -\n\nNo result under results/text/{TOPOLOGY_WIDTHS}/ yet: the table appears here once the "
                       "study's results are.\n")
 

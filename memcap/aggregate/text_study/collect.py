@@ -7,24 +7,17 @@ from pathlib import Path
 from memcap.results import read_result
 
 MODELS = ("rnn", "lstm", "gru", "transformer", "dense", "hybrid")
-
-
-TOPOLOGY = "topology"  # the results/text/ part of the topology study
-
-
-WIDTHS = "widths"  # ... and of the fewest-state-numbers study, tabulated at the top of docs/text.md
-
-
-MEMORIZE_SETTLED = "memorize-settled"  # ... and of memorization over seeds, its deciding failures settled
-
-
-TOPOLOGY_WIDTHS = "topology-widths"  # ... and of the topology answer, every arm searched as the widths study does
-
-
-ANSWER_PARTS = (TOPOLOGY, WIDTHS, TOPOLOGY_WIDTHS, MEMORIZE_SETTLED)  # tabulated on their own, not in the study's
+# The study's parts (folders under results/text/) tabulated on their own, not in the study's tables:
+TOPOLOGY = "topology"  # the one-width topology study (docs/text/text_topology.md)
+WIDTHS = "widths"  # the fewest state numbers, at the top of docs/text.md
+MEMORIZE_SETTLED = "memorize-settled"  # memorization over seeds, its deciding failures settled
+TOPOLOGY_WIDTHS = "topology-widths"  # the topology answer, every arm searched as the widths study does
+ANSWER_PARTS = (TOPOLOGY, WIDTHS, TOPOLOGY_WIDTHS, MEMORIZE_SETTLED)
 
 
 def load(root: Path) -> tuple[list[dict], list[str]]:
+    """The finished state and memorization jobs under ``root`` (each with its ``path`` below it), and one line for
+    every result.json not finished or not readable."""
     found, skipped = [], []
     for path in sorted(root.rglob("result.json")):
         result = read_result(path)
@@ -43,11 +36,13 @@ def part(result) -> str:
 
 
 def order(results):
+    """Encoders in MODELS' order, then L, then the input encoding."""
     return sorted(results, key=lambda r: (MODELS.index(r["config"]["model"]) if r["config"]["model"] in MODELS else 9,
                                           r["config"]["length"], r["config"]["encoding"]))
 
 
 def select(results, search, vary=None, encoding="onehot", frozen=None):
+    """The results of one search (and what it varies, the input encoding, the encoder frozen or not), ordered."""
     out = []
     for r in results:
         c = r["config"]

@@ -32,23 +32,11 @@ from memcap.aggregate.text_study.figures import (
 from memcap.aggregate.text_study.study import tables, topology_table
 
 BEGIN, END = "<!-- text_study:begin (scripts/text_figures.py writes this) -->", "<!-- text_study:end -->"
-
-
 TOPOLOGY_BEGIN = "<!-- text_topology:begin (scripts/text_figures.py writes this) -->"
-
-
 TOPOLOGY_END = "<!-- text_topology:end -->"
-
-
 ANSWERS_BEGIN = "<!-- text_answers:begin (scripts/text_figures.py writes this) -->"
-
-
 ANSWERS_END = "<!-- text_answers:end -->"
-
-
 TOPOLOGY_ANSWER_BEGIN = "<!-- text_topology_answer:begin (scripts/text_figures.py writes this) -->"
-
-
 TOPOLOGY_ANSWER_END = "<!-- text_topology_answer:end -->"
 
 
