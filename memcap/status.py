@@ -84,9 +84,9 @@ def job_dirs(sweep_dir: Path) -> list[Path]:
     return sorted({mark.parent for mark in marks}, key=lambda p: (not p.name.isdigit(), int(p.name) if p.name.isdigit() else 0, p.name))
 
 
-def planned_jobs(sweep_dir: Path) -> int | None:
-    """How many jobs the sweep's command asks for, from the multirun.yaml Hydra writes beside them: the
-    product of its sweep overrides' lengths (the command line's over the sweeper's ``params``, as Hydra's
+def sweep_sizes(sweep_dir: Path) -> dict[str, int] | None:
+    """Each override of the sweep's command and how many values it sweeps (1: a fixed value), from the
+    multirun.yaml Hydra writes beside the jobs (the command line's over the sweeper's ``params``, as Hydra's
     basic sweeper takes them). None without that file (a copy under results/) or for another sweeper."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from omegaconf import OmegaConf
@@ -99,9 +99,31 @@ def planned_jobs(sweep_dir: Path) -> int | None:
         overrides = OverridesParser.create().parse_overrides([*given, *hydra.overrides.task])
     except Exception:  # no file, or one this reader does not understand: say nothing rather than a wrong count
         return None
-    sweeps = {o.get_key_element(): len(list(o.sweep_string_iterator())) if o.is_sweep_override() else 1
-              for o in overrides}
-    return math.prod(sweeps.values())
+    return {o.get_key_element(): len(list(o.sweep_string_iterator())) if o.is_sweep_override() else 1
+            for o in overrides}
+
+
+def planned_jobs(sweep_dir: Path) -> int | None:
+    """How many jobs the sweep's command asks for: the product of its sweep overrides' lengths."""
+    sizes = sweep_sizes(sweep_dir)
+    return None if sizes is None else math.prod(sizes.values())
+
+
+def swept_values(sweep_dir: Path, jobs: list[Path]) -> dict[Path, str] | None:
+    """Each job's values of the keys its sweep varies, as the command line names them (``model.activation=tanh
+    seed=1``), from the job's .hydra/overrides.yaml: what tells the jobs apart before most of them have a
+    result. None where the sweep's command is not known or a job has no overrides file."""
+    from omegaconf import OmegaConf
+
+    sizes = sweep_sizes(sweep_dir)
+    swept = [key for key, n in (sizes or {}).items() if n > 1]
+    if not swept or not all((job / ".hydra" / "overrides.yaml").exists() for job in jobs):
+        return None
+    shown = {}
+    for job in jobs:
+        given = dict(item.split("=", 1) for item in OmegaConf.load(job / ".hydra" / "overrides.yaml") if "=" in item)
+        shown[job] = " ".join(f"{key}={given[key]}" for key in swept if key in given)
+    return shown
 
 
 def last_log_line(job: Path, prefer: str = "") -> tuple[str, float | None]:
@@ -147,11 +169,12 @@ def render(sweep_dir: Path, console) -> dict[str, int]:
 
     statuses = [job_status(job) for job in job_dirs(sweep_dir)]
     keys = varying(statuses) or ["model", "N"]
+    swept = swept_values(sweep_dir, [s.job for s in statuses])  # the command line's names, where it is known
     table = Table(title=str(sweep_dir), title_justify="left")
     # The last line is what a user watches (a job's progress, or its result): in an 80-column terminal
     # the config column wraps to leave it room (with every other column unwrapped, rich squeezed it to nothing).
     table.add_column("job", no_wrap=True)
-    table.add_column(" ".join(keys), overflow="fold")
+    table.add_column("swept" if swept else " ".join(keys), overflow="fold")
     for column in ("state", "tries", "job time"):
         table.add_column(column, no_wrap=True)
     table.add_column("last line (written)", overflow="fold", ratio=1)
@@ -159,7 +182,7 @@ def render(sweep_dir: Path, console) -> dict[str, int]:
     for s in statuses:
         # Configs and log lines are text, not markup: an error that quotes "[/tmp/x]" would otherwise
         # be read as a closing tag and abort the whole table.
-        config = escape(" ".join(f"{key}={s.config[key]}" for key in keys if key in s.config))
+        config = escape(swept[s.job] if swept else " ".join(f"{key}={s.config[key]}" for key in keys if key in s.config))
         table.add_row(s.job.name, config, f"[{style[s.state]}]{s.state}" if s.state in style else s.state,
                       str(s.attempts or ""), duration(s.job_seconds) if s.job_seconds else "",
                       escape(s.latest) + (f" [dim]({duration(s.latest_age)} ago)" if s.latest_age is not None else ""))

@@ -84,3 +84,24 @@ def test_status_imports_no_torch(tmp_path):
                           timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "1 job: 1 lost" in done.stdout
+
+
+def test_jobs_are_named_by_what_the_sweep_varies_before_they_have_results(tmp_path):
+    """One job training of a sweep of six: the table names each job by the command line's swept values (its
+    .hydra/overrides.yaml), not by keys that only results could tell apart."""
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    (sweep / "multirun.yaml").write_text(
+        "hydra:\n  sweeper:\n    _target_: hydra._internal.core_plugins.basic_sweeper.BasicSweeper\n"
+        "    params:\n      seed: 0,1,2\n  overrides:\n    task:\n    - model=recurrent\n"
+        "    - model.activation=sigmoid,tanh\n")
+    for job, (seed, activation) in enumerate([(0, "sigmoid"), (0, "tanh")]):
+        (sweep / str(job) / ".hydra").mkdir(parents=True)
+        (sweep / str(job) / ".hydra" / "overrides.yaml").write_text(
+            f"- model=recurrent\n- seed={seed}\n- model.activation={activation}\n")
+    console = Console(record=True, width=200)
+    counts = render(sweep, console)
+    shown = console.export_text()
+    assert "seed=0 model.activation=tanh" in shown and "seed=0 model.activation=sigmoid" in shown
+    assert "model=recurrent" not in shown  # one value for every job: it tells no job apart
+    assert counts["not started"] == 6
