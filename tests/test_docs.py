@@ -147,7 +147,7 @@ def test_the_text_pages_are_the_committed_results(tmp_path):
     page = tmp_path / "text.md"
     shutil.copy(ROOT / "docs" / "text.md", page)
     written = write(ROOT / "results" / "text", tmp_path / "text", page)
-    assert sum(line.startswith(str(page)) for line in written) == 4  # every block found its markers
+    assert sum(line.startswith(str(page)) for line in written) == 5  # every block found its markers
     assert page.read_text() == (ROOT / "docs" / "text.md").read_text()
     for table in sorted((tmp_path / "text").glob("*.md")):
         assert table.read_text() == (ROOT / "docs" / "text" / table.name).read_text(), table.name

@@ -439,3 +439,25 @@ def test_memorization_over_seeds_is_tabulated_apart_with_its_unconverged_counts_
     table = answers.memorize_answer([job(0, 64, "plateau"), job(1, 80, "cap"), job(2, 72, "plateau")])
     assert "| 4 | gru | 3 | 64–80† | 0.00–0.04 | 0.640–0.800 | 0.640–0.800 | 2.56–3.20 | 0.75 |" in table
     assert "- L = 4, gru, seed 1: count 88: 0.970 (2000 steps)" in table and table.count("\n- L = ") == 1
+
+
+def test_the_answers_table_names_the_most_memorizing_encoder_only_when_every_seed_separates_it():
+    """The one-table summary at the top of docs/text.md: an encoder named only once every encoder has its seeds
+    and its lowest seed lies above every other's highest; a count bound († or +) has no upper end."""
+    assert answers.most_encoders({"rnn": (2.0, 2.1), "gru": (1.0, 1.5)}) == ["rnn"]
+    assert answers.most_encoders({"rnn": (2.0, 2.1), "gru": (1.0, math.inf)}) == ["rnn", "gru"]  # gru a bound
+
+    def job(model, seed, bits, stop="plateau"):
+        return {"config": {"model": model, "length": 4, "seed": seed, "target": 0.99},
+                "points": [{"count": 64, "run": 0, "stop": "target", "train_char": 0.99, "steps": 900},
+                           {"count": 72, "run": 0, "stop": stop, "train_char": 0.95, "steps": 2000}],
+                "metrics": {"capped": False, "decisive": 72, "memorized_bits": bits * 1000, "params": 1000}}
+
+    jobs = [job(model, seed, 1.0 + i + 0.01 * seed) for i, model in enumerate(collect.MODELS) for seed in range(3)]
+    table = answers.questions([], jobs)
+    assert "L = 4: **hybrid** (6.00–6.02) |" in table  # the hybrid's seeds lie above every other encoder's
+    capped = [job("dense", seed, 5.0, "cap") if (j["config"]["model"], seed) == ("dense", 0) else j
+              for seed, j in zip([j["config"]["seed"] for j in jobs], jobs)]
+    assert "not separated: dense (5.00–5.02†), hybrid (6.00–6.02)" in answers.questions([], capped)
+    assert "L = 4: pending (17 of 18 jobs)" in answers.questions([], jobs[:-1])
+    assert "no result under results/text/topology-widths/ yet" in table

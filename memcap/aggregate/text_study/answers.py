@@ -1,5 +1,6 @@
 """The answers: one table per question, over seeds, at the top of docs/text.md and of its topology section.
 
+- ``questions``: all of them in one table, the page's first;
 - ``answers_table``: which encoder needs the fewest state numbers (results/text/widths/), and where the ranges
   separate;
 - ``bits_table`` and ``where_table``: at those answers, the bits per state number (Fano beside code length) and
@@ -22,6 +23,7 @@ from memcap.aggregate.text_study.reading import (
     deciding_budget,
     failure_capped,
     fewest,
+    fewest_encoders,
     span,
     width_floor,
 )
@@ -33,6 +35,22 @@ OWN_ACTIVATION = "tanh"  # the rnn's and dense encoder's own (conf/model/{rnn,de
 ABLATION_MATTERS = 0.05  # held-out accuracy one state number must cost, held at its mean, to count as carrying
 NO_TOPOLOGY_ANSWER = (f"# -\n\nNo result under results/text/{TOPOLOGY_WIDTHS}/ yet: the table appears here once the "
                       "study's results are.\n")
+
+
+def state_numbers(rs) -> list[tuple[int, int]]:
+    """Each seed's (floor, answer) in state numbers (H; 2H for the LSTM's h and c): the answer is the smallest
+    width's state, one above the search's ceiling where no width reached the target; the floor is where it could
+    lie had every network trained to its plateau (``width_floor``)."""
+    per_width = 2 if rs[0]["config"]["model"] == "lstm" else 1  # state numbers per unit of width
+    return [(per_width * width_floor(r),
+             per_width * (r["metrics"]["hidden"] + 1) if r["metrics"]["capped"] else r["metrics"]["state_size"])
+            for r in rs]
+
+
+def fewest_verdict(numbers: dict[str, list[tuple[int, int]]]) -> str:
+    """``fewest`` once every encoder has its seeds; until then, pending."""
+    complete = len(numbers) == len(MODELS) and all(len(v) >= SEEDS for v in numbers.values())
+    return fewest(numbers) if complete else "pending (fewer than 3 seeds of every encoder)"
 
 
 def answers_table(results) -> str:
@@ -66,11 +84,9 @@ def answers_table(results) -> str:
             if not rs:
                 row.append("–")
                 continue
-            per_width = 2 if model == "lstm" else 1  # state numbers per unit of width
             ms = [r["metrics"] for r in rs]
-            answers = [per_width * (m["hidden"] + 1) if m["capped"] else m["state_size"] for m in ms]
-            floors = [per_width * width_floor(r) for r in rs]
-            numbers[model] = list(zip(floors, answers))
+            numbers[model] = state_numbers(rs)
+            floors = [floor for floor, _ in numbers[model]]
             found = [m["state_size"] for m in ms if not m["capped"]]
             capped = [m["state_size"] for m in ms if m["capped"]]
             shown = ", ".join(filter(None, [span(found) if found else "", f"> {max(capped)}" if capped else ""]))
@@ -78,8 +94,7 @@ def answers_table(results) -> str:
             floor = f" [≥ {min(floors)}]" if unconverged else ""
             widths = ", ".join(f"> {m['hidden']}" if m["capped"] else str(m["min_hidden"]) for m in ms)
             row.append(f"{shown}{'†' if unconverged else ''}{floor} ({widths}; {len(rs)}/{SEEDS})")
-        complete = len(numbers) == len(MODELS) and all(len(v) >= SEEDS for v in numbers.values())
-        verdict = fewest(numbers) if complete else "pending (fewer than 3 seeds of every encoder)"
+        verdict = fewest_verdict(numbers)
         lines.append(f"| {length} | " + " | ".join(row) + f" | {verdict} |")
     total = sum(r["wall_time"] for rs in cells.values() for r in rs)
     lines += ["", f"{sum(map(len, cells.values()))} finished jobs, {total / 3600:.2f} hours of job wall time in all.",
@@ -197,18 +212,15 @@ def memorize_answer(results) -> str:
     return "\n".join(lines + budget_curves(results, "count", "the smallest count tried above the answer"))
 
 
-def topology_answer(results, references=()) -> str:
-    """Does any topology carry more per nonzero weight than its encoder's own dense network
-    (scripts/text_study.py --parts topology-widths)? Per encoder, L and arm (activation x density) over seeds:
-    the state numbers and nonzero encoder parameters at the smallest width reaching the target, and Fano's bits
-    per nonzero encoder parameter there, against the encoder's default activation at density 1, whose jobs are
-    the fewest-state-numbers study's (``references``: results/text/widths/)."""
+def topology_verdicts(results, references=()) -> tuple[dict[tuple, list[dict]], dict[tuple, str]]:
+    """The topology study's arms, (encoder, L, activation, w0, density) -> its seeds, in table order, with the
+    encoder's own dense network (``references``: the fewest-state-numbers study's jobs) among them; and each arm's
+    verdict against that network: "more" or "less" only where every seed's bits per nonzero encoder parameter lie
+    on one side of every reference seed's ("reference" for the reference, "–" without one)."""
     cells: dict[tuple, list[dict]] = {}
     for r in results:
         c = r["config"]
         cells.setdefault((c["model"], c["length"], c["activation"], c["w0"], c["density"]), []).append(r)
-    if not cells:
-        return ""
     studied = {key[:2] for key in cells}
     for r in references:
         c = r["config"]
@@ -229,6 +241,30 @@ def topology_answer(results, references=()) -> str:
         model, length, activation, w0, density = key
         return (MODELS.index(model), length, ACTIVATIONS.index(activation), -(w0 or 0), -density)
 
+    cells = {key: sorted(cells[key], key=lambda r: r["config"]["seed"]) for key in sorted(cells, key=order)}
+    verdicts = {}
+    for key, rs in cells.items():
+        reference = cells.get((*key[:2], OWN_ACTIVATION, None, 1.0), [])
+        if key[2:] == (OWN_ACTIVATION, None, 1.0):
+            verdicts[key] = "reference"
+        elif not reference:
+            verdicts[key] = "–"
+        else:
+            lo, hi = min(bits(r)[0] for r in rs), max(bits(r)[1] for r in rs)
+            ref_lo, ref_hi = min(bits(r)[0] for r in reference), max(bits(r)[1] for r in reference)
+            verdicts[key] = "more" if lo > ref_hi else "less" if hi < ref_lo else "not separated"
+    return cells, verdicts
+
+
+def topology_answer(results, references=()) -> str:
+    """Does any topology carry more per nonzero weight than its encoder's own dense network
+    (scripts/text_study.py --parts topology-widths)? Per encoder, L and arm (activation x density) over seeds:
+    the state numbers and nonzero encoder parameters at the smallest width reaching the target, and Fano's bits
+    per nonzero encoder parameter there, against the encoder's default activation at density 1, whose jobs are
+    the fewest-state-numbers study's (``references``: results/text/widths/)."""
+    cells, verdicts = topology_verdicts(results, references)
+    if not cells:
+        return ""
     lines = ["# Topology on text: bits per nonzero encoder parameter at the smallest state", "",
              "Written by `python scripts/text_figures.py` from results/text/topology-widths/ (`python scripts/"
              "text_study.py --parts topology-widths --models rnn,dense --seeds 0,1,2`): each arm's smallest width "
@@ -241,11 +277,8 @@ def topology_answer(results, references=()) -> str:
              "be found \"more\"); > W: no width up to W reached the target.", "",
              "| encoder | L | activation | density | seeds | state numbers | nonzero enc. params | "
              "bits / nonzero enc. param | vs own dense |", "|---|---|---|---|---|---|---|---|---|"]
-    own_dense = (OWN_ACTIVATION, None, 1.0)
-    for key in sorted(cells, key=order):
+    for key, rs in cells.items():
         model, length, activation, w0, density = key
-        rs = sorted(cells[key], key=lambda r: r["config"]["seed"])
-        reference = cells.get((model, length, *own_dense), [])
         ms = [r["metrics"] for r in rs]
         reached = [m for m in ms if not m["capped"]]
         mark = "†" if any(failure_capped(r) for r in rs) else ""
@@ -254,18 +287,10 @@ def topology_answer(results, references=()) -> str:
         params = span([m["encoder_nonzero_params"] for m in reached], "{:,}") if reached else "–"
         values = [m["bits_per_nonzero_encoder_param"] for m in reached]
         shown = (f"{sum(values) / len(values):.4f} ({span(values, '{:.4f}')}){mark}" if values else "–")
-        if key[2:] == own_dense:
-            verdict = "reference"
-        elif not reference:
-            verdict = "–"
-        else:
-            lo, hi = min(bits(r)[0] for r in rs), max(bits(r)[1] for r in rs)
-            ref_lo, ref_hi = min(bits(r)[0] for r in reference), max(bits(r)[1] for r in reference)
-            verdict = "more" if lo > ref_hi else "less" if hi < ref_lo else "not separated"
         name = activation + (f" (w0 {w0:g})" if w0 else "")
         shown += f" ({len(reached)} reached)" if values and len(reached) < len(rs) else ""
         lines.append(f"| {model} | {length} | {name} | {density:g} | {len(rs)} | {states}{mark} | {params} | {shown} | "
-                     f"{verdict} |")
+                     f"{verdicts[key]} |")
     total = sum(r["wall_time"] for rs in cells.values() for r in rs)
     lines += ["", f"{sum(map(len, cells.values()))} finished jobs, {total / 3600:.2f} hours of job wall time in all.",
               *budget_curves(results, "hidden", "the widest width tried below the answer", arm_name)]
@@ -277,3 +302,90 @@ def answers(results, memorized=()) -> str:
     information sits, and memorization over seeds."""
     return "\n".join(filter(None, [answers_table(results), bits_table(results), where_table(results),
                                     memorize_answer(memorized)]))
+
+
+def most_encoders(values: dict[str, tuple[float, float]]) -> list[str]:
+    """From each encoder's (lowest, highest) value over seeds (highest: inf for a lower bound): the encoder whose
+    lowest lies above every other's highest (one name), or those whose ranges reach the highest lowest value."""
+    top = max(values, key=lambda model: values[model])
+    tied = [model for model in values if model != top and values[model][1] >= values[top][0]]
+    return sorted([top, *tied], key=MODELS.index)
+
+
+def questions(widths, memorized=(), topology=()) -> str:
+    """The answers at the top of docs/text.md in one table: each question, its measure, the answer per L over
+    seeds (an encoder named only where the seeds separate it, by the rules of the tables below) and where the
+    table behind it is."""
+    def by_length(results):
+        cells: dict[int, dict[str, list[dict]]] = {}
+        for (length, model), rs in per_length_and_encoder(results):
+            cells.setdefault(length, {})[model] = rs
+        return cells
+
+    def named(names: list[str], shown: dict[str, str]) -> str:
+        if len(names) == 1:
+            return f"**{names[0]}** ({shown[names[0]]})"
+        return "not separated: " + ", ".join(f"{name} ({shown[name]})" for name in names)
+
+    state = []
+    for length, cells in by_length(widths).items():
+        numbers = {model: state_numbers(rs) for model, rs in cells.items()}
+        verdict = fewest_verdict(numbers)
+        if verdict.startswith("pending"):
+            state.append(f"L = {length}: pending ({sum(map(len, cells.values()))} of {SEEDS * len(MODELS)} jobs)")
+            continue
+        shown = {model: span([a for _, a in pairs]) for model, pairs in numbers.items()}
+        state.append(f"L = {length}: {named(fewest_encoders(numbers), shown)}")
+    bits, where = [], []
+    for length, cells in by_length([r for r in widths if not r["metrics"]["capped"]]).items():
+        rs = [r for seeds in cells.values() for r in seeds]
+        fano = [answer_network(r)["fano_bits_per_state"] for r in rs]
+        code = [codelength_bits(answer_network(r)["heldout_loss_bits"], length, r["config"]["alphabet_size"])
+                / r["metrics"]["state_size"] for r in rs]
+        bits.append(f"L = {length}: {span(fano, '{:.2f}')} (code length {span(code, '{:.2f}')})")
+        ms = [r["metrics"] for r in rs if r["metrics"].get("ablation")]
+        every = sum(min(m["ablation"]) > ABLATION_MATTERS for m in ms)
+        where.append(f"L = {length}: every state number carries in {every} of {len(ms)} networks; participation "
+                     f"ratio {span([m['participation_ratio'] / m['state_size'] for m in ms], '{:.2f}')} of the state")
+    stored = []
+    for length, cells in by_length(memorized).items():
+        values, shown = {}, {}
+        for model, rs in cells.items():
+            per_param = [(r["metrics"]["memorized_bits"] or 0.0) / r["metrics"]["params"] for r in rs]
+            marks = ("+" if any(r["metrics"]["capped"] for r in rs) else "") + \
+                ("†" if any(failure_capped(r, "count") for r in rs) else "")
+            values[model] = (min(per_param), math.inf if marks else max(per_param))  # a bound: no upper end
+            shown[model] = span(per_param, "{:.2f}") + marks
+        if len(cells) < len(MODELS) or any(len(rs) < SEEDS for rs in cells.values()):
+            stored.append(f"L = {length}: pending ({sum(map(len, cells.values()))} of {SEEDS * len(MODELS)} jobs)")
+            continue
+        stored.append(f"L = {length}: {named(most_encoders(values), shown)}")
+    cells, verdicts = topology_verdicts(topology, widths)
+    arms = {}
+    for key, verdict in verdicts.items():
+        if verdict != "reference":
+            arms.setdefault(verdict, []).append(f"{key[0]} L = {key[1]} {key[2]} d{key[4]:g} ({len(cells[key])}/{SEEDS})")
+    shape = [f"{verdict}: {', '.join(names)}" for verdict, names in sorted(arms.items())] or \
+        [f"no result under results/text/{TOPOLOGY_WIDTHS}/ yet"]
+    rows = [("Which encoder needs the fewest state numbers?", "the smallest state (H; 2H for the LSTM) whose "
+             "decoder reads held-out random strings at char accuracy 0.99", state,
+             "[fewest state numbers](#which-encoder-needs-the-fewest-state-numbers)"),
+            ("How many bits does a state number carry?", "Fano's lower bound per state number at each answer "
+             "(code-length estimate beside it), lo–hi over encoders and seeds", bits,
+             "[bits per state number](#bits-per-state-number-at-the-answer)"),
+            ("Where does the information sit?", "how many networks lose more than 0.05 of the held-out accuracy "
+             "when any one state number is held at its mean; participation ratio over the state size", where,
+             "[where](#where-the-information-sits-at-the-answer)"),
+            ("Which encoder memorizes the most per parameter?", "memorized bits per parameter at width 8 (stored "
+             "strings' code length less what any string gets), lo–hi over seeds; † and + lower bounds", stored,
+             "[memorization](#memorization-over-seeds)"),
+            ("Does any topology carry more per nonzero weight?", "Fano bits per nonzero encoder parameter at each "
+             "arm's smallest state against the encoder's own dense network (seeds finished)", shape,
+             "[topology on text](#topology-on-text)")]
+    lines = ["# The answers", "",
+             "Written by `python scripts/text_figures.py` from the committed results; each row's table below says "
+             "how it is measured and what each mark means.", "",
+             "| question | measure | answer | table |", "|---|---|---|---|"]
+    lines += [f"| {question} | {measure} | {'<br>'.join(answer) or 'no result yet'} | {table} |"
+              for question, measure, answer, table in rows]
+    return "\n".join(lines + [""])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from memcap.aggregate.text_study.answers import NO_TOPOLOGY_ANSWER, answers, topology_answer
+from memcap.aggregate.text_study.answers import NO_TOPOLOGY_ANSWER, answers, questions, topology_answer
 from memcap.aggregate.text_study.collect import (
     ANSWER_PARTS,
     MEMORIZE_SETTLED,
@@ -34,6 +34,8 @@ from memcap.aggregate.text_study.study import tables, topology_table
 BEGIN, END = "<!-- text_study:begin (scripts/text_figures.py writes this) -->", "<!-- text_study:end -->"
 TOPOLOGY_BEGIN = "<!-- text_topology:begin (scripts/text_figures.py writes this) -->"
 TOPOLOGY_END = "<!-- text_topology:end -->"
+QUESTIONS_BEGIN = "<!-- text_questions:begin (scripts/text_figures.py writes this) -->"
+QUESTIONS_END = "<!-- text_questions:end -->"
 ANSWERS_BEGIN = "<!-- text_answers:begin (scripts/text_figures.py writes this) -->"
 ANSWERS_END = "<!-- text_answers:end -->"
 TOPOLOGY_ANSWER_BEGIN = "<!-- text_topology_answer:begin (scripts/text_figures.py writes this) -->"
@@ -70,6 +72,9 @@ def write(results: Path, out: Path, doc: Path) -> list[str]:
         written.append(out / "text_topology.md")
     written += [fig_where_encoder(parts[WIDTHS], model, out) for model in MODELS]
     written.append(fig_memorize_settled(parts[MEMORIZE_SETTLED], out))
+    questions_md = questions(parts[WIDTHS], parts[MEMORIZE_SETTLED], parts[TOPOLOGY_WIDTHS])
+    (out / "text_questions.md").write_text(questions_md)
+    written.append(out / "text_questions.md")
     answers_md = answers(parts[WIDTHS], parts[MEMORIZE_SETTLED])
     if answers_md:
         (out / "text_answers.md").write_text(answers_md)
@@ -79,7 +84,8 @@ def write(results: Path, out: Path, doc: Path) -> list[str]:
         (out / "text_topology_answer.md").write_text(topology_answer_md)
         written.append(out / "text_topology_answer.md")
     lines = [str(p) for p in written if p]
-    blocks = [(BEGIN, END, study, "the study's tables"), (ANSWERS_BEGIN, ANSWERS_END, answers_md, "the answer table"),
+    blocks = [(QUESTIONS_BEGIN, QUESTIONS_END, questions_md, "the answers in one table"),
+              (BEGIN, END, study, "the study's tables"), (ANSWERS_BEGIN, ANSWERS_END, answers_md, "the answer table"),
               (TOPOLOGY_BEGIN, TOPOLOGY_END, topology_md, "the topology table"),
               (TOPOLOGY_ANSWER_BEGIN, TOPOLOGY_ANSWER_END, topology_answer_md or NO_TOPOLOGY_ANSWER, "the topology answer")]
     for begin, end, markdown, what in blocks:

@@ -100,19 +100,25 @@ def width_floor(result) -> int:
     return max(failed) + 1 if failed else result["config"]["min_hidden"]
 
 
-def fewest(cells: dict[str, list[tuple[int, int]]]) -> str:
-    """The verdict of one L from each encoder's (floor, answer) in state numbers over seeds: the encoder whose
-    largest answer is below every other encoder's smallest floor, or the encoders whose ranges [floor, answer]
-    reach below the lowest answer (no ranking among them). A capped seed's answer lies above its search's
-    ceiling; an unconverged seed's floor is below its answer (``width_floor``)."""
+def fewest_encoders(cells: dict[str, list[tuple[int, int]]]) -> list[str]:
+    """From each encoder's (floor, answer) in state numbers over seeds: the encoder whose largest answer is below
+    every other encoder's smallest floor (one name), or the encoders whose ranges [floor, answer] reach below the
+    lowest answer (no ranking among them). A capped seed's answer lies above its search's ceiling; an unconverged
+    seed's floor is below its answer (``width_floor``)."""
     if not cells:
-        return "–"
+        return []
     low = min(cells, key=lambda model: (max(a for _, a in cells[model]), min(a for _, a in cells[model])))
     top = max(a for _, a in cells[low])
     tied = [model for model in cells if model != low and min(f for f, _ in cells[model]) <= top]
-    if not tied:
-        return f"**{low}**"
-    return "not separated: " + ", ".join(sorted([low, *tied], key=MODELS.index))
+    return sorted([low, *tied], key=MODELS.index)
+
+
+def fewest(cells: dict[str, list[tuple[int, int]]]) -> str:
+    """The verdict of one L in words: ``fewest_encoders``, one in bold, several "not separated"."""
+    names = fewest_encoders(cells)
+    if not names:
+        return "–"
+    return f"**{names[0]}**" if len(names) == 1 else "not separated: " + ", ".join(names)
 
 
 def budget(results) -> str:
