@@ -72,9 +72,8 @@ def write(results: Path, out: Path, doc: Path) -> list[str]:
         written.append(out / "text_topology.md")
     written += [fig_where_encoder(parts[WIDTHS], model, out) for model in MODELS]
     written.append(fig_memorize_settled(parts[MEMORIZE_SETTLED], out))
+    # the page's alone (no file in docs/text/): its links are to the page's own sections
     questions_md = questions(parts[WIDTHS], parts[MEMORIZE_SETTLED], parts[TOPOLOGY_WIDTHS])
-    (out / "text_questions.md").write_text(questions_md)
-    written.append(out / "text_questions.md")
     answers_md = answers(parts[WIDTHS], parts[MEMORIZE_SETTLED])
     if answers_md:
         (out / "text_answers.md").write_text(answers_md)
