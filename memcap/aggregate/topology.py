@@ -25,6 +25,7 @@ from memcap.patterns.report import bits_per_param
 from memcap.patterns.sizes import tolerance
 
 METHODS = ("dense", "smaller", "lottery", "random", "sparse")  # table and legend order
+SEEDS = 3  # seeds of an arm and of its reference before a verdict is given
 # (row label, measurement column): labels the report tables' formats know (memcap.aggregate.tables.ROWS).
 QUANTITIES = [
     ("Maximum number of memorized patterns", "memorized_max"),
@@ -125,7 +126,8 @@ def capacity_comparison(df: pd.DataFrame) -> pd.DataFrame:
     sigmoid one (the report's) of the same model, loss, steps and N. A seed whose search found no DS on its grid
     (capacity below the first DS tried) counts between 0 and the bits of one pattern fewer than that DS; an
     unconverged seed (a deciding member at the step cap) counts its bits as a lower bound, with no upper end, so it
-    can only be found "more". Empty where ``df`` holds no capacity search."""
+    can only be found "more". No verdict ("pending") before the arm and the reference have ``SEEDS`` seeds each.
+    Empty where ``df`` holds no capacity search."""
     searched = df[df["search"] == "capacity"] if "search" in df else df.iloc[:0]
     if searched.empty:
         return pd.DataFrame()
@@ -154,6 +156,7 @@ def capacity_comparison(df: pd.DataFrame) -> pd.DataFrame:
             dense = frame[(frame.base == own.base) & (frame.activation == "sigmoid") & (frame.method == "dense")
                           & (frame.N == own.N)]
         verdict = ("reference" if method == "dense" and not against_sigmoid else "–" if dense.empty else
+                   "pending" if min(cell.seed.nunique(), dense.seed.nunique()) < SEEDS else
                    "more" if cell.bits_lo.min() > dense.bits_hi.max() else
                    "less" if cell.bits_hi.max() < dense.bits_lo.min() else "not separated")
         missing = int(cell.capacity_ds.isna().sum())

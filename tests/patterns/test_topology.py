@@ -322,6 +322,8 @@ def test_topology_at_capacity_compares_each_arm_with_the_dense_network_over_seed
     df.loc[random0, "converged"] = False
     assert capacity_comparison(df).set_index(["network", "method"]).loc[("simple · bce", "random"), "vs dense"] == \
         "not separated"
+    two_seeds = capacity_comparison(df[df.seed < 2]).set_index(["network", "method"])  # before the third seed
+    assert set(two_seeds["vs dense"]) == {"reference", "pending"}
     # a search that found no DS on its grid (the first tried, 10): at most 9 patterns' bits
     assert table.loc["random", "capacity DS"] == "20, < 10"
     assert table.loc["random", "bits / nonzero param"] == f"≤ {20 * per_pattern / 220:.3f} (1 below the grid)"

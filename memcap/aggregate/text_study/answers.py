@@ -216,7 +216,8 @@ def topology_verdicts(results, references=()) -> tuple[dict[tuple, list[dict]], 
     """The topology study's arms, (encoder, L, activation, w0, density) -> its seeds, in table order, with the
     encoder's own dense network (``references``: the fewest-state-numbers study's jobs) among them; and each arm's
     verdict against that network: "more" or "less" only where every seed's bits per nonzero encoder parameter lie
-    on one side of every reference seed's ("reference" for the reference, "–" without one)."""
+    on one side of every reference seed's ("reference" for the reference, "–" without one, "pending" until both
+    have their seeds)."""
     cells: dict[tuple, list[dict]] = {}
     for r in results:
         c = r["config"]
@@ -249,6 +250,8 @@ def topology_verdicts(results, references=()) -> tuple[dict[tuple, list[dict]], 
             verdicts[key] = "reference"
         elif not reference:
             verdicts[key] = "–"
+        elif min(len(rs), len(reference)) < SEEDS:
+            verdicts[key] = "pending"
         else:
             lo, hi = min(bits(r)[0] for r in rs), max(bits(r)[1] for r in rs)
             ref_lo, ref_hi = min(bits(r)[0] for r in reference), max(bits(r)[1] for r in reference)
