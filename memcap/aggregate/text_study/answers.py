@@ -275,7 +275,8 @@ def topology_answer(results, references=()) -> str:
              f"({budget(results)}), one job per seed. Fano's bits through the state at that width per nonzero encoder "
              "parameter, against the encoder's own dense network (its default activation, density 1: the fewest-state-"
              "numbers study's jobs, results/text/widths/): \"more\" or "
-             "\"less\" only where every seed lies on one side of every reference seed. † marks a seed whose deciding "
+             "\"less\" only where every seed lies on one side of every reference seed (\"pending\" until the arm and the "
+             f"reference have {SEEDS} seeds each). † marks a seed whose deciding "
              "failure stopped at the step cap (its width is an upper bound, its bits a lower bound, so it can only "
              "be found \"more\"); > W: no width up to W reached the target.", "",
              "| encoder | L | activation | density | seeds | state numbers | nonzero enc. params | "
