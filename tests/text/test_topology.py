@@ -174,6 +174,10 @@ def test_the_topology_answer_names_more_or_less_only_where_every_seed_is_on_one_
     assert "| sine (w0 30) | 1 | 2 | 8 | 1,000 | 0.0100 (0.0100) | pending |" in lows  # 2 of 3 seeds: no verdict
     below = answers.topology_answer([job("sine", 1.0, seed, 0.010) for seed in range(3)], own)
     assert "| sine (w0 30) | 1 | 3 | 8 | 1,000 | 0.0100 (0.0100) | less |" in below
+    # the summary at the top of docs/text.md: the arms of each verdict named, those pending counted
+    assert answers.topology_summary(results[:-1], own) == [
+        "more: rnn L = 4 tanh d0.5", "not separated: rnn L = 4 sigmoid d1, rnn L = 4 relu d1",
+        "pending: 1 arm of rnn L = 4 (2 of 3 seeds)"]
     assert "> 8" in answers.topology_answer(results, own)  # the capped seed shows the widest width tried
     assert "- L = 4, rnn, sigmoid, density 1, seed 0: width 7: 0.980 (6000 steps)" in answers.topology_answer(results, own)  # † has its curve
     other_length = [{**r, "config": {**r["config"], "length": 2}} for r in own]

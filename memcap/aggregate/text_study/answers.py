@@ -316,6 +316,23 @@ def most_encoders(values: dict[str, tuple[float, float]]) -> list[str]:
     return sorted([top, *tied], key=MODELS.index)
 
 
+def topology_summary(results, references=()) -> list[str]:
+    """The topology answer in a few lines: the arms of each verdict, named ("more", "less", "not separated"), and
+    those still pending counted with their seeds."""
+    cells, verdicts = topology_verdicts(results, references)
+    arms: dict[str, list[tuple]] = {}
+    for key, verdict in verdicts.items():
+        if verdict != "reference":
+            arms.setdefault(verdict, []).append(key)
+    shape = [f"{verdict}: " + ", ".join(f"{key[0]} L = {key[1]} {key[2]} d{key[4]:g}" for key in keys)
+             for verdict, keys in sorted(arms.items()) if verdict != "pending"]
+    if "pending" in arms:  # counted, not listed: no verdict yet
+        waiting = arms["pending"]
+        shape.append(f"pending: {len(waiting)} arm{'s' if len(waiting) > 1 else ''} of " + ", ".join(sorted({f"{k[0]} L = {k[1]}" for k in waiting}))
+                     + f" ({span([len(cells[k]) for k in waiting])} of {SEEDS} seeds)")
+    return shape or [f"no result under results/text/{TOPOLOGY_WIDTHS}/ yet"]
+
+
 def questions(widths, memorized=(), topology=()) -> str:
     """The answers at the top of docs/text.md in one table: each question, its measure, the answer per L over
     seeds (an encoder named only where the seeds separate it, by the rules of the tables below) and where the
@@ -364,13 +381,8 @@ def questions(widths, memorized=(), topology=()) -> str:
             stored.append(f"L = {length}: pending ({sum(map(len, cells.values()))} of {SEEDS * len(MODELS)} jobs)")
             continue
         stored.append(f"L = {length}: {named(most_encoders(values), shown)}")
-    cells, verdicts = topology_verdicts(topology, widths)
-    arms = {}
-    for key, verdict in verdicts.items():
-        if verdict != "reference":
-            arms.setdefault(verdict, []).append(f"{key[0]} L = {key[1]} {key[2]} d{key[4]:g} ({len(cells[key])}/{SEEDS})")
-    shape = [f"{verdict}: {', '.join(names)}" for verdict, names in sorted(arms.items())] or \
-        [f"no result under results/text/{TOPOLOGY_WIDTHS}/ yet"]
+    shape = topology_summary(topology, widths)
+
     rows = [("Which encoder needs the fewest state numbers?", "the smallest state (H; 2H for the LSTM) whose "
              "decoder reads held-out random strings at char accuracy 0.99", state,
              "[fewest state numbers](#which-encoder-needs-the-fewest-state-numbers)"),
