@@ -125,8 +125,8 @@ def capacity_comparison(df: pd.DataFrame) -> pd.DataFrame:
     dense network, else "not separated". The dense network of another feedback activation is compared with the
     sigmoid one (the report's) of the same model, loss, steps and N. A seed whose search found no DS on its grid
     (capacity below the first DS tried) counts between 0 and the bits of one pattern fewer than that DS; an
-    unconverged seed (a deciding member at the step cap) counts its bits as a lower bound, with no upper end, so it
-    can only be found "more". No verdict ("pending") before the arm and the reference have ``SEEDS`` seeds each.
+    unconverged seed (a deciding member at the step cap, even one that found no DS) counts its bits as a lower
+    bound, with no upper end, so it can only be found "more". No verdict ("pending") before the arm and the reference have ``SEEDS`` seeds each.
     Empty where ``df`` holds no capacity search."""
     searched = df[df["search"] == "capacity"] if "search" in df else df.iloc[:0]
     if searched.empty:
@@ -142,7 +142,7 @@ def capacity_comparison(df: pd.DataFrame) -> pd.DataFrame:
         converged=searched["converged"].to_numpy() if "converged" in searched else None)
     frame["bits_lo"] = frame.bits_per_param.where(frame.capacity_ds.notna(), 0.0)
     frame["bits_hi"] = frame.bits_per_param.where(frame.capacity_ds.notna(), pd.Series(ceiling, index=frame.index))
-    frame.loc[frame.converged.eq(False) & frame.capacity_ds.notna(), "bits_hi"] = np.inf  # a lower bound
+    frame.loc[frame.converged.eq(False), "bits_hi"] = np.inf  # a lower bound: the step cap, not the network, stopped it
     frame["density"] = frame.density.round(3)
     frame["_order"] = frame.method.map(METHODS.index)
     rows = []
@@ -161,7 +161,8 @@ def capacity_comparison(df: pd.DataFrame) -> pd.DataFrame:
                    "less" if cell.bits_hi.max() < dense.bits_lo.min() else "not separated")
         missing = int(cell.capacity_ds.isna().sum())
         bits = (f"{cell.bits_per_param.mean():.3f} ({_span(cell.bits_per_param, '{:.3f}')})" if not missing else
-                f"≤ {cell.bits_hi.max():.3f} ({missing} below the grid)")
+                f"≤ {cell.bits_hi.max():.3f} ({missing} below the grid)" if np.isfinite(cell.bits_hi.max()) else
+                f"unknown ({missing} below the grid, at the step cap)")
         capacity = _span(cell.capacity_ds)
         if missing:
             first = cell.first_ds.min()

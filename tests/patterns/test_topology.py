@@ -322,6 +322,10 @@ def test_topology_at_capacity_compares_each_arm_with_the_dense_network_over_seed
     df.loc[random0, "converged"] = False
     assert capacity_comparison(df).set_index(["network", "method"]).loc[("simple · bce", "random"), "vs dense"] == \
         "not separated"
+    random2 = (df.prune == "random") & (df.seed == 2)  # found no DS on its grid, and stopped at the cap
+    df.loc[random2, "converged"] = False
+    unknown = capacity_comparison(df).set_index(["network", "method"]).loc[("simple · bce", "random")]
+    assert unknown["bits / nonzero param"] == "unknown (1 below the grid, at the step cap)"
     two_seeds = capacity_comparison(df[df.seed < 2]).set_index(["network", "method"])  # before the third seed
     assert set(two_seeds["vs dense"]) == {"reference", "pending"}
     # a search that found no DS on its grid (the first tried, 10): at most 9 patterns' bits
