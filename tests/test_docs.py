@@ -122,14 +122,15 @@ def test_the_separability_tables_are_the_committed_results():
 
 
 def test_the_topology_answer_is_the_committed_results():
-    """docs/topology.md's answer table is what memcap-aggregate writes (topology_capacity.md) from the committed
-    results/topology_capacity/simple (N=50) and simple_n100."""
+    """docs/topology.md's answer tables are what memcap-aggregate writes (topology_capacity.md) from the committed
+    results/topology_capacity/simple (N=50), simple_n100 and recurrent_activations."""
     from memcap.aggregate import load_dirs
     from memcap.aggregate.published import to_markdown
     from memcap.aggregate.topology import capacity_comparison
 
     docs = (ROOT / "docs" / "topology.md").read_text()
-    for runs, aggregate, label in (("simple", "aggregate", ""), ("simple_n100", "aggregate_n100", " N=100")):
+    for runs, aggregate, label in (("simple", "aggregate", ""), ("simple_n100", "aggregate_n100", " N=100"),
+                                   ("recurrent_activations", "aggregate_recurrent_activations", " recurrent activations")):
         committed = (ROOT / "results" / "topology_capacity" / aggregate / "topology_capacity.md").read_text()
         df, skipped = load_dirs([ROOT / "results" / "topology_capacity" / runs])
         assert not skipped and to_markdown(capacity_comparison(df)) == committed
