@@ -126,8 +126,8 @@ def capacity_comparison(df: pd.DataFrame) -> pd.DataFrame:
     sigmoid one (the report's) of the same model, loss, steps and N. A seed whose search found no DS on its grid
     (capacity below the first DS tried) counts between 0 and the bits of one pattern fewer than that DS; an
     unconverged seed (a deciding member at the step cap, even one that found no DS) counts its bits as a lower
-    bound, with no upper end, so it can only be found "more". No verdict ("pending") before the arm and the reference have ``SEEDS`` seeds each.
-    Empty where ``df`` holds no capacity search."""
+    bound, with no upper end, so it can only be found "more". No verdict ("pending") before the arm and the
+    reference have ``SEEDS`` seeds each. Empty where ``df`` holds no capacity search."""
     searched = df[df["search"] == "capacity"] if "search" in df else df.iloc[:0]
     if searched.empty:
         return pd.DataFrame()
