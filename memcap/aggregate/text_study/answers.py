@@ -47,10 +47,15 @@ def state_numbers(rs) -> list[tuple[int, int]]:
             for r in rs]
 
 
+def every_seed(cells: dict[str, list]) -> bool:
+    """Has every encoder its ``SEEDS`` seeds in ``cells`` (encoder -> its seeds' results or numbers)? Only then is
+    an encoder named."""
+    return len(cells) == len(MODELS) and all(len(v) >= SEEDS for v in cells.values())
+
+
 def fewest_verdict(numbers: dict[str, list[tuple[int, int]]]) -> str:
     """``fewest`` once every encoder has its seeds; until then, pending."""
-    complete = len(numbers) == len(MODELS) and all(len(v) >= SEEDS for v in numbers.values())
-    return fewest(numbers) if complete else "pending (fewer than 3 seeds of every encoder)"
+    return fewest(numbers) if every_seed(numbers) else "pending (fewer than 3 seeds of every encoder)"
 
 
 def answers_table(results) -> str:
@@ -343,6 +348,9 @@ def questions(widths, memorized=(), topology=()) -> str:
             cells.setdefault(length, {})[model] = rs
         return cells
 
+    def pending(length: int, cells: dict[str, list[dict]]) -> str:
+        return f"L = {length}: pending ({sum(map(len, cells.values()))} of {SEEDS * len(MODELS)} jobs)"
+
     def named(names: list[str], shown: dict[str, str]) -> str:
         if len(names) == 1:
             return f"**{names[0]}** ({shown[names[0]]})"
@@ -350,11 +358,10 @@ def questions(widths, memorized=(), topology=()) -> str:
 
     state = []
     for length, cells in by_length(widths).items():
-        numbers = {model: state_numbers(rs) for model, rs in cells.items()}
-        verdict = fewest_verdict(numbers)
-        if verdict.startswith("pending"):
-            state.append(f"L = {length}: pending ({sum(map(len, cells.values()))} of {SEEDS * len(MODELS)} jobs)")
+        if not every_seed(cells):
+            state.append(pending(length, cells))
             continue
+        numbers = {model: state_numbers(rs) for model, rs in cells.items()}
         shown = {model: span([a for _, a in pairs]) for model, pairs in numbers.items()}
         state.append(f"L = {length}: {named(fewest_encoders(numbers), shown)}")
     bits, where = [], []
@@ -377,8 +384,8 @@ def questions(widths, memorized=(), topology=()) -> str:
                 ("†" if any(failure_capped(r, "count") for r in rs) else "")
             values[model] = (min(per_param), math.inf if marks else max(per_param))  # a bound: no upper end
             shown[model] = span(per_param, "{:.2f}") + marks
-        if len(cells) < len(MODELS) or any(len(rs) < SEEDS for rs in cells.values()):
-            stored.append(f"L = {length}: pending ({sum(map(len, cells.values()))} of {SEEDS * len(MODELS)} jobs)")
+        if not every_seed(cells):
+            stored.append(pending(length, cells))
             continue
         stored.append(f"L = {length}: {named(most_encoders(values), shown)}")
     shape = topology_summary(topology, widths)
