@@ -1,4 +1,5 @@
-"""How memcap writes a span of time for people: the progress lines of a fit and ``memcap status`` share it."""
+"""How memcap writes numbers for people: a span of time (the progress lines of a fit and ``memcap status``) and a
+range over seeds (every published table writes ``lo–hi`` the same way)."""
 
 from __future__ import annotations
 
@@ -12,3 +13,13 @@ def duration(seconds: float | None) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def span(values, spec: str = "{}", empty: str = "–") -> str:
+    """``lo–hi`` of the values as ``spec`` writes them; one value where both ends read the same, ``empty`` where
+    there is none. None and NaN (a seed without the number) are skipped, so a list and a pandas column read alike."""
+    kept = [v for v in values if v is not None and v == v]  # NaN is the one value unequal to itself
+    if not kept:
+        return empty
+    lo, hi = spec.format(min(kept)), spec.format(max(kept))
+    return lo if lo == hi else f"{lo}–{hi}"

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from memcap.formatting import span
 from memcap.patterns.report import bits_per_param
 from memcap.patterns.sizes import tolerance
 
@@ -108,15 +109,6 @@ def topology_tables(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def _span(values: pd.Series, spec: str = "{:.0f}") -> str:
-    """``lo–hi`` over seeds (one value: itself); "–" where none."""
-    values = values.dropna()
-    if values.empty:
-        return "–"
-    lo, hi = spec.format(values.min()), spec.format(values.max())
-    return lo if lo == hi else f"{lo}–{hi}"
-
-
 def capacity_comparison(df: pd.DataFrame) -> pd.DataFrame:
     """The topology at capacity (``+experiment=topology_capacity``): one row per (network, method, density) of the
     capacity searches in ``df``, over their seeds: nonzero parameters, capacity DS and perfect-recall DS (lo–hi),
@@ -160,17 +152,17 @@ def capacity_comparison(df: pd.DataFrame) -> pd.DataFrame:
                    "more" if cell.bits_lo.min() > dense.bits_hi.max() else
                    "less" if cell.bits_hi.max() < dense.bits_lo.min() else "not separated")
         missing = int(cell.capacity_ds.isna().sum())
-        bits = (f"{cell.bits_per_param.mean():.3f} ({_span(cell.bits_per_param, '{:.3f}')})" if not missing else
+        bits = (f"{cell.bits_per_param.mean():.3f} ({span(cell.bits_per_param, '{:.3f}')})" if not missing else
                 f"≤ {cell.bits_hi.max():.3f} ({missing} below the grid)" if np.isfinite(cell.bits_hi.max()) else
                 f"unknown ({missing} below the grid, at the step cap)")
-        capacity = _span(cell.capacity_ds)
+        capacity = span(cell.capacity_ds, "{:.0f}")
         if missing:
             first = cell.first_ds.min()
             capacity = ", ".join(filter(None, [capacity if missing < len(cell) else "",
                                                f"< {first:.0f}" if first == first else "none found"]))
         rows.append({"network": network, "method": method, "N": int(cell.N.iloc[0]), "density": density,
                      "seeds": cell.seed.nunique(), "nonzero params": int(cell.params.iloc[0]),
-                     "capacity DS": capacity, "perfect DS": _span(cell.perfect_ds) if not missing else capacity,
+                     "capacity DS": capacity, "perfect DS": span(cell.perfect_ds, "{:.0f}") if not missing else capacity,
                      "bits / nonzero param": bits, "unconverged seeds": int(cell.converged.eq(False).sum()),
                      "vs dense": verdict})
     return pd.DataFrame(rows)

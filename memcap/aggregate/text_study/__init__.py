@@ -4,7 +4,7 @@
 
 - :mod:`~memcap.aggregate.text_study.collect` -- finished result.json files, the study's parts, grouping
 - :mod:`~memcap.aggregate.text_study.reading` -- how an answer is read: its bounds (a deciding network at the
-  step cap), the floor of a width, the verdict among encoders, the spans over seeds
+  step cap), the floor of a width, the verdict among encoders
 - :mod:`~memcap.aggregate.text_study.answers` -- the answer tables at the top of docs/text.md and of its
   topology section (fewest state numbers, bits per state number, where the information sits, memorization
   over seeds, topology against the encoder's own dense network)

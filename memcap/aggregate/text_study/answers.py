@@ -24,9 +24,9 @@ from memcap.aggregate.text_study.reading import (
     failure_capped,
     fewest,
     fewest_encoders,
-    span,
     width_floor,
 )
+from memcap.formatting import span
 from memcap.text.state.information import codelength_bits
 from memcap.topology import ACTIVATIONS
 
@@ -94,7 +94,7 @@ def answers_table(results) -> str:
             floors = [floor for floor, _ in numbers[model]]
             found = [m["state_size"] for m in ms if not m["capped"]]
             capped = [m["state_size"] for m in ms if m["capped"]]
-            shown = ", ".join(filter(None, [span(found) if found else "", f"> {max(capped)}" if capped else ""]))
+            shown = ", ".join(filter(None, [span(found, empty=""), f"> {max(capped)}" if capped else ""]))
             unconverged = any(failure_capped(r) for r in rs)
             floor = f" [≥ {min(floors)}]" if unconverged else ""
             widths = ", ".join(f"> {m['hidden']}" if m["capped"] else str(m["min_hidden"]) for m in ms)
@@ -291,9 +291,9 @@ def topology_answer(results, references=()) -> str:
         ms = [r["metrics"] for r in rs]
         reached = [m for m in ms if not m["capped"]]
         mark = "†" if any(failure_capped(r) for r in rs) else ""
-        states = ", ".join(filter(None, [span([m["state_size"] for m in reached]) if reached else "",
+        states = ", ".join(filter(None, [span([m["state_size"] for m in reached], empty=""),
                                          *(f"> {m['hidden']}" for m in ms if m["capped"])]))
-        params = span([m["encoder_nonzero_params"] for m in reached], "{:,}") if reached else "–"
+        params = span([m["encoder_nonzero_params"] for m in reached], "{:,}")
         values = [m["bits_per_nonzero_encoder_param"] for m in reached]
         shown = (f"{sum(values) / len(values):.4f} ({span(values, '{:.4f}')}){mark}" if values else "–")
         name = activation + (f" (w0 {w0:g})" if w0 else "")

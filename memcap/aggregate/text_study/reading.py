@@ -1,6 +1,6 @@
 """How an answer is read from a search's points: which network decided it, whether that network stopped at the
 step cap (then the answer is a bound), the floor a width answer could fall to, the verdict among encoders, and
-the cells (spans over seeds, numbers) the tables write."""
+the numbers the tables write (their ranges over seeds: `memcap.formatting.span`)."""
 
 from __future__ import annotations
 
@@ -17,12 +17,6 @@ def fmt(v, spec="{:.3f}"):
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"
     return spec.format(v)
-
-
-def span(values, spec="{}") -> str:
-    """``lo–hi`` of the values as ``spec`` writes them (one, where both ends read the same)."""
-    lo, hi = spec.format(min(values)), spec.format(max(values))
-    return lo if lo == hi else f"{lo}–{hi}"
 
 
 def width_below(result) -> tuple[int, float] | None:
