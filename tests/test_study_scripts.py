@@ -3,6 +3,7 @@
 import importlib.util
 import json
 
+from memcap.bench.sweep_work import sweep_work_benchmark
 from memcap.lifecycle import run_job
 from tests.helpers import ROOT
 
@@ -24,11 +25,10 @@ def test_lbfgs_counts_rise_with_the_budget_and_store_a_small_dataset(make_cfg):
 
 
 def test_sweep_work_reads_a_sweeps_results_side_by_side(tmp_path, make_cfg):
-    bench = script("bench")
     for name, max_steps in (("short", 100), ("long", 300)):
         run_job(make_cfg("model=recurrent", "N=16", "DS=40", "runs=2", f"trainer.max_steps={max_steps}"),
                 tmp_path / name / "0", tmp_path / name)
-    bench.sweep_work_benchmark([tmp_path / "short", tmp_path / "long"], tmp_path / "out")
+    sweep_work_benchmark([tmp_path / "short", tmp_path / "long"], tmp_path / "out")
     rows = json.loads((tmp_path / "out" / "sweep.json").read_text())["rows"]
     assert [r["source"] for r in rows] == [str(tmp_path / "short"), str(tmp_path / "long")]
     short, long = rows
