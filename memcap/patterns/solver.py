@@ -6,9 +6,11 @@ does not depend on an optimizer (memcap.patterns.oracle):
 
 - **perfect recall**, exact recall (bce's criterion): one LP feasibility problem per output neuron; the
   dataset is storable exactly when every neuron's labels are linearly separable. The point records the
-  neurons that are not. Under the bits-to-ignore tolerance (bce_ignore) the neurons are coupled, and the
-  oracle's certified interval decides: storable when its lower end (weights found and checked) is DS,
-  not storable when its upper end (proven) is below DS, undecided otherwise.
+  neurons that are not. Under the bits-to-ignore tolerance (bce_ignore) the neurons are coupled through
+  each pattern's budget of wrong bits: storable when weights that err only within it are found and checked
+  (the separators, and the fewest wrong bits the other neurons can place where budget is left:
+  ``memcap.patterns.oracle.tolerance``); where they are not, the oracle's certified interval, where asked,
+  can still prove it not storable (its upper end below DS); undecided otherwise.
 - **capacity** (the most patterns some run recalls, against ``search.threshold`` x DS): the oracle's
   interval; a DS passes when its best lower end (achieved) exceeds the threshold, fails for certain when
   every upper end (proven) is at most the threshold, and is undecided in between.
@@ -36,7 +38,7 @@ import time
 from memcap.patterns.config import criterion_bti, search_ceiling
 from memcap.patterns.engine import member_data
 from memcap.patterns.models import build
-from memcap.patterns.oracle import lp_memorized, oracle_interval, perfect_recall, recalled_by
+from memcap.patterns.oracle import lp_memorized, oracle_interval, perfect_recall, recalled_by, tolerant_witness
 from memcap.patterns.report import capacity_metrics, most_stored
 
 log = logging.getLogger("memcap")
@@ -49,7 +51,8 @@ def perfect_point(cfg, DS: int, run: int, bti: int, complete: bool = False) -> d
     when stored; else None: not counted)."""
     X, Y = member_data(cfg, DS, run)
     start = time.perf_counter()
-    found = perfect_recall(X, Y, first_failure=not complete, workers=cfg.search.solver_workers)
+    # Under the tolerance every neuron is decided: the witness keeps the separators of all the separable ones.
+    found = perfect_recall(X, Y, first_failure=not complete and bti == 0, workers=cfg.search.solver_workers)
     extra = {"unseparable": found.failing, "neurons_checked": found.checked, "proofs": found.by,
              "complete": complete or found.ok}
     if found.ok:
@@ -58,11 +61,13 @@ def perfect_point(cfg, DS: int, run: int, bti: int, complete: bool = False) -> d
         lower = recalled_by(found, X, Y, bti) if complete else None
         upper = DS - 1
     else:  # weights that err only within the tolerance prove it; else the oracle's interval, where asked
-        heuristic = lp_memorized(X, Y, bti=bti, progress=False)
-        lower, upper, status = heuristic.memorized, DS, "heuristic"
+        witness = tolerant_witness(found, X, Y, bti)
+        lower, upper, status = witness.memorized, DS, "witness"
         if lower < DS and cfg.search.oracle_iterations > 0:
+            heuristic = lp_memorized(X, Y, bti=bti, progress=False)
             interval = oracle_interval(X, Y, bti=bti, iterations=cfg.search.oracle_iterations,
-                                       nodes=cfg.search.oracle_nodes, lower=heuristic)
+                                       nodes=cfg.search.oracle_nodes,
+                                       lower=max(witness, heuristic, key=lambda found: found.memorized))
             lower, upper, status = interval.lower, interval.upper, interval.status
         extra.update(complete=True, interval_status=status)
     stored = True if lower == DS else False if upper < DS else None

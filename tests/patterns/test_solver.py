@@ -144,11 +144,13 @@ def test_the_check_is_left_out_where_the_solver_does_not_apply_and_refused_when_
 
 
 def test_under_the_tolerance_weights_that_recall_all_prove_a_dataset_storable_and_the_rest_stays_open(make_cfg):
-    """bce_ignore at N=100 (one wrong bit of each kind allowed), DS=350, where exact recall fails: the greedy
-    heuristic's weights recall all of run 1's dataset (stored, proven by them); run 0's fall one short, and
-    without the oracle's certification (oracle_iterations=0) that point is left open, not called unstorable."""
+    """bce_ignore at N=100 (one wrong bit of each kind allowed), where exact recall fails: at DS=450 the
+    witness's weights (separators, and the other neurons' wrong bits placed within each pattern's budget)
+    recall all of run 0's dataset (stored, proven by them); at DS=500 they fall short, and without the
+    oracle's certification (oracle_iterations=0) that point is left open, not called unstorable."""
     cfg = make_cfg("N=100", "loss=bce_ignore", "search.decide=solver", "search.oracle_iterations=0")
-    stored, open_ = (solver.perfect_point(cfg, 350, run, 1) for run in (1, 0))
+    stored, open_ = (solver.perfect_point(cfg, DS, 0, 1) for DS in (450, 500))
     assert stored["unseparable"] and open_["unseparable"]  # neither stores its dataset exactly
-    assert (stored["stored"], stored["memorized"], stored["decided"]) == (True, 350, True)
-    assert (open_["stored"], open_["decided"], open_["upper"]) == (None, False, 350) and open_["memorized"] < 350
+    assert (stored["stored"], stored["memorized"], stored["decided"]) == (True, 450, True)
+    assert stored["interval_status"] == "witness"
+    assert (open_["stored"], open_["decided"], open_["upper"]) == (None, False, 500) and open_["memorized"] < 500

@@ -22,7 +22,8 @@ Modules: ``separability`` (``perfect_recall``: each neuron's labels separable
 or not, decided exactly, cheapest proof first), ``lp`` (the per-neuron hinge
 LPs, the greedy heuristic ``lp_memorized``), ``certificates`` (circuits found
 by LP, verified in exact arithmetic), ``cover`` (the covering MILP), ``interval`` (``oracle_interval``,
-the loop that joins them) and ``metrics`` (``oracle_metrics``: what a job
+the loop that joins them), ``tolerance`` (``tolerant_witness``: weights that store a dataset under the
+bits-to-ignore tolerance, errors placed within each pattern's budget) and ``metrics`` (``oracle_metrics``: what a job
 calls, its datasets in worker processes). ``last_step`` applies the same per-neuron LPs to the
 recurrent network at 2 time steps, whose last step is linear in R once W and b are held.
 """
@@ -33,6 +34,7 @@ from memcap.patterns.oracle.interval import OracleInterval, oracle_interval
 from memcap.patterns.oracle.lp import LPResult, lp_memorized
 from memcap.patterns.oracle.metrics import TrainedOptimum, oracle_metrics
 from memcap.patterns.oracle.separability import PerfectRecall, perfect_recall, recalled_by, separable
+from memcap.patterns.oracle.tolerance import tolerant_witness
 from memcap.patterns.sizes import MAX_ORACLE_BYTES, check_oracle_size
 
 __all__ = [
@@ -48,4 +50,5 @@ __all__ = [
     "perfect_recall",
     "recalled_by",
     "separable",
+    "tolerant_witness",
 ]

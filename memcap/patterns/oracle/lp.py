@@ -146,13 +146,13 @@ class _WarmHingeLPs:
         self.bases: dict[int, highspy.HighsBasis] = {}
         self.highs = _silent_highs()
 
-    def _model(self, j: int, enforced: np.ndarray) -> highspy.HighsLp:
-        """Variables [w, b, ξ]: -s_i (x_i·w + b) - ξ_i <= -1, cost Σ ξ_i over the enforced bits."""
+    def _model(self, j: int, cost: np.ndarray) -> highspy.HighsLp:
+        """Variables [w, b, ξ]: -s_i (x_i·w + b) - ξ_i <= -1, cost Σ c_i ξ_i (c_i = 0: pattern i not enforced)."""
         DS, n_in = self.X.shape
         A = _margin_matrix(self.X, self.sign[:, j], slacks=True)
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = n_in + 1 + DS, DS
-        lp.col_cost_ = np.concatenate([np.zeros(n_in + 1), enforced.astype(float)])
+        lp.col_cost_ = np.concatenate([np.zeros(n_in + 1), np.asarray(cost, dtype=float)])
         lp.col_lower_ = np.concatenate([np.full(n_in + 1, -highspy.kHighsInf), np.zeros(DS)])
         lp.col_upper_ = np.full(n_in + 1 + DS, highspy.kHighsInf)
         lp.row_lower_, lp.row_upper_ = np.full(DS, -highspy.kHighsInf), -np.ones(DS)
@@ -160,10 +160,11 @@ class _WarmHingeLPs:
         lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = A.indptr, A.indices, A.data
         return lp
 
-    def solve(self, j: int, enforced: np.ndarray) -> np.ndarray:
-        """Neuron j's optimal [w, b] with only the ``enforced`` (DS,) bits' slacks in the cost."""
+    def solve(self, j: int, cost: np.ndarray) -> np.ndarray:
+        """Neuron j's optimal [w, b] with each bit's slack weighted by ``cost`` (DS,): bools (the enforced bits)
+        or weights (the tolerance witness makes some bits dearer)."""
         highs = self.highs
-        highs.passModel(self._model(j, enforced))
+        highs.passModel(self._model(j, cost))
         warm = j in self.bases
         if warm:
             highs.setBasis(self.bases[j])
