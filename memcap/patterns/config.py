@@ -226,8 +226,12 @@ def solver_applies(cfg) -> tuple[str, object] | None:
 
 def solver_checks(cfg) -> bool:
     """Whether a trained search also runs the solver's perfect-recall scan (``search.solver_check``; null:
-    wherever the solver applies)."""
+    wherever the solver applies and its answer is exact, i.e. exact recall). Under bits-to-ignore the scan's
+    answer is a lower bound that costs a complete check and the tolerance's witness at every DS past exact
+    capacity (about 10 minutes at N=100, an hour at N=200), so it runs there only when asked (true)."""
     if cfg.search.decide != "training" or cfg.search.solver_check is False:
+        return False
+    if cfg.search.solver_check is None and criterion_bti(cfg) > 0:
         return False
     return solver_applies(cfg) is None
 

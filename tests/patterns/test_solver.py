@@ -134,6 +134,16 @@ def test_a_trained_search_of_the_simple_network_carries_the_solvers_answer_besid
     assert "solver_perfect_ds" not in off["metrics"] and "solver_points" not in off
 
 
+def test_under_the_tolerance_the_check_runs_only_when_asked(make_cfg):
+    """Under bce_ignore the scan's answer is a lower bound and costs a complete check at every DS past exact
+    capacity: left out by default (null), run when asked (true); exact recall keeps it on by default."""
+    from memcap.patterns.config import solver_checks
+
+    assert not solver_checks(make_cfg("loss=bce_ignore"))
+    assert solver_checks(make_cfg("loss=bce_ignore", "search.solver_check=true"))
+    assert solver_checks(make_cfg("loss=bce")) and solver_checks(make_cfg())
+
+
 @pytest.mark.parametrize("overrides", [("model=recurrent",), ("DS=30",)])
 def test_the_check_is_left_out_where_the_solver_does_not_apply_and_refused_when_asked_for_there(make_cfg, overrides):
     from memcap.patterns.config import solver_checks
