@@ -47,8 +47,8 @@ log = logging.getLogger("memcap")
 def perfect_point(cfg, DS: int, run: int, bti: int, complete: bool = False) -> dict:
     """Whether run ``run``'s dataset of DS patterns can be stored whole, as a point: ``stored`` (None where
     the bits-to-ignore interval leaves it open), ``unseparable`` (the neurons proven not separable; only the
-    first unless ``complete``), ``memorized`` the patterns realized weights recall (with ``complete``, or
-    when stored; else None: not counted)."""
+    first unless ``complete`` or under the tolerance), ``memorized`` the patterns realized weights recall
+    (with ``complete``, under the tolerance, or when stored; else None: not counted)."""
     X, Y = member_data(cfg, DS, run)
     start = time.perf_counter()
     # Under the tolerance every neuron is decided: the witness keeps the separators of all the separable ones.
@@ -67,7 +67,7 @@ def perfect_point(cfg, DS: int, run: int, bti: int, complete: bool = False) -> d
             heuristic = lp_memorized(X, Y, bti=bti, progress=False)
             interval = oracle_interval(X, Y, bti=bti, iterations=cfg.search.oracle_iterations,
                                        nodes=cfg.search.oracle_nodes,
-                                       lower=max(witness, heuristic, key=lambda found: found.memorized))
+                                       lower=max(witness, heuristic, key=lambda weights: weights.memorized))
             lower, upper, status = interval.lower, interval.upper, interval.status
         extra.update(complete=True, interval_status=status)
     stored = True if lower == DS else False if upper < DS else None
