@@ -19,7 +19,6 @@ import scipy.sparse as sp
 import torch
 
 from memcap.patterns.config import ORACLE_ITERATIONS, ORACLE_NODES
-from memcap.patterns.metrics import memorized
 from memcap.patterns.oracle.certificates import _exact_rows, _farkas_support, _verified_circuit
 from memcap.patterns.oracle.cover import _cover_milp, _small_cover_bound
 from memcap.patterns.oracle.lp import _STORED_MARGIN, LPResult, _as_array, _margin_lp, lp_memorized
@@ -225,10 +224,9 @@ def oracle_interval(X, Y, bti: int = 0, iterations: int = ORACLE_ITERATIONS, nod
             rows = np.flatnonzero(~drop & ~wrong[:, j])
             x = _margin_lp(Xs[rows], sign[rows, j], hinge=True).x
             W[j], b[j] = x[: X.shape[1]], x[X.shape[1]]
-        W_t, b_t = torch.from_numpy(W).float(), torch.from_numpy(b).float()
-        mask = memorized(torch.sigmoid(torch.from_numpy(X).float() @ W_t.T + b_t), torch.from_numpy(Y).float(), bti)
-        if int(mask.sum()) > best[0]:
-            best = (int(mask.sum()), W_t, b_t, mask)
+        found = LPResult.recalled(X, Y, W, b, bti)
+        if found.memorized > best[0]:
+            best = (found.memorized, found.W, found.b, found.mask)
         if best[0] < upper:
             status = "unresolved"  # float32 rounding lost a pattern: the optimum is not shown achieved
     if best[0] >= upper:

@@ -46,6 +46,14 @@ class LPResult:
     b: torch.Tensor
     mask: torch.Tensor
 
+    @classmethod
+    def recalled(cls, X: np.ndarray, Y: np.ndarray, W: np.ndarray, b: np.ndarray, bti: int) -> LPResult:
+        """What W, b recall as float32 weights, counted by ``memcap.patterns.metrics.memorized``: the count
+        every heuristic and witness reports is one that weights achieve."""
+        W_t, b_t = torch.from_numpy(W).float(), torch.from_numpy(b).float()
+        mask = memorized(torch.sigmoid(torch.from_numpy(X).float() @ W_t.T + b_t), torch.from_numpy(Y).float(), bti)
+        return cls(memorized=int(mask.sum()), W=W_t, b=b_t, mask=mask)
+
 
 def _as_array(A) -> np.ndarray:
     if isinstance(A, torch.Tensor):
@@ -248,7 +256,4 @@ def lp_memorized(X, Y, bti: int = 0, progress: bool = True, greedy: bool = True,
                 kept[worst] = False
                 changed |= slack[worst] > _FEASIBILITY_TOL
             todo = np.flatnonzero(changed)
-    W_t, b_t = torch.from_numpy(W).float(), torch.from_numpy(b).float()
-    outputs = torch.sigmoid(torch.from_numpy(X).float() @ W_t.T + b_t)
-    mask = memorized(outputs, torch.from_numpy(Y).float(), bti)
-    return LPResult(memorized=int(mask.sum()), W=W_t, b=b_t, mask=mask)
+    return LPResult.recalled(X, Y, W, b, bti)

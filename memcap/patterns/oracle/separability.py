@@ -30,10 +30,8 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 import scipy.sparse as sp
-import torch
 
-from memcap.patterns.metrics import memorized
-from memcap.patterns.oracle.lp import _STORED_MARGIN, _as_array, _silent_highs, _WarmHingeLPs
+from memcap.patterns.oracle.lp import _STORED_MARGIN, LPResult, _as_array, _silent_highs, _WarmHingeLPs
 
 # PDLP iterations before the simplex takes over: enough for almost every separable neuron near capacity
 # at N <= 500 (N=200, DS=620: all of 60 neurons by 5000, 57 by 200).
@@ -182,8 +180,7 @@ def recalled_by(found: PerfectRecall, X, Y, bti: int = 0) -> int:
         for j in found.failing:
             x = hinge.solve(j, np.ones(len(Y), dtype=bool))
             W[j], b[j] = x[:-1], x[-1]
-    outputs = torch.sigmoid(torch.from_numpy(X).float() @ torch.from_numpy(W).float().T + torch.from_numpy(b).float())
-    return int(memorized(outputs, torch.from_numpy(Y).float(), bti).sum())
+    return LPResult.recalled(X, Y, W, b, bti).memorized
 
 
 def separable(X, y) -> bool:

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-import torch
 
-from memcap.patterns.metrics import memorized
 from memcap.patterns.oracle.lp import _STORED_MARGIN, LPResult, _as_array, _WarmHingeLPs
 from memcap.patterns.oracle.separability import PerfectRecall
 
@@ -57,6 +55,4 @@ def tolerant_witness(found: PerfectRecall, X, Y, bti: int) -> LPResult:
         W[j], b[j] = x[:-1], x[-1]
         lost = np.flatnonzero(margin < _STORED_MARGIN)  # given up, or held without margin: a wrong bit, counted
         np.add.at(spent, (lost, kind[lost]), 1)
-    W_t, b_t = torch.from_numpy(W).float(), torch.from_numpy(b).float()
-    mask = memorized(torch.sigmoid(torch.from_numpy(X).float() @ W_t.T + b_t), torch.from_numpy(Y).float(), bti)
-    return LPResult(memorized=int(mask.sum()), W=W_t, b=b_t, mask=mask)
+    return LPResult.recalled(X, Y, W, b, bti)
