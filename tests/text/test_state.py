@@ -441,6 +441,35 @@ def test_memorization_over_seeds_is_tabulated_apart_with_its_unconverged_counts_
     assert "- L = 4, gru, seed 1: count 88: 0.970 (2000 steps)" in table and table.count("\n- L = ") == 1
 
 
+def test_a_job_settled_longer_replaces_the_same_seed_and_its_mark_goes_if_it_converged():
+    """results/text/memorize-settled-long/ holds the same search settled longer: its job stands in for the same
+    encoder, L and seed of memorize-settled (the others stay), and the table says which cells it replaced."""
+    def job(model, seed, factor, count, stop):
+        return {"config": {"model": model, "length": 8, "seed": seed, "max_steps": 2000, "settle_factor": factor,
+                           "target": 0.99},
+                "points": [{"count": count, "run": 0, "stop": "target", "train_char": 0.99, "steps": 1500},
+                           {"count": count + 8, "run": 0, "stop": "cap", "train_char": 0.97, "steps": 2000},
+                           {"count": count + 8, "run": 0, "stop": stop, "train_char": 0.98, "steps": 2000 * factor,
+                            "phase": "settle"}],
+                "metrics": {"max_count": count, "capped": False, "decisive": count + 8, "bits": count * 52.6,
+                            "bits_per_param": count / 100, "params": 2000, "encoder_params": 500,
+                            "heldout_char": 0.01, "memorized_bits": count * 40.0}}
+
+    short = [job("dense", seed, 4, 64, "cap") for seed in range(3)] + [job("rnn", 0, 4, 40, "plateau")]
+    longer = [job("dense", 1, 16, 72, "plateau")]
+    chosen = collect.longest_settled(short + longer)
+    assert sorted((r["config"]["model"], r["config"]["seed"], r["config"]["settle_factor"]) for r in chosen) == \
+        [("dense", 0, 4), ("dense", 1, 16), ("dense", 2, 4), ("rnn", 0, 4)]
+    assert {id(r) for r in collect.longest_settled(longer + short)} == {id(r) for r in chosen}  # any order
+    table = answers.memorize_answer(chosen)
+    assert "| 8 | dense | 3 | 64–72† |" in table  # seeds 0 and 2 still at the cap
+    assert "The jobs of dense at L = 8 are those of results/text/memorize-settled-long/" in table
+    assert "settled 4x longer" in table and "4x that or 16x that" in table
+    converged = answers.memorize_answer(collect.longest_settled(
+        short + [job("dense", seed, 16, 72, "plateau") for seed in range(3)]))
+    assert "| 8 | dense | 3 | 72 |" in converged  # every seed settled to its plateau: no mark
+
+
 def test_the_answers_table_names_the_most_memorizing_encoder_only_when_every_seed_separates_it():
     """The one-table summary at the top of docs/text.md: an encoder named only once every encoder has its seeds
     and its lowest seed lies above every other's highest; a count bound († or +) has no upper end."""

@@ -14,7 +14,13 @@ from __future__ import annotations
 
 import math
 
-from memcap.aggregate.text_study.collect import MEMORIZE_SETTLED, MODELS, TOPOLOGY_WIDTHS, per_length_and_encoder
+from memcap.aggregate.text_study.collect import (
+    MEMORIZE_SETTLED,
+    MEMORIZE_SETTLED_LONG,
+    MODELS,
+    TOPOLOGY_WIDTHS,
+    per_length_and_encoder,
+)
 from memcap.aggregate.text_study.reading import (
     COLLINS,
     MORRIS,
@@ -190,11 +196,18 @@ def memorize_answer(results) -> str:
     cells = per_length_and_encoder(results)
     if not cells:
         return ""
+    factors = sorted({r["config"].get("settle_factor") or 0 for r in results})
+    longer = sorted({(r["config"]["model"], r["config"]["length"]) for r in results
+                     if (r["config"].get("settle_factor") or 0) > factors[0]}, key=lambda c: (MODELS.index(c[0]), c[1]))
+    replaced = "" if not longer else (
+        f" The jobs of {', '.join(f'{m} at L = {n}' for m, n in longer)} are those of results/text/"
+        f"{MEMORIZE_SETTLED_LONG}/ (`--parts {MEMORIZE_SETTLED_LONG}`: the same search settled "
+        f"{factors[-1] // max(factors[0], 1)}x longer), in place of the shorter ones, whose counts stopped at the cap.")
     lines = ["## Memorization over seeds", "",
              f"From results/text/{MEMORIZE_SETTLED}/ (`python scripts/text_study.py --parts {MEMORIZE_SETTLED} --seeds "
              "0,1,2`): the most random printable strings a width-8 encoder and its per-position decoder reconstruct "
              "(stored strings' char accuracy >= 0.99), the count's deciding failure settled "
-             f"({budget(results)}); lo–hi over seeds. Stored bits = strings x L x log2|A|. Where the held-out "
+             f"({budget(results)}); lo–hi over seeds.{replaced} Stored bits = strings x L x log2|A|. Where the held-out "
              "accuracy is high, the state passes *any* string and the count measures that, not memory: the "
              "memorized bits (the stored strings' code length less what the held-out strings' cross-entropy "
              "gives any string) count only what was stored beyond it. † marks a seed whose deciding failure (the "

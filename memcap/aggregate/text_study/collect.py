@@ -11,8 +11,9 @@ MODELS = ("rnn", "lstm", "gru", "transformer", "dense", "hybrid")
 TOPOLOGY = "topology"  # the one-width topology study (docs/text/text_topology.md)
 WIDTHS = "widths"  # the fewest state numbers, at the top of docs/text.md
 MEMORIZE_SETTLED = "memorize-settled"  # memorization over seeds, its deciding failures settled
+MEMORIZE_SETTLED_LONG = "memorize-settled-long"  # the same jobs settled longer, for counts still at the cap
 TOPOLOGY_WIDTHS = "topology-widths"  # the topology answer, every arm searched as the widths study does
-ANSWER_PARTS = (TOPOLOGY, WIDTHS, TOPOLOGY_WIDTHS, MEMORIZE_SETTLED)
+ANSWER_PARTS = (TOPOLOGY, WIDTHS, TOPOLOGY_WIDTHS, MEMORIZE_SETTLED, MEMORIZE_SETTLED_LONG)
 
 
 def load(root: Path) -> tuple[list[dict], list[str]]:
@@ -63,3 +64,16 @@ def per_length_and_encoder(results) -> list[tuple[tuple[int, str], list[dict]]]:
         cells.setdefault((r["config"]["length"], r["config"]["model"]), []).append(r)
     return [(key, sorted(cells[key], key=lambda r: r["config"]["seed"]))
             for key in sorted(cells, key=lambda c: (c[0], MODELS.index(c[1])))]
+
+
+def longest_settled(results) -> list[dict]:
+    """One job per encoder, L and seed: the one whose deciding failures were settled longest
+    (``search.settle_factor``). A longer settling runs the same search on the same strings and only trains the
+    counts that stopped at the cap further, so its answer supersedes the shorter one's."""
+    best: dict[tuple, dict] = {}
+    for r in results:
+        c = r["config"]
+        key = (c["model"], c["length"], c["seed"])
+        if key not in best or (c.get("settle_factor") or 0) > (best[key]["config"].get("settle_factor") or 0):
+            best[key] = r
+    return list(best.values())

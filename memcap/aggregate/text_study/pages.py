@@ -2,8 +2,9 @@
 their markers (a block is replaced whole; the prose around it is the page's own).
 
 results/text/topology/ (one width, every activation x density) is tabulated apart from the state study: its
-cells are not the study's answers. results/text/widths/, memorize-settled/ and topology-widths/ are the answers
-at the top of docs/text.md and of its topology section.
+cells are not the study's answers. results/text/widths/, memorize-settled/ (a job of memorize-settled-long
+in place of the same encoder, L and seed: settled longer) and topology-widths/ are the answers at the top of
+docs/text.md and of its topology section.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from memcap.aggregate.text_study.answers import NO_TOPOLOGY_ANSWER, answers, que
 from memcap.aggregate.text_study.collect import (
     ANSWER_PARTS,
     MEMORIZE_SETTLED,
+    MEMORIZE_SETTLED_LONG,
     MODELS,
     TOPOLOGY,
     TOPOLOGY_WIDTHS,
     WIDTHS,
     load,
+    longest_settled,
     part,
 )
 from memcap.aggregate.text_study.figures import (
@@ -71,10 +74,11 @@ def write(results: Path, out: Path, doc: Path) -> list[str]:
         (out / "text_topology.md").write_text(topology_md)
         written.append(out / "text_topology.md")
     written += [fig_where_encoder(parts[WIDTHS], model, out) for model in MODELS]
-    written.append(fig_memorize_settled(parts[MEMORIZE_SETTLED], out))
+    memorized = longest_settled(parts[MEMORIZE_SETTLED] + parts[MEMORIZE_SETTLED_LONG])
+    written.append(fig_memorize_settled(memorized, out))
     # the page's alone (no file in docs/text/): its links are to the page's own sections
-    questions_md = questions(parts[WIDTHS], parts[MEMORIZE_SETTLED], parts[TOPOLOGY_WIDTHS])
-    answers_md = answers(parts[WIDTHS], parts[MEMORIZE_SETTLED])
+    questions_md = questions(parts[WIDTHS], memorized, parts[TOPOLOGY_WIDTHS])
+    answers_md = answers(parts[WIDTHS], memorized)
     if answers_md:
         (out / "text_answers.md").write_text(answers_md)
         written.append(out / "text_answers.md")
