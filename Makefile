@@ -30,7 +30,7 @@ setup: $(READY)
 run: setup  ## the default experiment: capacity of the simple network at N=100
 	WANDB_MODE=$${WANDB_MODE:-offline} $(BIN)/python train.py
 
-test: setup  ## the CI suite (CPU, under 5 minutes)
+test: setup  ## the CI suite (CPU: about 15 minutes on 2 cores)
 	$(BIN)/python -m pytest -q
 
 test-all: setup  ## including the slow tests
