@@ -463,11 +463,12 @@ def test_a_job_settled_longer_replaces_the_same_seed_and_its_mark_goes_if_it_con
     assert {id(r) for r in collect.longest_settled(longer + short)} == {id(r) for r in chosen}  # any order
     table = answers.memorize_answer(chosen)
     assert "| 8 | dense | 3 | 64–72† |" in table  # seeds 0 and 2 still at the cap
-    assert "The jobs of dense at L = 8 are those of results/text/memorize-settled-long/" in table
+    assert "The jobs of dense at L = 8 (seed 1) are those of results/text/memorize-settled-long/" in table
     assert "settled 4x longer" in table and "4x that or 16x that" in table
     converged = answers.memorize_answer(collect.longest_settled(
         short + [job("dense", seed, 16, 72, "plateau") for seed in range(3)]))
     assert "| 8 | dense | 3 | 72 |" in converged  # every seed settled to its plateau: no mark
+    assert "The jobs of dense at L = 8 (seeds 0, 1, 2) are" in converged
 
 
 def test_the_answers_table_names_the_most_memorizing_encoder_only_when_every_seed_separates_it():

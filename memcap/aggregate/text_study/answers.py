@@ -197,12 +197,14 @@ def memorize_answer(results) -> str:
     if not cells:
         return ""
     factors = sorted({r["config"].get("settle_factor") or 0 for r in results})
-    longer = sorted({(r["config"]["model"], r["config"]["length"]) for r in results
-                     if (r["config"].get("settle_factor") or 0) > factors[0]}, key=lambda c: (MODELS.index(c[0]), c[1]))
+    longer = [(key, [r["config"]["seed"] for r in rs if (r["config"].get("settle_factor") or 0) > factors[0]])
+              for key, rs in per_length_and_encoder(results)]
+    longer = [f"{model} at L = {length} (seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})"
+              for (length, model), seeds in longer if seeds]
     replaced = "" if not longer else (
-        f" The jobs of {', '.join(f'{m} at L = {n}' for m, n in longer)} are those of results/text/"
-        f"{MEMORIZE_SETTLED_LONG}/ (`--parts {MEMORIZE_SETTLED_LONG}`: the same search settled "
-        f"{factors[-1] // max(factors[0], 1)}x longer), in place of the shorter ones, whose counts stopped at the cap.")
+        f" The jobs of {'; '.join(longer)} are those of results/text/{MEMORIZE_SETTLED_LONG}/ (`--parts "
+        f"{MEMORIZE_SETTLED_LONG}`: the same search settled {factors[-1] // max(factors[0], 1)}x longer), in place "
+        "of the shorter ones, whose counts stopped at the cap.")
     lines = ["## Memorization over seeds", "",
              f"From results/text/{MEMORIZE_SETTLED}/ (`python scripts/text_study.py --parts {MEMORIZE_SETTLED} --seeds "
              "0,1,2`): the most random printable strings a width-8 encoder and its per-position decoder reconstruct "
