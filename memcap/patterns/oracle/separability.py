@@ -56,6 +56,11 @@ class PerfectRecall:
     b: np.ndarray
     by: dict[str, int] = field(default_factory=dict)
 
+    def require_complete(self, user: str) -> None:
+        """Refuse a check that stopped at its first failure: ``user`` builds weights for every neuron."""
+        if self.checked < len(self.b):
+            raise ValueError(f"{user} needs every neuron checked (perfect_recall(..., first_failure=False))")
+
 
 class DatasetLPs:
     """One dataset's separability LP, [X, 1] built once; ``decide(y)`` for each neuron's labels."""
@@ -171,8 +176,7 @@ def recalled_by(found: PerfectRecall, X, Y, bti: int = 0) -> int:
     """The patterns recalled (``memcap.patterns.metrics.memorized``) by weights built from a complete check:
     its separators, and for each neuron that is not separable its hinge LP's optimum (the convex surrogate of
     the fewest wrong bits). A count weights achieve: a lower bound on what the network can store."""
-    if found.checked < len(found.b):
-        raise ValueError("recalled_by needs every neuron checked (perfect_recall(..., first_failure=False))")
+    found.require_complete("recalled_by")
     X, Y = _as_array(X), _as_array(Y)
     W, b = found.W.copy(), found.b.copy()
     if found.failing:

@@ -29,8 +29,7 @@ def tolerant_witness(found: PerfectRecall, X, Y, bti: int) -> LPResult:
     per-pattern budgets where they can: the patterns they recall (``memcap.patterns.metrics.memorized`` with
     ``bti``), a count realized by float32 weights. Deterministic: neurons in index order, ties by pattern
     index."""
-    if found.checked < len(found.b):
-        raise ValueError("tolerant_witness needs every neuron checked (perfect_recall(..., first_failure=False))")
+    found.require_complete("tolerant_witness")
     if bti < 1:
         raise ValueError(f"tolerant_witness is for the bits-to-ignore criterion (bti >= 1), got bti={bti}")
     X, Y = _as_array(X), _as_array(Y)
