@@ -197,10 +197,10 @@ def memorize_answer(results) -> str:
     if not cells:
         return ""
     factors = sorted({r["config"].get("settle_factor") or 0 for r in results})
-    longer = [(key, [r["config"]["seed"] for r in rs if (r["config"].get("settle_factor") or 0) > factors[0]])
-              for key, rs in per_length_and_encoder(results)]
+    settled_longer = [(cell, [r["config"]["seed"] for r in rs if (r["config"].get("settle_factor") or 0) > factors[0]])
+                      for cell, rs in cells]
     longer = [f"{model} at L = {length} (seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})"
-              for (length, model), seeds in longer if seeds]
+              for (length, model), seeds in settled_longer if seeds]
     replaced = "" if not longer else (
         f" The jobs of {'; '.join(longer)} are those of results/text/{MEMORIZE_SETTLED_LONG}/ (`--parts "
         f"{MEMORIZE_SETTLED_LONG}`: the same search settled {factors[-1] // max(factors[0], 1)}x longer), in place "
