@@ -20,6 +20,7 @@ from memcap.aggregate.text_study.collect import (
     MODELS,
     TOPOLOGY_WIDTHS,
     per_length_and_encoder,
+    settle_factor,
 )
 from memcap.aggregate.text_study.reading import (
     COLLINS,
@@ -196,9 +197,8 @@ def memorize_answer(results) -> str:
     cells = per_length_and_encoder(results)
     if not cells:
         return ""
-    factors = sorted({r["config"].get("settle_factor") or 0 for r in results})
-    settled_longer = [(cell, [r["config"]["seed"] for r in rs if (r["config"].get("settle_factor") or 0) > factors[0]])
-                      for cell, rs in cells]
+    factors = sorted({settle_factor(r) for r in results})
+    settled_longer = [(cell, [r["config"]["seed"] for r in rs if settle_factor(r) > factors[0]]) for cell, rs in cells]
     longer = [f"{model} at L = {length} (seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))})"
               for (length, model), seeds in settled_longer if seeds]
     replaced = "" if not longer else (

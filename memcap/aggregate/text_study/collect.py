@@ -66,6 +66,11 @@ def per_length_and_encoder(results) -> list[tuple[tuple[int, str], list[dict]]]:
             for key in sorted(cells, key=lambda c: (c[0], MODELS.index(c[1])))]
 
 
+def settle_factor(result) -> int:
+    """How many times the search's step cap a deciding failure was trained to (``search.settle_factor``; 0: off)."""
+    return result["config"].get("settle_factor") or 0
+
+
 def longest_settled(results) -> list[dict]:
     """One job per encoder, L and seed: the one whose deciding failures were settled longest
     (``search.settle_factor``). A longer settling runs the same search on the same strings and only trains the
@@ -74,6 +79,6 @@ def longest_settled(results) -> list[dict]:
     for r in results:
         c = r["config"]
         key = (c["model"], c["length"], c["seed"])
-        if key not in best or (c.get("settle_factor") or 0) > (best[key]["config"].get("settle_factor") or 0):
+        if key not in best or settle_factor(r) > settle_factor(best[key]):
             best[key] = r
     return list(best.values())

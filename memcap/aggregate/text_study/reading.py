@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from memcap.aggregate.text_study.collect import MODELS
+from memcap.aggregate.text_study.collect import MODELS, settle_factor
 from memcap.search import settled
 
 COLLINS, MORRIS = 5.0, 3.6  # bits per parameter: Collins et al. 2017 (RNNs), Morris et al. 2025 (GPT-style)
@@ -118,7 +118,7 @@ def fewest(cells: dict[str, list[tuple[int, int]]]) -> str:
 def budget(results) -> str:
     """The step budget the results were trained under, in words (from their configs)."""
     caps = sorted({r["config"]["max_steps"] for r in results})
-    factors = sorted({r["config"].get("settle_factor") or 0 for r in results})
+    factors = sorted({settle_factor(r) for r in results})
     words = f"at most {' or '.join(map(str, caps))} steps per network"
     if factors != [0]:
         words += (" and " + " or ".join(f"{f}x that" for f in factors if f) +
